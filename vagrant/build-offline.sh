@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# build-offline.sh — build everything the book's machine needs from the Go module proxy and
+# Debian packages alone (no GitHub, no release downloads, no container registry), into
+# $BOOK_CACHE (see versions.sh). Idempotent: what is already cached is skipped, so a warm run
+# takes seconds. A cold run takes tens of minutes on 2 cores: run it in the background.
+#
+#   vagrant/build-offline.sh [--force] [--jobs N] [k8s] [etcd] [cri-dockerd] [images]
+#
+# With no component named, builds all of them. --force rebuilds the named (or all) components.
+# Progress goes to stdout, the full log to $BOOK_CACHE/logs/build-offline.log, wall time and peak
+# memory of each step to $BOOK_CACHE/logs/timings.tsv.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=vagrant/versions.sh
+source "$here/versions.sh"
+
+force=0
+jobs=${BOOK_BUILD_JOBS:-2}
+components=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --force) force=1 ;;
+    --jobs) jobs=$2; shift ;;
+    --jobs=*) jobs=${1#--jobs=} ;;
+    k8s|etcd|cri-dockerd|images) components+=("$1") ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-offline.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ ${#components[@]} -gt 0 ]] || components=(k8s etcd cri-dockerd images)
+
+if [[ $(uname -s) != Linux ]]; then
+  echo "build-offline.sh: builds Linux binaries on Linux only" >&2
+  exit 2
+fi
+
+logdir=$BOOK_CACHE/logs
+mkdir -p "$logdir"
+log=$logdir/build-offline.log
+timings=$logdir/timings.tsv
+[[ -f $timings ]] || printf 'date\tstep\twall_seconds\tmax_rss_kb\n' >"$timings"
+
+say() { printf '[build-offline %(%H:%M:%S)T] %s\n' -1 "$*" | tee -a "$log"; }
+die() { say "ERROR: $*"; echo "  full log: $log" >&2; exit 1; }
+
+need() {
+  local cmd
+  for cmd in "$@"; do
+    command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is missing (install it: see vagrant/provision.sh)"
+  done
+}
+
+# run_step NAME CMD... — runs CMD niced, output to the log, wall time + peak RSS to timings.tsv.
+run_step() {
+  local name=$1; shift
+  local tfile start rc=0
+  tfile=$(mktemp)
+  start=$(date +%s)
+  say "  $name: running (log: $log)"
+  if [[ -x /usr/bin/time ]]; then
+    nice -n "${BOOK_BUILD_NICE:-10}" /usr/bin/time -v -o "$tfile" "$@" >>"$log" 2>&1 || rc=$?
+  else
+    nice -n "${BOOK_BUILD_NICE:-10}" "$@" >>"$log" 2>&1 || rc=$?
+  fi
+  local wall=$(( $(date +%s) - start ))
+  local rss
+  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tfile" 2>/dev/null || true)
+  rm -f "$tfile"
+  printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$wall" "${rss:-?}" >>"$timings"
+  if [[ $rc -ne 0 ]]; then
+    tail -n 30 "$log" >&2
+    die "$name failed (exit $rc) after ${wall}s"
+  fi
+  say "  $name: done in ${wall}s, peak RSS ${rss:-?} kB"
+}
+
+# Go environment: only the module proxy is reachable; never fetch a toolchain.
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+export GOFLAGS="-buildvcs=false -mod=mod"
+
+# The commit time recorded by the module proxy (reproducible build date).
+module_time() { # module version -> RFC3339 time, from the proxy's .info
+  local m=$1 v=$2 info
+  info=$(cd /tmp && go mod download -json "$m@$v" 2>/dev/null | sed -n 's/.*"Info": "\(.*\)".*/\1/p')
+  [[ -n $info && -r $info ]] && sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info" && return 0
+  date -u +%Y-%m-%dT%H:%M:%SZ
+}
+module_commit() { # module version -> commit hash if the proxy knows it (Origin.Hash), else empty
+  local m=$1 v=$2 info
+  info=$(cd /tmp && go mod download -json "$m@$v" 2>/dev/null | sed -n 's/.*"Info": "\(.*\)".*/\1/p')
+  [[ -n $info && -r $info ]] && sed -n 's/.*"Hash":"\([0-9a-f]*\)".*/\1/p' "$info"
+  return 0
+}
+
+complete() { [[ $force -eq 0 && -f $1/.complete ]]; }
+mark_complete() { date -u +%FT%TZ >"$1/.complete"; }
+
+# ---------------------------------------------------------------------------------------------
+build_k8s() {
+  local out=$K8S_CACHE
+  if complete "$out"; then say "k8s $K8S_VERSION: cached in $out/bin"; return 0; fi
+  need go awk
+  say "k8s $K8S_VERSION: building ${K8S_COMMANDS[*]} (cold: tens of minutes on 2 cores)"
+  local work=$out/src
+  rm -rf "${work:?}" "${out:?}/bin"; mkdir -p "$work" "$out/bin"
+  run_step "k8s-download-module" go mod download k8s.io/kubernetes@"$K8S_VERSION"
+  local gomod
+  gomod=$(cd /tmp && go mod download -json k8s.io/kubernetes@"$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [[ -r $gomod ]] || die "cannot find k8s.io/kubernetes $K8S_VERSION go.mod in the module cache"
+  "$here/gen-wrapper-gomod.sh" "$gomod" "$K8S_VERSION" book.local/k8s-wrapper >"$work/go.mod"
+  {
+    echo "//go:build tools"
+    echo
+    echo "// Package tools pins the Kubernetes commands this wrapper module builds."
+    echo "package tools"
+    echo
+    echo "import ("
+    local c
+    for c in "${K8S_COMMANDS[@]}"; do echo "	_ \"k8s.io/kubernetes/cmd/$c\""; done
+    echo ")"
+  } >"$work/tools.go"
+  (cd "$work" && run_step "k8s-mod-tidy" go mod tidy)
+
+  local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  local date commit
+  date=$(module_time k8s.io/kubernetes "$K8S_VERSION")
+  commit=$(module_commit k8s.io/kubernetes "$K8S_VERSION")
+  local ldflags="-s -w" pkg key val
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    for key in gitVersion:"$K8S_VERSION" gitMajor:1 gitMinor:"$minor" buildDate:"$date" \
+               gitTreeState:"${commit:+clean}${commit:-archive}"; do
+      val=${key#*:}; key=${key%%:*}
+      ldflags+=" -X '$pkg.$key=$val'"
+    done
+    [[ -z $commit ]] || ldflags+=" -X '$pkg.gitCommit=$commit'"
+  done
+  local pkgs=()
+  for c in "${K8S_COMMANDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+  (cd "$work" && run_step "k8s-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/" "${pkgs[@]}")
+  for c in "${K8S_COMMANDS[@]}"; do [[ -x $out/bin/$c ]] || die "k8s build did not produce $c"; done
+  "$out/bin/kubelet" --version | grep -qx "Kubernetes $K8S_VERSION" || die "kubelet --version is not 'Kubernetes $K8S_VERSION': $("$out/bin/kubelet" --version)"
+  mark_complete "$out"
+  say "k8s $K8S_VERSION: $("$out/bin/kubelet" --version) -> $out/bin"
+}
+
+# ---------------------------------------------------------------------------------------------
+build_etcd() {
+  local out=$ETCD_CACHE
+  if complete "$out"; then say "etcd $ETCD_VERSION: cached in $out/bin"; return 0; fi
+  need go
+  say "etcd $ETCD_VERSION: building etcd, etcdctl"
+  local work=$out/src
+  rm -rf "${work:?}" "${out:?}/bin"; mkdir -p "$work/etcd" "$out/bin"
+  local go_directive
+  go_directive=$(go env GOVERSION); go_directive=${go_directive#go}
+  cat >"$work/go.mod" <<GOMOD
+// Generated by vagrant/build-offline.sh. Do not edit.
+module book.local/etcd-wrapper
+
+go ${go_directive%.*}.0
+
+require (
+	go.etcd.io/etcd/server/v3 $ETCD_VERSION
+	go.etcd.io/etcd/etcdctl/v3 $ETCD_VERSION
+)
+GOMOD
+  # etcd's own main package (the repository root) is a module that replaces its dependencies with
+  # local directories, so build an identical main here: it only calls etcdmain.Main.
+  cat >"$work/etcd/main.go" <<'GO'
+// Command etcd is upstream etcd's main package: it only calls etcdmain.Main.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() {
+	etcdmain.Main(os.Args)
+}
+GO
+  cat >"$work/tools.go" <<'GO'
+//go:build tools
+
+// Package tools pins etcdctl, which this wrapper module builds.
+package tools
+
+import _ "go.etcd.io/etcd/etcdctl/v3"
+GO
+  (cd "$work" && run_step "etcd-mod-tidy" go mod tidy)
+  local commit ldflags="-s -w"
+  commit=$(module_commit go.etcd.io/etcd/server/v3 "$ETCD_VERSION")
+  [[ -z $commit ]] || ldflags+=" -X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:9}"
+  (cd "$work" && run_step "etcd-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/etcd" ./etcd)
+  (cd "$work" && run_step "etcdctl-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/etcdctl" go.etcd.io/etcd/etcdctl/v3)
+  "$out/bin/etcd" --version | grep -q "etcd Version: ${ETCD_VERSION#v}" || die "etcd --version does not say ${ETCD_VERSION#v}"
+  mark_complete "$out"
+  say "etcd $ETCD_VERSION: $("$out/bin/etcd" --version | head -n1) -> $out/bin"
+}
+
+# ---------------------------------------------------------------------------------------------
+build_cri_dockerd() {
+  local out=$CRI_DOCKERD_CACHE
+  if complete "$out"; then say "cri-dockerd $CRI_DOCKERD_VERSION: cached in $out/bin"; return 0; fi
+  need go
+  say "cri-dockerd $CRI_DOCKERD_VERSION: building"
+  local m=github.com/Mirantis/cri-dockerd
+  run_step "cri-dockerd-download-module" go mod download "$m@$CRI_DOCKERD_VERSION"
+  local dir
+  dir=$(cd /tmp && go mod download -json "$m@$CRI_DOCKERD_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [[ -d $dir ]] || die "cannot find $m $CRI_DOCKERD_VERSION in the module cache"
+  # Its go.mod has replace directives, which only apply to the main module: build it as the main
+  # module, in a writable copy of the (read-only) module cache directory.
+  local work=$out/src
+  rm -rf "${work:?}" "${out:?}/bin"; mkdir -p "$out/bin"
+  cp -r "$dir" "$work"; chmod -R u+w "$work"
+  local commit ldflags
+  commit=$(module_commit "$m" "$CRI_DOCKERD_VERSION")
+  ldflags="-s -w -X $m/cmd/version.Version=${CRI_DOCKERD_VERSION#v} -X $m/cmd/version.PreRelease= -X $m/cmd/version.GitCommit=${commit:0:7}"
+  [[ -n $commit ]] || ldflags="-s -w -X $m/cmd/version.Version=${CRI_DOCKERD_VERSION#v} -X $m/cmd/version.GitCommit=unknown"
+  (cd "$work" && run_step "cri-dockerd-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/cri-dockerd" .)
+  "$out/bin/cri-dockerd" --version 2>&1 | grep -q "${CRI_DOCKERD_VERSION#v}" || die "cri-dockerd --version does not say ${CRI_DOCKERD_VERSION#v}"
+  mark_complete "$out"
+  say "cri-dockerd $CRI_DOCKERD_VERSION: $("$out/bin/cri-dockerd" --version 2>&1 | head -n1) -> $out/bin"
+}
+
+# ---------------------------------------------------------------------------------------------
+build_images() {
+  # shellcheck source=vagrant/images.sh
+  source "$here/images.sh"
+  images_build
+}
+
+total_start=$(date +%s)
+say "cache: $BOOK_CACHE  components: ${components[*]}  jobs: $jobs"
+for c in "${components[@]}"; do
+  case $c in
+    k8s) build_k8s ;;
+    etcd) build_etcd ;;
+    cri-dockerd) build_cri_dockerd ;;
+    images) build_images ;;
+  esac
+done
+say "all done in $(( $(date +%s) - total_start ))s"

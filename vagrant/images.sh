@@ -1,0 +1,223 @@
+# shellcheck shell=bash
+# images.sh — the book's offline container images. Sourced by build-offline.sh (images_build)
+# and by provision.sh / local-machine.sh (images_load). Needs versions.sh sourced first.
+#
+# No registry is reachable, so each image is a small root filesystem tarball of our own, kept in
+# $IMAGES_CACHE, and `docker import`ed into a machine's Docker under the UPSTREAM name, so the
+# book's manifests are identical online and offline:
+#   registry.k8s.io/kube-{apiserver,controller-manager,scheduler,proxy}:$K8S_VERSION
+#   registry.k8s.io/etcd:$ETCD_IMAGE_TAG      registry.k8s.io/pause:$PAUSE_IMAGE_TAG
+#   nginx:<Debian's nginx version> (e.g. 1.22.1, 1.22) and nginx:latest (the seed says `image: nginx`)
+# Each tarball NAME.tar has a NAME.meta beside it: `ref REF` lines (the first is imported, the
+# others tagged) and `change INSTRUCTION` lines (passed to `docker import --change`).
+
+images_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# image_file REF -> tarball basename (no extension)
+image_file() { local r=${1//\//_}; echo "${r//:/_}"; }
+
+# rootfs_skeleton DIR — merged-/usr layout, /etc/passwd and group, /tmp.
+rootfs_skeleton() {
+  local root=$1
+  mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,usr/local/bin,etc,tmp,run,var/tmp,proc,sys,dev}
+  ln -sfn usr/bin "$root/bin"; ln -sfn usr/sbin "$root/sbin"
+  ln -sfn usr/lib "$root/lib"; ln -sfn usr/lib64 "$root/lib64"
+  chmod 1777 "$root/tmp" "$root/var/tmp"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
+}
+
+# add_with_libs ROOT FILE... — copy executables and every shared library ldd names (by real path,
+# plus the path ldd printed, which the merged-/usr symlinks make the same place).
+add_with_libs() {
+  local root=$1; shift
+  local f lib
+  for f in "$@"; do
+    mkdir -p "$root$(dirname "$f")"
+    cp -L "$f" "$root$f"
+    while read -r lib; do
+      [[ -n $lib && -e $lib ]] || continue
+      local real; real=$(readlink -f "$lib")
+      local dst=${real#/}
+      case $dst in lib/*|lib64/*|bin/*|sbin/*) dst=usr/$dst ;; esac
+      mkdir -p "$root/$(dirname "$dst")"
+      [[ -e $root/$dst ]] || cp -L "$lib" "$root/$dst"
+      # the name the loader asks for (a symlink or the file itself)
+      local want=${lib#/}
+      case $want in lib/*|lib64/*|bin/*|sbin/*) want=usr/$want ;; esac
+      if [[ $want != "$dst" && ! -e $root/$want ]]; then
+        mkdir -p "$root/$(dirname "$want")"; ln -s "/$dst" "$root/$want"
+      fi
+    done < <(ldd "$f" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }')
+  done
+}
+
+# write_image ROOT NAME REFS_CSV CHANGE... — tar ROOT into $IMAGES_CACHE/NAME.tar + NAME.meta.
+write_image() {
+  local root=$1 name=$2 refs=$3; shift 3
+  local tmp=$IMAGES_CACHE/.$name.tar.tmp
+  tar --create --file "$tmp" --directory "$root" --sort=name --owner=0 --group=0 --numeric-owner \
+    --mtime='2020-01-01 00:00:00Z' .
+  {
+    local r c
+    IFS=, read -ra _refs <<<"$refs"
+    for r in "${_refs[@]}"; do echo "ref $r"; done
+    for c in "$@"; do echo "change $c"; done
+  } >"$IMAGES_CACHE/$name.meta.tmp"
+  mv "$tmp" "$IMAGES_CACHE/$name.tar"
+  mv "$IMAGES_CACHE/$name.meta.tmp" "$IMAGES_CACHE/$name.meta"
+  say "  image $name: $(du -h "$IMAGES_CACHE/$name.tar" | cut -f1) -> $IMAGES_CACHE/$name.tar (${refs//,/ })"
+}
+
+image_cached() { [[ ${force:-0} -eq 0 && -f $IMAGES_CACHE/$1.tar && -f $IMAGES_CACHE/$1.meta ]]; }
+
+build_image_pause() {
+  local ref=$PAUSE_IMAGE name; name=$(image_file "$ref")
+  if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
+  need gcc
+  local root; root=$(mktemp -d)
+  mkdir -p "$root"
+  gcc -static -O2 -s -Wall -Wextra -DPAUSE_VERSION="\"$PAUSE_IMAGE_TAG\"" -o "$root/pause" "$images_here/images/pause.c" \
+    || die "cannot build pause with gcc -static (install gcc and libc6-dev)"
+  write_image "$root" "$name" "$ref" 'ENTRYPOINT ["/pause"]'
+  rm -rf "$root"
+}
+
+build_image_k8s() {
+  local c=$1 ref="registry.k8s.io/$1:$K8S_VERSION" name; name=$(image_file "$ref")
+  if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
+  [[ -x $K8S_CACHE/bin/$c ]] || die "$K8S_CACHE/bin/$c is missing: build k8s first"
+  local root; root=$(mktemp -d)
+  rootfs_skeleton "$root"
+  cp "$K8S_CACHE/bin/$c" "$root/usr/local/bin/$c"
+  if [[ $c == kube-proxy ]]; then
+    # kube-proxy programs iptables through the iptables commands, as the upstream image does.
+    local ipt
+    for ipt in /usr/sbin/xtables-legacy-multi /usr/sbin/xtables-nft-multi /usr/sbin/conntrack; do
+      [[ -x $ipt ]] && add_with_libs "$root" "$ipt"
+    done
+    if [[ -d /usr/lib/x86_64-linux-gnu/xtables ]]; then
+      mkdir -p "$root/usr/lib/x86_64-linux-gnu"; cp -r /usr/lib/x86_64-linux-gnu/xtables "$root/usr/lib/x86_64-linux-gnu/"
+      local so; for so in "$root"/usr/lib/x86_64-linux-gnu/xtables/*.so; do add_with_libs "$root" "${so#"$root"}" 2>/dev/null || true; done
+    fi
+    local t
+    for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+      [[ -x $root/usr/sbin/xtables-legacy-multi ]] && ln -sf xtables-legacy-multi "$root/usr/sbin/$t-legacy"
+      [[ -x $root/usr/sbin/xtables-nft-multi ]] && ln -sf xtables-nft-multi "$root/usr/sbin/$t-nft"
+      [[ -x $root/usr/sbin/xtables-legacy-multi ]] && ln -sf "$t-legacy" "$root/usr/sbin/$t"
+    done
+  fi
+  write_image "$root" "$name" "$ref" \
+    'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "ENTRYPOINT [\"/usr/local/bin/$c\"]"
+  rm -rf "$root"
+}
+
+build_image_etcd() {
+  local ref="registry.k8s.io/etcd:$ETCD_IMAGE_TAG" name; name=$(image_file "$ref")
+  if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
+  [[ -x $ETCD_CACHE/bin/etcd ]] || die "$ETCD_CACHE/bin/etcd is missing: build etcd first"
+  local root; root=$(mktemp -d)
+  rootfs_skeleton "$root"
+  cp "$ETCD_CACHE/bin/etcd" "$ETCD_CACHE/bin/etcdctl" "$root/usr/local/bin/"
+  mkdir -p "$root/var/lib/etcd"
+  write_image "$root" "$name" "$ref" \
+    'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["/usr/local/bin/etcd"]'
+  rm -rf "$root"
+}
+
+build_image_nginx() {
+  need apt-get dpkg-deb ldd
+  local dl; dl=$(mktemp -d)
+  chmod 755 "$dl"
+  (cd "$dl" && apt-get download nginx nginx-common >>"${log:-/dev/null}" 2>&1) \
+    || die "cannot download Debian's nginx packages (is apt-get update done?)"
+  local deb ver
+  deb=$(ls "$dl"/nginx_*.deb)
+  ver=$(dpkg-deb -f "$deb" Version); ver=${ver#*:}; ver=${ver%%-*}; ver=${ver%%+*}
+  local ref="nginx:$ver" name; name=$(image_file "$ref")
+  if image_cached "$name"; then say "  image $ref: cached"; rm -rf "$dl"; return 0; fi
+  local root x; root=$(mktemp -d); x=$dl/x
+  rootfs_skeleton "$root"
+  dpkg-deb -x "$deb" "$x"; dpkg-deb -x "$(ls "$dl"/nginx-common_*.deb)" "$x"
+  # the binary and its libraries (resolved on this host, the same Debian release)
+  mkdir -p "$root/usr/sbin"
+  cp "$x/usr/sbin/nginx" "$root/usr/sbin/nginx"
+  local lib real
+  while read -r lib; do
+    [[ -e $lib ]] || die "nginx needs $lib, not installed on this host"
+    real=$(readlink -f "$lib"); real=${real#/}
+    case $real in lib/*|lib64/*) real=usr/$real ;; esac
+    mkdir -p "$root/$(dirname "$real")"; cp -L "$lib" "$root/$real"
+    local want=${lib#/}; case $want in lib/*|lib64/*) want=usr/$want ;; esac
+    [[ $want == "$real" || -e $root/$want ]] || { mkdir -p "$root/$(dirname "$want")"; ln -s "/$real" "$root/$want"; }
+  done < <(ldd "$x/usr/sbin/nginx" | awk '/=> \// { print $3 } /^\t\// { print $1 }')
+  # configuration and the default site, as the package's postinst sets them up
+  cp -a "$x/etc/nginx" "$root/etc/nginx"
+  ln -sfn /etc/nginx/sites-available/default "$root/etc/nginx/sites-enabled/default"
+  mkdir -p "$root/usr/share/nginx" "$root/var/www/html"
+  cp -a "$x/usr/share/nginx/html" "$root/usr/share/nginx/"
+  cp "$x/usr/share/nginx/html/index.html" "$root/var/www/html/index.nginx-debian.html"
+  grep -q 'Welcome to nginx!' "$root/var/www/html/index.nginx-debian.html" || die "nginx's default page has no 'Welcome to nginx!'"
+  # www-data (uid/gid 33 on Debian and Ubuntu) runs the workers
+  echo 'www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin' >>"$root/etc/passwd"
+  echo 'www-data:x:33:' >>"$root/etc/group"
+  mkdir -p "$root"/var/lib/nginx/{body,fastcgi,proxy,scgi,uwsgi} "$root/var/log/nginx"
+  # logs to the container's stdout/stderr, as the upstream nginx image does
+  ln -sf /dev/stdout "$root/var/log/nginx/access.log"
+  ln -sf /dev/stderr "$root/var/log/nginx/error.log"
+  # tar records owners numerically as root; the workers need their temp dirs: world-writable
+  chmod 1777 "$root"/var/lib/nginx/{body,fastcgi,proxy,scgi,uwsgi}
+  local minor=${ver%.*}
+  write_image "$root" "$name" "nginx:$ver,nginx:$minor,nginx:latest" \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'EXPOSE 80/tcp' 'STOPSIGNAL SIGQUIT' 'CMD ["nginx", "-g", "daemon off;"]'
+  rm -rf "$root" "$dl"
+}
+
+images_build() {
+  mkdir -p "$IMAGES_CACHE"
+  say "images: building rootfs tarballs into $IMAGES_CACHE"
+  build_image_pause
+  local c
+  for c in "${K8S_IMAGE_COMPONENTS[@]}"; do build_image_k8s "$c"; done
+  build_image_etcd
+  build_image_nginx
+}
+
+# images_complete — true when every image tarball the book needs is in the cache.
+images_complete() {
+  local c
+  [[ -f $IMAGES_CACHE/$(image_file "$PAUSE_IMAGE").tar ]] || return 1
+  [[ -f $IMAGES_CACHE/$(image_file "registry.k8s.io/etcd:$ETCD_IMAGE_TAG").tar ]] || return 1
+  for c in "${K8S_IMAGE_COMPONENTS[@]}"; do
+    [[ -f $IMAGES_CACHE/$(image_file "registry.k8s.io/$c:$K8S_VERSION").tar ]] || return 1
+  done
+  compgen -G "$IMAGES_CACHE/nginx_*.tar" >/dev/null
+}
+
+# images_load — docker import every cached tarball not yet present (by its first ref) into the
+# Docker that `docker` reaches (DOCKER_HOST), and tag the other refs. Idempotent.
+images_load() {
+  local meta refs changes line args first r
+  for meta in "$IMAGES_CACHE"/*.meta; do
+    [[ -e $meta ]] || continue
+    refs=() changes=()
+    while IFS= read -r line; do
+      case $line in
+        "ref "*) refs+=("${line#ref }") ;;
+        "change "*) changes+=("${line#change }") ;;
+      esac
+    done <"$meta"
+    [[ ${#refs[@]} -gt 0 ]] || continue
+    first=${refs[0]}
+    if ! docker image inspect "$first" >/dev/null 2>&1; then
+      args=()
+      for r in "${changes[@]}"; do args+=(--change "$r"); done
+      docker import "${args[@]}" "${meta%.meta}.tar" "$first" >/dev/null
+    fi
+    for r in "${refs[@]:1}"; do
+      docker image inspect "$r" >/dev/null 2>&1 || docker tag "$first" "$r"
+    done
+  done
+}
