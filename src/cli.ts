@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { processIo } from './commands/common.js';
+import { listCommand } from './commands/list.js';
+import { machineCommand } from './commands/machine.js';
+import { runCommand } from './commands/run.js';
+
+const USAGE = `usage:
+  book list    [--book DIR] [--json]
+  book run     [--book DIR] [--target NAME] [--from CH] [--to CH] [--only CH] [--step]
+               [--reporter tui|plain|json|junit] [--junit FILE] [--ci]
+  book machine up|status|down [--target NAME]
+  book machine shell [--target NAME] [-- CMD ARGS...]
+`;
+
+const REPORTERS = ['tui', 'plain', 'json', 'junit'] as const;
+
+/** Argument parsing only: every command lives in src/commands. Exit 2 for bad arguments. */
+export async function main(argv: string[]): Promise<number> {
+  const dashDash = argv.indexOf('--');
+  const own = dashDash >= 0 ? argv.slice(0, dashDash) : argv;
+  const passthrough = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: own,
+      allowPositionals: true,
+      options: {
+        book: { type: 'string' },
+        target: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        only: { type: 'string' },
+        step: { type: 'boolean' },
+        reporter: { type: 'string' },
+        junit: { type: 'string' },
+        ci: { type: 'boolean' },
+        record: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`book: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  const [command, action] = positionals;
+  const str = (k: string) => values[k] as string | undefined;
+  if (values.help || !command) {
+    (values.help ? process.stdout : process.stderr).write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  switch (command) {
+    case 'list':
+      return listCommand({ book: str('book'), json: Boolean(values.json) }, processIo);
+    case 'run': {
+      const reporter = str('reporter');
+      if (reporter && !(REPORTERS as readonly string[]).includes(reporter)) {
+        process.stderr.write(`book: --reporter must be one of ${REPORTERS.join(', ')}\n`);
+        return 2;
+      }
+      return runCommand(
+        {
+          book: str('book'),
+          target: str('target'),
+          from: str('from'),
+          to: str('to'),
+          only: str('only'),
+          step: Boolean(values.step),
+          reporter: reporter as (typeof REPORTERS)[number] | undefined,
+          junit: str('junit'),
+          ci: Boolean(values.ci),
+        },
+        processIo,
+      );
+    }
+    case 'machine':
+      if (!action || !['up', 'status', 'down', 'shell'].includes(action)) {
+        process.stderr.write(`book: machine needs up, status, down or shell\n${USAGE}`);
+        return 2;
+      }
+      return machineCommand(action, { book: str('book'), target: str('target'), command: passthrough }, processIo);
+    default:
+      process.stderr.write(`book: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Clients may keep sockets alive; the run is over.
+    setTimeout(() => process.exit(code), 50).unref();
+  },
+  (error: Error) => {
+    process.stderr.write(`book: internal error: ${error.stack ?? error.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXIT } from '../runner/execute.js';
+import { loadBook } from '../runner/load-book.js';
+import { BadArguments } from '../runner/select.js';
+import { MachineUnreachable } from '../runner/targets/target.js';
+import { type Book, BookError } from '../runner/types.js';
+
+/** The package root (holds vagrant/ and book/), from dist/ or src/. */
+export const PACKAGE_ROOT = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  fileURLToPath(import.meta.url).includes(`${path.sep}src${path.sep}`) ? '..' : '.',
+);
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+export async function openBook(dir: string | undefined): Promise<Book> {
+  return loadBook(dir ?? 'book');
+}
+
+/** Turns the errors every command can meet into the documented exit codes. */
+export function exitCodeFor(error: unknown, io: Io): number {
+  if (error instanceof BookError) {
+    io.err(`book: the book has ${error.issues.length} problem(s); nothing was run:\n${error.message}\n`);
+    return EXIT.badBook;
+  }
+  if (error instanceof BadArguments) {
+    io.err(`book: ${error.message}\n`);
+    return EXIT.badBook;
+  }
+  if (error instanceof MachineUnreachable) {
+    io.err(`book: ${error.message}\n  → ${error.hint}\n`);
+    return EXIT.unreachable;
+  }
+  throw error;
+}

@@ -1,0 +1,20 @@
+import { type Io, openBook } from './common.js';
+
+export async function listCommand(options: { book?: string; json?: boolean }, io: Io): Promise<number> {
+  const book = await openBook(options.book);
+  const chapters = book.chapters.map((c) => ({
+    number: c.number,
+    id: c.id,
+    title: c.title,
+    file: c.file,
+    blocks: c.blocks.filter((b) => b.kind !== 'prose').map((b) => ({ id: b.id, kind: b.kind, line: b.line, ...(b.attrs.file ? { file: b.attrs.file } : {}) })),
+  }));
+  if (options.json) {
+    io.out(`${JSON.stringify({ title: book.config.title, chapters }, null, 2)}\n`);
+    return 0;
+  }
+  io.out(`${book.config.title}\n`);
+  for (const c of chapters)
+    io.out(`${String(c.number).padStart(2, ' ')}  ${c.id.padEnd(28)} ${c.title}  (${c.blocks.length} block${c.blocks.length === 1 ? '' : 's'})\n`);
+  return 0;
+}

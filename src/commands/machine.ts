@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createTarget } from '../runner/targets/index.js';
+import { MachineUnreachable, type Target } from '../runner/targets/target.js';
+import { exitCodeFor, type Io, openBook, PACKAGE_ROOT } from './common.js';
+
+export interface MachineCommandOptions {
+  book?: string;
+  target?: string;
+  command?: string[];
+}
+
+function inherit(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv as [string, ...string[]];
+    const child = spawn(cmd, args, { stdio: 'inherit', env });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+  });
+}
+
+const VAGRANT_DIR = path.join(PACKAGE_ROOT, 'vagrant');
+
+/** Copies vagrant/*.sh to the machine and runs one of them there (ssh targets). */
+async function runRemoteScript(target: Target, script: string, args: string[], io: Io): Promise<number> {
+  const dir = '/var/lib/book-machine/provision';
+  for (const file of await readdir(VAGRANT_DIR)) {
+    if (file.endsWith('.sh')) await target.writeFile(`${dir}/${file}`, await readFile(path.join(VAGRANT_DIR, file)), 0o755);
+  }
+  const result = await target.exec(`bash ${dir}/${script} ${args.join(' ')}`, { onStdout: io.out, onStderr: io.err });
+  return result.exitCode ?? 1;
+}
+
+export async function machineCommand(action: string, options: MachineCommandOptions, io: Io): Promise<number> {
+  try {
+    const book = await openBook(options.book);
+    const name = options.target ?? book.config.target;
+    const config = book.config.targets[name];
+    if (!config) throw new MachineUnreachable(`no target named "${name}"`, `use one of: ${Object.keys(book.config.targets).join(', ')}`);
+    if (config.type === 'local' && action !== 'shell') {
+      const env = { ...process.env, BOOK_NETNS: config.netns, BOOK_RUNTIME_DIR: config.runtimeDir };
+      return await inherit(['bash', path.join(VAGRANT_DIR, 'local-machine.sh'), action], env);
+    }
+    if (config.type === 'vagrant' && action !== 'shell') {
+      const verb = { up: ['up'], status: ['status'], down: ['destroy', '-f'] }[action];
+      if (!verb) throw new Error(`unknown action ${action}`);
+      return await inherit(['vagrant', ...verb], { ...process.env, VAGRANT_CWD: path.resolve(book.dir, '..', config.dir) });
+    }
+    const target = await createTarget(book, name);
+    try {
+      await target.connect();
+      if (action === 'shell') {
+        const env = { DOCKER_HOST: `unix://${target.dockerSocket}`, KUBECONFIG: book.config.kubeconfig };
+        return await inherit(target.shellArgv(options.command ?? [], env));
+      }
+      if (action === 'up') return await runRemoteScript(target, 'provision.sh', [], io);
+      if (action === 'status') return await runRemoteScript(target, 'machine-status.sh', [], io);
+      if (action === 'down') return await runRemoteScript(target, 'machine-down.sh', [], io);
+      throw new Error(`unknown action ${action}`);
+    } finally {
+      await target.close();
+    }
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}

@@ -1,0 +1,71 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EventBus } from '../runner/events.js';
+import { compileChapters, EXIT, runBook } from '../runner/execute.js';
+import { jsonReporter } from '../runner/reporters/json.js';
+import { junitReporter } from '../runner/reporters/junit.js';
+import { plainReporter } from '../runner/reporters/plain.js';
+import { selectChapters } from '../runner/select.js';
+import { createTarget } from '../runner/targets/index.js';
+import { exitCodeFor, type Io, openBook } from './common.js';
+
+export interface RunCommandOptions {
+  book?: string;
+  target?: string;
+  from?: string;
+  to?: string;
+  only?: string;
+  step?: boolean;
+  reporter?: 'tui' | 'plain' | 'json' | 'junit';
+  junit?: string;
+  ci?: boolean;
+}
+
+export function defaultReporter(stdoutIsTty: boolean): 'tui' | 'plain' {
+  return stdoutIsTty && !process.env.CI ? 'tui' : 'plain';
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, file);
+}
+
+export async function runCommand(options: RunCommandOptions, io: Io): Promise<number> {
+  try {
+    const book = await openBook(options.book);
+    const chapters = selectChapters(book, options);
+    compileChapters(chapters);
+    const bus = new EventBus();
+    let reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
+    // The Ink UI (issue 5) is not built yet: a terminal gets the plain reporter meanwhile.
+    if (reporter === 'tui') reporter = 'plain';
+    if (reporter === 'plain')
+      bus.on(plainReporter({ write: io.out, github: Boolean(process.env.GITHUB_ACTIONS), color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY) }));
+    if (reporter === 'json') bus.on(jsonReporter(io.out));
+    const junitFile = options.junit ?? (options.ci ? path.join(book.dir, '..', '.book', 'junit.xml') : undefined);
+    const junit = reporter === 'junit' || junitFile ? junitReporter() : undefined;
+    if (junit) bus.on(junit.listener);
+
+    const target = await createTarget(book, options.target);
+    const interrupt = new AbortController();
+    const onSigint = () => interrupt.abort();
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    try {
+      const result = await runBook({ book, chapters, target, bus, signal: interrupt.signal });
+      if (junit && reporter === 'junit' && !junitFile) io.out(junit.xml());
+      if (junit && junitFile) await writeAtomic(junitFile, junit.xml());
+      return result.exitCode;
+    } finally {
+      process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
+      await target.close();
+    }
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}
+
+export { EXIT };

@@ -1,0 +1,140 @@
+import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { parseDuration } from './durations.js';
+import type { BookConfig, BookIssue, TargetConfig } from './types.js';
+
+export const DEFAULT_TARGETS: Record<string, TargetConfig> = {
+  local: {
+    type: 'local',
+    netns: 'book-minikube',
+    runtimeDir: '/run/book-machine',
+    dockerSocket: '/run/book-machine/docker.sock',
+  },
+  vagrant: { type: 'vagrant', dir: 'vagrant', runtimeDir: '/run/book-machine', dockerSocket: '/var/run/docker.sock' },
+};
+
+export const DEFAULT_CONFIG: BookConfig = {
+  title: 'Build a Minikube',
+  chapters: [],
+  defaults: { timeoutMs: 60_000, retries: 0 },
+  kubeconfig: '/etc/kubernetes/admin.kubeconfig',
+  target: 'local',
+  targets: DEFAULT_TARGETS,
+};
+
+const TOP_KEYS = ['title', 'chapters', 'defaults', 'kubeconfig', 'target', 'targets'];
+
+/** Parses `book.yaml`; every problem names its line and what to write instead. */
+export function parseBookConfig(file: string, text: string): { config: BookConfig; issues: BookIssue[] } {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const issues: BookIssue[] = [];
+  const lineOf = (node: unknown) => {
+    const range = (node as YamlNode | undefined)?.range;
+    return range ? lines.linePos(range[0]).line : 1;
+  };
+  for (const error of doc.errors) {
+    issues.push({ file, line: error.linePos?.[0].line ?? 1, message: error.message.split('\n')[0] ?? 'bad YAML', hint: 'fix the YAML syntax' });
+  }
+  if (issues.length > 0) return { config: DEFAULT_CONFIG, issues };
+  const config: BookConfig = structuredClone(DEFAULT_CONFIG);
+  if (doc.contents === null) return { config, issues };
+  if (!isMap(doc.contents))
+    return { config, issues: [{ file, line: 1, message: 'book.yaml must be a mapping', hint: 'write `title: ...` and `chapters: [...]`' }] };
+  for (const pair of doc.contents.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    const value = doc.getIn([key]) as unknown;
+    const at = lineOf(pair.key);
+    const bad = (message: string, hint: string) => issues.push({ file, line: at, message, hint });
+    switch (key) {
+      case 'title':
+        if (typeof value !== 'string') bad('title must be text', 'title: Build a Minikube');
+        else config.title = value;
+        break;
+      case 'chapters': {
+        const list = doc.getIn([key], false) as unknown;
+        const plain = (list as { toJSON?: () => unknown })?.toJSON?.() ?? list;
+        if (!Array.isArray(plain) || !plain.every((c) => typeof c === 'string'))
+          bad('chapters must be a list of file stems', 'chapters: [00-machine, 01-kubelet]');
+        else config.chapters = plain as string[];
+        break;
+      }
+      case 'defaults': {
+        const plain = (doc.get(key) as { toJSON?: () => Record<string, unknown> })?.toJSON?.() ?? {};
+        for (const [k, v] of Object.entries(plain)) {
+          if (k === 'timeout') {
+            const ms = typeof v === 'string' ? parseDuration(v) : undefined;
+            if (!ms) bad(`bad defaults.timeout: ${String(v)}`, 'timeout: 60s');
+            else config.defaults.timeoutMs = ms;
+          } else if (k === 'retries') {
+            if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) bad(`bad defaults.retries: ${String(v)}`, 'retries: 0');
+            else config.defaults.retries = v;
+          } else bad(`unknown key defaults.${k}`, 'defaults take timeout and retries');
+        }
+        break;
+      }
+      case 'kubeconfig':
+        if (typeof value !== 'string' || !value.startsWith('/'))
+          bad('kubeconfig must be an absolute path on the machine', 'kubeconfig: /etc/kubernetes/admin.kubeconfig');
+        else config.kubeconfig = value;
+        break;
+      case 'target':
+        if (typeof value !== 'string') bad('target must be a target name', 'target: local');
+        else config.target = value;
+        break;
+      case 'targets': {
+        const plain = (doc.get(key) as { toJSON?: () => Record<string, Record<string, unknown>> })?.toJSON?.() ?? {};
+        for (const [name, raw] of Object.entries(plain)) {
+          const target = readTarget(raw);
+          if (typeof target === 'string') bad(`target ${name}: ${target}`, 'see docs/targets.md for the keys of each target type');
+          else config.targets[name] = target;
+        }
+        break;
+      }
+      default:
+        bad(`unknown key "${key}"`, `book.yaml keys: ${TOP_KEYS.join(', ')}`);
+    }
+  }
+  if (!config.targets[config.target])
+    issues.push({
+      file,
+      line: 1,
+      message: `target "${config.target}" is not defined`,
+      hint: `define it under targets:, or use one of ${Object.keys(config.targets).join(', ')}`,
+    });
+  return { config, issues };
+}
+
+function readTarget(raw: Record<string, unknown>): TargetConfig | string {
+  const str = (k: string, d?: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : d);
+  switch (raw.type) {
+    case 'local':
+      return {
+        type: 'local',
+        netns: str('netns', 'book-minikube') as string,
+        runtimeDir: str('runtimeDir', '/run/book-machine') as string,
+        dockerSocket: str('dockerSocket', '/run/book-machine/docker.sock') as string,
+      };
+    case 'ssh': {
+      const host = str('host');
+      if (!host) return 'ssh targets need host:';
+      return {
+        type: 'ssh',
+        host,
+        port: typeof raw.port === 'number' ? raw.port : 22,
+        user: str('user', 'root') as string,
+        key: str('key'),
+        dockerSocket: str('dockerSocket', '/var/run/docker.sock') as string,
+        runtimeDir: str('runtimeDir', '/run/book-machine') as string,
+      };
+    }
+    case 'vagrant':
+      return {
+        type: 'vagrant',
+        dir: str('dir', 'vagrant') as string,
+        runtimeDir: str('runtimeDir', '/run/book-machine') as string,
+        dockerSocket: str('dockerSocket', '/var/run/docker.sock') as string,
+      };
+    default:
+      return `type must be local, ssh or vagrant (got ${String(raw.type)})`;
+  }
+}

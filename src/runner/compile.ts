@@ -1,0 +1,126 @@
+import { TraceMap } from '@jridgewell/trace-mapping';
+import { type Node, parse as parseJs } from 'acorn';
+import { type TransformFailure, transformSync } from 'esbuild';
+import type { Block, BookIssue } from './types.js';
+
+/** A `ts run` block turned into the body of a function over the chapter's scope. */
+export interface CompiledBlock {
+  block: Block;
+  /** Function body; the block's JS starts on its line 2. */
+  body: string;
+  /** Top-level names the block declares; copied into the chapter scope when it ends. */
+  names: string[];
+  map: TraceMap;
+}
+
+/** Lines the wrapper puts before the block's own code. */
+export const WRAPPER_LINES = 1;
+
+interface AcornNode extends Node {
+  [key: string]: unknown;
+}
+
+function patternNames(node: AcornNode | null | undefined, out: string[]): void {
+  if (!node) return;
+  switch (node.type) {
+    case 'Identifier':
+      out.push(node.name as string);
+      break;
+    case 'ObjectPattern':
+      for (const p of node.properties as AcornNode[]) patternNames((p.type === 'RestElement' ? p.argument : p.value) as AcornNode, out);
+      break;
+    case 'ArrayPattern':
+      for (const e of node.elements as AcornNode[]) patternNames(e, out);
+      break;
+    case 'RestElement':
+      patternNames(node.argument as AcornNode, out);
+      break;
+    case 'AssignmentPattern':
+      patternNames(node.left as AcornNode, out);
+      break;
+  }
+}
+
+/** `import x, { a as b } from 'm'` → `const __m0 = await __import('m'); const x = __m0.default, b = __m0.a;` on one line. */
+function rewriteImport(node: AcornNode, n: number): string {
+  const source = JSON.stringify((node.source as AcornNode).value);
+  const tmp = `__m${n}`;
+  const bindings: string[] = [];
+  for (const s of node.specifiers as AcornNode[]) {
+    const local = (s.local as AcornNode).name as string;
+    if (s.type === 'ImportDefaultSpecifier') bindings.push(`${local} = ${tmp}.default`);
+    else if (s.type === 'ImportNamespaceSpecifier') bindings.push(`${local} = ${tmp}`);
+    else {
+      const imported = s.imported as AcornNode;
+      const name = imported.type === 'Identifier' ? (imported.name as string) : String(imported.value);
+      bindings.push(`${local} = ${tmp}[${JSON.stringify(name)}]`);
+    }
+  }
+  return `const ${tmp} = await __import(${source});${bindings.length ? ` const ${bindings.join(', ')};` : ''}`;
+}
+
+/** Compiles one `ts run` block; a syntax error comes back as a BookIssue at the .md line. */
+export function compileBlock(block: Block): CompiledBlock | BookIssue {
+  let js: string;
+  let mapText: string;
+  try {
+    const out = transformSync(block.code, {
+      loader: 'ts',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: 'external',
+      sourcefile: block.file,
+      logLevel: 'silent',
+    });
+    js = out.code;
+    mapText = out.map;
+  } catch (error) {
+    const first = (error as TransformFailure).errors?.[0];
+    const line = first?.location ? block.codeLine + first.location.line - 1 : block.line;
+    return {
+      file: block.file,
+      line,
+      message: `TypeScript does not parse: ${first?.text ?? String(error)}`,
+      hint: first?.location?.lineText ? `fix this line: ${first.location.lineText.trim()}` : 'fix the syntax of this block',
+    };
+  }
+  const map = new TraceMap(mapText);
+  let program: AcornNode;
+  try {
+    program = parseJs(js, { ecmaVersion: 'latest', sourceType: 'module', allowAwaitOutsideFunction: true }) as unknown as AcornNode;
+  } catch (error) {
+    return { file: block.file, line: block.line, message: `block does not parse: ${(error as Error).message}`, hint: 'fix the syntax of this block' };
+  }
+  const names: string[] = [];
+  const edits: { start: number; end: number; text: string }[] = [];
+  let imports = 0;
+  for (const node of program.body as AcornNode[]) {
+    if (node.type === 'ImportDeclaration') {
+      edits.push({ start: node.start, end: node.end, text: rewriteImport(node, imports++) });
+      for (const s of node.specifiers as AcornNode[]) names.push((s.local as AcornNode).name as string);
+      continue;
+    }
+    let declaration = node;
+    if (node.type === 'ExportNamedDeclaration' && node.declaration) {
+      // Blocks share names through the chapter scope; `export` adds nothing, so drop the keyword.
+      declaration = node.declaration as AcornNode;
+      edits.push({ start: node.start, end: declaration.start, text: '' });
+    } else if (node.type.startsWith('Export')) {
+      return {
+        file: block.file,
+        line: block.line,
+        message: 'blocks cannot export',
+        hint: 'declare with const/let/function: top-level names are visible in the later blocks of the chapter',
+      };
+    }
+    if (declaration.type === 'VariableDeclaration') {
+      for (const d of declaration.declarations as AcornNode[]) patternNames(d.id as AcornNode, names);
+    } else if (declaration.type === 'FunctionDeclaration' || declaration.type === 'ClassDeclaration') {
+      names.push(((declaration.id as AcornNode).name as string) ?? '');
+    }
+  }
+  for (const edit of edits.sort((a, b) => b.start - a.start)) js = js.slice(0, edit.start) + edit.text + js.slice(edit.end);
+  const exported = [...new Set(names.filter(Boolean))];
+  const body = `return (async () => { with (__scope) {\n${js}\n;return { ${exported.join(', ')} }; } })();`;
+  return { block, body, names: exported, map };
+}

@@ -1,0 +1,46 @@
+import type { Block, Chapter } from './types.js';
+
+export type BlockStatus = 'passed' | 'failed' | 'skipped';
+
+/** Where a failure happened, mapped back to the chapter's Markdown. */
+export interface BlockFailure {
+  message: string;
+  file: string;
+  line: number;
+  exitCode?: number | null;
+  stderrTail?: string;
+  /** The block was expected to fail (`fails=`) and did not, or failed with other text. */
+  expectation?: string;
+}
+
+export type RunEvent =
+  | { type: 'run:start'; title: string; target: string; chapters: { id: string; title: string; blocks: number }[]; time: number }
+  | { type: 'chapter:start'; chapter: Chapter; time: number }
+  | { type: 'block:start'; block: Block; attempt: number; time: number }
+  | { type: 'block:output'; block: Block; stream: 'stdout' | 'stderr' | 'log'; text: string }
+  | { type: 'command:start'; block: Block; id: number; command: string; time: number }
+  | { type: 'command:end'; block: Block; id: number; command: string; exitCode: number | null; durationMs: number; stdout: string; stderr: string }
+  | { type: 'daemon'; block: Block; name: string; action: 'started' | 'adopted' | 'restarted' | 'stopped'; pid?: number }
+  | { type: 'block:retry'; block: Block; attempt: number; failure: BlockFailure }
+  | { type: 'block:end'; block: Block; status: BlockStatus; durationMs: number; attempts: number; failure?: BlockFailure; expectedFailure?: string }
+  | { type: 'chapter:end'; chapter: Chapter; status: BlockStatus; durationMs: number }
+  | { type: 'run:end'; status: 'passed' | 'failed' | 'interrupted'; exitCode: number; durationMs: number; passed: number; failed: number; skipped: number };
+
+export type Listener = (event: RunEvent) => void;
+
+/** The runner's only output channel: reporters subscribe, the runner never prints. */
+export class EventBus {
+  private readonly listeners: Listener[] = [];
+
+  on(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
+  }
+
+  emit(event: RunEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

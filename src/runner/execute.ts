@@ -1,0 +1,320 @@
+import { MachineClients } from './clients.js';
+import { type CompiledBlock, compileBlock } from './compile.js';
+import type { BlockFailure, BlockStatus, EventBus } from './events.js';
+import { assert, ChapterKernel, makeConsole, mdLineFromStack } from './kernel.js';
+import { Machine } from './machine.js';
+import { lastLines, makeShell, ProcessFailed, type ProcessOutput } from './shell.js';
+import type { Target } from './targets/target.js';
+import { type Block, type Book, BookError, type BookIssue, type Chapter } from './types.js';
+import { makeWaitFor } from './wait-for.js';
+
+export const EXIT = { ok: 0, failed: 1, badBook: 2, unreachable: 3, interrupted: 130 } as const;
+
+export interface RunOptions {
+  book: Book;
+  chapters: Chapter[];
+  target: Target;
+  bus: EventBus;
+  /** Ctrl-C: stops the running block (its commands are killed), never the machine's daemons. */
+  signal?: AbortSignal;
+  /** Values carried across chapters (restored from a checkpoint by --from). */
+  state?: Record<string, unknown>;
+  /** Asked before each block when stepping; resolves to what the reader chose. */
+  beforeBlock?: (block: Block) => Promise<'run' | 'skip' | 'quit'>;
+  /** Asked after a failure; 'retry' runs the block again. */
+  afterFailure?: (block: Block, failure: BlockFailure) => Promise<'retry' | 'quit'>;
+  /** Called after each block and chapter, for snapshots and checkpoints. */
+  afterChapter?: (chapter: Chapter, state: Record<string, unknown>) => Promise<void>;
+}
+
+export interface RunResult {
+  exitCode: number;
+  state: Record<string, unknown>;
+}
+
+/** Compiles every `ts run` block of the chapters; all syntax errors at once, before anything runs. */
+export function compileChapters(chapters: Chapter[]): Map<Block, CompiledBlock> {
+  const compiled = new Map<Block, CompiledBlock>();
+  const issues: BookIssue[] = [];
+  for (const chapter of chapters) {
+    for (const block of chapter.blocks) {
+      if (block.kind !== 'ts') continue;
+      const result = compileBlock(block);
+      if ('body' in result) compiled.set(block, result);
+      else issues.push(result);
+    }
+  }
+  if (issues.length > 0) throw new BookError(issues);
+  return compiled;
+}
+
+class BlockTimeout extends Error {
+  constructor(ms: number) {
+    super(`timed out after ${ms / 1000}s (raise timeout= on the block if it needs longer)`);
+    this.name = 'BlockTimeout';
+  }
+}
+
+class Interrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'Interrupted';
+  }
+}
+
+const ERR_MARK = '\u001eBOOKLINE ';
+
+function describeFailure(block: Block, error: unknown): BlockFailure {
+  const err = error as Error & { mdLine?: number };
+  let line = block.line;
+  const mapped = mdLineFromStack(error instanceof ProcessFailed ? error.callSite : err?.stack);
+  if (mapped && mapped.block === block) line = mapped.line;
+  if (typeof err?.mdLine === 'number') line = err.mdLine;
+  const failure: BlockFailure = { message: err?.message ?? String(error), file: block.file, line };
+  if (error instanceof ProcessFailed) {
+    failure.exitCode = error.exitCode;
+    failure.stderrTail = lastLines(error.stderr, 8);
+  }
+  return failure;
+}
+
+/** Runs the chapters in order on the target, emitting events; never prints. */
+export async function runBook(options: RunOptions): Promise<RunResult> {
+  const { bus, target, book, chapters } = options;
+  const compiled = compileChapters(chapters);
+  const state: Record<string, unknown> = options.state ?? {};
+  const started = performance.now();
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  bus.emit({
+    type: 'run:start',
+    title: book.config.title,
+    target: target.name,
+    chapters: chapters.map((c) => ({ id: c.id, title: c.title, blocks: c.blocks.filter((b) => b.kind !== 'prose').length })),
+    time: Date.now(),
+  });
+  const finish = (status: 'passed' | 'failed' | 'interrupted', exitCode: number): RunResult => {
+    bus.emit({ type: 'run:end', status, exitCode, durationMs: performance.now() - started, ...counts });
+    return { exitCode, state };
+  };
+
+  await target.connect();
+  const clients = new MachineClients(target, book.config.kubeconfig);
+  let current: { block: Block; controller: AbortController } | undefined;
+  const signal = () => current?.controller.signal;
+  let commandIds = 0;
+  const $ = makeShell(target, {
+    signal,
+    onStart: (command) => {
+      const id = ++commandIds;
+      if (current) bus.emit({ type: 'command:start', block: current.block, id, command, time: Date.now() });
+      return id;
+    },
+    onOutput: (stream, text, quiet) => {
+      if (current && !quiet) bus.emit({ type: 'block:output', block: current.block, stream, text });
+    },
+    onEnd: (id, command, out: ProcessOutput) => {
+      if (current)
+        bus.emit({
+          type: 'command:end',
+          block: current.block,
+          id,
+          command,
+          exitCode: out.exitCode,
+          durationMs: out.durationMs,
+          stdout: out.stdout,
+          stderr: out.stderr,
+        });
+    },
+  });
+  const machine = new Machine(target, {
+    signal,
+    onDaemon: (name, action, pid) => {
+      if (current) bus.emit({ type: 'daemon', block: current.block, name, action, pid });
+    },
+  });
+  const docker = await clients.dockerClient();
+  const waitFor = makeWaitFor(signal);
+  const log = makeConsole((text) => {
+    if (current) bus.emit({ type: 'block:output', block: current.block, stream: 'log', text });
+  });
+
+  const runOnce = async (block: Block, kernel: ChapterKernel): Promise<void> => {
+    if (block.kind === 'file') {
+      const path = block.attrs.file as string;
+      const id = ++commandIds;
+      bus.emit({ type: 'command:start', block, id, command: `write ${path}`, time: Date.now() });
+      const t0 = performance.now();
+      await target.writeFile(path, block.code, block.attrs.mode);
+      bus.emit({ type: 'command:end', block, id, command: `write ${path}`, exitCode: 0, durationMs: performance.now() - t0, stdout: '', stderr: '' });
+      return;
+    }
+    if (block.kind === 'sh') {
+      const id = ++commandIds;
+      const command = block.code.trimEnd();
+      bus.emit({ type: 'command:start', block, id, command, time: Date.now() });
+      // The ERR trap reports the failing line, so errors point into the .md file.
+      const script = `trap 'printf "\\036BOOKLINE %s\\n" "$LINENO" >&2' ERR\nset -eo pipefail\n${block.code}`;
+      let stderr = '';
+      const result = await target.exec(script, {
+        signal: signal(),
+        onStdout: (text) => bus.emit({ type: 'block:output', block, stream: 'stdout', text }),
+        onStderr: (text) => {
+          stderr += text;
+          const visible = text.replace(/\u001eBOOKLINE \d+\n?/g, '');
+          if (visible) bus.emit({ type: 'block:output', block, stream: 'stderr', text: visible });
+        },
+      });
+      const cleanStderr = result.stderr.replace(/\u001eBOOKLINE \d+\n?/g, '');
+      bus.emit({
+        type: 'command:end',
+        block,
+        id,
+        command,
+        exitCode: result.exitCode,
+        durationMs: result.durationMs,
+        stdout: result.stdout,
+        stderr: cleanStderr,
+      });
+      if (result.exitCode !== 0) {
+        const at = stderr.lastIndexOf(ERR_MARK);
+        const scriptLine = at >= 0 ? Number(stderr.slice(at + ERR_MARK.length).split('\n')[0]) : undefined;
+        const error = new ProcessFailed(
+          command,
+          { stdout: result.stdout, stderr: cleanStderr, exitCode: result.exitCode } as ProcessOutput,
+          result.signal,
+          '',
+        ) as ProcessFailed & { mdLine?: number };
+        if (scriptLine && scriptLine > 2) error.mdLine = block.codeLine + scriptLine - 3;
+        throw error;
+      }
+      return;
+    }
+    const code = compiled.get(block);
+    if (!code) throw new Error(`internal: block ${block.id} was not compiled`);
+    if (/\bk8s\b/.test(block.code)) await clients.refreshK8s();
+    await kernel.run(code);
+  };
+
+  /** One attempt under the block's timeout; an interrupt or timeout kills its commands. */
+  const attempt = async (block: Block, kernel: ChapterKernel): Promise<unknown> => {
+    const controller = new AbortController();
+    current = { block, controller };
+    let timer: NodeJS.Timeout | undefined;
+    const onInterrupt = () => controller.abort(new Interrupted());
+    options.signal?.addEventListener('abort', onInterrupt, { once: true });
+    const stopped = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => controller.abort(new BlockTimeout(block.timeoutMs)), block.timeoutMs);
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    stopped.catch(() => {});
+    try {
+      await Promise.race([runOnce(block, kernel), stopped]);
+      return undefined;
+    } catch (error) {
+      return controller.signal.aborted ? controller.signal.reason : (error ?? new Error('block threw undefined'));
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onInterrupt);
+      current = undefined;
+    }
+  };
+
+  /** Applies `fails=`: the expected failure is a pass; anything else is the failure to report. */
+  const judge = (block: Block, error: unknown): { failure?: BlockFailure; expected?: string } => {
+    const expectation = block.attrs.fails;
+    if (!expectation) return error === undefined ? {} : { failure: describeFailure(block, error) };
+    if (error === undefined) {
+      return {
+        failure: {
+          message: `this block must fail${expectation.text ? ` with "${expectation.text}"` : ''}, but it succeeded`,
+          file: block.file,
+          line: block.line,
+          expectation: 'fail',
+        },
+      };
+    }
+    const failure = describeFailure(block, error);
+    const haystack = `${failure.message}\n${failure.stderrTail ?? ''}`;
+    if (expectation.text && !haystack.includes(expectation.text)) {
+      return {
+        failure: { ...failure, message: `this block must fail with "${expectation.text}", but it failed with: ${failure.message}`, expectation: 'text' },
+      };
+    }
+    return { expected: failure.message };
+  };
+
+  let skipRest = false;
+  let interrupted = false;
+  for (const chapter of chapters) {
+    const chapterStarted = performance.now();
+    bus.emit({ type: 'chapter:start', chapter, time: Date.now() });
+    const kernel = new ChapterKernel({ $, machine, docker, k8s: clients.k8sGlobal(), waitFor, assert, state, console: log });
+    let chapterStatus: BlockStatus = 'passed';
+    let skippedHere = 0;
+    let passedHere = 0;
+    for (const block of chapter.blocks) {
+      if (block.kind === 'prose') continue;
+      if (skipRest) {
+        skippedHere++;
+        counts.skipped++;
+        bus.emit({ type: 'block:end', block, status: 'skipped', durationMs: 0, attempts: 0 });
+        continue;
+      }
+      const choice = options.beforeBlock ? await options.beforeBlock(block) : 'run';
+      if (choice === 'quit') {
+        interrupted = true;
+        skipRest = true;
+        skippedHere++;
+        counts.skipped++;
+        bus.emit({ type: 'block:end', block, status: 'skipped', durationMs: 0, attempts: 0 });
+        continue;
+      }
+      if (choice === 'skip') {
+        skippedHere++;
+        counts.skipped++;
+        bus.emit({ type: 'block:end', block, status: 'skipped', durationMs: 0, attempts: 0 });
+        continue;
+      }
+      const blockStarted = performance.now();
+      let attempts = 0;
+      let outcome: { failure?: BlockFailure; expected?: string } = {};
+      for (;;) {
+        attempts++;
+        bus.emit({ type: 'block:start', block, attempt: attempts, time: Date.now() });
+        const error = await attempt(block, kernel);
+        if (error instanceof Interrupted || options.signal?.aborted) {
+          interrupted = true;
+          outcome = { failure: { message: 'interrupted (Ctrl-C)', file: block.file, line: block.line } };
+          break;
+        }
+        outcome = judge(block, error);
+        if (!outcome.failure) break;
+        if (attempts <= block.retries) {
+          bus.emit({ type: 'block:retry', block, attempt: attempts, failure: outcome.failure });
+          await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempts)));
+          continue;
+        }
+        if (options.afterFailure && (await options.afterFailure(block, outcome.failure)) === 'retry') continue;
+        break;
+      }
+      const durationMs = performance.now() - blockStarted;
+      if (outcome.failure) {
+        counts.failed++;
+        chapterStatus = 'failed';
+        skipRest = true;
+        bus.emit({ type: 'block:end', block, status: 'failed', durationMs, attempts, failure: outcome.failure });
+      } else {
+        counts.passed++;
+        passedHere++;
+        bus.emit({ type: 'block:end', block, status: 'passed', durationMs, attempts, expectedFailure: outcome.expected });
+      }
+    }
+    // A chapter with skipped blocks is not a safe place to resume from, so it gets no checkpoint.
+    const status: BlockStatus = chapterStatus === 'failed' ? 'failed' : skippedHere > 0 || (passedHere === 0 && skipRest) ? 'skipped' : 'passed';
+    if (status === 'passed' && options.afterChapter) await options.afterChapter(chapter, state);
+    bus.emit({ type: 'chapter:end', chapter, status, durationMs: performance.now() - chapterStarted });
+  }
+  await clients.close();
+  if (interrupted) return finish('interrupted', EXIT.interrupted);
+  return finish(counts.failed > 0 ? 'failed' : 'passed', counts.failed > 0 ? EXIT.failed : EXIT.ok);
+}

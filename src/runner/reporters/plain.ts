@@ -1,0 +1,79 @@
+import { formatDuration } from '../durations.js';
+import type { RunEvent } from '../events.js';
+
+export interface PlainOptions {
+  write: (text: string) => void;
+  /** GitHub Actions: ::group:: per chapter and ::error annotations. */
+  github?: boolean;
+  /** Symbols carry the meaning; colour only decorates (and is off with NO_COLOR). */
+  color?: boolean;
+}
+
+const SYMBOL = { passed: '✓', failed: '✗', skipped: '-' } as const;
+
+/** Line-oriented text, no cursor movement: for pipes, logs and CI. */
+export function plainReporter(options: PlainOptions): (event: RunEvent) => void {
+  const { write, github = false, color = false } = options;
+  const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const partial = new Map<string, string>();
+  const flush = (key: string) => {
+    const rest = partial.get(key);
+    if (rest) write(`    │ ${rest}\n`);
+    partial.delete(key);
+  };
+  const output = (key: string, text: string) => {
+    const lines = ((partial.get(key) ?? '') + text).split('\n');
+    partial.set(key, lines.pop() ?? '');
+    for (const line of lines) write(`    │ ${line}\n`);
+  };
+  return (event) => {
+    switch (event.type) {
+      case 'run:start':
+        write(`${event.title} — ${event.chapters.length} chapter(s) on target ${event.target}\n`);
+        break;
+      case 'chapter:start':
+        if (github) write(`::group::${event.chapter.id} ${event.chapter.title}\n`);
+        write(`\n▶ ${event.chapter.id}  ${event.chapter.title}\n`);
+        break;
+      case 'block:start':
+        write(`  … ${event.block.id} (${event.block.file}:${event.block.line})${event.attempt > 1 ? ` attempt ${event.attempt}` : ''}\n`);
+        break;
+      case 'command:start':
+        if (event.block.kind === 'ts') write(`    $ ${event.command.split('\n')[0]}\n`);
+        break;
+      case 'block:output':
+        output(event.block.id, event.text);
+        break;
+      case 'daemon':
+        write(`    ⚙ daemon ${event.name} ${event.action}${event.pid ? ` (pid ${event.pid})` : ''}\n`);
+        break;
+      case 'block:retry':
+        flush(event.block.id);
+        write(`  ↻ ${event.block.id} failed (${event.failure.message.split('\n')[0]}), retrying\n`);
+        break;
+      case 'block:end': {
+        flush(event.block.id);
+        const symbol = SYMBOL[event.status];
+        const colored = paint(event.status === 'passed' ? 32 : event.status === 'failed' ? 31 : 90, symbol);
+        const expected = event.expectedFailure ? ` — failed as expected: ${event.expectedFailure.split('\n')[0]}` : '';
+        write(`  ${colored} ${event.block.id}${event.status === 'skipped' ? ' (skipped)' : ` (${formatDuration(event.durationMs)})`}${expected}\n`);
+        if (event.failure) {
+          const f = event.failure;
+          write(`    ${f.file}:${f.line}: ${f.message.split('\n').join('\n    ')}\n`);
+          if (f.exitCode !== undefined && f.exitCode !== null) write(`    exit code ${f.exitCode}\n`);
+          if (github) write(`::error file=${f.file},line=${f.line}::${f.message.split('\n')[0]?.replace(/%/g, '%25')}\n`);
+        }
+        break;
+      }
+      case 'chapter:end':
+        write(`  ${SYMBOL[event.status]} ${event.chapter.id} ${event.status} (${formatDuration(event.durationMs)})\n`);
+        if (github) write('::endgroup::\n');
+        break;
+      case 'run:end':
+        write(
+          `\n${event.passed} passed, ${event.failed} failed, ${event.skipped} skipped (${formatDuration(event.durationMs)})${event.status === 'interrupted' ? ' — interrupted' : ''}\n`,
+        );
+        break;
+    }
+  };
+}

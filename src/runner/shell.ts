@@ -1,0 +1,102 @@
+import type { ExecOptions, Target } from './targets/target.js';
+import { shellQuote } from './targets/target.js';
+
+/** What `$` resolves to; `String(out)` is stdout without the trailing newline, as in zx. */
+export class ProcessOutput {
+  constructor(
+    readonly stdout: string,
+    readonly stderr: string,
+    readonly exitCode: number | null,
+    readonly durationMs: number,
+  ) {}
+  toString(): string {
+    return this.stdout.replace(/\n$/, '');
+  }
+  text(): string {
+    return this.toString();
+  }
+  lines(): string[] {
+    return this.toString().split('\n').filter(Boolean);
+  }
+  json<T = unknown>(): T {
+    return JSON.parse(this.stdout) as T;
+  }
+}
+
+/** A command that exited non-zero; says which, how, and the end of its stderr. */
+export class ProcessFailed extends Error {
+  constructor(
+    readonly command: string,
+    readonly output: ProcessOutput,
+    readonly signal: string | null,
+    /** Stack captured where `$` was called, so the failure maps to the block's line. */
+    readonly callSite: string,
+  ) {
+    const tail = lastLines(output.stderr || output.stdout, 8);
+    const how = signal ? `was killed by ${signal}` : `failed with exit code ${output.exitCode}`;
+    super(`command ${how}: ${command}${tail ? `\n${tail}` : ''}`);
+    this.name = 'ProcessFailed';
+  }
+  get exitCode(): number | null {
+    return this.output.exitCode;
+  }
+  get stderr(): string {
+    return this.output.stderr;
+  }
+}
+
+export function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+function quoteValue(value: unknown): string {
+  if (Array.isArray(value)) return value.map(quoteValue).join(' ');
+  if (value instanceof ProcessOutput) return shellQuote(value.toString());
+  if (value === undefined || value === null) throw new TypeError(`$: an interpolated value is ${value}`);
+  return shellQuote(String(value));
+}
+
+/** Joins a tagged template, quoting every interpolation so it reaches bash as one word. */
+export function buildCommand(pieces: TemplateStringsArray, values: unknown[]): string {
+  let command = pieces[0] ?? '';
+  values.forEach((value, i) => {
+    command += quoteValue(value) + (pieces[i + 1] ?? '');
+  });
+  return command;
+}
+
+export interface ShellHooks {
+  signal(): AbortSignal | undefined;
+  onStart(command: string): number;
+  onOutput(stream: 'stdout' | 'stderr', text: string, quiet: boolean): void;
+  onEnd(id: number, command: string, output: ProcessOutput): void;
+}
+
+export interface Shell {
+  (pieces: TemplateStringsArray, ...values: unknown[]): Promise<ProcessOutput>;
+  /** Resolves whatever the exit code. */
+  nothrow(pieces: TemplateStringsArray, ...values: unknown[]): Promise<ProcessOutput>;
+  /** Does not stream output to the reporters (it is still in the result). */
+  quiet(pieces: TemplateStringsArray, ...values: unknown[]): Promise<ProcessOutput>;
+}
+
+/** The `$` global: zx-style, but bash runs ON THE MACHINE through the target. */
+export function makeShell(target: Target, hooks: ShellHooks): Shell {
+  const run = async (command: string, nothrow: boolean, quiet: boolean, callSite: string) => {
+    const id = hooks.onStart(command);
+    const options: ExecOptions = {
+      signal: hooks.signal(),
+      onStdout: (text) => hooks.onOutput('stdout', text, quiet),
+      onStderr: (text) => hooks.onOutput('stderr', text, quiet),
+    };
+    const result = await target.exec(`set -o pipefail; ${command}`, options);
+    const output = new ProcessOutput(result.stdout, result.stderr, result.exitCode, result.durationMs);
+    hooks.onEnd(id, command, output);
+    if (!nothrow && result.exitCode !== 0) throw new ProcessFailed(command, output, result.signal, callSite);
+    return output;
+  };
+  const $ = ((pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, false, new Error().stack ?? '')) as Shell;
+  $.nothrow = (pieces, ...values) => run(buildCommand(pieces, values), true, false, new Error().stack ?? '');
+  $.quiet = (pieces, ...values) => run(buildCommand(pieces, values), false, true, new Error().stack ?? '');
+  return $;
+}

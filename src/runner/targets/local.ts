@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { Duplex } from 'node:stream';
+import { spawnCollect } from './spawn-exec.js';
+import { ConnectionRefused, type ExecOptions, type ExecResult, type MachineIdentity, MachineUnreachable, machineEnv, type Target } from './target.js';
+
+export interface LocalTargetOptions {
+  name: string;
+  netns: string;
+  runtimeDir: string;
+  dockerSocket: string;
+  env: Record<string, string>;
+}
+
+/**
+ * This Linux host as root, with the machine's processes in their own network namespace (no route
+ * off the box). `nsenter --net` rather than `ip netns exec`: the latter remounts /sys and hides the
+ * cgroup v1 mounts that dockerd and the kubelet need.
+ */
+export class LocalTarget implements Target {
+  readonly type = 'local' as const;
+  readonly name: string;
+  readonly runtimeDir: string;
+  readonly dockerSocket: string;
+  private readonly netnsPath: string;
+  private readonly env: Record<string, string>;
+
+  constructor(options: LocalTargetOptions) {
+    this.name = options.name;
+    this.runtimeDir = options.runtimeDir;
+    this.dockerSocket = options.dockerSocket;
+    this.netnsPath = `/var/run/netns/${options.netns}`;
+    this.env = machineEnv(options.env);
+  }
+
+  async connect(): Promise<void> {
+    if (process.platform !== 'linux') throw new MachineUnreachable('the local target needs Linux', 'use --target ssh or --target vagrant');
+    if (process.getuid?.() !== 0) throw new MachineUnreachable('the local target runs as root', 'run book as root (sudo), or use --target ssh');
+    if (!existsSync(this.netnsPath)) {
+      throw new MachineUnreachable(`the local machine is not up (no network namespace at ${this.netnsPath})`, `run: book machine up --target ${this.name}`);
+    }
+  }
+
+  private argv(command: string[]): string[] {
+    return ['nsenter', `--net=${this.netnsPath}`, '--', ...command];
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const result = await spawnCollect(this.argv(['bash', '-c', command]), { ...this.env, ...options.env }, options);
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs };
+  }
+
+  /** Atomic: a temp file beside the target, then rename; parents are created. */
+  async writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.book-${process.pid}.tmp`;
+    await writeFile(temp, data, { mode });
+    await chmod(temp, mode);
+    await rename(temp, file);
+  }
+
+  readFile(file: string): Promise<Buffer> {
+    return readFile(file);
+  }
+
+  /** socat inside the namespace; resolves once it is connected, so refusals are errors, not hangs. */
+  openTcp(host: string, port: number): Promise<Duplex> {
+    const endpoint = `${host}:${port}`;
+    return new Promise((resolve, reject) => {
+      const child = spawn('nsenter', [`--net=${this.netnsPath}`, '--', 'socat', '-d', '-d', 'STDIO', `TCP:${endpoint}`], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: this.env,
+      });
+      let stderr = '';
+      let connected = false;
+      const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+      duplex.on('close', () => child.kill('SIGTERM'));
+      duplex.on('error', () => child.kill('SIGTERM'));
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (!connected && /starting data transfer loop/.test(stderr)) {
+          connected = true;
+          resolve(duplex);
+        }
+      });
+      child.on('error', (error) => reject(new ConnectionRefused(endpoint, `cannot start socat (${error.message}); install the socat package`)));
+      child.on('close', () => {
+        if (!connected) {
+          const reason = /Connection refused/.test(stderr) ? 'connection refused' : (stderr.trim().split('\n').pop() ?? 'socat exited');
+          reject(new ConnectionRefused(endpoint, reason));
+        }
+      });
+    });
+  }
+
+  openUnix(socketPath: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(socketPath);
+      socket.once('connect', () => resolve(socket));
+      socket.once('error', (error) => reject(new ConnectionRefused(socketPath, error.message)));
+    });
+  }
+
+  async identity(): Promise<MachineIdentity> {
+    const inode = existsSync(this.netnsPath) ? String(statSync(this.netnsPath).ino) : 'none';
+    const bootId = existsSync('/proc/sys/kernel/random/boot_id') ? (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim() : 'unknown';
+    return { target: this.name, hostname: hostname(), instance: `${bootId}/netns:${inode}` };
+  }
+
+  shellArgv(command: string[], env: Record<string, string>): string[] {
+    const envArgs = Object.entries({ ...this.env, ...env, TERM: process.env.TERM ?? 'xterm', PS1: '[book-machine \\W]# ' }).map(([k, v]) => `${k}=${v}`);
+    const inner = command.length > 0 ? ['bash', '-c', command.join(' ')] : ['bash', '--norc', '-i'];
+    return this.argv(['env', '-i', ...envArgs, ...inner]);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { Client, type ClientChannel } from 'ssh2';
+import {
+  ConnectionRefused,
+  type ExecOptions,
+  type ExecResult,
+  exportPrefix,
+  type MachineIdentity,
+  MachineUnreachable,
+  machineEnv,
+  shellQuote,
+  type Target,
+} from './target.js';
+
+export interface SshTargetOptions {
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  key?: string;
+  runtimeDir: string;
+  dockerSocket: string;
+  env: Record<string, string>;
+  /** sha256 of the host key, hex; when set, any other key is refused. */
+  hostKeySha256?: string;
+}
+
+const PID_MARK = '\u001eBOOKPID ';
+
+/**
+ * Any Linux host over SSH. Commands run as root (through `sudo -n` for other users); Docker and
+ * the API server are reached through the connection (streamlocal and direct-tcpip channels).
+ */
+export class SshTarget implements Target {
+  readonly type = 'ssh' as const;
+  readonly name: string;
+  readonly runtimeDir: string;
+  readonly dockerSocket: string;
+  private client?: Client;
+  private ready?: Promise<Client>;
+  private readonly env: Record<string, string>;
+  hostKeySha256?: string;
+
+  constructor(private readonly options: SshTargetOptions) {
+    this.name = options.name;
+    this.runtimeDir = options.runtimeDir;
+    this.dockerSocket = options.dockerSocket;
+    this.env = machineEnv(options.env);
+  }
+
+  private where(): string {
+    return `${this.options.user}@${this.options.host}:${this.options.port}`;
+  }
+
+  connect(): Promise<void> {
+    return this.conn().then(() => undefined);
+  }
+
+  private conn(): Promise<Client> {
+    if (this.ready) return this.ready;
+    this.ready = new Promise<Client>((resolve, reject) => {
+      const client = new Client();
+      let privateKey: Buffer | undefined;
+      try {
+        privateKey = this.options.key ? readFileSync(this.options.key) : undefined;
+      } catch (error) {
+        reject(
+          new MachineUnreachable(
+            `cannot read the ssh key ${this.options.key}: ${(error as Error).message}`,
+            'set key: in the target to a readable private key file',
+          ),
+        );
+        return;
+      }
+      client.once('ready', () => {
+        this.client = client;
+        resolve(client);
+      });
+      client.once('error', (error) => {
+        this.ready = undefined;
+        reject(
+          new MachineUnreachable(
+            `cannot reach ${this.where()}: ${error.message}`,
+            "check that the host is up and the target's host, port, user and key are right (book machine status)",
+          ),
+        );
+      });
+      client.on('close', () => {
+        this.client = undefined;
+        this.ready = undefined;
+      });
+      client.connect({
+        host: this.options.host,
+        port: this.options.port,
+        username: this.options.user,
+        privateKey,
+        agent: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+        readyTimeout: 10_000,
+        keepaliveInterval: 15_000,
+        hostVerifier: (key: Buffer) => {
+          const digest = createHash('sha256').update(key).digest('hex');
+          this.hostKeySha256 = digest;
+          return !this.options.hostKeySha256 || this.options.hostKeySha256 === digest;
+        },
+      });
+    });
+    return this.ready;
+  }
+
+  /** The remote side runs `bash -c`, as root; it reports its pid first so an abort can kill its session. */
+  private wrap(command: string, env: Record<string, string>): string {
+    const inner = `printf '${PID_MARK.replace('\u001e', '\\036')}%s\\n' $$ >&2; ${exportPrefix(env)}${command}`;
+    const bash = `bash -c ${shellQuote(inner)}`;
+    return this.options.user === 'root' ? bash : `sudo -n ${bash}`;
+  }
+
+  private async channel(
+    command: string,
+    options: ExecOptions,
+  ): Promise<{ stdout: Buffer; stderr: string; exitCode: number | null; signal: string | null; durationMs: number }> {
+    const client = await this.conn();
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      client.exec(this.wrap(command, { ...this.env, ...options.env }), (error, stream: ClientChannel) => {
+        if (error)
+          return reject(new MachineUnreachable(`cannot run a command on ${this.where()}: ${error.message}`, 'check the ssh server allows exec sessions'));
+        const out: Buffer[] = [];
+        let stderr = '';
+        let pid: string | undefined;
+        let exitCode: number | null = null;
+        let signal: string | null = null;
+        const kill = () => {
+          if (pid) void this.channelRaw(`pkill -KILL -s ${pid} || kill -KILL ${pid}`).catch(() => {});
+          stream.close();
+        };
+        if (options.signal?.aborted) kill();
+        options.signal?.addEventListener('abort', kill, { once: true });
+        stream.on('data', (chunk: Buffer) => {
+          out.push(chunk);
+          options.onStdout?.(chunk.toString('utf8'));
+        });
+        stream.stderr.on('data', (chunk: Buffer) => {
+          let text = chunk.toString('utf8');
+          if (pid === undefined) {
+            const at = (stderr + text).indexOf(PID_MARK);
+            const whole = stderr + text;
+            const end = whole.indexOf('\n', at);
+            if (at >= 0 && end >= 0) {
+              pid = whole.slice(at + PID_MARK.length, end);
+              text = whole.slice(0, at) + whole.slice(end + 1);
+              stderr = '';
+            } else {
+              stderr = whole;
+              return;
+            }
+          }
+          stderr += text;
+          if (text) options.onStderr?.(text);
+        });
+        stream.on('exit', (code: number | null, sig?: string) => {
+          exitCode = code ?? null;
+          signal = sig ?? null;
+        });
+        stream.on('close', () => {
+          options.signal?.removeEventListener('abort', kill);
+          resolve({
+            stdout: Buffer.concat(out),
+            stderr,
+            exitCode: options.signal?.aborted ? null : exitCode,
+            signal: options.signal?.aborted ? 'SIGKILL' : signal,
+            durationMs: performance.now() - started,
+          });
+        });
+        stream.end(options.stdin ?? '');
+      });
+    });
+  }
+
+  private async channelRaw(command: string): Promise<void> {
+    const client = await this.conn();
+    await new Promise<void>((resolve) => {
+      client.exec(this.options.user === 'root' ? command : `sudo -n ${command}`, (error, stream) => {
+        if (error) return resolve();
+        stream.on('close', () => resolve()).resume();
+        stream.stderr.resume();
+      });
+    });
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const result = await this.channel(command, options);
+    return { ...result, stdout: result.stdout.toString('utf8') };
+  }
+
+  async writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+    const temp = `${file}.book-tmp`;
+    const script = `set -e; mkdir -p "$(dirname ${shellQuote(file)})"; umask 077; cat > ${shellQuote(temp)}; chmod ${mode.toString(8)} ${shellQuote(temp)}; mv -f ${shellQuote(temp)} ${shellQuote(file)}`;
+    const result = await this.channel(script, { stdin: data });
+    if (result.exitCode !== 0) throw new Error(`cannot write ${file} on ${this.where()}: ${result.stderr.trim()}`);
+  }
+
+  async readFile(file: string): Promise<Buffer> {
+    const result = await this.channel(`cat ${shellQuote(file)}`, {});
+    if (result.exitCode !== 0) {
+      const error = new Error(`cannot read ${file} on the machine: ${result.stderr.trim()}`) as NodeJS.ErrnoException;
+      if (/No such file/.test(result.stderr)) error.code = 'ENOENT';
+      throw error;
+    }
+    return result.stdout;
+  }
+
+  async openTcp(host: string, port: number): Promise<Duplex> {
+    const client = await this.conn();
+    return new Promise((resolve, reject) => {
+      client.forwardOut('127.0.0.1', 0, host, port, (error, stream) => {
+        if (error) reject(new ConnectionRefused(`${host}:${port}`, /refused|failure/i.test(error.message) ? 'connection refused' : error.message));
+        else resolve(stream);
+      });
+    });
+  }
+
+  async openUnix(socketPath: string): Promise<Duplex> {
+    const client = await this.conn();
+    return new Promise((resolve, reject) => {
+      client.openssh_forwardOutStreamLocal(socketPath, (error, stream) => {
+        if (error) reject(new ConnectionRefused(socketPath, error.message));
+        else resolve(stream);
+      });
+    });
+  }
+
+  async identity(): Promise<MachineIdentity> {
+    const result = await this.exec('hostname; cat /proc/sys/kernel/random/boot_id');
+    const [host = '', boot = ''] = result.stdout.trim().split('\n');
+    return { target: this.name, hostname: host, instance: boot };
+  }
+
+  shellArgv(command: string[], env: Record<string, string>): string[] {
+    const argv = ['ssh', '-p', String(this.options.port), '-o', 'StrictHostKeyChecking=accept-new'];
+    if (this.options.key) argv.push('-i', this.options.key);
+    argv.push(command.length ? '-T' : '-t', `${this.options.user}@${this.options.host}`);
+    const prefix = exportPrefix({ ...env });
+    const line = command.length ? `${prefix}${command.join(' ')}` : `${prefix}exec bash -l`;
+    argv.push(this.options.user === 'root' ? line : `sudo -n bash -c ${shellQuote(line)}`);
+    return argv;
+  }
+
+  async close(): Promise<void> {
+    this.client?.end();
+    this.client = undefined;
+    this.ready = undefined;
+  }
+}

@@ -1,0 +1,91 @@
+import type { Duplex } from 'node:stream';
+
+export interface ExecOptions {
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  stdin?: string | Buffer;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** null when the command was killed by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+}
+
+export interface MachineIdentity {
+  target: string;
+  hostname: string;
+  /** Changes when the machine is recreated (netns inode, boot id, VM id). */
+  instance: string;
+}
+
+/** One Linux machine the book runs on. Every block global reaches the machine through this. */
+export interface Target {
+  readonly name: string;
+  readonly type: 'local' | 'ssh' | 'vagrant' | 'replay';
+  /** Where the runner keeps daemon records and logs on the machine. */
+  readonly runtimeDir: string;
+  /** The machine's Docker socket, as a path on the machine. */
+  readonly dockerSocket: string;
+  /** Throws MachineUnreachable, saying what to do, when the machine cannot be used. */
+  connect(): Promise<void>;
+  /** Runs `bash -c command` as root on the machine. Never throws for a non-zero exit. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  writeFile(path: string, data: string | Buffer, mode?: number): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  /** A byte stream to host:port as seen from inside the machine. */
+  openTcp(host: string, port: number): Promise<Duplex>;
+  /** A byte stream to a unix socket on the machine. */
+  openUnix(path: string): Promise<Duplex>;
+  identity(): Promise<MachineIdentity>;
+  /** argv that opens an interactive shell (or runs one command) on the machine from this host. */
+  shellArgv(command: string[], env: Record<string, string>): string[];
+  close(): Promise<void>;
+}
+
+export class MachineUnreachable extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'MachineUnreachable';
+  }
+}
+
+export class ConnectionRefused extends Error {
+  constructor(
+    readonly endpoint: string,
+    detail: string,
+  ) {
+    super(`cannot connect to ${endpoint} on the machine: ${detail}`);
+    this.name = 'ConnectionRefused';
+  }
+}
+
+/** The environment every command sees on the machine, whatever the target. */
+export function machineEnv(extra: Record<string, string>): Record<string, string> {
+  return {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    LANG: 'C.UTF-8',
+    TERM: 'dumb',
+    ...extra,
+  };
+}
+
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `export A='1' B='2'; ` — for targets where the environment travels inside the command. */
+export function exportPrefix(env: Record<string, string>): string {
+  const pairs = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
+  return pairs.length ? `export ${pairs.join(' ')}; ` : '';
+}

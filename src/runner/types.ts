@@ -1,0 +1,97 @@
+/** The shapes shared by the parser, the runner and the renderer. */
+
+export type BlockKind = 'ts' | 'sh' | 'file' | 'prose';
+
+export interface BlockAttrs {
+  run: boolean;
+  name?: string;
+  file?: string;
+  mode?: number;
+  timeoutMs?: number;
+  retries?: number;
+  /** `fails` alone → `{}`; `fails="text"` → `{ text }`. */
+  fails?: { text?: string };
+}
+
+export interface Block {
+  /** Unique in the book: `name=` or `<chapter>#<n>`. */
+  id: string;
+  chapterId: string;
+  /** 1-based position among the chapter's executable blocks (run or file); 0 for prose. */
+  index: number;
+  kind: BlockKind;
+  lang: string;
+  info: string;
+  code: string;
+  /** The chapter file, relative to the book's parent directory (as the reader sees it). */
+  file: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+  /** 1-based line of the first line of code (fence + 1). */
+  codeLine: number;
+  attrs: BlockAttrs;
+  timeoutMs: number;
+  retries: number;
+}
+
+export interface Chapter {
+  /** File stem, e.g. `03-api-server`. */
+  id: string;
+  number: number;
+  title: string;
+  file: string;
+  source: string;
+  /** Every fenced block, prose included, in document order. */
+  blocks: Block[];
+  /** sha256 of the file's text: noticed when a chapter changes after a checkpoint. */
+  hash: string;
+}
+
+export interface BookConfig {
+  title: string;
+  /** Chapter stems in order; empty means order by number. */
+  chapters: string[];
+  defaults: { timeoutMs: number; retries: number };
+  kubeconfig: string;
+  target: string;
+  targets: Record<string, TargetConfig>;
+}
+
+export type TargetConfig =
+  | { type: 'local'; netns: string; runtimeDir: string; dockerSocket: string }
+  | {
+      type: 'ssh';
+      host: string;
+      port: number;
+      user: string;
+      key?: string;
+      dockerSocket: string;
+      runtimeDir: string;
+    }
+  | { type: 'vagrant'; dir: string; runtimeDir: string; dockerSocket: string };
+
+export interface Book {
+  dir: string;
+  config: BookConfig;
+  chapters: Chapter[];
+}
+
+/** A mistake in the book, reported before anything runs on the machine. */
+export interface BookIssue {
+  file: string;
+  line: number;
+  message: string;
+  /** What to write instead. */
+  hint?: string;
+}
+
+export class BookError extends Error {
+  constructor(readonly issues: BookIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'BookError';
+  }
+}
+
+export function formatIssue(issue: BookIssue): string {
+  return `${issue.file}:${issue.line}: ${issue.message}${issue.hint ? `\n  → ${issue.hint}` : ''}`;
+}

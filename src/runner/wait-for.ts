@@ -1,0 +1,59 @@
+import { parseDuration } from './durations.js';
+
+export interface WaitOptions {
+  timeout?: number | string;
+  /** First poll interval in ms; it grows to at most 200 ms. */
+  interval?: number;
+  /** Says what was awaited, for the timeout message. */
+  message?: string;
+}
+
+export class WaitTimeout extends Error {
+  constructor(
+    message: string,
+    readonly lastError?: unknown,
+  ) {
+    super(message);
+    this.name = 'WaitTimeout';
+  }
+}
+
+/** The `waitFor` global: resolves with fn's first truthy value; errors from fn count as "not yet". */
+export function makeWaitFor(signal: () => AbortSignal | undefined) {
+  return async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
+    const timeoutMs = typeof options.timeout === 'string' ? parseDuration(options.timeout) : options.timeout;
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
+    let interval = options.interval ?? 25;
+    let lastError: unknown;
+    let lastValue: unknown;
+    const abort = signal();
+    for (;;) {
+      if (abort?.aborted) throw abort.reason instanceof Error ? abort.reason : new Error('aborted');
+      try {
+        const value = await fn();
+        if (value) return value;
+        lastValue = value;
+        lastError = undefined;
+      } catch (error) {
+        lastError = error;
+      }
+      if (performance.now() >= deadline) {
+        const what = options.message ?? fn.toString().replace(/\s+/g, ' ').slice(0, 120);
+        const why = lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : ` (last value: ${JSON.stringify(lastValue)})`;
+        throw new WaitTimeout(`waitFor timed out after ${timeoutMs} ms: ${what}${why}`, lastError);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(interval, Math.max(0, deadline - performance.now())));
+        abort?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+      interval = Math.min(200, Math.ceil(interval * 1.5));
+    }
+  };
+}
