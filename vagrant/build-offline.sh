@@ -38,6 +38,12 @@ fi
 
 logdir=$BOOK_CACHE/logs
 mkdir -p "$logdir"
+# One build at a time: a second run (another provision, CI retry) waits, then finds the cache warm.
+exec 9>"$BOOK_CACHE/.build-offline.lock"
+if ! flock -n 9; then
+  echo "[build-offline] another build-offline.sh is running; waiting for it (log: $logdir/build-offline.log)"
+  flock 9
+fi
 log=$logdir/build-offline.log
 timings=$logdir/timings.tsv
 [[ -f $timings ]] || printf 'date\tstep\twall_seconds\tmax_rss_kb\n' >"$timings"

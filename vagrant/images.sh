@@ -67,7 +67,7 @@ write_image() {
   } >"$IMAGES_CACHE/$name.meta.tmp"
   mv "$tmp" "$IMAGES_CACHE/$name.tar"
   mv "$IMAGES_CACHE/$name.meta.tmp" "$IMAGES_CACHE/$name.meta"
-  say "  image $name: $(du -h "$IMAGES_CACHE/$name.tar" | cut -f1) -> $IMAGES_CACHE/$name.tar (${refs//,/ })"
+  say "  image ${refs%%,*}: $(du -h "$IMAGES_CACHE/$name.tar" | cut -f1) -> $IMAGES_CACHE/$name.tar (${refs//,/ })"
 }
 
 image_cached() { [[ ${force:-0} -eq 0 && -f $IMAGES_CACHE/$1.tar && -f $IMAGES_CACHE/$1.meta ]]; }

@@ -1,0 +1,193 @@
+// The local machine for real: provision offline, bring it up (a sealed network namespace with our
+// own dockerd + cri-dockerd), check versions and images, then the tutorial's first step — a
+// standalone kubelet runs the seed's nginx pod from a static manifest, and the page is fetched
+// from inside the namespace — and finally `down` leaves nothing behind.
+//
+// Needs root on Linux (and, on a cold cache, tens of minutes for the offline build).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const machine = join(root, 'vagrant/local-machine.sh');
+const seedPod = process.env.BOOK_SEED_DIR
+  ? join(process.env.BOOK_SEED_DIR, 'resources/01-simple-nginx-pod.yml')
+  : '/work/shared/seed/resources/01-simple-nginx-pod.yml';
+
+const NETNS_FILE = '/var/run/netns/book-minikube';
+const DOCKER_HOST = 'unix:///run/book-machine/docker.sock';
+const CRI = 'unix:///var/run/cri-dockerd.sock';
+const DAEMONS_DIR = '/run/book-machine/daemons';
+const env = { ...process.env, BOOK_SOURCE: process.env.BOOK_SOURCE ?? 'offline', DOCKER_HOST };
+
+const skipReason =
+  process.platform !== 'linux'
+    ? `the local machine needs Linux (this is ${process.platform})`
+    : process.getuid?.() !== 0
+      ? 'the local machine needs root (run the e2e tests as root)'
+      : '';
+
+const MIN = 60_000;
+
+function run(cmd: string, args: string[], timeout = 5 * MIN) {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
+const inNs = (...args: string[]) => run('nsenter', [`--net=${NETNS_FILE}`, ...args], MIN);
+
+/** Poll fn until it returns a truthy value or the deadline passes (no fixed sleeps). */
+async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — skipped: ${skipReason}` : ''}`, () => {
+  let kubeletPid = 0;
+  let dockerdPid = 0;
+  let downDone = false;
+
+  afterAll(() => {
+    if (!downDone) run(machine, ['down'], 5 * MIN);
+  }, 6 * MIN);
+
+  it(
+    'comes up (provisioning offline if needed)',
+    () => {
+      const r = run(machine, ['up'], 90 * MIN);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(existsSync(NETNS_FILE)).toBe(true);
+      // the namespace has no route off the box
+      expect(inNs('ip', 'route', 'show', 'default').stdout.trim()).toBe('');
+    },
+    90 * MIN,
+  );
+
+  it('reports the pinned versions, running daemons and the images', () => {
+    const versions = readFileSync(join(root, 'vagrant/versions.sh'), 'utf8');
+    const k8s = versions.match(/^K8S_VERSION=\$\{K8S_VERSION:-(v[0-9.]+)\}/m)?.[1];
+    expect(k8s).toMatch(/^v1\.36\./);
+    const r = run(machine, ['status', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.up).toBe(true);
+    expect(s.versions.kubelet).toContain(`Kubernetes ${k8s}`);
+    expect(s.versions.kubectl).toContain(`Client Version: ${k8s}`);
+    expect(s.versions.etcd).toMatch(/etcd Version: 3\.6\./);
+    expect(s.versions['cri-dockerd']).toMatch(/cri-dockerd 0\.4\./);
+    expect(s.versions.docker).toMatch(/Docker version (2[3-9]|[3-9]\d)\./);
+    const daemons = Object.fromEntries(s.daemons.map((d: { name: string; state: string; pid: number }) => [d.name, d]));
+    expect(daemons.dockerd.state).toBe('running');
+    expect(daemons['cri-dockerd'].state).toBe('running');
+    dockerdPid = daemons.dockerd.pid;
+    for (const img of s.images) expect(img.state, img.ref).toBe('present');
+    expect(s.images.map((i: { ref: string }) => i.ref)).toEqual(
+      expect.arrayContaining([`registry.k8s.io/kube-apiserver:${k8s}`, 'registry.k8s.io/pause:3.10.1', 'nginx:latest']),
+    );
+    // the server answering on our socket is the machine's own dockerd, API >= 1.42
+    const api = docker('version', '-f', '{{.Server.APIVersion}}');
+    expect(Number(api.split('.')[1])).toBeGreaterThanOrEqual(42);
+  });
+
+  it(
+    'runs the seed nginx pod with a standalone kubelet, reachable inside the namespace',
+    async () => {
+      // The seed's manifest, with no image ever pulled.
+      const pod = YAML.parse(readFileSync(seedPod, 'utf8'));
+      for (const c of pod.spec.containers) c.imagePullPolicy = 'IfNotPresent';
+      mkdirSync('/etc/kubernetes/manifests', { recursive: true });
+      writeFileSync('/etc/kubernetes/manifests/nginx.yaml', YAML.stringify(pod));
+
+      // The tutorial's `kubelet --pod-manifest-path ...`, in the machine, as the runner would start it.
+      mkdirSync(DAEMONS_DIR, { recursive: true });
+      const log = openSync('/run/book-machine/logs/kubelet.log', 'a');
+      const kubelet = spawn(
+        'nsenter',
+        [
+          `--net=${NETNS_FILE}`,
+          'kubelet',
+          '--pod-manifest-path=/etc/kubernetes/manifests',
+          `--container-runtime-endpoint=${CRI}`,
+          '--fail-cgroupv1=false',
+          '--fail-swap-on=false',
+          '--hostname-override=k8s-master',
+        ],
+        { detached: true, stdio: ['ignore', log, log], env },
+      );
+      kubeletPid = kubelet.pid ?? 0;
+      kubelet.unref();
+      expect(kubeletPid).toBeGreaterThan(0);
+      writeFileSync(join(DAEMONS_DIR, 'kubelet.pid'), `${kubeletPid}\n`);
+
+      const names = () => docker('ps', '--format', '{{.Names}}').split('\n');
+      const pause = await waitFor(
+        'the pod sandbox k8s_POD_nginx_… and the container k8s_nginx_…',
+        () => {
+          if (!alive(kubeletPid)) throw new Error(`kubelet exited: ${readFileSync('/run/book-machine/logs/kubelet.log', 'utf8').slice(-2000)}`);
+          const n = names();
+          const p = n.find((x) => x.startsWith('k8s_POD_nginx'));
+          return p && n.some((x) => x.startsWith('k8s_nginx_')) ? p : undefined;
+        },
+        3 * MIN,
+      );
+      // Docker API >= 1.52 has no top-level .NetworkSettings.IPAddress: read the bridge network's.
+      const ip = docker('inspect', '-f', '{{.NetworkSettings.Networks.bridge.IPAddress}}', pause);
+      expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      const page = await waitFor(
+        `http://${ip}/ from inside the namespace`,
+        () => {
+          const r = inNs('curl', '-s', '--max-time', '3', `http://${ip}/`);
+          return r.code === 0 && r.stdout.includes('Welcome to nginx!') ? r.stdout : undefined;
+        },
+        MIN,
+      );
+      expect(page).toContain('<h1>Welcome to nginx!</h1>');
+    },
+    5 * MIN,
+  );
+
+  it(
+    'goes down and leaves nothing behind',
+    () => {
+      const r = run(machine, ['down'], 5 * MIN);
+      downDone = true;
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(existsSync(NETNS_FILE)).toBe(false);
+      expect(existsSync('/run/book-machine')).toBe(false);
+      expect(existsSync('/var/lib/book-machine')).toBe(false);
+      expect(existsSync('/etc/kubernetes')).toBe(false);
+      expect(existsSync('/var/lib/kubelet')).toBe(false);
+      expect(existsSync('/var/run/cri-dockerd.sock')).toBe(false);
+      if (kubeletPid) expect(alive(kubeletPid)).toBe(false);
+      if (dockerdPid) expect(alive(dockerdPid)).toBe(false);
+      const mounts = readFileSync('/proc/self/mounts', 'utf8');
+      expect(mounts).not.toMatch(/ \/(var\/lib\/kubelet|var\/lib\/book-machine|run\/book-machine)[/ ]/);
+      const st = run(machine, ['status', '--json']);
+      expect(st.code).toBe(3);
+      expect(JSON.parse(st.stdout).up).toBe(false);
+    },
+    6 * MIN,
+  );
+});

@@ -1,0 +1,382 @@
+#!/usr/bin/env bash
+# local-machine.sh up|status|down — the lifecycle of the book's machine on THIS Linux host (the
+# `local` target; `book machine up|status|down --target local` calls it).
+#
+# The machine is a sealed network namespace, book-minikube (/var/run/netns/book-minikube): lo up,
+# no route off the box (no veth to the host); its one route is docker0. Inside it run our own
+# dockerd (socket unix:///run/book-machine/docker.sock, data-root /var/lib/book-machine/docker;
+# any Docker of the host is left alone) and cri-dockerd (unix:///var/run/cri-dockerd.sock), as a
+# VM would run them. Enter it with `nsenter --net=/var/run/netns/book-minikube` — NOT `ip netns
+# exec`, which remounts /sys and makes dockerd die with "Devices cgroup isn't mounted".
+#
+#   up      provision if needed (offline by default: BOOK_SOURCE), create the namespace, start
+#           dockerd and cri-dockerd in it, wait until they answer, load the images. Warm: seconds.
+#   status  versions, images, namespace and daemons (running/stopped, pid). --json for machines.
+#           Exit 0 when the machine is up, 3 when it is not.
+#   down    stop the daemons the runner started (/run/book-machine/daemons/NAME.pid: the process
+#           group, SIGTERM then SIGKILL) and any other process left in the namespace, remove every
+#           container, stop cri-dockerd and dockerd, unmount what they mounted, restore the kernel
+#           settings the kubelet changed, delete the namespace and what the book wrote
+#           (/etc/kubernetes, /var/lib/kubelet, /var/lib/etcd, /run/book-machine,
+#           /var/lib/book-machine). Installed packages, /usr/local/bin and $BOOK_CACHE stay.
+#           BOOK_MACHINE_KEEP_DATA=1 keeps Docker's data-root (images) for a faster next up.
+#
+# Exit codes: 0 ok, 2 bad arguments, 3 the machine cannot be brought up (the message says why
+# and what to do).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=vagrant/versions.sh
+source "$here/versions.sh"
+
+NETNS=book-minikube
+NETNS_FILE=/var/run/netns/$NETNS
+RUN_DIR=/run/book-machine
+LOG_DIR=$RUN_DIR/logs
+DAEMONS_DIR=$RUN_DIR/daemons
+DOCKER_SOCK=$RUN_DIR/docker.sock
+DOCKER_DATA=/var/lib/book-machine/docker
+DOCKER_EXEC=$RUN_DIR/docker
+DOCKER_PID=$RUN_DIR/dockerd.pid
+CRI_SOCK=/var/run/cri-dockerd.sock
+CRI_ROOT=/var/lib/book-machine/cri-dockerd
+CRI_PID=$RUN_DIR/cri-dockerd.pid
+STATE_DIR=/var/lib/book-machine/state   # survives a crash of the host's /run; removed by down
+# What the book writes on the machine, removed by down.
+BOOK_PATHS=(/etc/kubernetes /var/lib/kubelet /var/lib/etcd)
+# Created by the kubelet, cri-dockerd and dockerd; removed by down unless they existed before up.
+RUNTIME_PATHS=(/var/log/pods /var/log/containers /run/docker /var/run/netns)
+# Kernel settings the kubelet sets at start (global, not per namespace); restored by down.
+SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
+
+export DOCKER_HOST=unix://$DOCKER_SOCK
+
+say() { printf '[machine %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+unfit() { # WHAT WHAT-TO-DO
+  say "ERROR: the local machine cannot be brought up: $1"
+  [[ -z ${2:-} ]] || say "  what to do: $2"
+  exit 3
+}
+
+in_ns() { nsenter --net="$NETNS_FILE" "$@"; }
+pid_of() { local p; p=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9); [[ -n $p ]] && echo "$p"; }
+alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+netns_id() { stat -L -c %i "$NETNS_FILE" 2>/dev/null; }
+# in_our_ns PID — the process lives in the book's network namespace
+in_our_ns() {
+  local id; id=$(netns_id) || return 1
+  [[ $(readlink "/proc/$1/ns/net" 2>/dev/null) == "net:[$id]" ]]
+}
+
+require_root_linux() {
+  [[ $(uname -s) == Linux ]] || unfit "the local target needs Linux (this is $(uname -s))" "use --target vagrant"
+  [[ $(id -u) -eq 0 ]] || unfit "the local target needs root" "run as root (sudo), or use --target vagrant / --target ssh"
+  if ! command -v nsenter >/dev/null || ! command -v ip >/dev/null; then
+    unfit "nsenter and ip are missing" "apt-get install util-linux iproute2"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+wait_for() { # SECONDS DESCRIPTION PID CMD... — poll CMD until it succeeds, PID dies, or time runs out
+  local secs=$1 what=$2 pid=$3; shift 3
+  local deadline=$(( $(date +%s%N) / 1000000 + secs * 1000 ))
+  until "$@" >/dev/null 2>&1; do
+    alive "$pid" || return 1
+    (( $(date +%s%N) / 1000000 < deadline )) || { say "timed out after ${secs}s waiting for $what"; return 1; }
+    sleep 0.1
+  done
+}
+
+start_dockerd() {
+  local pid; pid=$(pid_of "$DOCKER_PID" || true)
+  if alive "$pid" && docker version >/dev/null 2>&1; then say "dockerd: running (pid $pid)"; return 0; fi
+  rm -f "$DOCKER_PID" "$DOCKER_SOCK"
+  mkdir -p "$DOCKER_DATA" "$DOCKER_EXEC"
+  # Our own configuration file, so the host's /etc/docker/daemon.json does not apply.
+  echo '{}' >"$RUN_DIR/daemon.json"
+  say "dockerd: starting in $NETNS (log $LOG_DIR/dockerd.log)"
+  in_ns setsid /usr/sbin/dockerd \
+    --host "$DOCKER_HOST" \
+    --config-file "$RUN_DIR/daemon.json" \
+    --data-root "$DOCKER_DATA" \
+    --exec-root "$DOCKER_EXEC" \
+    --pidfile "$DOCKER_PID" \
+    --exec-opt native.cgroupdriver=cgroupfs \
+    --cgroup-parent /book-machine \
+    >>"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
+  local spid=$!
+  if ! wait_for 60 "dockerd to answer on $DOCKER_SOCK" "$spid" docker version; then
+    tail -n 15 "$LOG_DIR/dockerd.log" >&2
+    unfit "dockerd did not start (log: $LOG_DIR/dockerd.log)" \
+      "read the log above; run '$0 down' and '$0 up' again; check that cgroups are mounted (/sys/fs/cgroup) and that /usr/sbin/dockerd is Docker >= 23"
+  fi
+  say "dockerd: ready, $(docker version -f 'Docker {{.Server.Version}}, API {{.Server.APIVersion}}')"
+}
+
+start_cri_dockerd() {
+  local pid; pid=$(pid_of "$CRI_PID" || true)
+  if alive "$pid" && [[ -S $CRI_SOCK ]]; then say "cri-dockerd: running (pid $pid)"; return 0; fi
+  rm -f "$CRI_SOCK"
+  mkdir -p "$CRI_ROOT"
+  say "cri-dockerd: starting in $NETNS (log $LOG_DIR/cri-dockerd.log)"
+  in_ns setsid "$BOOK_BIN_DIR/cri-dockerd" \
+    --container-runtime-endpoint "unix://$CRI_SOCK" \
+    --docker-endpoint "$DOCKER_HOST" \
+    --pod-infra-container-image "$PAUSE_IMAGE" \
+    --cri-dockerd-root-directory "$CRI_ROOT" \
+    >>"$LOG_DIR/cri-dockerd.log" 2>&1 </dev/null &
+  local spid=$!
+  echo "$spid" >"$CRI_PID"
+  if ! wait_for 30 "cri-dockerd's socket $CRI_SOCK" "$spid" test -S "$CRI_SOCK"; then
+    tail -n 15 "$LOG_DIR/cri-dockerd.log" >&2
+    unfit "cri-dockerd did not start (log: $LOG_DIR/cri-dockerd.log)" "read the log above; run '$0 down' and '$0 up' again"
+  fi
+  say "cri-dockerd: ready on unix://$CRI_SOCK"
+}
+
+cmd_up() {
+  require_root_linux
+  local t0; t0=$(date +%s%N)
+  # 1. provision (packages, binaries, image tarballs); warm: a few seconds
+  "$here/provision.sh" --source "${BOOK_SOURCE:-offline}" --daemons none --keep-swap --no-images >&2 \
+    || { local rc=$?; [[ $rc -eq 3 ]] && exit 3; unfit "provisioning failed (exit $rc)" "read the lines above; the offline build log is $BOOK_CACHE/logs/build-offline.log"; }
+
+  # 2. remember what existed before, and the kernel settings the kubelet may change
+  mkdir -p "$STATE_DIR"
+  if [[ ! -f $STATE_DIR/preexisting ]]; then
+    local p
+    for p in "${RUNTIME_PATHS[@]}"; do [[ -e $p ]] && echo "$p"; done >"$STATE_DIR/preexisting"
+    for p in "${SYSCTLS[@]}"; do printf '%s=%s\n' "$p" "$(sysctl -n "$p" 2>/dev/null)"; done >"$STATE_DIR/sysctl"
+  fi
+
+  # 3. the sealed namespace: lo only; docker0 appears when dockerd starts
+  if [[ ! -e $NETNS_FILE ]]; then
+    say "netns: creating $NETNS"
+    ip netns add "$NETNS" || unfit "cannot create network namespace $NETNS" "check 'ip netns add' works as root"
+  fi
+  ip -n "$NETNS" link set lo up
+  if in_ns ip route show default | grep -q .; then
+    unfit "namespace $NETNS has a default route (traffic could leave the box)" "run '$0 down', then '$0 up'"
+  fi
+  mkdir -p "$LOG_DIR" "$DAEMONS_DIR"
+
+  # 4. daemons, images
+  start_dockerd
+  # shellcheck source=vagrant/images.sh
+  source "$here/images.sh"
+  local t1; t1=$(date +%s%N)
+  images_load || unfit "cannot load the images from $IMAGES_CACHE" "run $here/build-offline.sh images"
+  say "images: loaded in $(( ($(date +%s%N) - t1) / 1000000 )) ms"
+  start_cri_dockerd
+
+  # 5. what the runner and `book machine shell` need
+  cat >"$RUN_DIR/machine.env" <<ENV
+BOOK_NETNS=$NETNS
+BOOK_NETNS_FILE=$NETNS_FILE
+DOCKER_HOST=$DOCKER_HOST
+CONTAINER_RUNTIME_ENDPOINT=unix://$CRI_SOCK
+BOOK_DAEMONS_DIR=$DAEMONS_DIR
+BOOK_LOG_DIR=$LOG_DIR
+ENV
+  say "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms — enter it with: nsenter --net=$NETNS_FILE bash  (DOCKER_HOST=$DOCKER_HOST)"
+}
+
+# ---------------------------------------------------------------------------------------------
+expected_images() {
+  echo "registry.k8s.io/kube-apiserver:$K8S_VERSION"
+  echo "registry.k8s.io/kube-controller-manager:$K8S_VERSION"
+  echo "registry.k8s.io/kube-scheduler:$K8S_VERSION"
+  echo "registry.k8s.io/kube-proxy:$K8S_VERSION"
+  echo "registry.k8s.io/etcd:$ETCD_IMAGE_TAG"
+  echo "$PAUSE_IMAGE"
+  echo "nginx:latest"
+}
+
+version_of() { # NAME CMD...
+  local out; out=$("${@:2}" 2>&1 | head -n1) || out="missing"
+  [[ -n $out ]] || out=missing
+  printf '%s' "$out"
+}
+
+cmd_status() {
+  local json=0; [[ ${1:-} == --json ]] && json=1
+  local kubelet kubectl etcd cri dockerd
+  kubelet=$(version_of kubelet "$BOOK_BIN_DIR/kubelet" --version)
+  kubectl=$(version_of kubectl "$BOOK_BIN_DIR/kubectl" version --client)
+  etcd=$(version_of etcd "$BOOK_BIN_DIR/etcd" --version)
+  cri=$(version_of cri-dockerd "$BOOK_BIN_DIR/cri-dockerd" --version)
+  dockerd=$(version_of dockerd /usr/sbin/dockerd --version)
+
+  local -a names=() pids=() states=()
+  add_daemon() { names+=("$1"); pids+=("${2:-}"); if alive "${2:-}"; then states+=(running); else states+=(stopped); fi; }
+  add_daemon dockerd "$(pid_of "$DOCKER_PID" || true)"
+  add_daemon cri-dockerd "$(pid_of "$CRI_PID" || true)"
+  local f
+  for f in "$DAEMONS_DIR"/*.pid; do
+    [[ -e $f ]] || continue
+    add_daemon "$(basename "$f" .pid)" "$(pid_of "$f" || true)"
+  done
+  local netns=absent; [[ -e $NETNS_FILE ]] && netns=present
+  local up=0
+  [[ $netns == present && ${states[0]} == running && ${states[1]} == running ]] && up=1
+
+  local -a img_names=() img_states=()
+  local ref
+  while read -r ref; do
+    img_names+=("$ref")
+    if [[ ${states[0]} == running ]] && docker image inspect "$ref" >/dev/null 2>&1; then img_states+=(present); else img_states+=(absent); fi
+  done < <(expected_images)
+
+  if [[ $json -eq 1 ]]; then
+    local i daemons_json='[]' images_json='[]'
+    for i in "${!names[@]}"; do
+      daemons_json=$(jq -c --arg n "${names[$i]}" --arg p "${pids[$i]}" --arg s "${states[$i]}" \
+        '. + [{name: $n, pid: ($p | if . == "" then null else tonumber end), state: $s}]' <<<"$daemons_json")
+    done
+    for i in "${!img_names[@]}"; do
+      images_json=$(jq -c --arg n "${img_names[$i]}" --arg s "${img_states[$i]}" '. + [{ref: $n, state: $s}]' <<<"$images_json")
+    done
+    jq -n --argjson up "$up" --arg netns "$netns" --arg nsfile "$NETNS_FILE" --arg docker_host "$DOCKER_HOST" \
+      --arg cri "unix://$CRI_SOCK" --arg kubelet "$kubelet" --arg kubectl "$kubectl" --arg etcd "$etcd" \
+      --arg cri_dockerd "$cri" --arg dockerd "$dockerd" --arg want "$K8S_VERSION" \
+      --argjson daemons "$daemons_json" --argjson images "$images_json" \
+      '{up: ($up == 1), netns: {name: "book-minikube", file: $nsfile, state: $netns},
+        dockerHost: $docker_host, criEndpoint: $cri, kubernetesVersion: $want,
+        versions: {kubelet: $kubelet, kubectl: $kubectl, etcd: $etcd, "cri-dockerd": $cri_dockerd, docker: $dockerd},
+        daemons: $daemons, images: $images}'
+  else
+    echo "machine:  $([[ $up -eq 1 ]] && echo up || echo down)   (netns $NETNS: $netns)"
+    echo "versions:"
+    printf '  %-12s %s\n' kubelet "$kubelet" kubectl "${kubectl//$'\n'/ }" etcd "$etcd" cri-dockerd "$cri" docker "$dockerd"
+    echo "daemons:"
+    local i
+    for i in "${!names[@]}"; do printf '  %-24s %-8s %s\n' "${names[$i]}" "${states[$i]}" "${pids[$i]:+pid ${pids[$i]}}"; done
+    echo "images:"
+    for i in "${!img_names[@]}"; do printf '  %-50s %s\n' "${img_names[$i]}" "${img_states[$i]}"; done
+  fi
+  [[ $up -eq 1 ]] || return 3
+}
+
+# ---------------------------------------------------------------------------------------------
+# stop_pid NAME PID [GROUP] — SIGTERM (the process group when GROUP=1), wait, then SIGKILL.
+stop_pid() {
+  local name=$1 pid=$2 group=${3:-0}
+  alive "$pid" || return 0
+  local target=$pid
+  if [[ $group -eq 1 ]] && [[ $(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ') == "$pid" ]]; then target=-$pid; fi
+  say "stopping $name (pid $pid)"
+  kill -TERM -- "$target" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 150; i++)); do alive "$pid" || return 0; sleep 0.1; done
+  say "  $name did not stop in 15s: SIGKILL"
+  kill -KILL -- "$target" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do alive "$pid" || return 0; sleep 0.1; done
+}
+
+# runtime_proc PID — dockerd's containerd, a shim, or a container's process (hostNetwork pods
+# share the namespace): docker stops those itself.
+runtime_proc() {
+  case $(ps -o comm= -p "$1" 2>/dev/null) in containerd|containerd-shim*|docker-proxy) return 0 ;; esac
+  grep -qE '/(kubepods|book-machine)(/|$)' "/proc/$1/cgroup" 2>/dev/null
+}
+
+cmd_down() {
+  require_root_linux
+  local t0; t0=$(date +%s%N)
+  local f pid
+  # 1. the runner's daemons (the kubelet first: it would restart the static pods)
+  for f in "$DAEMONS_DIR"/*.pid; do
+    [[ -e $f ]] || continue
+    pid=$(pid_of "$f" || true)
+    if alive "$pid" && { [[ ! -e $NETNS_FILE ]] || in_our_ns "$pid"; }; then
+      stop_pid "$(basename "$f" .pid)" "$pid" 1
+    fi
+    rm -f "$f"
+  done
+  # 2. any other process left in the namespace but our two daemons (a kubelet started by hand)
+  if [[ -e $NETNS_FILE ]]; then
+    local dpid cpid p
+    dpid=$(pid_of "$DOCKER_PID" || true); cpid=$(pid_of "$CRI_PID" || true)
+    for p in $(ip netns pids "$NETNS" 2>/dev/null); do
+      [[ $p == "$dpid" || $p == "$cpid" || $p == "$$" ]] && continue
+      runtime_proc "$p" && continue
+      stop_pid "$(ps -o comm= -p "$p" 2>/dev/null || echo process)" "$p" 0
+    done
+  fi
+  # 3. containers
+  pid=$(pid_of "$DOCKER_PID" || true)
+  if alive "$pid" && docker version >/dev/null 2>&1; then
+    local ids; ids=$(docker ps -aq)
+    if [[ -n $ids ]]; then
+      say "removing $(wc -w <<<"$ids") containers"
+      # shellcheck disable=SC2086
+      docker rm -f -v $ids >/dev/null || true
+    fi
+  fi
+  # 4. cri-dockerd, dockerd
+  stop_pid cri-dockerd "$(pid_of "$CRI_PID" || true)"
+  stop_pid dockerd "$(pid_of "$DOCKER_PID" || true)" 
+  # 5. anything still in the namespace (containerd, shims)
+  if [[ -e $NETNS_FILE ]]; then
+    for p in $(ip netns pids "$NETNS" 2>/dev/null); do
+      [[ $p == "$$" ]] || stop_pid "$(ps -o comm= -p "$p" 2>/dev/null || echo process)" "$p" 0
+    done
+  fi
+  # 6. mounts under what we remove (kubelet volumes, docker's overlays and netns files)
+  local m
+  while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "  cannot unmount $m"
+  done < <(findmnt -rn -o TARGET | grep -E '^(/var/lib/kubelet|/var/lib/book-machine|/run/book-machine|/var/lib/etcd)(/|$)' | sort -r)
+  # 7. the namespace
+  if [[ -e $NETNS_FILE ]]; then
+    say "netns: deleting $NETNS"
+    ip netns delete "$NETNS" 2>/dev/null || true
+    if [[ -e $NETNS_FILE ]]; then umount "$NETNS_FILE" 2>/dev/null || umount -l "$NETNS_FILE" 2>/dev/null || true; rm -f "$NETNS_FILE"; fi
+  fi
+  # 8. cgroups the kubelet and dockerd created (empty by now), deepest first
+  local d
+  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/book-machine /sys/fs/cgroup/kubepods /sys/fs/cgroup/book-machine; do
+    [[ -d $d ]] || continue
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  done
+  # 9. kernel settings, files
+  if [[ -f $STATE_DIR/sysctl ]]; then
+    local kv
+    while IFS= read -r kv; do
+      [[ $kv == *=?* ]] || continue
+      [[ $(sysctl -n "${kv%%=*}" 2>/dev/null) == "${kv#*=}" ]] || sysctl -q -w "$kv" >/dev/null 2>&1 || true
+    done <"$STATE_DIR/sysctl"
+  fi
+  rm -f "$CRI_SOCK"
+  local p
+  for p in "${RUNTIME_PATHS[@]}"; do
+    if [[ -e $p ]] && ! grep -qx "$p" "$STATE_DIR/preexisting" 2>/dev/null; then
+      if [[ $p == /var/run/netns ]]; then
+        # `ip netns add` made it a mount point of its own; only when no other namespace is left
+        if [[ -z $(ls -A "$p" 2>/dev/null) ]]; then
+          local i; for i in 1 2 3; do umount "$p" 2>/dev/null || break; done   # it may be stacked
+          rmdir "$p" 2>/dev/null || true
+        fi
+      elif [[ $p == /run/docker ]]; then
+        find "$p" -depth -type d -empty -delete 2>/dev/null || true   # only when nothing else is in it
+      else
+        rm -rf "$p"
+      fi
+    fi
+  done
+  rm -rf "${BOOK_PATHS[@]}" "$RUN_DIR" "$CRI_ROOT" "$STATE_DIR"
+  if [[ ${BOOK_MACHINE_KEEP_DATA:-0} == 1 ]]; then
+    say "keeping $DOCKER_DATA (BOOK_MACHINE_KEEP_DATA=1)"
+  else
+    rm -rf /var/lib/book-machine
+  fi
+  say "down in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  status) shift; cmd_status "$@" ;;
+  down) cmd_down ;;
+  -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) echo "usage: $0 up|status [--json]|down" >&2; exit 2 ;;
+esac
