@@ -1,6 +1,10 @@
 import type { Target } from './targets/target.js';
 import { shellQuote } from './targets/target.js';
 
+/** A zombie is not running: on hosts whose pid 1 does not reap, kill -0 would say it is. */
+const ALIVE = `alive() { [ -r /proc/$1/stat ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
+`;
+
 export interface DaemonStatus {
   name: string;
   argv: string[];
@@ -79,9 +83,9 @@ export class Machine {
 
   /** One round trip: every recorded daemon with its pid and whether it still runs. */
   async daemons(): Promise<DaemonStatus[]> {
-    const script = `cd ${shellQuote(this.dir)} 2>/dev/null || exit 0
+    const script = `${ALIVE}cd ${shellQuote(this.dir)} 2>/dev/null || exit 0
 for f in *.json; do [ -e "$f" ] || continue; n="\${f%.json}"; p=$(cat "$n.pid" 2>/dev/null || true)
-  r=0; if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then r=1; fi
+  r=0; if [ -n "$p" ] && alive "$p"; then r=1; fi
   printf '%s\\t%s\\t%s\\t' "$n" "$p" "$r"; tr -d '\\n' < "$f"; echo; done`;
     const out = await this.run(script);
     return out
@@ -148,10 +152,10 @@ cat ${shellQuote(`${base}.pid`)}`;
 
   private async stopDaemon(name: string, announce = true): Promise<void> {
     const pidFile = `${this.dir}/${name}.pid`;
-    const script = `p=$(cat ${shellQuote(pidFile)} 2>/dev/null || true); [ -n "$p" ] || exit 0
+    const script = `${ALIVE}p=$(cat ${shellQuote(pidFile)} 2>/dev/null || true); [ -n "$p" ] || exit 0
 kill -TERM -- -"$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
-for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-kill -0 "$p" 2>/dev/null && { kill -KILL -- -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; }
+for i in $(seq 1 200); do alive "$p" || break; sleep 0.05; done
+alive "$p" && { kill -KILL -- -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || true; }
 rm -f ${shellQuote(pidFile)}`;
     await this.run(script);
     if (announce) this.hooks.onDaemon(name, 'stopped');

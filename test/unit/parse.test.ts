@@ -1,0 +1,75 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileBlock } from '../../src/runner/compile.js';
+import { checkUniqueNames, parseChapter } from '../../src/runner/parse.js';
+import type { BookIssue } from '../../src/runner/types.js';
+
+const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'parse');
+const DEFAULTS = { timeoutMs: 60_000, retries: 0 };
+
+/** Everything the runner and renderer rely on, as plain data: the fixture's expected output. */
+function summarize(name: string, text: string) {
+  const { chapter, issues } = parseChapter(`book/${name}`, name.replace(/\.md$/, ''), 1, text, DEFAULTS);
+  const all: BookIssue[] = [...issues, ...checkUniqueNames([chapter])];
+  for (const block of chapter.blocks) {
+    if (block.kind !== 'ts') continue;
+    const compiled = compileBlock(block);
+    if (!('body' in compiled)) all.push(compiled);
+  }
+  return {
+    title: chapter.title,
+    blocks: chapter.blocks.map((b) => ({
+      id: b.id,
+      kind: b.kind,
+      lang: b.lang,
+      line: b.line,
+      codeLine: b.codeLine,
+      attrs: b.attrs,
+      timeoutMs: b.timeoutMs,
+      retries: b.retries,
+      code: b.code,
+    })),
+    issues: all,
+  };
+}
+
+describe('parser fixtures (input .md → expected blocks and issues)', () => {
+  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.md'))) {
+    it(file, () => {
+      const actual = summarize(file, readFileSync(path.join(FIXTURES, file), 'utf8'));
+      const expectedFile = path.join(FIXTURES, file.replace(/\.md$/, '.expected.json'));
+      if (process.env.UPDATE_FIXTURES || !existsSync(expectedFile)) writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
+      expect(actual).toEqual(JSON.parse(readFileSync(expectedFile, 'utf8')));
+    });
+  }
+});
+
+describe('parser rules', () => {
+  it('is pure: the same text gives the same chapter, hash included', () => {
+    const text = readFileSync(path.join(FIXTURES, 'good.md'), 'utf8');
+    const a = parseChapter('x.md', 'x', 1, text, DEFAULTS);
+    const b = parseChapter('x.md', 'x', 1, text, DEFAULTS);
+    expect(a).toEqual(b);
+    expect(parseChapter('x.md', 'x', 1, `${text}\n`, DEFAULTS).chapter.hash).not.toBe(a.chapter.hash);
+  });
+
+  it('reports a name used in two chapters at the second use, naming the first', () => {
+    const one = parseChapter('book/01-a.md', '01-a', 1, '```sh run name=kubelet\ntrue\n```\n', DEFAULTS).chapter;
+    const two = parseChapter('book/02-b.md', '02-b', 2, '# B\n\n```sh run name=kubelet\ntrue\n```\n', DEFAULTS).chapter;
+    expect(checkUniqueNames([one, two])).toEqual([
+      {
+        file: 'book/02-b.md',
+        line: 3,
+        message: 'duplicate block name "kubelet" (first used at book/01-a.md:1)',
+        hint: 'give this block another name, e.g. name=kubelet-2',
+      },
+    ]);
+  });
+
+  it('numbers default names by executable blocks only', () => {
+    const text = '```text\nprose\n```\n\n```sh run\na\n```\n\n```yaml file=/x\nb\n```\n';
+    const ids = parseChapter('c.md', '05-c', 5, text, DEFAULTS).chapter.blocks.map((b) => b.id);
+    expect(ids).toEqual(['05-c#prose-1', '05-c#1', '05-c#2']);
+  });
+});
