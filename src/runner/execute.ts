@@ -152,8 +152,9 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
       const id = ++commandIds;
       const command = block.code.trimEnd();
       bus.emit({ type: 'command:start', block, id, command, time: Date.now() });
-      // The ERR trap reports the failing line, so errors point into the .md file.
-      const script = `trap 'printf "\\036BOOKLINE %s\\n" "$LINENO" >&2' ERR\nset -eo pipefail\n${block.code}`;
+      // The traps report the line of the command that failed (or exited), so errors point into
+      // the .md file: DEBUG remembers the line about to run, EXIT prints it on failure.
+      const script = `trap 'if [ "$LINENO" -gt 3 ]; then BOOK_LINE=$LINENO; fi' DEBUG\ntrap 'c=$?; if [ $c -ne 0 ]; then printf "\\036BOOKLINE %s\\n" "\${BOOK_LINE:-0}" >&2; fi; exit $c' EXIT\nset -eo pipefail\n${block.code}`;
       let stderr = '';
       const result = await target.exec(script, {
         signal: signal(),
@@ -178,13 +179,16 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
       if (result.exitCode !== 0) {
         const at = stderr.lastIndexOf(ERR_MARK);
         const scriptLine = at >= 0 ? Number(stderr.slice(at + ERR_MARK.length).split('\n')[0]) : undefined;
+        const known = scriptLine !== undefined && scriptLine > 3;
+        // Name the line that failed rather than the whole script.
+        const failedLine = known ? (block.code.split('\n')[scriptLine - 4] ?? command).trim() : command;
         const error = new ProcessFailed(
-          command,
+          failedLine,
           { stdout: result.stdout, stderr: cleanStderr, exitCode: result.exitCode } as ProcessOutput,
           result.signal,
           '',
         ) as ProcessFailed & { mdLine?: number };
-        if (scriptLine && scriptLine > 2) error.mdLine = block.codeLine + scriptLine - 3;
+        if (known) error.mdLine = block.codeLine + scriptLine - 4;
         throw error;
       }
       return;
