@@ -1,4 +1,4 @@
-import * as k8sClient from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
 import Docker from 'dockerode';
 import { type Forward, startForward } from './forward.js';
 import { ConnectionRefused, type Target } from './targets/target.js';
@@ -11,11 +11,11 @@ export class ApiUnavailable extends Error {
 }
 
 export interface K8s {
-  kc: k8sClient.KubeConfig;
-  core: k8sClient.CoreV1Api;
-  apps: k8sClient.AppsV1Api;
-  watch: k8sClient.Watch;
-  objects: k8sClient.KubernetesObjectApi;
+  kc: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  watch: Watch;
+  objects: KubernetesObjectApi;
   /** The API server as the machine sees it, e.g. https://127.0.0.1:6443. */
   server: string;
 }
@@ -79,7 +79,7 @@ export class MachineClients {
       return;
     }
     if (this.k8sValue && this.apiFor === text) return;
-    const kc = new k8sClient.KubeConfig();
+    const kc = new KubeConfig();
     try {
       kc.loadFromString(text);
     } catch (error) {
@@ -114,10 +114,10 @@ export class MachineClients {
     this.apiFor = text;
     this.k8sValue = {
       kc,
-      core: explainFailures(kc.makeApiClient(k8sClient.CoreV1Api), refusal, cluster.server),
-      apps: explainFailures(kc.makeApiClient(k8sClient.AppsV1Api), refusal, cluster.server),
-      watch: new k8sClient.Watch(kc),
-      objects: explainFailures(k8sClient.KubernetesObjectApi.makeApiClient(kc), refusal, cluster.server),
+      core: explainFailures(kc.makeApiClient(CoreV1Api), refusal, cluster.server),
+      apps: explainFailures(kc.makeApiClient(AppsV1Api), refusal, cluster.server),
+      watch: new Watch(kc),
+      objects: explainFailures(KubernetesObjectApi.makeApiClient(kc), refusal, cluster.server),
       server: cluster.server,
     };
   }
@@ -130,19 +130,19 @@ export class MachineClients {
     };
     return {
       get kc() {
-        return get('kc') as k8sClient.KubeConfig;
+        return get('kc') as KubeConfig;
       },
       get core() {
-        return get('core') as k8sClient.CoreV1Api;
+        return get('core') as CoreV1Api;
       },
       get apps() {
-        return get('apps') as k8sClient.AppsV1Api;
+        return get('apps') as AppsV1Api;
       },
       get watch() {
-        return get('watch') as k8sClient.Watch;
+        return get('watch') as Watch;
       },
       get objects() {
-        return get('objects') as k8sClient.KubernetesObjectApi;
+        return get('objects') as KubernetesObjectApi;
       },
       get server() {
         return get('server') as string;

@@ -1,0 +1,79 @@
+// npm run bench — the project's speed figures, as medians on this machine (see docs/benchmarks.md).
+// Needs root on Linux (the local target's namespace) and zx (devDependency) for the comparison.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { chapterText, localYaml, median, withNetns, writeBook } from './lib.mjs';
+
+const root = path.resolve(import.meta.dirname, '..');
+const BOOK = path.join(root, 'bin', 'book.js');
+const only = process.argv[2];
+const results = [];
+const report = (name, value, unit, goal) => {
+  results.push({ name, value, unit, goal });
+  console.log(`${name.padEnd(58)} ${String(value).padStart(9)} ${unit.padEnd(3)} ${goal ? `(goal ${goal})` : ''}`);
+};
+
+console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}; node ${process.version}\n`);
+
+if (!only || only === 'parse') {
+  // Parse + compile a 10-chapter book in a fresh process each time (what `book run` pays first).
+  const files = {};
+  for (let n = 1; n <= 10; n++) files[`${String(n).padStart(2, '0')}-chapter-${n}.md`] = chapterText(n);
+  const dir = writeBook(files);
+  const script = `import { loadBook } from '${root}/dist/runner-api.js'; import { compileChapters } from '${root}/dist/runner-api.js';
+const t = performance.now(); const book = await loadBook(${JSON.stringify(dir)}); compileChapters(book.chapters); console.log(performance.now() - t);`;
+  const times = [];
+  for (let i = 0; i < 15; i++) times.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString()));
+  report('parse + compile, 10 chapters (60 ts blocks), cold process', median(times).toFixed(1), 'ms', '< 300 ms');
+}
+
+function timeRun(args) {
+  const t = performance.now();
+  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stdout}\n${r.stderr}`);
+  return performance.now() - t;
+}
+
+if (!only || only === 'overhead') {
+  // Per-block overhead: books of 1 and 101 blocks doing `await $\`true\``; (T101 - T1) / 100.
+  const ours = (n) => {
+    const blocks = Array.from({ length: n }, () => '```ts run\nawait $`true`\n```\n').join('\n');
+    return writeBook({ 'book.yaml': localYaml('book-bench'), '01-a.md': `# A\n\n${blocks}` });
+  };
+  const zxBook = (n) => {
+    const blocks = Array.from({ length: n }, () => '```js\nawait $`true`\n```\n').join('\n');
+    const dir = writeBook({ 'a.md': `# A\n\n${blocks}` });
+    return path.join(dir, 'a.md');
+  };
+  const zx = path.join(root, 'node_modules', 'zx', 'build', 'cli.js');
+  withNetns('book-bench', () => {
+    const small = ours(1);
+    const big = ours(101);
+    const zsmall = zxBook(1);
+    const zbig = zxBook(101);
+    const per = { ours: [], zx: [] };
+    for (let i = 0; i < 7; i++) {
+      per.ours.push((timeRun([process.execPath, BOOK, 'run', '--book', big, '--reporter', 'plain']) - timeRun([process.execPath, BOOK, 'run', '--book', small, '--reporter', 'plain'])) / 100);
+      per.zx.push((timeRun([process.execPath, zx, '--quiet', zbig]) - timeRun([process.execPath, zx, '--quiet', zsmall])) / 100);
+    }
+    report('per-block overhead, book run (local target, in namespace)', median(per.ours).toFixed(2), 'ms', '<= zx');
+    report('per-block overhead, zx markdown mode (host, no namespace)', median(per.zx).toFixed(2), 'ms');
+  });
+}
+
+if (!only || only === 'rss') {
+  // Peak RSS of `book run` over a 10-chapter book with the plain reporter.
+  const files = { 'book.yaml': localYaml('book-bench') };
+  for (let n = 1; n <= 10; n++) files[`${String(n).padStart(2, '0')}-chapter-${n}.md`] = chapterText(n);
+  const dir = writeBook(files);
+  withNetns('book-bench', () => {
+    const peaks = [];
+    for (let i = 0; i < 5; i++) {
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BOOK, 'run', '--book', dir, '--reporter', 'plain'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+      if (r.status !== 0) throw new Error(r.stdout + r.stderr);
+      peaks.push(Number(r.stderr.trim().split('\n').pop()) / 1024);
+    }
+    report('peak RSS, book run of 10 chapters, plain reporter', median(peaks).toFixed(1), 'MB', '< 150 MB');
+  });
+}

@@ -1,0 +1,6 @@
+/** The runner's public surface, for benchmarks and programmatic use. */
+export { compileChapters, runBook } from './runner/execute.js';
+export { loadBook } from './runner/load-book.js';
+export { parseChapter } from './runner/parse.js';
+export { EventBus } from './runner/events.js';
+export { createTarget } from './runner/targets/index.js';
