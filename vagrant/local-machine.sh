@@ -87,15 +87,29 @@ wait_for() { # SECONDS DESCRIPTION PID CMD... — poll CMD until it succeeds, PI
   done
 }
 
+# has_cap_sys_resource — this shell may lower oom_score_adj (bit 24 of the effective set)
+has_cap_sys_resource() {
+  local eff; eff=$(awk '/^CapEff:/ { print $2 }' /proc/self/status)
+  (( (16#$eff >> 24) & 1 ))
+}
+
 start_dockerd() {
   local pid; pid=$(pid_of "$DOCKER_PID" || true)
   if alive "$pid" && docker version >/dev/null 2>&1; then say "dockerd: running (pid $pid)"; return 0; fi
   rm -f "$DOCKER_PID" "$DOCKER_SOCK"
   mkdir -p "$DOCKER_DATA" "$DOCKER_EXEC"
   # Our own configuration file, so the host's /etc/docker/daemon.json does not apply.
-  echo '{}' >"$RUN_DIR/daemon.json"
+  if has_cap_sys_resource; then
+    echo '{}' >"$RUN_DIR/daemon.json"
+  else
+    # Without CAP_SYS_RESOURCE no process may lower its oom_score_adj, and every pod sandbox
+    # asks for -998: run containers through a runc that clamps it to 0 (runc-oom-clamp.sh).
+    say "dockerd: no CAP_SYS_RESOURCE here: containers' negative oom_score_adj is raised to 0"
+    install -m 0755 "$here/runc-oom-clamp.sh" "$RUN_DIR/runc"
+    printf '{"runtimes": {"book-runc": {"path": "%s"}}, "default-runtime": "book-runc"}\n' "$RUN_DIR/runc" >"$RUN_DIR/daemon.json"
+  fi
   say "dockerd: starting in $NETNS (log $LOG_DIR/dockerd.log)"
-  in_ns setsid /usr/sbin/dockerd \
+  nsenter --net="$NETNS_FILE" setsid /usr/sbin/dockerd \
     --host "$DOCKER_HOST" \
     --config-file "$RUN_DIR/daemon.json" \
     --data-root "$DOCKER_DATA" \
@@ -119,14 +133,21 @@ start_cri_dockerd() {
   rm -f "$CRI_SOCK"
   mkdir -p "$CRI_ROOT"
   say "cri-dockerd: starting in $NETNS (log $LOG_DIR/cri-dockerd.log)"
-  in_ns setsid "$BOOK_BIN_DIR/cri-dockerd" \
+  # --network-plugin= (empty): no CNI; pods get Docker's bridge (docker0) as in the seed, and the
+  # runtime reports its network ready (0.4's default is "cni", which never gets ready here).
+  # The pid file is written by the process that then becomes cri-dockerd (exec, no fork).
+  # shellcheck disable=SC2016
+  setsid bash -c 'echo $$ >"$1"; shift; exec nsenter --net="$0" "$@"' "$NETNS_FILE" "$CRI_PID" \
+    "$BOOK_BIN_DIR/cri-dockerd" \
     --container-runtime-endpoint "unix://$CRI_SOCK" \
     --docker-endpoint "$DOCKER_HOST" \
     --pod-infra-container-image "$PAUSE_IMAGE" \
+    --network-plugin= \
     --cri-dockerd-root-directory "$CRI_ROOT" \
     >>"$LOG_DIR/cri-dockerd.log" 2>&1 </dev/null &
-  local spid=$!
-  echo "$spid" >"$CRI_PID"
+  local spid i
+  for ((i = 0; i < 50; i++)); do [[ -s $CRI_PID ]] && break; sleep 0.1; done
+  spid=$(pid_of "$CRI_PID" || true)
   if ! wait_for 30 "cri-dockerd's socket $CRI_SOCK" "$spid" test -S "$CRI_SOCK"; then
     tail -n 15 "$LOG_DIR/cri-dockerd.log" >&2
     unfit "cri-dockerd did not start (log: $LOG_DIR/cri-dockerd.log)" "read the log above; run '$0 down' and '$0 up' again"

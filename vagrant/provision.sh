@@ -217,7 +217,7 @@ After=docker.service
 Requires=docker.service
 
 [Service]
-ExecStart=$BOOK_BIN_DIR/cri-dockerd --container-runtime-endpoint unix:///var/run/cri-dockerd.sock --docker-endpoint unix:///var/run/docker.sock --pod-infra-container-image $PAUSE_IMAGE
+ExecStart=$BOOK_BIN_DIR/cri-dockerd --container-runtime-endpoint unix:///var/run/cri-dockerd.sock --docker-endpoint unix:///var/run/docker.sock --pod-infra-container-image $PAUSE_IMAGE --network-plugin=
 Restart=always
 
 [Install]

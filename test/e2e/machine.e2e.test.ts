@@ -55,10 +55,11 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false, timeout
   }
 }
 
+/** The process exists and is not a zombie (a killed child of ours stays one until reaped). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
