@@ -1,3 +1,4 @@
+import type { Snapshot, StateDiff } from './state/types.js';
 import type { Block, Chapter } from './types.js';
 
 export type BlockStatus = 'passed' | 'failed' | 'skipped';
@@ -24,6 +25,10 @@ export type RunEvent =
   | { type: 'block:retry'; block: Block; attempt: number; failure: BlockFailure }
   | { type: 'block:end'; block: Block; status: BlockStatus; durationMs: number; attempts: number; failure?: BlockFailure; expectedFailure?: string }
   | { type: 'chapter:end'; chapter: Chapter; status: BlockStatus; durationMs: number }
+  /** After every block that ran (passed or failed): the cluster as it is now, and what the block changed. */
+  | { type: 'state'; block: Block; snapshot: Snapshot; diff: StateDiff; durationMs: number }
+  /** A chapter's checkpoint was saved to `file` (a later run can resume after it). */
+  | { type: 'checkpoint'; chapter: Chapter; file: string }
   | { type: 'run:end'; status: 'passed' | 'failed' | 'interrupted'; exitCode: number; durationMs: number; passed: number; failed: number; skipped: number };
 
 export type Listener = (event: RunEvent) => void;

@@ -4,6 +4,9 @@ import type { BlockFailure, BlockStatus, EventBus } from './events.js';
 import { assert, ChapterKernel, makeConsole, mdLineFromStack } from './kernel.js';
 import { Machine } from './machine.js';
 import { lastLines, makeShell, ProcessFailed, type ProcessOutput } from './shell.js';
+import { diffSnapshots } from './state/diff.js';
+import { type SnapshotContext, takeSnapshot } from './state/snapshot.js';
+import type { Snapshot } from './state/types.js';
 import type { Target } from './targets/target.js';
 import { type Block, type Book, BookError, type BookIssue, type Chapter } from './types.js';
 import { makeWaitFor } from './wait-for.js';
@@ -25,6 +28,8 @@ export interface RunOptions {
   afterFailure?: (block: Block, failure: BlockFailure) => Promise<'retry' | 'quit'>;
   /** Called after each block and chapter, for snapshots and checkpoints. */
   afterChapter?: (chapter: Chapter, state: Record<string, unknown>) => Promise<void>;
+  /** Takes the cluster-state snapshot after each block (a `state` event); tests inject a fake, false turns it off. */
+  snapshot?: ((context: SnapshotContext) => Promise<Snapshot>) | false;
 }
 
 export interface RunResult {
@@ -137,6 +142,20 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   const log = makeConsole((text) => {
     if (current) bus.emit({ type: 'block:output', block: current.block, stream: 'log', text });
   });
+  const snapshot = options.snapshot === false ? undefined : (options.snapshot ?? takeSnapshot);
+  const snapshotContext: SnapshotContext = { target, clients };
+  const safeSnapshot = () => (snapshot ? snapshot(snapshotContext).catch(() => undefined) : Promise.resolve(undefined));
+  // The baseline the first block's changes are measured against.
+  let lastSnapshot = await safeSnapshot();
+  const recordState = async (block: Block) => {
+    if (!snapshot || options.signal?.aborted) return;
+    const t0 = performance.now();
+    const next = await safeSnapshot();
+    if (!next) return;
+    const diff = diffSnapshots(lastSnapshot, next);
+    lastSnapshot = next;
+    bus.emit({ type: 'state', block, snapshot: next, diff, durationMs: performance.now() - t0 });
+  };
 
   const runOnce = async (block: Block, kernel: ChapterKernel): Promise<void> => {
     if (block.kind === 'file') {
@@ -264,7 +283,8 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
         bus.emit({ type: 'block:end', block, status: 'skipped', durationMs: 0, attempts: 0 });
         continue;
       }
-      const choice = options.beforeBlock ? await options.beforeBlock(block) : 'run';
+      // Ctrl-C between blocks stops before the next one starts.
+      const choice = options.signal?.aborted ? 'quit' : options.beforeBlock ? await options.beforeBlock(block) : 'run';
       if (choice === 'quit') {
         interrupted = true;
         skipRest = true;
@@ -312,6 +332,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
         passedHere++;
         bus.emit({ type: 'block:end', block, status: 'passed', durationMs, attempts, expectedFailure: outcome.expected });
       }
+      await recordState(block);
     }
     // A chapter with skipped blocks is not a safe place to resume from, so it gets no checkpoint.
     const status: BlockStatus = chapterStatus === 'failed' ? 'failed' : skippedHere > 0 || (passedHere === 0 && skipRest) ? 'skipped' : 'passed';

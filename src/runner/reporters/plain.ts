@@ -1,5 +1,6 @@
 import { formatDuration } from '../durations.js';
 import type { RunEvent } from '../events.js';
+import { formatDiff } from '../state/diff.js';
 
 export interface PlainOptions {
   write: (text: string) => void;
@@ -65,6 +66,13 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         }
         break;
       }
+      case 'state':
+        // What the block changed in the cluster, Terraform-style; nothing when nothing changed.
+        for (const line of formatDiff(event.diff, { color })) write(`      ${line}\n`);
+        break;
+      case 'checkpoint':
+        write(`  ⚑ checkpoint ${event.chapter.id} → ${event.file}\n`);
+        break;
       case 'chapter:end':
         write(`  ${SYMBOL[event.status]} ${event.chapter.id} ${event.status} (${formatDuration(event.durationMs)})\n`);
         if (github) write('::endgroup::\n');
