@@ -22,6 +22,7 @@ export type RunEvent =
   | { type: 'command:start'; block: Block; id: number; command: string; time: number }
   | { type: 'command:end'; block: Block; id: number; command: string; exitCode: number | null; durationMs: number; stdout: string; stderr: string }
   | { type: 'daemon'; block: Block; name: string; action: 'started' | 'adopted' | 'restarted' | 'stopped'; pid?: number }
+  | { type: 'wait'; block: Block; message?: string; polls: number; lastFalseAt: number | null; trueAt: number }
   | { type: 'block:retry'; block: Block; attempt: number; failure: BlockFailure }
   | { type: 'block:end'; block: Block; status: BlockStatus; durationMs: number; attempts: number; failure?: BlockFailure; expectedFailure?: string }
   | { type: 'chapter:end'; chapter: Chapter; status: BlockStatus; durationMs: number }

@@ -138,7 +138,9 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     },
   });
   const docker = await clients.dockerClient();
-  const waitFor = makeWaitFor(signal);
+  const waitFor = makeWaitFor(signal, (info) => {
+    if (current) bus.emit({ type: 'wait', block: current.block, ...info });
+  });
   const log = makeConsole((text) => {
     if (current) bus.emit({ type: 'block:output', block: current.block, stream: 'log', text });
   });

@@ -19,7 +19,15 @@ export class WaitTimeout extends Error {
 }
 
 /** The `waitFor` global: resolves with fn's first truthy value; errors from fn count as "not yet". */
-export function makeWaitFor(signal: () => AbortSignal | undefined) {
+/** When a wait ended: the last poll that saw false and the first that saw true (epoch ms). */
+export interface WaitSatisfied {
+  message?: string;
+  polls: number;
+  lastFalseAt: number | null;
+  trueAt: number;
+}
+
+export function makeWaitFor(signal: () => AbortSignal | undefined, onSatisfied?: (info: WaitSatisfied) => void) {
   return async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
     const timeoutMs = typeof options.timeout === 'string' ? parseDuration(options.timeout) : options.timeout;
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
@@ -27,14 +35,22 @@ export function makeWaitFor(signal: () => AbortSignal | undefined) {
     let lastError: unknown;
     let lastValue: unknown;
     const abort = signal();
+    let polls = 0;
+    let lastFalseAt: number | null = null;
     for (;;) {
       if (abort?.aborted) throw abort.reason instanceof Error ? abort.reason : new Error('aborted');
       try {
+        polls++;
         const value = await fn();
-        if (value) return value;
+        if (value) {
+          onSatisfied?.({ message: options.message, polls, lastFalseAt, trueAt: Date.now() });
+          return value;
+        }
+        lastFalseAt = Date.now();
         lastValue = value;
         lastError = undefined;
       } catch (error) {
+        lastFalseAt = Date.now();
         lastError = error;
       }
       if (performance.now() >= deadline) {

@@ -75,6 +75,9 @@ export function machineEnv(extra: Record<string, string>): Record<string, string
     HOME: '/root',
     LANG: 'C.UTF-8',
     TERM: 'dumb',
+    // Node's stdio pipes are sockets; bash takes a socket on stdin with SHLVL < 2 for rshd and
+    // sources ~/.bashrc (on some hosts 150 ms of pyenv per command). SHLVL=1 turns that off.
+    SHLVL: '1',
     ...extra,
   };
 }
