@@ -1,0 +1,116 @@
+// The whole book on the local machine, twice (a fresh `machine up` each time), then the cluster is
+// checked independently of the book's own checks: through kubectl and docker on the machine and
+// curl from inside its namespace. Writes a timing report to test-results/book-timing.json.
+//
+// Needs root on Linux; provisions offline (a cold cache builds Kubernetes: tens of minutes).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const BIN = path.join(root, 'bin', 'book.js');
+const MIN = 60_000;
+const env = { ...process.env, CI: 'true', NO_COLOR: '1', BOOK_SOURCE: process.env.BOOK_SOURCE ?? 'offline' };
+const skip = process.platform !== 'linux' || process.getuid?.() !== 0;
+
+function book(args: string[], timeout = 20 * MIN) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: root, env, encoding: 'utf8', timeout, maxBuffer: 256 << 20 });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** A command inside the machine, as `book machine shell -- CMD` runs it. */
+function onMachine(command: string) {
+  const r = book(['machine', 'shell', '--', command], MIN);
+  return { code: r.code, stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+interface JsonEvent {
+  type: string;
+  block?: string;
+  chapter?: string;
+  time?: number;
+  trueAt?: number;
+  lastFalseAt?: number | null;
+  status?: string;
+  durationMs?: number;
+}
+
+/** The reader's view of a finished cluster, asked of the machine, not of the book. */
+function checkClusterIndependently() {
+  const deployment = JSON.parse(onMachine('kubectl get deployment nginx-deployment -o json').stdout);
+  expect(deployment.status.availableReplicas).toBe(2);
+  expect(deployment.status.replicas).toBe(2);
+  const pods = JSON.parse(onMachine('kubectl get pods -l app=nginx -o json').stdout).items as { status: { podIP: string; phase: string }; spec: { nodeName: string } }[];
+  expect(pods).toHaveLength(2);
+  for (const pod of pods) {
+    expect(pod.spec.nodeName).toBe('k8s-master');
+    expect(pod.status.phase).toBe('Running');
+    const page = onMachine(`curl -s --max-time 5 http://${pod.status.podIP}/`);
+    expect(page.stdout).toContain('Welcome to nginx!');
+  }
+  const sandboxes = onMachine("docker ps --filter label=io.kubernetes.docker.type=podsandbox --format '{{.Label \"io.kubernetes.pod.name\"}} {{.Image}}'").stdout.split('\n');
+  for (const pod of ['nginx-k8s-master', 'etcd-k8s-master', 'kube-apiserver-k8s-master', 'kube-controller-manager-k8s-master', 'kube-scheduler-k8s-master']) {
+    expect(sandboxes).toContain(`${pod} registry.k8s.io/pause:3.10.1`);
+  }
+  expect(sandboxes.filter((s) => s.startsWith('nginx-deployment-'))).toHaveLength(2);
+  expect(onMachine('kubectl get node k8s-master -o jsonpath={.status.conditions[?(@.type=="Ready")].status}').stdout).toBe('True');
+}
+
+/** Wall time of chapters 1–7, and how long after each wait's condition came true the next block began. */
+function timingReport(events: JsonEvent[]) {
+  const chapters = events.filter((e) => e.type === 'chapter:end').map((e) => ({ chapter: e.chapter, seconds: (e.durationMs ?? 0) / 1000 }));
+  const wall = chapters.filter((c) => c.chapter !== '00-machine').reduce((sum, c) => sum + c.seconds, 0);
+  const starts = events.filter((e) => e.type === 'block:start');
+  const handoffs: { block?: string; detectMs: number; toNextBlockMs: number }[] = [];
+  events.forEach((e, i) => {
+    if (e.type !== 'wait' || e.trueAt === undefined) return;
+    const laterWaitInBlock = events.slice(i + 1).some((f) => f.type === 'wait' && f.block === e.block);
+    if (laterWaitInBlock) return;
+    const next = starts.find((s) => (s.time ?? 0) >= (e.trueAt ?? 0) && s.block !== e.block);
+    if (!next) return;
+    handoffs.push({ block: e.block, detectMs: e.lastFalseAt ? e.trueAt - e.lastFalseAt : 0, toNextBlockMs: (next.time ?? 0) - e.trueAt });
+  });
+  return { chapters, wallSeconds1to7: Number(wall.toFixed(1)), handoffs };
+}
+
+describe.skipIf(skip)('the whole book on the local machine', () => {
+  afterAll(() => {
+    book(['machine', 'down'], 5 * MIN);
+  });
+
+  it(
+    'passes every chapter with the plain reporter from a fresh machine',
+    () => {
+      book(['machine', 'down'], 5 * MIN);
+      const up = book(['machine', 'up'], 60 * MIN);
+      expect(up.code, up.stderr).toBe(0);
+      const run = book(['run', '--reporter', 'plain']);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(run.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped/);
+      checkClusterIndependently();
+    },
+    70 * MIN,
+  );
+
+  it(
+    'passes again after machine down && machine up, and reports its timings',
+    () => {
+      expect(book(['machine', 'down'], 5 * MIN).code).toBe(0);
+      expect(onMachine('true').code).toBe(3);
+      const up = book(['machine', 'up'], 10 * MIN);
+      expect(up.code, up.stderr).toBe(0);
+      const run = book(['run', '--reporter', 'json']);
+      const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonEvent);
+      const end = events.at(-1);
+      expect(end, run.stderr).toMatchObject({ type: 'run:end', status: 'passed', failed: 0, skipped: 0 });
+      checkClusterIndependently();
+      const report = timingReport(events);
+      mkdirSync(path.join(root, 'test-results'), { recursive: true });
+      writeFileSync(path.join(root, 'test-results', 'book-timing.json'), `${JSON.stringify(report, null, 2)}\n`);
+      console.log(JSON.stringify(report, null, 2));
+      expect(report.handoffs.length).toBeGreaterThan(5);
+    },
+    30 * MIN,
+  );
+});
