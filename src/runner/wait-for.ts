@@ -59,15 +59,15 @@ export function makeWaitFor(signal: () => AbortSignal | undefined, onSatisfied?:
         throw new WaitTimeout(`waitFor timed out after ${timeoutMs} ms: ${what}${why}`, lastError);
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(interval, Math.max(0, deadline - performance.now())));
-        abort?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
+        const wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          abort?.removeEventListener('abort', wake);
+          resolve();
+        }, Math.min(interval, Math.max(0, deadline - performance.now())));
+        abort?.addEventListener('abort', wake, { once: true });
       });
       interval = Math.min(200, Math.ceil(interval * 1.5));
     }
