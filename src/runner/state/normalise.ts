@@ -4,7 +4,7 @@ import type { Fields } from './types.js';
  * Churn that says nothing about what changed: object uids and static-pod hashes inside names,
  * container ids, ages and timestamps. Every source keeps only fields whose change is real.
  */
-const UID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])/g;
+const UID = /(?<![0-9a-f])(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})(?![0-9a-f])/g;
 const LONG_ID = /(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])/g;
 
 export function stripIds(text: string): string {
