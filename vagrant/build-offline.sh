@@ -230,6 +230,7 @@ build_cri_dockerd() {
   [[ -n $commit ]] || ldflags="-s -w -X $m/cmd/version.Version=${CRI_DOCKERD_VERSION#v} -X $m/cmd/version.GitCommit=unknown"
   (cd "$work" && run_step "cri-dockerd-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/cri-dockerd" .)
   "$out/bin/cri-dockerd" --version 2>&1 | grep -q "${CRI_DOCKERD_VERSION#v}" || die "cri-dockerd --version does not say ${CRI_DOCKERD_VERSION#v}"
+  rm -rf "${work:?}"   # a copy of the module cache's directory: not worth keeping
   mark_complete "$out"
   say "cri-dockerd $CRI_DOCKERD_VERSION: $("$out/bin/cri-dockerd" --version 2>&1 | head -n1) -> $out/bin"
 }

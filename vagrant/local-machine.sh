@@ -60,7 +60,14 @@ unfit() { # WHAT WHAT-TO-DO
 
 in_ns() { nsenter --net="$NETNS_FILE" "$@"; }
 pid_of() { local p; p=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9); [[ -n $p ]] && echo "$p"; }
-alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+# alive PID — the process exists and is not a zombie (a stopped daemon whose parent, e.g. the
+# runner, has not reaped it yet counts as stopped)
+alive() {
+  [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+  local stat; stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
 netns_id() { stat -L -c %i "$NETNS_FILE" 2>/dev/null; }
 # in_our_ns PID — the process lives in the book's network namespace
 in_our_ns() {
@@ -117,7 +124,7 @@ start_dockerd() {
     --pidfile "$DOCKER_PID" \
     --exec-opt native.cgroupdriver=cgroupfs \
     --cgroup-parent /book-machine \
-    >>"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
+    >>"$LOG_DIR/dockerd.log" 2>&1 </dev/null 8<&- &
   local spid=$!
   if ! wait_for 60 "dockerd to answer on $DOCKER_SOCK" "$spid" docker version; then
     tail -n 15 "$LOG_DIR/dockerd.log" >&2
@@ -144,7 +151,7 @@ start_cri_dockerd() {
     --pod-infra-container-image "$PAUSE_IMAGE" \
     --network-plugin= \
     --cri-dockerd-root-directory "$CRI_ROOT" \
-    >>"$LOG_DIR/cri-dockerd.log" 2>&1 </dev/null &
+    >>"$LOG_DIR/cri-dockerd.log" 2>&1 </dev/null 8<&- &
   local spid i
   for ((i = 0; i < 50; i++)); do [[ -s $CRI_PID ]] && break; sleep 0.1; done
   spid=$(pid_of "$CRI_PID" || true)
@@ -394,10 +401,14 @@ cmd_down() {
   say "down in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 }
 
+# One up/down at a time (the runner, a test and a shell may race): lock this script's own file,
+# which leaves nothing behind.
+lock() { exec 8<"$here/local-machine.sh"; flock 8; }
+
 case ${1:-} in
-  up) cmd_up ;;
+  up) lock; cmd_up ;;
   status) shift; cmd_status "$@" ;;
-  down) cmd_down ;;
+  down) lock; cmd_down ;;
   -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) echo "usage: $0 up|status [--json]|down" >&2; exit 2 ;;
 esac

@@ -118,6 +118,11 @@ else
   docker_api_ok || die "dockerd $(/usr/sbin/dockerd --version 2>/dev/null) is older than Docker 23 (API $DOCKER_MIN_API)"
 fi
 say "docker: $(/usr/sbin/dockerd --version)"
+if [[ $ID == debian && ${VERSION_ID%%.*} == 12 ]]; then
+  # shellcheck disable=SC2053
+  [[ $(dpkg-query -W -f='${Version}' docker.io) == $DOCKER_DEBIAN_VERSION_GLOB ]] \
+    || say "warning: docker.io $(dpkg-query -W -f='${Version}' docker.io) is not the expected $DOCKER_DEBIAN_VERSION_GLOB from $DOCKER_DEBIAN_SUITE"
+fi
 
 # --- swap ------------------------------------------------------------------------------------
 if [[ $keep_swap -eq 0 ]] && [[ -n $(swapon --show --noheadings 2>/dev/null) ]]; then
@@ -160,7 +165,10 @@ fetch() { # URL DEST [SHA256_URL]
   mkdir -p "$(dirname "$dst")"
   curl -fsSL --retry 3 -o "$dst.part" "$url" || die "cannot download $url (no internet? use --source offline)"
   if [[ -n $sumurl ]]; then
-    local want; want=$(curl -fsSL --retry 3 "$sumurl" | awk '{ print $1 }')
+    # a .sha256 file (the hash alone) or a SHA256SUMS list ("HASH  NAME" lines)
+    local want name=${url##*/}
+    want=$(curl -fsSL --retry 3 "$sumurl" | awk -v f="$name" 'NF == 1 { print $1; exit } $2 == f || $2 == "*" f { print $1; exit }')
+    [[ -n $want ]] || die "no checksum for $name in $sumurl"
     echo "$want  $dst.part" | sha256sum -c --quiet - || die "checksum mismatch for $url"
   fi
   mv "$dst.part" "$dst"
@@ -174,7 +182,8 @@ provision_online() {
     install_bin "$d/k8s-$K8S_VERSION/$c" "$c"
   done
   local et=etcd-$ETCD_VERSION-linux-$arch
-  fetch "https://github.com/etcd-io/etcd/releases/download/$ETCD_VERSION/$et.tar.gz" "$d/$et.tar.gz"
+  fetch "https://github.com/etcd-io/etcd/releases/download/$ETCD_VERSION/$et.tar.gz" "$d/$et.tar.gz" \
+    "https://github.com/etcd-io/etcd/releases/download/$ETCD_VERSION/SHA256SUMS"
   if [[ ! -x $d/$et/etcd ]]; then tar -xzf "$d/$et.tar.gz" -C "$d"; fi
   install_bin "$d/$et/etcd" etcd
   install_bin "$d/$et/etcdctl" etcdctl

@@ -91,17 +91,18 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
     const k8s = versions.match(/^K8S_VERSION=\$\{K8S_VERSION:-(v[0-9.]+)\}/m)?.[1];
     expect(k8s).toMatch(/^v1\.36\./);
     const r = run(machine, ['status', '--json']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s.up).toBe(true);
+    const why = JSON.stringify(s, null, 1);
+    expect(s.up, why).toBe(true);
     expect(s.versions.kubelet).toContain(`Kubernetes ${k8s}`);
     expect(s.versions.kubectl).toContain(`Client Version: ${k8s}`);
     expect(s.versions.etcd).toMatch(/etcd Version: 3\.6\./);
     expect(s.versions['cri-dockerd']).toMatch(/cri-dockerd 0\.4\./);
     expect(s.versions.docker).toMatch(/Docker version (2[3-9]|[3-9]\d)\./);
     const daemons = Object.fromEntries(s.daemons.map((d: { name: string; state: string; pid: number }) => [d.name, d]));
-    expect(daemons.dockerd.state).toBe('running');
-    expect(daemons['cri-dockerd'].state).toBe('running');
+    expect(daemons.dockerd.state, why).toBe('running');
+    expect(daemons['cri-dockerd'].state, why).toBe('running');
     dockerdPid = daemons.dockerd.pid;
     for (const img of s.images) expect(img.state, img.ref).toBe('present');
     expect(s.images.map((i: { ref: string }) => i.ref)).toEqual(
