@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { checkpointsCommand } from './commands/checkpoints.js';
 import { processIo } from './commands/common.js';
 import { listCommand } from './commands/list.js';
 import { machineCommand } from './commands/machine.js';
@@ -8,7 +9,8 @@ import { runCommand } from './commands/run.js';
 const USAGE = `usage:
   book list    [--book DIR] [--json]
   book run     [--book DIR] [--target NAME] [--from CH] [--to CH] [--only CH] [--step]
-               [--reporter tui|plain|json|junit] [--junit FILE] [--ci]
+               [--reporter tui|plain|json|junit] [--junit FILE] [--ci] [--force]
+  book checkpoints [--book DIR] [--target NAME] [--json]
   book machine up|status|down [--target NAME]
   book machine shell [--target NAME] [-- CMD ARGS...]
 `;
@@ -35,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
         reporter: { type: 'string' },
         junit: { type: 'string' },
         ci: { type: 'boolean' },
+        force: { type: 'boolean' },
         record: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -71,10 +74,13 @@ export async function main(argv: string[]): Promise<number> {
           reporter: reporter as (typeof REPORTERS)[number] | undefined,
           junit: str('junit'),
           ci: Boolean(values.ci),
+          force: Boolean(values.force),
         },
         processIo,
       );
     }
+    case 'checkpoints':
+      return checkpointsCommand({ book: str('book'), target: str('target'), json: Boolean(values.json) }, processIo);
     case 'machine':
       if (!action || !['up', 'status', 'down', 'shell'].includes(action)) {
         process.stderr.write(`book: machine needs up, status, down or shell\n${USAGE}`);

@@ -8,6 +8,7 @@ import { plainReporter } from '../runner/reporters/plain.js';
 import { selectChapters } from '../runner/select.js';
 import { createTarget } from '../runner/targets/index.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
+import { openSession } from './session.js';
 
 export interface RunCommandOptions {
   book?: string;
@@ -19,6 +20,8 @@ export interface RunCommandOptions {
   reporter?: 'tui' | 'plain' | 'json' | 'junit';
   junit?: string;
   ci?: boolean;
+  /** Resume although the machine drifted or earlier chapters changed. */
+  force?: boolean;
 }
 
 export function defaultReporter(stdoutIsTty: boolean): 'tui' | 'plain' {
@@ -38,9 +41,7 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     const chapters = selectChapters(book, options);
     compileChapters(chapters);
     const bus = new EventBus();
-    let reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
-    // The Ink UI (issue 5) is not built yet: a terminal gets the plain reporter meanwhile.
-    if (reporter === 'tui') reporter = 'plain';
+    const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
     if (reporter === 'plain')
       bus.on(plainReporter({ write: io.out, github: Boolean(process.env.GITHUB_ACTIONS), color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY) }));
     if (reporter === 'json') bus.on(jsonReporter(io.out));
@@ -49,16 +50,37 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     if (junit) bus.on(junit.listener);
 
     const target = await createTarget(book, options.target);
+    const session = await openSession({ book, chapters, target, bus, io, force: options.force });
+    if (typeof session === 'number') {
+      await target.close();
+      return session;
+    }
     const interrupt = new AbortController();
+    // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
+    const ui =
+      reporter === 'tui' ? (await import('../ink-ui/index.js')).startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort() }) : undefined;
+    if (ui) bus.on(ui.listener);
     const onSigint = () => interrupt.abort();
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
     try {
-      const result = await runBook({ book, chapters, target, bus, signal: interrupt.signal });
+      const result = await runBook({
+        book,
+        chapters,
+        target,
+        bus,
+        signal: interrupt.signal,
+        state: session.state,
+        afterChapter: session.afterChapter,
+        beforeBlock: ui?.beforeBlock,
+        afterFailure: ui?.afterFailure,
+      });
       if (junit && reporter === 'junit' && !junitFile) io.out(junit.xml());
       if (junit && junitFile) await writeAtomic(junitFile, junit.xml());
       return result.exitCode;
     } finally {
+      await ui?.stop();
+      await session.release();
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
       await target.close();

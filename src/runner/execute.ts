@@ -27,9 +27,22 @@ export interface RunOptions {
   /** Asked after a failure; 'retry' runs the block again. */
   afterFailure?: (block: Block, failure: BlockFailure) => Promise<'retry' | 'quit'>;
   /** Called after each block and chapter, for snapshots and checkpoints. */
-  afterChapter?: (chapter: Chapter, state: Record<string, unknown>) => Promise<void>;
+  afterChapter?: (chapter: Chapter, state: Record<string, unknown>, snapshot: Snapshot | undefined) => Promise<void>;
   /** Takes the cluster-state snapshot after each block (a `state` event); tests inject a fake, false turns it off. */
   snapshot?: ((context: SnapshotContext) => Promise<Snapshot>) | false;
+  /** Record and replay (src/runner/record): how the blocks' clients are made, and hooks around each attempt. */
+  instrument?: RunInstrument;
+}
+
+export interface RunInstrument {
+  /** Builds the `k8s` and `docker` clients (recording proxies, or answers from a transcript). */
+  clients?: (target: Target, kubeconfig: string) => MachineClients;
+  /** Called as each attempt of a block starts; throwing fails the attempt (a replay whose block changed). */
+  enterBlock?: (block: Block) => void;
+  /** Receives a function that aborts the running attempt with an error (a replay call the transcript lacks). */
+  bindAbort?: (abort: (error: Error) => void) => void;
+  /** waitFor polls without sleeping (replay: the answers are already known). */
+  instantWaits?: boolean;
 }
 
 export interface RunResult {
@@ -103,7 +116,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   };
 
   await target.connect();
-  const clients = new MachineClients(target, book.config.kubeconfig);
+  const clients = options.instrument?.clients?.(target, book.config.kubeconfig) ?? new MachineClients(target, book.config.kubeconfig);
   let current: { block: Block; controller: AbortController } | undefined;
   const signal = () => current?.controller.signal;
   let commandIds = 0;
@@ -138,9 +151,11 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     },
   });
   const docker = await clients.dockerClient();
-  const waitFor = makeWaitFor(signal, (info) => {
+  const pollingWaitFor = makeWaitFor(signal, (info) => {
     if (current) bus.emit({ type: 'wait', block: current.block, ...info });
   });
+  const waitFor: typeof pollingWaitFor = options.instrument?.instantWaits ? (fn, opts = {}) => pollingWaitFor(fn, { ...opts, interval: 0 }) : pollingWaitFor;
+  options.instrument?.bindAbort?.((error) => current?.controller.abort(error));
   const log = makeConsole((text) => {
     if (current) bus.emit({ type: 'block:output', block: current.block, stream: 'log', text });
   });
@@ -160,6 +175,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   };
 
   const runOnce = async (block: Block, kernel: ChapterKernel): Promise<void> => {
+    options.instrument?.enterBlock?.(block);
     if (block.kind === 'file') {
       const path = block.attrs.file as string;
       const id = ++commandIds;
@@ -247,6 +263,8 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   /** Applies `fails=`: the expected failure is a pass; anything else is the failure to report. */
   const judge = (block: Block, error: unknown): { failure?: BlockFailure; expected?: string } => {
     const expectation = block.attrs.fails;
+    // A replay that cannot go on is never the failure a `fails` block expects.
+    if (expectation && (error as Error | undefined)?.name === 'ReplayMismatch') return { failure: describeFailure(block, error) };
     if (!expectation) return error === undefined ? {} : { failure: describeFailure(block, error) };
     if (error === undefined) {
       return {
@@ -338,7 +356,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     }
     // A chapter with skipped blocks is not a safe place to resume from, so it gets no checkpoint.
     const status: BlockStatus = chapterStatus === 'failed' ? 'failed' : skippedHere > 0 || (passedHere === 0 && skipRest) ? 'skipped' : 'passed';
-    if (status === 'passed' && options.afterChapter) await options.afterChapter(chapter, state);
+    if (status === 'passed' && options.afterChapter) await options.afterChapter(chapter, state, lastSnapshot);
     bus.emit({ type: 'chapter:end', chapter, status, durationMs: performance.now() - chapterStarted });
   }
   await clients.close();

@@ -3,7 +3,7 @@
 // curl from inside its namespace. Writes a timing report to test-results/book-timing.json.
 //
 // Needs root on Linux; provisions offline (a cold cache builds Kubernetes: tens of minutes).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,14 +14,25 @@ const MIN = 60_000;
 const env = { ...process.env, CI: 'true', NO_COLOR: '1', BOOK_SOURCE: process.env.BOOK_SOURCE ?? 'offline' };
 const skip = process.platform !== 'linux' || process.getuid?.() !== 0;
 
-function book(args: string[], timeout = 20 * MIN) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: root, env, encoding: 'utf8', timeout, maxBuffer: 256 << 20 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+/** Async on purpose: a long spawnSync blocks vitest's worker and its RPC times out. */
+function book(args: string[], timeout = 20 * MIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env, timeout });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** A command inside the machine, as `book machine shell -- CMD` runs it. */
-function onMachine(command: string) {
-  const r = book(['machine', 'shell', '--', command], MIN);
+async function onMachine(command: string) {
+  const r = await book(['machine', 'shell', '--', command], MIN);
   return { code: r.code, stdout: r.stdout.trim(), stderr: r.stderr };
 }
 
@@ -37,24 +48,29 @@ interface JsonEvent {
 }
 
 /** The reader's view of a finished cluster, asked of the machine, not of the book. */
-function checkClusterIndependently() {
-  const deployment = JSON.parse(onMachine('kubectl get deployment nginx-deployment -o json').stdout);
+async function checkClusterIndependently() {
+  const deployment = JSON.parse((await onMachine('kubectl get deployment nginx-deployment -o json')).stdout);
   expect(deployment.status.availableReplicas).toBe(2);
   expect(deployment.status.replicas).toBe(2);
-  const pods = JSON.parse(onMachine('kubectl get pods -l app=nginx -o json').stdout).items as { status: { podIP: string; phase: string }; spec: { nodeName: string } }[];
+  const pods = JSON.parse((await onMachine('kubectl get pods -l app=nginx -o json')).stdout).items as {
+    status: { podIP: string; phase: string };
+    spec: { nodeName: string };
+  }[];
   expect(pods).toHaveLength(2);
   for (const pod of pods) {
     expect(pod.spec.nodeName).toBe('k8s-master');
     expect(pod.status.phase).toBe('Running');
-    const page = onMachine(`curl -s --max-time 5 http://${pod.status.podIP}/`);
+    const page = await onMachine(`curl -s --max-time 5 http://${pod.status.podIP}/`);
     expect(page.stdout).toContain('Welcome to nginx!');
   }
-  const sandboxes = onMachine("docker ps --filter label=io.kubernetes.docker.type=podsandbox --format '{{.Label \"io.kubernetes.pod.name\"}} {{.Image}}'").stdout.split('\n');
+  const sandboxes = (
+    await onMachine('docker ps --filter label=io.kubernetes.docker.type=podsandbox --format \'{{.Label "io.kubernetes.pod.name"}} {{.Image}}\'')
+  ).stdout.split('\n');
   for (const pod of ['nginx-k8s-master', 'etcd-k8s-master', 'kube-apiserver-k8s-master', 'kube-controller-manager-k8s-master', 'kube-scheduler-k8s-master']) {
     expect(sandboxes).toContain(`${pod} registry.k8s.io/pause:3.10.1`);
   }
   expect(sandboxes.filter((s) => s.startsWith('nginx-deployment-'))).toHaveLength(2);
-  expect(onMachine('kubectl get node k8s-master -o jsonpath={.status.conditions[?(@.type=="Ready")].status}').stdout).toBe('True');
+  expect((await onMachine(`kubectl get node k8s-master -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`)).stdout).toBe('True');
 }
 
 /** Wall time of chapters 1–7, and how long after each wait's condition came true the next block began. */
@@ -75,36 +91,39 @@ function timingReport(events: JsonEvent[]) {
 }
 
 describe.skipIf(skip)('the whole book on the local machine', () => {
-  afterAll(() => {
-    book(['machine', 'down'], 5 * MIN);
+  afterAll(async () => {
+    await book(['machine', 'down'], 5 * MIN);
   });
 
   it(
     'passes every chapter with the plain reporter from a fresh machine',
-    () => {
-      book(['machine', 'down'], 5 * MIN);
-      const up = book(['machine', 'up'], 60 * MIN);
+    async () => {
+      await book(['machine', 'down'], 5 * MIN);
+      const up = await book(['machine', 'up'], 60 * MIN);
       expect(up.code, up.stderr).toBe(0);
-      const run = book(['run', '--reporter', 'plain']);
+      const run = await book(['run', '--reporter', 'plain']);
       expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped/);
-      checkClusterIndependently();
+      await checkClusterIndependently();
     },
     70 * MIN,
   );
 
   it(
     'passes again after machine down && machine up, and reports its timings',
-    () => {
-      expect(book(['machine', 'down'], 5 * MIN).code).toBe(0);
-      expect(onMachine('true').code).toBe(3);
-      const up = book(['machine', 'up'], 10 * MIN);
+    async () => {
+      expect((await book(['machine', 'down'], 5 * MIN)).code).toBe(0);
+      expect((await onMachine('true')).code).toBe(3);
+      const up = await book(['machine', 'up'], 10 * MIN);
       expect(up.code, up.stderr).toBe(0);
-      const run = book(['run', '--reporter', 'json']);
-      const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonEvent);
+      const run = await book(['run', '--reporter', 'json']);
+      const events = run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as JsonEvent);
       const end = events.at(-1);
       expect(end, run.stderr).toMatchObject({ type: 'run:end', status: 'passed', failed: 0, skipped: 0 });
-      checkClusterIndependently();
+      await checkClusterIndependently();
       const report = timingReport(events);
       mkdirSync(path.join(root, 'test-results'), { recursive: true });
       writeFileSync(path.join(root, 'test-results', 'book-timing.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -1,0 +1,93 @@
+import { type BlockResult, checkpointFile, fingerprint, removeCheckpointsFrom, writeCheckpoint } from '../runner/checkpoints.js';
+import type { EventBus } from '../runner/events.js';
+import { lockMachine, MachineBusy } from '../runner/lock.js';
+import { prepareResume, ResumeRefused } from '../runner/resume.js';
+import { formatDiff, summaryLine } from '../runner/state/diff.js';
+import type { Snapshot } from '../runner/state/types.js';
+import type { Target } from '../runner/targets/target.js';
+import type { Book, Chapter } from '../runner/types.js';
+import type { Io } from './common.js';
+
+export interface Session {
+  state: Record<string, unknown>;
+  afterChapter: (chapter: Chapter, state: Record<string, unknown>, snapshot: Snapshot | undefined) => Promise<void>;
+  release: () => Promise<void>;
+}
+
+/**
+ * Everything around one `book run` that is not running blocks: the machine lock, the checkpoint
+ * to resume from (with its drift check), and writing a checkpoint after each chapter passes.
+ * Returns an exit code instead of a session when the run must not start.
+ */
+export async function openSession(args: {
+  book: Book;
+  chapters: Chapter[];
+  target: Target;
+  bus: EventBus;
+  io: Io;
+  force?: boolean;
+}): Promise<Session | number> {
+  const { book, chapters, target, bus, io } = args;
+  await target.connect();
+  let lock: Awaited<ReturnType<typeof lockMachine>>;
+  try {
+    lock = await lockMachine(target);
+  } catch (error) {
+    if (error instanceof MachineBusy) {
+      io.err(`book: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const first = chapters[0] as Chapter;
+  let results: BlockResult[] = [];
+  let state: Record<string, unknown> = {};
+  try {
+    const resume = await prepareResume(book, target, first, { force: args.force, kubeconfig: book.config.kubeconfig });
+    if (resume) {
+      state = resume.state;
+      results = resume.results.filter((r) => book.chapters.findIndex((c) => c.id === r.chapter) < book.chapters.indexOf(first));
+      if (resume.proseChanged.length) io.err(`book: note: the prose of ${resume.proseChanged.join(', ')} changed since its checkpoint (its code did not)\n`);
+      if (resume.changed.length) io.err(`book: warning: continuing (--force) although ${resume.changed.join(', ')} changed since its checkpoint\n`);
+    }
+  } catch (error) {
+    await lock.release();
+    if (error instanceof ResumeRefused) {
+      io.err(`book: ${error.message}\n`);
+      if (error.diff) {
+        for (const line of formatDiff(error.diff, { color: false })) io.err(`  ${line}\n`);
+        io.err(`  ${summaryLine(error.diff)}\n`);
+      }
+      return error.exitCode;
+    }
+    throw error;
+  }
+  // Later chapters' checkpoints describe a history this run is about to replace.
+  await removeCheckpointsFrom(book, target.name, book.chapters.indexOf(first));
+  bus.on((event) => {
+    if (event.type === 'block:end')
+      results.push({ block: event.block.id, chapter: event.block.chapterId, status: event.status, durationMs: Math.round(event.durationMs) });
+  });
+  const machine = await target.identity();
+  return {
+    state,
+    release: () => lock.release(),
+    afterChapter: async (chapter, chapterState, snapshot) => {
+      const upTo = book.chapters.slice(0, book.chapters.indexOf(chapter) + 1);
+      const file = checkpointFile(book, target.name, chapter.id);
+      await writeCheckpoint(file, {
+        book: book.config.title,
+        target: target.name,
+        chapter: { ...fingerprint(chapter), number: chapter.number, title: chapter.title },
+        chapters: upTo.map(fingerprint),
+        state: JSON.parse(JSON.stringify(chapterState)) as Record<string, unknown>,
+        results: [...results],
+        snapshot: snapshot ?? null,
+        machine,
+        machineSnapshot: null,
+        createdAt: new Date().toISOString(),
+      });
+      bus.emit({ type: 'checkpoint', chapter, file });
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Snapshot } from './state/types.js';
+import type { MachineIdentity } from './targets/target.js';
+import type { Book, Chapter } from './types.js';
+
+export const CHECKPOINT_FORMAT = 'build-a-minikube/checkpoint@1';
+
+export interface BlockResult {
+  block: string;
+  chapter: string;
+  status: 'passed' | 'failed' | 'skipped';
+  durationMs: number;
+}
+
+export interface ChapterFingerprint {
+  id: string;
+  /** The whole file, prose included. */
+  hash: string;
+  /** Only what runs: executable and file= blocks with their attributes. */
+  codeHash: string;
+}
+
+export interface Checkpoint {
+  book: string;
+  target: string;
+  chapter: ChapterFingerprint & { number: number; title: string };
+  /** Every chapter up to and including this one, as it was when the checkpoint was taken. */
+  chapters: ChapterFingerprint[];
+  state: Record<string, unknown>;
+  results: BlockResult[];
+  snapshot: Snapshot | null;
+  machine: MachineIdentity;
+  /** A snapshot of the machine itself, where the target can take one (vagrant). */
+  machineSnapshot: { type: 'vagrant'; name: string } | null;
+  createdAt: string;
+}
+
+interface CheckpointFile {
+  format: string;
+  sha256: string;
+  body: Checkpoint;
+}
+
+export type ReadResult = { ok: true; checkpoint: Checkpoint; file: string } | { ok: false; file: string; problem: string };
+
+export function codeHash(chapter: Chapter): string {
+  const runnable = chapter.blocks.filter((b) => b.kind !== 'prose').map((b) => `${b.info}\n${b.code}`);
+  return createHash('sha256').update(runnable.join('\u0000')).digest('hex');
+}
+
+export function fingerprint(chapter: Chapter): ChapterFingerprint {
+  return { id: chapter.id, hash: chapter.hash, codeHash: codeHash(chapter) };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** `.book/` beside the book directory: checkpoints, locks, transcripts, JUnit. */
+export function bookStateDir(book: Book): string {
+  return path.join(book.dir, '..', '.book');
+}
+
+export function checkpointDir(book: Book, target: string): string {
+  return path.join(bookStateDir(book), 'checkpoints', target);
+}
+
+export function checkpointFile(book: Book, target: string, chapterId: string): string {
+  return path.join(checkpointDir(book, target), `${chapterId}.json`);
+}
+
+/** Temp file, fsync, rename, fsync of the folder: a reader sees the old file or the new one, never half. */
+export async function writeAtomic(file: string, text: string, mode = 0o600): Promise<void> {
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
+  const handle = await open(temp, 'w', mode);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file);
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
+export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
+  const body = JSON.stringify(checkpoint);
+  const wrapped = `{"format":${JSON.stringify(CHECKPOINT_FORMAT)},"sha256":"${sha256(body)}","body":${body}}\n`;
+  await writeAtomic(file, wrapped);
+}
+
+/** Reads and verifies one checkpoint; a truncated or edited file is reported, never used. */
+export async function readCheckpoint(file: string): Promise<ReadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { ok: false, file, problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+  }
+  const start = text.indexOf('"body":');
+  if (!text.trimEnd().endsWith('}') || start < 0) return { ok: false, file, problem: 'it is truncated' };
+  let parsed: CheckpointFile;
+  try {
+    parsed = JSON.parse(text) as CheckpointFile;
+  } catch {
+    return { ok: false, file, problem: 'it is not valid JSON (truncated or edited)' };
+  }
+  if (parsed.format !== CHECKPOINT_FORMAT) return { ok: false, file, problem: `unknown format "${parsed.format}"` };
+  // The checksum covers the body exactly as written.
+  const body = text.slice(start + '"body":'.length, text.trimEnd().length - 1);
+  if (sha256(body) !== parsed.sha256) return { ok: false, file, problem: 'its checksum does not match (the file was edited or damaged)' };
+  return { ok: true, checkpoint: parsed.body, file };
+}
+
+export async function listCheckpoints(book: Book, target: string): Promise<ReadResult[]> {
+  const dir = checkpointDir(book, target);
+  if (!existsSync(dir)) return [];
+  const order = new Map(book.chapters.map((c, i) => [c.id, i]));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort((a, b) => (order.get(a.slice(0, -5)) ?? 1e9) - (order.get(b.slice(0, -5)) ?? 1e9));
+  return Promise.all(files.map((f) => readCheckpoint(path.join(dir, f))));
+}
+
+/** A run from chapter N makes the checkpoints of N and later stale: they describe another history. */
+export async function removeCheckpointsFrom(book: Book, target: string, fromIndex: number): Promise<void> {
+  for (const chapter of book.chapters.slice(fromIndex)) await rm(checkpointFile(book, target, chapter.id), { force: true });
+}

@@ -1,0 +1,122 @@
+import { type BlockResult, type Checkpoint, checkpointFile, fingerprint, readCheckpoint } from './checkpoints.js';
+import { MachineClients } from './clients.js';
+import { diffSnapshots } from './state/diff.js';
+import { takeSnapshot } from './state/snapshot.js';
+import type { Snapshot, SourceState, StateDiff } from './state/types.js';
+import type { Target } from './targets/target.js';
+import type { Book, Chapter } from './types.js';
+
+/** Why `--from` cannot continue; `exitCode` 2 for a missing or damaged checkpoint, 1 for drift. */
+export class ResumeRefused extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+    readonly diff?: StateDiff,
+  ) {
+    super(message);
+    this.name = 'ResumeRefused';
+  }
+}
+
+export interface ResumePoint {
+  checkpoint: Checkpoint;
+  state: Record<string, unknown>;
+  results: BlockResult[];
+  /** Chapters whose runnable code changed since the checkpoint was taken (prose-only edits are fine). */
+  changed: string[];
+  /** Chapters whose prose changed (reported, not refused). */
+  proseChanged: string[];
+}
+
+/**
+ * What drift means: objects that appeared or vanished, static manifests, daemons that stopped, and
+ * containers that stopped running. Fields that move on their own (pod phase, readiness, restart
+ * counts, container attempts that exited) are left out, or a cluster that kept converging after its
+ * checkpoint would look drifted.
+ */
+export function driftView(snapshot: Snapshot): Snapshot {
+  const project = (source: SourceState, keep: (key: string, fields: Record<string, string>) => Record<string, string> | undefined): SourceState => {
+    if (!source.available) return source;
+    const items: Record<string, Record<string, string>> = {};
+    for (const [key, fields] of Object.entries(source.items)) {
+      const kept = keep(key, fields);
+      if (kept) items[key] = kept;
+    }
+    return { available: true, items };
+  };
+  return {
+    sources: {
+      kubernetes: project(snapshot.sources.kubernetes, (key) => (key.startsWith('event ') ? undefined : {})),
+      docker: project(snapshot.sources.docker, (_key, fields) => (fields.state?.startsWith('running') ? { image: fields.image ?? '' } : undefined)),
+      manifests: snapshot.sources.manifests,
+      daemons: project(snapshot.sources.daemons, (_key, fields) => ({ state: fields.state ?? '' })),
+    },
+    logs: {},
+    timings: {},
+  };
+}
+
+/** Loads the checkpoint before `from`, checks it, and compares the live machine with it. */
+export async function prepareResume(
+  book: Book,
+  target: Target,
+  from: Chapter,
+  options: { force?: boolean; kubeconfig: string },
+): Promise<ResumePoint | undefined> {
+  const index = book.chapters.indexOf(from);
+  if (index <= 0) return undefined;
+  const previous = book.chapters[index - 1] as Chapter;
+  const file = checkpointFile(book, target.name, previous.id);
+  const read = await readCheckpoint(file);
+  if (!read.ok) {
+    if (/ENOENT/.test(read.problem)) {
+      throw new ResumeRefused(
+        `no checkpoint for ${previous.id} on target ${target.name}, so there is nothing to resume ${from.id} from; run the book up to it first: book run --to ${previous.number}`,
+        2,
+      );
+    }
+    throw new ResumeRefused(
+      `the checkpoint ${read.file} cannot be used: ${read.problem}. Run chapter ${previous.number} again (book run --from ${previous.number}) to replace it, or delete the file`,
+      2,
+    );
+  }
+  const checkpoint = read.checkpoint;
+  const changed: string[] = [];
+  const proseChanged: string[] = [];
+  for (const then of checkpoint.chapters) {
+    const now = book.chapters.find((c) => c.id === then.id);
+    if (!now) changed.push(then.id);
+    else if (fingerprint(now).codeHash !== then.codeHash) changed.push(then.id);
+    else if (now.hash !== then.hash) proseChanged.push(then.id);
+  }
+  if (changed.length > 0 && !options.force) {
+    throw new ResumeRefused(
+      `chapter(s) ${changed.join(', ')} changed since the checkpoint of ${previous.id} was taken (${checkpoint.createdAt}); the machine was built by the old code. Run from ${changed[0]} again, or pass --force`,
+      1,
+    );
+  }
+  const identity = await target.identity();
+  if (identity.instance !== checkpoint.machine.instance && !options.force) {
+    throw new ResumeRefused(
+      `the machine is not the one the checkpoint of ${previous.id} was taken on (it was recreated: ${checkpoint.machine.instance} → ${identity.instance}); run the book from the start, or pass --force`,
+      1,
+    );
+  }
+  if (checkpoint.snapshot && !options.force) {
+    const clients = new MachineClients(target, options.kubeconfig);
+    try {
+      const live = await takeSnapshot({ target, clients });
+      const diff = diffSnapshots(driftView(checkpoint.snapshot), driftView(live));
+      if (diff.changes.length > 0) {
+        throw new ResumeRefused(
+          `the machine drifted since the checkpoint of ${previous.id} (${checkpoint.createdAt}); run from an earlier chapter, or pass --force to continue anyway`,
+          1,
+          diff,
+        );
+      }
+    } finally {
+      await clients.close();
+    }
+  }
+  return { checkpoint, state: structuredClone(checkpoint.state), results: checkpoint.results, changed, proseChanged };
+}
