@@ -1,0 +1,50 @@
+import { render } from 'ink';
+import type { RunEvent } from '../runner/events.js';
+import type { RunOptions } from '../runner/execute.js';
+import { App } from './App.js';
+import { UiStore } from './store.js';
+
+export interface InkUiOptions {
+  /** --step: ask before every block. */
+  step: boolean;
+  /** Ctrl-C (the terminal is in raw mode, so no SIGINT arrives): stop the run. */
+  onInterrupt: () => void;
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  color?: boolean;
+}
+
+export interface InkUi {
+  listener: (event: RunEvent) => void;
+  beforeBlock?: RunOptions['beforeBlock'];
+  afterFailure?: RunOptions['afterFailure'];
+  /** Draws the last frame, unmounts and gives the terminal back (raw mode off, cursor shown). */
+  stop(): Promise<void>;
+}
+
+/** The terminal UI: listens to the runner's events and answers its hooks; never drives the run. */
+export function startInkUi(options: InkUiOptions): InkUi {
+  const stdin = options.stdin ?? process.stdin;
+  const stdout = options.stdout ?? process.stdout;
+  const interactive = Boolean(stdin.isTTY && typeof stdin.setRawMode === 'function');
+  const store = new UiStore({
+    color: options.color ?? !process.env.NO_COLOR,
+    onInterrupt: options.onInterrupt,
+    // A second Ctrl-C while stopping: leave now, with the terminal restored.
+    onForceQuit: () => {
+      instance.unmount();
+      process.exit(130);
+    },
+  });
+  const instance = render(<App store={store} interactive={interactive} />, { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 20 });
+  return {
+    listener: store.listener,
+    beforeBlock: options.step && interactive ? store.beforeBlock : undefined,
+    afterFailure: interactive ? store.afterFailure : undefined,
+    async stop() {
+      store.publish();
+      instance.unmount();
+      await instance.waitUntilExit().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import type { BlockFailure, RunEvent } from '../runner/events.js';
+import { formatDiff } from '../runner/state/diff.js';
+import type { Block } from '../runner/types.js';
+
+/** What the terminal UI shows, folded from runner events (pure: no React, no terminal). */
+
+export type RowStatus = 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+
+export interface ChapterRow {
+  id: string;
+  title: string;
+  blocks: number;
+  status: RowStatus;
+  startedAt?: number;
+  durationMs?: number;
+  checkpoint?: string;
+}
+
+/** A finished line: printed once into the scrollback (Ink's <Static>), never redrawn. */
+export type DoneItem =
+  | { key: string; kind: 'title'; title: string; target: string; chapters: number }
+  | { key: string; kind: 'chapter-start'; id: string; title: string }
+  | {
+      key: string;
+      kind: 'block';
+      id: string;
+      status: 'passed' | 'failed' | 'skipped';
+      durationMs: number;
+      where: string;
+      attempts: number;
+      failure?: BlockFailure;
+      expected?: string;
+    }
+  | { key: string; kind: 'diff'; block: string; lines: string[] }
+  | { key: string; kind: 'chapter-end'; id: string; status: 'passed' | 'failed' | 'skipped'; durationMs: number }
+  | { key: string; kind: 'checkpoint'; chapter: string; file: string }
+  | { key: string; kind: 'end'; status: string; passed: number; failed: number; skipped: number; durationMs: number };
+
+export interface RunningBlock {
+  block: Block;
+  attempt: number;
+  startedAt: number;
+  /** Complete output lines (commands as `$ …`), capped. */
+  lines: string[];
+  partial: string;
+  retries: string[];
+}
+
+export interface DaemonRow {
+  name: string;
+  state: string;
+  restarts?: string;
+  logs: string[];
+}
+
+export type Prompt = { kind: 'before'; block: Block } | { kind: 'failure'; block: Block; failure: BlockFailure };
+
+export interface UiModel {
+  title: string;
+  target: string;
+  chapters: ChapterRow[];
+  done: DoneItem[];
+  running?: RunningBlock;
+  daemons: DaemonRow[];
+  prompt?: Prompt;
+  finished: boolean;
+  interrupting: boolean;
+}
+
+export const MAX_LINES = 200;
+
+export function emptyModel(): UiModel {
+  return { title: '', target: '', chapters: [], done: [], daemons: [], finished: false, interrupting: false };
+}
+
+function pushOutput(running: RunningBlock, text: string): void {
+  const parts = (running.partial + text).split('\n');
+  running.partial = parts.pop() ?? '';
+  running.lines.push(...parts);
+  if (running.lines.length > MAX_LINES) running.lines.splice(0, running.lines.length - MAX_LINES);
+}
+
+function setDaemon(model: UiModel, name: string, patch: Partial<DaemonRow>): void {
+  const at = model.daemons.findIndex((d) => d.name === name);
+  const row = { ...(at >= 0 ? model.daemons[at] : { name, state: 'unknown', logs: [] }), ...patch } as DaemonRow;
+  if (at >= 0) model.daemons[at] = row;
+  else model.daemons = [...model.daemons, row].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Folds one event into the model, in place (the store publishes copies at its own pace).
+ * `color` decorates diff lines; the symbols carry the meaning without it.
+ */
+export function apply(model: UiModel, event: RunEvent, color = false): void {
+  const key = `${model.done.length}`;
+  const chapter = (id: string) => model.chapters.find((c) => c.id === id);
+  switch (event.type) {
+    case 'run:start':
+      model.title = event.title;
+      model.target = event.target;
+      model.chapters = event.chapters.map((c) => ({ ...c, status: 'pending' }));
+      model.done.push({ key, kind: 'title', title: event.title, target: event.target, chapters: event.chapters.length });
+      break;
+    case 'chapter:start': {
+      const row = chapter(event.chapter.id);
+      if (row) Object.assign(row, { status: 'running', startedAt: event.time });
+      model.done.push({ key, kind: 'chapter-start', id: event.chapter.id, title: event.chapter.title });
+      break;
+    }
+    case 'block:start':
+      model.running = {
+        block: event.block,
+        attempt: event.attempt,
+        startedAt: event.time,
+        lines: [],
+        partial: '',
+        retries: model.running?.block.id === event.block.id ? model.running.retries : [],
+      };
+      break;
+    case 'command:start':
+      if (model.running && event.block.kind === 'ts') pushOutput(model.running, `${model.running.partial ? '\n' : ''}$ ${event.command.split('\n')[0]}\n`);
+      break;
+    case 'block:output':
+      if (model.running) pushOutput(model.running, event.text);
+      break;
+    case 'daemon':
+      setDaemon(model, event.name, { state: event.action === 'stopped' ? 'stopped' : 'running' });
+      if (model.running) pushOutput(model.running, `${model.running.partial ? '\n' : ''}⚙ daemon ${event.name} ${event.action}\n`);
+      break;
+    case 'block:retry':
+      if (model.running) model.running.retries.push(event.failure.message.split('\n')[0] ?? '');
+      break;
+    case 'block:end':
+      if (model.running?.block.id === event.block.id) model.running = undefined;
+      model.done.push({
+        key,
+        kind: 'block',
+        id: event.block.id,
+        status: event.status,
+        durationMs: event.durationMs,
+        where: `${event.block.file}:${event.block.line}`,
+        attempts: event.attempts,
+        failure: event.failure,
+        expected: event.expectedFailure,
+      });
+      break;
+    case 'state': {
+      const lines = formatDiff(event.diff, { color });
+      if (lines.length > 0) model.done.push({ key, kind: 'diff', block: event.block.id, lines });
+      const daemons = event.snapshot.sources.daemons;
+      if (daemons.available) {
+        for (const [k, fields] of Object.entries(daemons.items)) {
+          const name = k.replace(/^daemon /, '');
+          setDaemon(model, name, { state: fields.state ?? 'unknown', restarts: fields.restarts, logs: event.snapshot.logs[name] ?? [] });
+        }
+      }
+      break;
+    }
+    case 'chapter:end': {
+      const row = chapter(event.chapter.id);
+      if (row) Object.assign(row, { status: event.status, durationMs: event.durationMs });
+      model.done.push({ key, kind: 'chapter-end', id: event.chapter.id, status: event.status, durationMs: event.durationMs });
+      break;
+    }
+    case 'checkpoint': {
+      const id = typeof event.chapter === 'string' ? event.chapter : event.chapter.id;
+      const row = chapter(id);
+      if (row) row.checkpoint = event.file;
+      model.done.push({ key, kind: 'checkpoint', chapter: id, file: event.file });
+      break;
+    }
+    case 'run:end':
+      model.running = undefined;
+      model.prompt = undefined;
+      model.finished = true;
+      model.done.push({
+        key,
+        kind: 'end',
+        status: event.status,
+        passed: event.passed,
+        failed: event.failed,
+        skipped: event.skipped,
+        durationMs: event.durationMs,
+      });
+      break;
+  }
+}

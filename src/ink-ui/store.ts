@@ -1,0 +1,110 @@
+import type { BlockFailure, RunEvent } from '../runner/events.js';
+import type { Block } from '../runner/types.js';
+import { apply, emptyModel, type UiModel } from './model.js';
+
+export type BeforeChoice = 'run' | 'skip' | 'quit';
+export type FailureChoice = 'retry' | 'quit';
+
+export interface StoreOptions {
+  /** Redraws at most this often while output streams in; finished blocks and prompts show at once. */
+  throttleMs?: number;
+  color?: boolean;
+  /** Ctrl-C: stop the run (the runner aborts the block and exits 130). */
+  onInterrupt?: () => void;
+  /** Ctrl-C again while stopping: leave at once. */
+  onForceQuit?: () => void;
+}
+
+/** Events that change what is finished or what the reader must answer: drawn without delay. */
+const URGENT = new Set<RunEvent['type']>(['run:start', 'block:end', 'chapter:end', 'checkpoint', 'state', 'run:end', 'block:retry']);
+
+/**
+ * The UI's state between the runner and React: folds events into the model, publishes it to
+ * React at most every `throttleMs`, and turns key presses into answers to the runner's hooks.
+ */
+export class UiStore {
+  private model: UiModel = emptyModel();
+  private published: UiModel = { ...this.model };
+  private readonly subscribers = new Set<() => void>();
+  private timer?: NodeJS.Timeout;
+  private answer?: (key: string) => boolean;
+  private readonly throttleMs: number;
+
+  constructor(private readonly options: StoreOptions = {}) {
+    this.throttleMs = options.throttleMs ?? 80;
+  }
+
+  /** The runner's listener. */
+  readonly listener = (event: RunEvent): void => {
+    apply(this.model, event, this.options.color);
+    if (URGENT.has(event.type) || this.throttleMs === 0) this.publish();
+    else this.timer ??= setTimeout(() => this.publish(), this.throttleMs);
+  };
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.subscribers.add(fn);
+    return () => this.subscribers.delete(fn);
+  };
+
+  getSnapshot = (): UiModel => this.published;
+
+  /** A new top-level object (and new arrays) each time, so React sees the change. */
+  publish(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const m = this.model;
+    this.published = {
+      ...m,
+      chapters: m.chapters.map((c) => ({ ...c })),
+      done: [...m.done],
+      daemons: [...m.daemons],
+      running: m.running ? { ...m.running, lines: [...m.running.lines] } : undefined,
+    };
+    for (const fn of this.subscribers) fn();
+  }
+
+  private ask<T>(prompt: UiModel['prompt'], choose: (key: string) => T | undefined): Promise<T> {
+    return new Promise((resolve) => {
+      this.model.prompt = prompt;
+      this.answer = (key) => {
+        const choice = choose(key);
+        if (choice === undefined) return false;
+        this.answer = undefined;
+        this.model.prompt = undefined;
+        this.publish();
+        resolve(choice);
+        return true;
+      };
+      this.publish();
+    });
+  }
+
+  /** RunOptions.beforeBlock for --step: Enter runs, s skips, q quits. */
+  beforeBlock = (block: Block): Promise<BeforeChoice> =>
+    this.ask({ kind: 'before', block }, (key) => (key === 'return' ? 'run' : key === 's' ? 'skip' : key === 'q' ? 'quit' : undefined));
+
+  /** RunOptions.afterFailure: r retries the block, q quits. */
+  afterFailure = (block: Block, failure: BlockFailure): Promise<FailureChoice> =>
+    this.ask({ kind: 'failure', block, failure }, (key) => (key === 'r' ? 'retry' : key === 'q' ? 'quit' : undefined));
+
+  /** A key from the terminal: `return`, `ctrl-c` or the character. True when it was used. */
+  press(key: string): boolean {
+    if (key === 'ctrl-c') {
+      this.interrupt();
+      return true;
+    }
+    return this.answer?.(key) ?? false;
+  }
+
+  interrupt(): void {
+    if (this.model.interrupting) {
+      this.options.onForceQuit?.();
+      return;
+    }
+    this.model.interrupting = true;
+    this.options.onInterrupt?.();
+    // A pending question is answered "quit"; the runner then skips the rest and exits 130.
+    this.answer?.('q');
+    this.publish();
+  }
+}

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { render } from 'ink-testing-library';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../../src/ink-ui/App.js';
+import { UiStore } from '../../src/ink-ui/store.js';
+import type { RunEvent } from '../../src/runner/events.js';
+import type { Block, Chapter } from '../../src/runner/types.js';
+
+/** A real run of a small book on a test namespace (test/fixtures/events/record.mjs). */
+const EVENTS: RunEvent[] = JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'fixtures', 'events', 'small-book.json'), 'utf8'));
+const at = (type: string, blockId?: string) => EVENTS.findIndex((e) => e.type === type && (!blockId || (e as { block?: Block }).block?.id === blockId));
+
+/** Ink draws at most maxFps times a second: wait for the frame rather than for a tick. */
+const tick = () => new Promise((r) => setTimeout(r, 50));
+/** Frames are stable: recorded events, a clock fixed at the last event's time; only trailing blanks go. */
+const normalise = (frame: string | undefined) =>
+  (frame ?? '')
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .trim();
+
+function mount(options: { onInterrupt?: () => void; onForceQuit?: () => void } = {}) {
+  const store = new UiStore({ throttleMs: 0, color: false, ...options });
+  let now = 0;
+  const ui = render(<App store={store} interactive clock={() => now} />);
+  const feed = async (events: RunEvent[]) => {
+    for (const e of events) {
+      if ('time' in e) now = e.time;
+      store.listener(e);
+    }
+    await tick();
+  };
+  return { store, ui, feed, frame: () => normalise(ui.lastFrame()), advance: (ms: number) => (now += ms) };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('the Ink UI on a recorded run', () => {
+  it('shows the running block: its .md line, source excerpt, live output tail, chapter list and daemons', async () => {
+    const { feed, frame } = mount();
+    await feed(EVENTS.slice(0, at('block:output', 'look') + 2));
+    const f = frame();
+    expect(f).toMatchSnapshot();
+    expect(f).toContain('▶ look <book>/01-daemons.md:8');
+    expect(f).toMatch(/ 9 │ echo "one"\n.*10 │ echo "two" >&2/);
+    expect(f).toMatch(/│ one\n\s+│ lo\n\s+│ two/);
+    expect(f).toMatch(/▶ 01-daemons A daemon of our own/);
+    expect(f).toMatch(/○ 02-failure A failure/);
+    expect(f).toMatch(/● sleeper running restarts 0 │ sleeper up/);
+    // finished lines and the first block's state diff are in the scrollback
+    expect(f).toMatch(
+      /✓ start-sleeper \(\d+ms\) <book>\/01-daemons.md:3\n\s+\+ daemon sleeper {2}state=running restarts=0\n\s+1 to add, 0 to change, 0 to remove/,
+    );
+  });
+
+  it('prints each block’s state diff under it, and nothing for a block that changed nothing', async () => {
+    const { feed, frame } = mount();
+    await feed(EVENTS.slice(0, at('state', 'restart-sleeper') + 1));
+    const f = frame();
+    expect(f).toMatch(/✓ restart-sleeper .*\n\s+~ daemon sleeper {2}restarts: 0 → 1\n\s+0 to add, 1 to change, 0 to remove/);
+    expect(f).toMatch(/✓ look \(\d+ms\) <book>\/01-daemons.md:8\n\s+✓ restart-sleeper/);
+  });
+
+  it('ends with every chapter’s status, the failure with its .md line, and the summary; the live part is gone', async () => {
+    const { feed, frame } = mount();
+    await feed(EVENTS);
+    const f = frame();
+    expect(f).toMatchSnapshot();
+    expect(f).toMatch(/✗ flaky \(.*\) after 2 attempts <book>\/02-failure.md:3\n\s+<book>\/02-failure.md:5: command failed with exit code 3: exit 3/);
+    expect(f).toMatch(/- never \(skipped\)/);
+    expect(f).toMatch(/✓ 01-daemons passed/);
+    expect(f).toMatch(/✗ 02-failure failed/);
+    expect(f).toMatch(/3 passed, 1 failed, 1 skipped/);
+    expect(f).not.toContain('daemons\n');
+  });
+
+  it('marks a chapter with ⚑ when its checkpoint event arrives', async () => {
+    const { feed, frame } = mount();
+    const end = at('chapter:end');
+    await feed(EVENTS.slice(0, end + 1));
+    expect(frame()).not.toContain('⚑');
+    const chapter = (EVENTS[end] as { chapter: Chapter }).chapter;
+    await feed([{ type: 'checkpoint', chapter, file: '.book/checkpoints/01-daemons.json' }]);
+    expect(frame()).toMatch(/⚑ checkpoint 01-daemons → \.book\/checkpoints\/01-daemons\.json/);
+    expect(frame()).toMatch(/✓ 01-daemons A daemon of our own \d+(ms|\.\ds) ⚑/);
+  });
+});
+
+describe('keys', () => {
+  const block = (EVENTS[at('block:start', 'look')] as { block: Block }).block;
+  const failure = (EVENTS[at('block:end', 'flaky')] as { failure: NonNullable<Extract<RunEvent, { type: 'block:end' }>['failure']> }).failure;
+
+  it('--step: Enter runs, s skips, q quits; other keys are ignored', async () => {
+    const { store, ui, feed, frame } = mount();
+    await feed(EVENTS.slice(0, at('state', 'start-sleeper') + 1));
+    for (const [key, expected] of [
+      ['\r', 'run'],
+      ['s', 'skip'],
+      ['q', 'quit'],
+    ] as const) {
+      const answer = store.beforeBlock(block);
+      await vi.waitFor(() => expect(frame()).toContain('next: look (<book>/01-daemons.md:8) — [Enter] run · [s] skip · [q] quit'));
+      ui.stdin.write('x');
+      ui.stdin.write(key);
+      await expect(answer).resolves.toBe(expected);
+      await vi.waitFor(() => expect(frame()).not.toContain('[Enter] run'));
+    }
+  });
+
+  it('after a failure: r retries, q quits', async () => {
+    const { store, ui, frame } = mount();
+    const retry = store.afterFailure(block, failure);
+    await vi.waitFor(() => expect(frame()).toContain('[r] retry the block · [q] quit'));
+    expect(frame()).toContain('✗ look failed at <book>/02-failure.md:5: command failed with exit code 3: exit 3');
+    ui.stdin.write('\r');
+    ui.stdin.write('r');
+    await expect(retry).resolves.toBe('retry');
+    const quit = store.afterFailure(block, failure);
+    ui.stdin.write('q');
+    await expect(quit).resolves.toBe('quit');
+  });
+
+  it('Ctrl-C stops the run and answers a pending question "quit"; a second one leaves at once', async () => {
+    const onInterrupt = vi.fn();
+    const onForceQuit = vi.fn();
+    const { store, ui, frame } = mount({ onInterrupt, onForceQuit });
+    const answer = store.beforeBlock(block);
+    await tick();
+    ui.stdin.write('\u0003');
+    await expect(answer).resolves.toBe('quit');
+    expect(onInterrupt).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(frame()).toContain('stopping…'));
+    ui.stdin.write('\u0003');
+    expect(onForceQuit).toHaveBeenCalledTimes(1);
+    expect(onInterrupt).toHaveBeenCalledTimes(1);
+  });
+});
