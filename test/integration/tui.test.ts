@@ -1,0 +1,149 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTargetYaml, writeBook } from '../helpers/book.js';
+import { canUseNetns, createNetns } from '../helpers/netns.js';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
+const NETNS = `book-tui-${process.pid}`;
+const RUNTIME = `/run/book-tui-${process.pid}`;
+const hasTmux = existsSync('/usr/bin/tmux');
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+
+/** A real terminal (tmux, 120×40) running `book run`; the screen is read back with capture-pane. */
+class Terminal {
+  readonly name = `book-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'book-tui-'));
+  constructor(args: string[]) {
+    const command = [
+      `cd ${this.dir}`,
+      'stty -g > stty.before',
+      `env -u CI -u GITHUB_ACTIONS NO_COLOR=1 TERM=xterm-256color ${process.execPath} ${BIN} ${args.join(' ')}`,
+      'echo "EXIT=$?"',
+      'stty -g > stty.after',
+      'sleep 600',
+    ].join('; ');
+    tmux('new-session', '-d', '-s', this.name, '-x', '120', '-y', '40', `bash -c '${command}'`);
+  }
+  screen(): string {
+    return tmux('capture-pane', '-p', '-J', '-S', '-300', '-t', this.name);
+  }
+  async waitFor(pattern: RegExp, timeoutMs = 45_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const screen = this.screen();
+      if (pattern.test(screen)) return screen;
+      if (Date.now() > deadline || (/EXIT=\d+/.test(screen) && !/EXIT/.test(pattern.source))) throw new Error(`the screen never showed ${pattern}:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+  keys(...keys: string[]): void {
+    tmux('send-keys', '-t', this.name, ...keys);
+  }
+  close(): void {
+    try {
+      tmux('kill-session', '-t', this.name);
+    } catch {}
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(!canUseNetns || !hasTmux)('the Ink UI in a real terminal', () => {
+  let ns: ReturnType<typeof createNetns>;
+  const terminals: Terminal[] = [];
+  beforeAll(() => {
+    ns = createNetns(NETNS);
+  });
+  afterAll(() => {
+    for (const t of terminals) t.close();
+    try {
+      execFileSync('bash', ['-c', `for p in ${RUNTIME}/daemons/*.pid; do [ -e "$p" ] && kill -KILL -- -"$(cat "$p")"; done; true`]);
+    } catch {}
+    ns.remove();
+    rmSync(RUNTIME, { recursive: true, force: true });
+  });
+
+  it('--step: Enter runs, s skips, q quits (exit 130); diffs and daemons show; the terminal is restored', async () => {
+    const dir = writeBook({
+      'book.yaml': localTargetYaml(NETNS, RUNTIME),
+      '01-first.md': `# First steps
+
+\`\`\`ts run name=start-sleeper
+await machine.daemon('sleeper', ['bash', '-c', 'echo sleeper says hi; exec sleep 1000'])
+\`\`\`
+
+\`\`\`sh run name=skipped-one
+echo this never runs
+\`\`\`
+
+\`\`\`sh run name=hello
+echo "hello from the machine"
+\`\`\`
+`,
+      '02-second.md': '# Second\n\n```sh run name=later\ntrue\n```\n',
+    });
+    const term = new Terminal(['run', '--book', dir, '--step']);
+    terminals.push(term);
+    await term.waitFor(/next: start-sleeper \(.*01-first\.md:3\) — \[Enter\] run · \[s\] skip · \[q\] quit/);
+    expect(term.screen()).toMatch(/▶ 01-first +First steps/);
+    expect(term.screen()).toMatch(/○ 02-second +Second/);
+    term.keys('Enter');
+    const afterStart = await term.waitFor(/next: skipped-one/);
+    expect(afterStart).toMatch(
+      /✓ start-sleeper \(.*\) .*01-first\.md:3\n\s+\+ daemon sleeper {2}state=running restarts=0\n\s+1 to add, 0 to change, 0 to remove/,
+    );
+    expect(afterStart).toMatch(/daemons\n\s+● sleeper\s+running\s+restarts 0 │ sleeper says hi/);
+    term.keys('s');
+    await term.waitFor(/next: hello/);
+    term.keys('Enter');
+    const afterHello = await term.waitFor(/next: later/);
+    expect(afterHello).toMatch(/- skipped-one \(skipped\)/);
+    expect(afterHello).toMatch(/✓ hello \(/);
+    term.keys('q');
+    const end = await term.waitFor(/EXIT=\d+/);
+    expect(end).toMatch(/EXIT=130/);
+    expect(end).toMatch(/- later \(skipped\)/);
+    expect(end).toMatch(/2 passed, 0 failed, 2 skipped .* — interrupted/);
+    // the live part is gone: no prompt left on the screen
+    expect(end.slice(end.indexOf('interrupted'))).not.toMatch(/\[Enter\] run/);
+    await term.waitFor(/EXIT=130[\s\S]*$/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readFileSync(path.join(term.dir, 'stty.after'), 'utf8')).toBe(readFileSync(path.join(term.dir, 'stty.before'), 'utf8'));
+  });
+
+  it('after a failure r retries the block; Ctrl-C stops a running block (exit 130), terminal restored', async () => {
+    const mark = path.join(RUNTIME, 'attempts');
+    const dir = writeBook({
+      'book.yaml': localTargetYaml(NETNS, RUNTIME),
+      '01-a.md': `# Failing
+
+\`\`\`sh run name=second-time-lucky
+mkdir -p ${RUNTIME}; echo x >> ${mark}
+[ "$(wc -l < ${mark})" -ge 2 ] || { echo "not yet" >&2; exit 4; }
+\`\`\`
+
+\`\`\`sh run name=slow
+echo sleeping; sleep 60
+\`\`\`
+`,
+    });
+    rmSync(mark, { force: true });
+    const term = new Terminal(['run', '--book', dir]);
+    terminals.push(term);
+    const failed = await term.waitFor(/\[r\] retry the block · \[q\] quit/);
+    expect(failed).toMatch(/✗ second-time-lucky failed at .*01-a\.md:5: .*exit code 4/);
+    term.keys('r');
+    const sleeping = await term.waitFor(/▶ slow .*01-a\.md:8[\s\S]*│ sleeping/);
+    expect(sleeping).toMatch(/✓ second-time-lucky \(.*\) after 2 attempts/);
+    term.keys('C-c');
+    const end = await term.waitFor(/EXIT=\d+/);
+    expect(end).toMatch(/EXIT=130/);
+    expect(end).toMatch(/✗ slow .*\n.*interrupted \(Ctrl-C\)/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readFileSync(path.join(term.dir, 'stty.after'), 'utf8')).toBe(readFileSync(path.join(term.dir, 'stty.before'), 'utf8'));
+    expect(execFileSync('bash', ['-c', 'pgrep -f "^sleep 60$" || true'], { encoding: 'utf8' }).trim()).toBe('');
+  });
+});
