@@ -4,12 +4,17 @@ import { checkpointsCommand } from './commands/checkpoints.js';
 import { processIo } from './commands/common.js';
 import { listCommand } from './commands/list.js';
 import { machineCommand } from './commands/machine.js';
+import { renderCommand } from './commands/render.js';
+import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 
 const USAGE = `usage:
   book list    [--book DIR] [--json]
   book run     [--book DIR] [--target NAME] [--from CH] [--to CH] [--only CH] [--step]
                [--reporter tui|plain|json|junit] [--junit FILE] [--ci] [--force]
+               [--record] [--transcript FILE]
+  book render  [--book DIR] [--out DIR] [--transcript FILE]
+  book replay  [--book DIR] [--transcript FILE] [--to CH] [--reporter plain|json|junit] [--junit FILE] [--ci]
   book checkpoints [--book DIR] [--target NAME] [--json]
   book machine up|status|down [--target NAME]
   book machine shell [--target NAME] [-- CMD ARGS...]
@@ -39,6 +44,8 @@ export async function main(argv: string[]): Promise<number> {
         ci: { type: 'boolean' },
         force: { type: 'boolean' },
         record: { type: 'boolean' },
+        transcript: { type: 'string' },
+        out: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -75,6 +82,28 @@ export async function main(argv: string[]): Promise<number> {
           junit: str('junit'),
           ci: Boolean(values.ci),
           force: Boolean(values.force),
+          record: Boolean(values.record),
+          transcript: str('transcript'),
+        },
+        processIo,
+      );
+    }
+    case 'render':
+      return renderCommand({ book: str('book'), out: str('out'), transcript: str('transcript') }, processIo);
+    case 'replay': {
+      const reporter = str('reporter');
+      if (reporter && !['plain', 'json', 'junit'].includes(reporter)) {
+        process.stderr.write('book: replay --reporter must be one of plain, json, junit\n');
+        return 2;
+      }
+      return replayCommand(
+        {
+          book: str('book'),
+          transcript: str('transcript'),
+          to: str('to'),
+          reporter: reporter as 'plain' | 'json' | 'junit' | undefined,
+          junit: str('junit'),
+          ci: Boolean(values.ci),
         },
         processIo,
       );

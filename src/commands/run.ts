@@ -2,6 +2,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EventBus } from '../runner/events.js';
 import { compileChapters, EXIT, runBook } from '../runner/execute.js';
+import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
 import { jsonReporter } from '../runner/reporters/json.js';
 import { junitReporter } from '../runner/reporters/junit.js';
 import { plainReporter } from '../runner/reporters/plain.js';
@@ -22,6 +23,10 @@ export interface RunCommandOptions {
   ci?: boolean;
   /** Resume although the machine drifted or earlier chapters changed. */
   force?: boolean;
+  /** Write a transcript (commands, outputs, calls, state; secrets redacted) for `book render` and `book replay`. */
+  record?: boolean;
+  /** Where the transcript goes (implies --record); default book/../.book/transcript.json. */
+  transcript?: string;
 }
 
 export function defaultReporter(stdoutIsTty: boolean): 'tui' | 'plain' {
@@ -55,6 +60,8 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
       await target.close();
       return session;
     }
+    const recording = options.record || options.transcript ? startRecording(book, target) : undefined;
+    if (recording) bus.on(recording.listener);
     const interrupt = new AbortController();
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
     const ui =
@@ -67,9 +74,11 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
       const result = await runBook({
         book,
         chapters,
-        target,
+        target: recording?.target ?? target,
         bus,
         signal: interrupt.signal,
+        snapshot: recording?.snapshot,
+        instrument: recording?.instrument,
         state: session.state,
         afterChapter: session.afterChapter,
         beforeBlock: ui?.beforeBlock,
@@ -77,6 +86,11 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
       });
       if (junit && reporter === 'junit' && !junitFile) io.out(junit.xml());
       if (junit && junitFile) await writeAtomic(junitFile, junit.xml());
+      if (recording) {
+        const file = options.transcript ?? defaultTranscriptPath(book);
+        await recording.save(file, result.state);
+        if (reporter !== 'tui') io.err(`transcript: ${path.relative(process.cwd(), file) || file}\n`);
+      }
       return result.exitCode;
     } finally {
       await ui?.stop();

@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { renderSite } from '../render/index.js';
+import { EXIT } from '../runner/execute.js';
+import { defaultTranscriptPath, readTranscript, type Transcript, TranscriptError } from '../runner/record/transcript.js';
+import { exitCodeFor, type Io, openBook } from './common.js';
+
+export interface RenderCommandOptions {
+  book?: string;
+  /** Default: book/../.book/site. */
+  out?: string;
+  /** Default: book/../.book/transcript.json when it exists (code only otherwise). */
+  transcript?: string;
+}
+
+export async function renderCommand(options: RenderCommandOptions, io: Io): Promise<number> {
+  try {
+    const book = await openBook(options.book);
+    const file = options.transcript ?? defaultTranscriptPath(book);
+    let transcript: Transcript | undefined;
+    if (options.transcript || existsSync(file)) transcript = await readTranscript(file);
+    const outDir = options.out ?? path.join(book.dir, '..', '.book', 'site');
+    const result = await renderSite({ book, transcript, outDir });
+    const shown = path.relative(process.cwd(), result.outDir) || '.';
+    io.out(
+      `rendered ${result.pages.length} pages to ${shown}/ (open ${shown}/index.html)${transcript ? '' : '; no transcript, so code only (book run --record)'}\n`,
+    );
+    if (result.stale.length > 0)
+      io.err(
+        `book: ${result.stale.length} block(s) changed since the transcript was recorded (${result.stale.join(', ')}): re-record with book run --record\n`,
+      );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof TranscriptError) {
+      io.err(`book: ${error.message}\n`);
+      return EXIT.badBook;
+    }
+    return exitCodeFor(error, io);
+  }
+}

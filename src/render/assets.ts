@@ -1,0 +1,93 @@
+/** The site's stylesheet and script, written next to the pages: nothing is loaded from elsewhere. */
+
+export const STYLE_CSS = `:root {
+  --fg: #1f2328; --muted: #59636e; --bg: #ffffff; --panel: #f6f8fa; --border: #d1d9e0;
+  --accent: #0969da; --ok: #1a7f37; --bad: #cf222e; --warn: #9a6700; --code-bg: #f6f8fa; --out-bg: #0d1117; --out-fg: #e6edf3;
+}
+* { box-sizing: border-box; }
+html { font-size: 16px; }
+body { margin: 0; color: var(--fg); background: var(--bg); font: 1rem/1.6 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+header.top { display: flex; align-items: baseline; gap: 1rem; padding: .7rem 1.5rem; border-bottom: 1px solid var(--border); background: var(--panel); position: sticky; top: 0; z-index: 2; }
+header.top .title { font-weight: 700; font-size: 1.1rem; color: var(--fg); }
+header.top .run { color: var(--muted); font-size: .85rem; margin-left: auto; }
+.layout { display: grid; grid-template-columns: 17rem minmax(0, 1fr); max-width: 80rem; margin: 0 auto; }
+nav.chapters { padding: 1.2rem 1rem; border-right: 1px solid var(--border); position: sticky; top: 3rem; align-self: start; max-height: calc(100vh - 3rem); overflow: auto; }
+nav.chapters ol { list-style: none; margin: 0; padding: 0; }
+nav.chapters li { margin: .15rem 0; }
+nav.chapters a { display: block; padding: .25rem .5rem; border-radius: 6px; color: var(--fg); }
+nav.chapters a[aria-current="page"] { background: #ddf4ff; font-weight: 600; }
+nav.chapters .num { display: inline-block; width: 1.6rem; color: var(--muted); }
+main { padding: 1.5rem 2.5rem 4rem; min-width: 0; }
+main h1 { font-size: 2rem; margin: .2rem 0 1rem; }
+main h2 { margin-top: 2.2rem; border-bottom: 1px solid var(--border); padding-bottom: .3rem; }
+main p, main li { max-width: 46rem; }
+code { font: .9em/1.45 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: var(--code-bg); padding: .1em .3em; border-radius: 4px; }
+pre { margin: 0; overflow-x: auto; }
+pre code { background: none; padding: 0; font-size: .85rem; }
+pre.prose { background: var(--code-bg); padding: .8rem 1rem; border-radius: 6px; border: 1px solid var(--border); margin: 1rem 0; }
+figure.block { margin: 1.2rem 0; border: 1px solid var(--border); border-radius: 8px; overflow: hidden; }
+figure.block.failed { border-color: var(--bad); }
+figure.block > figcaption { display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; padding: .35rem .7rem; background: var(--panel); border-bottom: 1px solid var(--border); font-size: .8rem; }
+figure.block > pre { padding: .8rem 1rem; background: var(--code-bg); }
+.badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; border: 1px solid var(--border); background: #fff; color: var(--muted); font-weight: 600; white-space: nowrap; }
+.badge.runs { color: #fff; background: var(--accent); border-color: var(--accent); }
+.badge.writes { color: #fff; background: #8250df; border-color: #8250df; }
+.badge.fails { color: #fff; background: var(--warn); border-color: var(--warn); }
+.badge.passed { color: var(--ok); border-color: var(--ok); }
+.badge.failed { color: var(--bad); border-color: var(--bad); }
+.badge.skipped { color: var(--muted); }
+figcaption .where { margin-left: auto; color: var(--muted); font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+.result { border-top: 1px solid var(--border); }
+.result details { border-top: 1px solid var(--border); }
+.result details:first-child { border-top: 0; }
+.result summary { cursor: pointer; padding: .3rem .7rem; font-size: .8rem; font-weight: 600; color: var(--muted); background: var(--panel); }
+pre.output { background: var(--out-bg); color: var(--out-fg); padding: .7rem 1rem; font: .8rem/1.45 ui-monospace, "DejaVu Sans Mono", monospace; max-height: 32rem; overflow: auto; }
+pre.output .stderr { color: #ffa198; }
+pre.output .cmd { color: #7ee787; }
+pre.output .meta { color: #8b949e; }
+.failure, .expected { margin: 0; padding: .6rem 1rem; font-size: .85rem; white-space: pre-wrap; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+.failure { background: #ffebe9; color: var(--bad); }
+.expected { background: #fff8c5; color: var(--warn); }
+pre.diff { padding: .6rem 1rem; font: .8rem/1.45 ui-monospace, "DejaVu Sans Mono", monospace; background: #fff; }
+pre.diff .add { color: var(--ok); } pre.diff .del { color: var(--bad); } pre.diff .chg { color: var(--warn); } pre.diff .sum { color: var(--muted); font-weight: 600; }
+nav.pager { display: flex; justify-content: space-between; gap: 1rem; margin-top: 3rem; padding-top: 1rem; border-top: 1px solid var(--border); }
+nav.pager a { display: block; padding: .6rem 1rem; border: 1px solid var(--border); border-radius: 8px; }
+table.toc { border-collapse: collapse; width: 100%; max-width: 52rem; margin: 1rem 0; }
+table.toc td, table.toc th { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid var(--border); }
+section.tree pre { background: var(--out-bg); color: var(--out-fg); padding: .8rem 1rem; border-radius: 8px; }
+.muted { color: var(--muted); }
+@media (max-width: 900px) { .layout { grid-template-columns: 1fr; } nav.chapters { position: static; border-right: 0; border-bottom: 1px solid var(--border); max-height: none; } main { padding: 1rem; } }
+/* highlight.js, GitHub-like */
+.hljs-doctag, .hljs-keyword, .hljs-meta .hljs-keyword, .hljs-template-tag, .hljs-template-variable, .hljs-type, .hljs-variable.language_ { color: #cf222e; }
+.hljs-title, .hljs-title.class_, .hljs-title.function_ { color: #8250df; }
+.hljs-attr, .hljs-attribute, .hljs-literal, .hljs-meta, .hljs-number, .hljs-operator, .hljs-variable, .hljs-selector-attr, .hljs-selector-class, .hljs-selector-id { color: #0550ae; }
+.hljs-regexp, .hljs-string, .hljs-meta .hljs-string { color: #0a3069; }
+.hljs-built_in, .hljs-symbol { color: #953800; }
+.hljs-comment, .hljs-code, .hljs-formula { color: #6e7781; }
+.hljs-name, .hljs-quote, .hljs-selector-tag, .hljs-selector-pseudo { color: #116329; }
+.hljs-subst { color: #24292f; }
+.hljs-section { color: #0550ae; font-weight: bold; }
+.hljs-bullet { color: #953800; }
+`;
+
+/** Keyboard navigation (← →) and "expand all outputs"; the pages work without it. */
+export const BOOK_JS = `(function () {
+  'use strict';
+  document.addEventListener('keydown', function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || /input|textarea/i.test(event.target.tagName)) return;
+    var rel = event.key === 'ArrowLeft' ? 'prev' : event.key === 'ArrowRight' ? 'next' : null;
+    var link = rel && document.querySelector('link[rel="' + rel + '"]');
+    if (link) window.location.href = link.getAttribute('href');
+  });
+  var toggle = document.getElementById('toggle-outputs');
+  if (toggle) toggle.addEventListener('click', function () {
+    var all = document.querySelectorAll('.result details');
+    var open = toggle.getAttribute('aria-pressed') !== 'true';
+    all.forEach(function (d) { d.open = open; });
+    toggle.setAttribute('aria-pressed', String(open));
+    toggle.textContent = open ? 'Collapse all outputs' : 'Expand all outputs';
+  });
+})();
+`;

@@ -1,0 +1,254 @@
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import MarkdownIt from 'markdown-it';
+import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
+import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
+import { formatDiff } from '../runner/state/diff.js';
+import type { Block, Book, Chapter } from '../runner/types.js';
+import { BOOK_JS, STYLE_CSS } from './assets.js';
+import { escapeHtml, formatMs, highlight, slug, stripAnsi } from './html.js';
+
+export interface RenderOptions {
+  book: Book;
+  /** The recorded run whose outputs and state diffs go under the blocks; without one, code only. */
+  transcript?: Transcript;
+  outDir: string;
+}
+
+export interface RenderResult {
+  outDir: string;
+  pages: string[];
+  /** Blocks whose code changed since the transcript was recorded: their recorded output is not shown. */
+  stale: string[];
+}
+
+export const pageName = (chapter: Pick<Chapter, 'id'>) => `${chapter.id}.html`;
+
+/** The badges that say what a block does when the book runs. */
+function badges(block: Block): string {
+  const out = [`<span class="badge lang">${escapeHtml(block.lang || 'text')}</span>`];
+  if (block.attrs.run) out.push('<span class="badge runs" title="runs on the machine">runs</span>');
+  if (block.attrs.file) out.push(`<span class="badge writes" title="written to the machine">writes ${escapeHtml(block.attrs.file)}</span>`);
+  if (block.attrs.fails) out.push(`<span class="badge fails">must fail${block.attrs.fails.text ? `: ${escapeHtml(block.attrs.fails.text)}` : ''}</span>`);
+  if (block.attrs.name) out.push(`<span class="badge name">${escapeHtml(block.attrs.name)}</span>`);
+  return out.join('');
+}
+
+function outputHtml(record: RecordedBlock): string {
+  const parts: string[] = [];
+  for (const chunk of record.output) {
+    const text = escapeHtml(stripAnsi(chunk.text));
+    parts.push(chunk.stream === 'stderr' ? `<span class="stderr">${text}</span>` : text);
+  }
+  for (const w of record.waits)
+    parts.push(`<span class="meta">waited for ${escapeHtml(w.message ?? 'a condition')}: ${w.polls} poll${w.polls === 1 ? '' : 's'}</span>\n`);
+  for (const d of record.daemons) parts.push(`<span class="meta">daemon ${escapeHtml(d.name)} ${escapeHtml(d.action)}</span>\n`);
+  return parts.join('');
+}
+
+function commandsHtml(record: RecordedBlock): string {
+  return record.commands
+    .map((c) => {
+      const head = `<span class="cmd">$ ${escapeHtml(c.command)}</span>\n`;
+      const status = `<span class="meta">exit ${c.exitCode ?? 'killed'} · ${formatMs(c.durationMs)}</span>\n`;
+      return head + escapeHtml(stripAnsi(c.stdout)) + (c.stderr ? `<span class="stderr">${escapeHtml(stripAnsi(c.stderr))}</span>` : '') + status;
+    })
+    .join('');
+}
+
+function diffHtml(record: RecordedBlock): string {
+  if (!record.state || record.state.diff.changes.length === 0) return '';
+  const lines = formatDiff(record.state.diff).map((line) => {
+    const cls = line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('~') ? 'chg' : 'sum';
+    return `<span class="${cls}">${escapeHtml(line)}</span>`;
+  });
+  return `<details class="state"><summary>State after this block: ${escapeHtml(lines.length ? (formatDiff(record.state.diff).at(-1) ?? '') : '')}</summary><pre class="diff">${lines.join('\n')}</pre></details>`;
+}
+
+function resultHtml(block: Block, record: RecordedBlock | undefined, stale: boolean): string {
+  if (!record) return '';
+  if (stale)
+    return '<div class="result"><p class="expected">This block changed since the run was recorded; re-record with <code>book run --record</code>.</p></div>';
+  const parts: string[] = [];
+  if (record.failure) parts.push(`<pre class="failure">${escapeHtml(`${record.failure.file}:${record.failure.line}: ${record.failure.message}`)}</pre>`);
+  if (record.expectedFailure) parts.push(`<pre class="expected">failed as expected: ${escapeHtml(stripAnsi(record.expectedFailure))}</pre>`);
+  const output = outputHtml(record);
+  if (output.trim()) parts.push(`<details class="output" open><summary>Output</summary><pre class="output">${output}</pre></details>`);
+  if (block.kind === 'ts' && record.commands.length > 0)
+    parts.push(
+      `<details class="commands"><summary>Commands on the machine (${record.commands.length})</summary><pre class="output">${commandsHtml(record)}</pre></details>`,
+    );
+  parts.push(diffHtml(record));
+  const body = parts.filter(Boolean).join('');
+  return body ? `<div class="result">${body}</div>` : '';
+}
+
+function statusBadge(record: RecordedBlock | undefined, stale: boolean): string {
+  if (!record) return '';
+  if (stale) return '<span class="badge skipped">changed since recording</span>';
+  const time = record.status === 'skipped' ? '' : ` · ${formatMs(record.durationMs)}`;
+  return `<span class="badge ${record.status}">${record.status}${time}</span>`;
+}
+
+interface PageContext {
+  book: Book;
+  transcript?: Transcript;
+  recorded: Map<string, RecordedBlock>;
+  stale: string[];
+}
+
+function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
+  const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+  const byLine = new Map(chapter.blocks.map((b) => [b.line, b]));
+  const usedSlugs = new Map<string, number>();
+  md.renderer.rules.fence = (tokens, idx) => {
+    const token = tokens[idx];
+    if (!token) return '';
+    const block = token.map ? byLine.get(token.map[0] + 1) : undefined;
+    const lang = block?.lang ?? token.info.trim().split(/\s+/)[0] ?? '';
+    const { html, language } = highlight(token.content, lang);
+    if (!block || block.kind === 'prose') return `<pre class="prose"><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>\n`;
+    const record = ctx.recorded.get(block.id);
+    const stale = Boolean(record && record.hash !== blockHash(block));
+    if (stale) ctx.stale.push(block.id);
+    const classes = ['block', `block-${block.kind}`, record && !stale ? record.status : ''].filter(Boolean).join(' ');
+    return `<figure class="${classes}" id="block-${escapeHtml(slug(block.id))}" data-block="${escapeHtml(block.id)}">
+<figcaption>${badges(block)}${statusBadge(record, stale)}<a class="where" href="#block-${escapeHtml(slug(block.id))}">${escapeHtml(path.basename(block.file))}:${block.line}</a></figcaption>
+<pre><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>
+${resultHtml(block, record, stale)}</figure>\n`;
+  };
+  md.renderer.rules.heading_open = (tokens, idx, options, _env, self) => {
+    const token = tokens[idx];
+    const inline = tokens[idx + 1];
+    if (token && inline && token.tag !== 'h1') {
+      let id = slug(inline.content);
+      const n = usedSlugs.get(id) ?? 0;
+      usedSlugs.set(id, n + 1);
+      if (n > 0) id = `${id}-${n}`;
+      token.attrSet('id', id);
+    }
+    return self.renderToken(tokens, idx, options);
+  };
+  const defaultLink = md.renderer.rules.link_open;
+  md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
+    const token = tokens[idx];
+    const href = token?.attrGet('href');
+    // Links between chapters point at their pages.
+    if (token && href && /^[\w.-]+\.md(#.*)?$/.test(href)) token.attrSet('href', href.replace(/\.md(?=#|$)/, '.html'));
+    return defaultLink ? defaultLink(tokens, idx, options, env, self) : self.renderToken(tokens, idx, options);
+  };
+  return md;
+}
+
+function runLine(transcript: Transcript | undefined): string {
+  if (!transcript) return 'code only: no recorded run (book run --record)';
+  const when = transcript.recordedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return `recorded ${escapeHtml(when)} on ${escapeHtml(transcript.target.type)} target · ${escapeHtml(transcript.status ?? 'unfinished')}`;
+}
+
+function layout(ctx: PageContext, options: { title: string; current?: Chapter; body: string; prev?: Chapter; next?: Chapter }): string {
+  const nav = ctx.book.chapters
+    .map((c) => {
+      const current = c === options.current ? ' aria-current="page"' : '';
+      return `<li><a href="${pageName(c)}"${current}><span class="num">${c.number}</span>${escapeHtml(c.title)}</a></li>`;
+    })
+    .join('\n');
+  const rel = [
+    options.prev ? `<link rel="prev" href="${pageName(options.prev)}">` : '',
+    options.next ? `<link rel="next" href="${pageName(options.next)}">` : '',
+  ].join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(options.title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="assets/style.css">
+${rel}
+</head>
+<body>
+<header class="top"><a class="title" href="index.html">${escapeHtml(ctx.book.config.title)}</a><span class="run">${runLine(ctx.transcript)}</span></header>
+<div class="layout">
+<nav class="chapters" aria-label="Chapters"><ol>
+${nav}
+</ol></nav>
+<main>
+${options.body}
+</main>
+</div>
+<script src="assets/book.js"></script>
+</body>
+</html>
+`;
+}
+
+function ownershipTree(transcript: Transcript | undefined): string {
+  const tree = transcript?.finalState?.ownershipTree;
+  if (typeof tree !== 'string') return '';
+  return `<section class="tree" id="ownership-tree"><h2>The ownership tree at the end of the run</h2><pre>${escapeHtml(tree)}</pre></section>`;
+}
+
+function chapterPage(ctx: PageContext, chapter: Chapter, index: number): string {
+  const md = markdownFor(chapter, ctx);
+  const prev = ctx.book.chapters[index - 1];
+  const next = ctx.book.chapters[index + 1];
+  const last = index === ctx.book.chapters.length - 1;
+  const pager = `<nav class="pager" aria-label="Pages">${prev ? `<a class="prev" rel="prev" href="${pageName(prev)}">← ${escapeHtml(prev.title)}</a>` : '<a class="prev" href="index.html">← Contents</a>'}${
+    next ? `<a class="next" rel="next" href="${pageName(next)}">${escapeHtml(next.title)} →</a>` : '<a class="next" href="index.html">Contents →</a>'
+  }</nav>`;
+  const toggle = ctx.transcript ? '<p><button type="button" id="toggle-outputs" aria-pressed="false">Expand all outputs</button></p>' : '';
+  const body = `<article class="chapter" data-chapter="${escapeHtml(chapter.id)}">${toggle}${md.render(chapter.source)}${last ? ownershipTree(ctx.transcript) : ''}</article>${pager}`;
+  return layout(ctx, { title: `${chapter.title} — ${ctx.book.config.title}`, current: chapter, body, prev, next });
+}
+
+function indexPage(ctx: PageContext): string {
+  const recordedChapters = new Map((ctx.transcript?.chapters ?? []).map((c) => [c.id, c]));
+  const rows = ctx.book.chapters
+    .map((c) => {
+      const blocks = c.blocks.filter((b) => b.kind !== 'prose').length;
+      const rec = recordedChapters.get(c.id);
+      const status = rec?.status
+        ? `<span class="badge ${rec.status}">${rec.status}${rec.durationMs ? ` · ${formatMs(rec.durationMs)}` : ''}</span>`
+        : '<span class="muted">not recorded</span>';
+      return `<tr><td>${c.number}</td><td><a href="${pageName(c)}">${escapeHtml(c.title)}</a></td><td>${blocks} block${blocks === 1 ? '' : 's'}</td><td>${status}</td></tr>`;
+    })
+    .join('\n');
+  const first = ctx.book.chapters[0];
+  const body = `<h1>${escapeHtml(ctx.book.config.title)}</h1>
+<p>An executable book: every chapter's tagged code blocks ran, in order, against a real machine. Under each block, what the run printed and what it changed in the cluster.</p>
+<p class="muted">${runLine(ctx.transcript)}</p>
+<table class="toc"><thead><tr><th>#</th><th>Chapter</th><th>Blocks</th><th>Recorded run</th></tr></thead><tbody>
+${rows}
+</tbody></table>
+${first ? `<p><a class="start" href="${pageName(first)}">Start reading: ${escapeHtml(first.title)} →</a></p>` : ''}
+${ownershipTree(ctx.transcript)}`;
+  return layout(ctx, { title: ctx.book.config.title, body, next: first });
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, file);
+}
+
+/** Renders the book to a static site: index.html, one page per chapter, assets/. */
+export async function renderSite(options: RenderOptions): Promise<RenderResult> {
+  const { book, transcript } = options;
+  const outDir = path.resolve(options.outDir);
+  const ctx: PageContext = { book, transcript, recorded: transcript ? transcriptBlocks(transcript) : new Map(), stale: [] };
+  await mkdir(path.join(outDir, 'assets'), { recursive: true });
+  // Pages of chapters that no longer exist would linger: clear the old ones first.
+  const old = (await readdir(outDir)).filter((n) => n.endsWith('.html'));
+  await Promise.all(old.map((n) => rm(path.join(outDir, n), { force: true })));
+  const pages: string[] = [];
+  const write = async (name: string, text: string) => {
+    await writeAtomic(path.join(outDir, name), text);
+    pages.push(name);
+  };
+  await writeAtomic(path.join(outDir, 'assets', 'style.css'), STYLE_CSS);
+  await writeAtomic(path.join(outDir, 'assets', 'book.js'), BOOK_JS);
+  await write('index.html', indexPage(ctx));
+  for (const [i, chapter] of book.chapters.entries()) await write(pageName(chapter), chapterPage(ctx, chapter, i));
+  return { outDir, pages, stale: ctx.stale };
+}

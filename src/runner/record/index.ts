@@ -1,0 +1,7 @@
+/** Recorded runs: the transcript writer, its redaction, and the replay of a transcript. */
+
+export { normaliseVolatile, stableJson } from './normalise.js';
+export { type Recording, startRecording } from './recorder.js';
+export { isPrivateMode, REDACTED, Redactor, redactShapes } from './redact.js';
+export { ReplayClients, ReplayMismatch, type ReplayRun, ReplaySession, startReplay } from './replay.js';
+export * from './transcript.js';

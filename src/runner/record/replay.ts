@@ -1,0 +1,234 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type Docker from 'dockerode';
+import { ApiUnavailable, type K8s, MachineClients } from '../clients.js';
+import type { RunInstrument } from '../execute.js';
+import type { Snapshot } from '../state/types.js';
+import type { Target } from '../targets/target.js';
+import type { Block } from '../types.js';
+import { normaliseVolatile, stableJson } from './normalise.js';
+import { isDockerHandle } from './proxies.js';
+import { isPrivateMode, REDACTED, Redactor } from './redact.js';
+import { blockHash, type RecordedBlock, type RecordedCall, type Transcript, transcriptBlocks } from './transcript.js';
+
+const RERECORD = 're-record the transcript on a machine with: book run --record';
+
+/** The replay cannot answer: the book or its calls changed since the transcript was recorded. */
+export class ReplayMismatch extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReplayMismatch';
+  }
+}
+
+/** The part of a call that must be the same in the replay: what, and with which (normalised) arguments. */
+function callKey(kind: string, path: string, args: unknown[]): string {
+  return normaliseVolatile(`${kind} ${path} ${stableJson(args)}`);
+}
+
+function describeCall(call: Pick<RecordedCall, 'kind' | 'path' | 'args'>): string {
+  const args = stableJson(call.args);
+  return `${call.path}(${args.length > 160 ? `${args.slice(1, 157)}…` : args.slice(1, -1)})`;
+}
+
+const DATE_KEY = /(?:Timestamp|Time)$/;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/;
+
+/** Back from JSON: the Kubernetes client's Dates are Dates again, Buffers Buffers. */
+function revive(value: unknown, kind: RecordedCall['kind']): unknown {
+  if (value === null || value === undefined) return value ?? undefined;
+  return JSON.parse(JSON.stringify(value), (key, v) => {
+    if (kind === 'k8s' && typeof v === 'string' && DATE_KEY.test(key) && ISO.test(v)) return new Date(v);
+    if (v && typeof v === 'object' && typeof (v as { $buffer?: unknown }).$buffer === 'string')
+      return Buffer.from((v as { $buffer: string }).$buffer, 'base64');
+    return v;
+  });
+}
+
+function toError(recorded: NonNullable<RecordedCall['error']>): Error {
+  const error = new Error(recorded.message) as Error & { code?: string | number; body?: unknown };
+  error.name = recorded.name;
+  if (recorded.code !== undefined) error.code = recorded.code;
+  if (recorded.body !== undefined) error.body = recorded.body;
+  return error;
+}
+
+/**
+ * Answers the calls of a run from a transcript, block by block. Within a block a call takes the
+ * first recorded call not yet used with the same normalised key, so concurrent calls may come in
+ * another order, and polls get their recorded "not yet" answers in order.
+ */
+export class ReplaySession {
+  private readonly blocks: Map<string, RecordedBlock>;
+  private readonly used = new Map<string, boolean[]>();
+  private current?: { block: Block; recorded: RecordedBlock };
+  private abort?: (error: Error) => void;
+  private snapshots = 0;
+  /** The replay's own secrets (a new random token), blanked before comparing, as the recording's were. */
+  readonly redactor = new Redactor();
+
+  constructor(readonly transcript: Transcript) {
+    this.blocks = transcriptBlocks(transcript);
+  }
+
+  enter(block: Block): void {
+    const recorded = this.blocks.get(block.id);
+    this.current = undefined;
+    if (!recorded) throw new ReplayMismatch(`block ${block.id} (${block.file}:${block.line}) is not in the transcript: ${RERECORD}`);
+    if (recorded.hash !== blockHash(block))
+      throw new ReplayMismatch(`block ${block.id} (${block.file}:${block.line}) changed since the transcript was recorded: ${RERECORD}`);
+    this.current = { block, recorded };
+  }
+
+  bindAbort(abort: (error: Error) => void): void {
+    this.abort = abort;
+  }
+
+  /** The recorded call that answers this one; a call the transcript lacks aborts the block. */
+  take(kind: RecordedCall['kind'], path: string, args: unknown[]): RecordedCall {
+    const current = this.current;
+    if (!current) throw new ReplayMismatch(`${path} was called outside any block; a replay answers only the calls of blocks`);
+    const { recorded, block } = current;
+    const used = this.used.get(recorded.id) ?? [];
+    this.used.set(recorded.id, used);
+    const key = callKey(kind, path, this.redactor.redactDeep(args));
+    for (let i = 0; i < recorded.calls.length; i++) {
+      const call = recorded.calls[i] as RecordedCall;
+      if (used[i] || call.kind !== kind) continue;
+      if (callKey(call.kind, call.path, call.args) === key) {
+        used[i] = true;
+        return call;
+      }
+    }
+    const next = recorded.calls.find((_, i) => !used[i]);
+    const error = new ReplayMismatch(
+      `block ${block.id} (${block.file}:${block.line}) made a call the transcript does not hold: ${describeCall({ kind, path, args: this.redactor.redactDeep(args) })}` +
+        `${next ? `; the recording's next call was ${describeCall(next)}` : '; the recording made no more calls in this block'}: ${RERECORD}`,
+    );
+    this.abort?.(error);
+    throw error;
+  }
+
+  /** Answers a call with its recorded result (a rejected promise for a recorded error). */
+  answer(kind: RecordedCall['kind'], path: string, args: unknown[]): Promise<unknown> {
+    try {
+      const call = this.take(kind, path, args);
+      return call.error ? Promise.reject(toError(call.error)) : Promise.resolve(revive(call.result, kind));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** The snapshots in the order the recording took them: the baseline, then one after each block. */
+  snapshot(): Promise<Snapshot> {
+    const first = this.snapshots++ === 0;
+    const snapshot = first ? this.transcript.baseline : this.current?.recorded.state?.snapshot;
+    return snapshot ? Promise.resolve(structuredClone(snapshot)) : Promise.reject(new Error('no snapshot was recorded here'));
+  }
+
+  /** Written data as the recording saw it: a private file's content is a secret, compared blank. */
+  writeArgs(path: string, data: string, mode: number | undefined): unknown[] {
+    this.redactor.registerFile(data, mode);
+    const shown = isPrivateMode(mode) ? REDACTED : data;
+    return mode === undefined ? [path, shown] : [path, shown, mode];
+  }
+}
+
+/** A client answering from the transcript: any method call is looked up; `getX(id)` gives a handle. */
+function replayApi<T>(session: ReplaySession, kind: 'docker' | 'k8s', prefix: string): T {
+  return new Proxy(Object.create(null), {
+    get(_, key) {
+      if (typeof key === 'symbol' || key === 'then') return undefined;
+      return (...args: unknown[]) => {
+        if (kind === 'docker' && isDockerHandle(key)) return replayApi(session, kind, `${prefix}.${key}(${args.map((a) => String(a)).join(',')})`);
+        return session.answer(kind, `${prefix}.${key}`, args);
+      };
+    },
+  }) as T;
+}
+
+/** The `k8s` and `docker` globals of a replay: no forwards, no sockets, answers from the transcript. */
+export class ReplayClients extends MachineClients {
+  private k8sReady = false;
+  private problem = 'not loaded yet';
+  private readonly core: K8s['core'];
+  private readonly apps: K8s['apps'];
+  private readonly objects: K8s['objects'];
+
+  constructor(
+    private readonly replayTarget: Target,
+    private readonly kubeconfig: string,
+    private readonly session: ReplaySession,
+  ) {
+    super(replayTarget, kubeconfig);
+    this.core = replayApi(session, 'k8s', 'core');
+    this.apps = replayApi(session, 'k8s', 'apps');
+    this.objects = replayApi(session, 'k8s', 'objects');
+  }
+
+  override async dockerClient(): Promise<Docker> {
+    this.docker ??= replayApi<Docker>(this.session, 'docker', 'docker');
+    return this.docker;
+  }
+
+  /** Reads the kubeconfig through the replay target, as the recording did: its answer says whether it existed. */
+  override async refreshK8s(): Promise<void> {
+    try {
+      await this.replayTarget.readFile(this.kubeconfig);
+      this.k8sReady = true;
+    } catch (error) {
+      if (error instanceof ReplayMismatch) throw error;
+      this.k8sReady = false;
+      this.problem = `there is no kubeconfig at ${this.kubeconfig} on the machine yet, so no API server to talk to (the book writes it when it starts kube-apiserver)`;
+    }
+  }
+
+  override k8sGlobal(): K8s {
+    const get = <K extends keyof K8s>(key: K, value: () => K8s[K]): K8s[K] => {
+      if (!this.k8sReady) throw new ApiUnavailable(`k8s.${key} is not available: ${this.problem}`);
+      return value();
+    };
+    const self = this;
+    return {
+      get kc() {
+        return get('kc', () => new KubeConfig());
+      },
+      get core() {
+        return get('core', () => self.core);
+      },
+      get apps() {
+        return get('apps', () => self.apps);
+      },
+      get watch(): K8s['watch'] {
+        throw new ReplayMismatch('k8s.watch cannot be replayed (a watch is a stream): use waitFor with list or read calls in the book');
+      },
+      get objects() {
+        return get('objects', () => self.objects);
+      },
+      get server() {
+        return get('server', () => 'https://127.0.0.1:6443 (replayed)');
+      },
+    };
+  }
+
+  override async close(): Promise<void> {}
+}
+
+export interface ReplayRun {
+  session: ReplaySession;
+  instrument: RunInstrument;
+  snapshot: () => Promise<Snapshot>;
+}
+
+/** What `runBook` needs to run against a transcript: pair it with a ReplayTarget on the same session. */
+export function startReplay(session: ReplaySession): ReplayRun {
+  return {
+    session,
+    instrument: {
+      clients: (target, kubeconfig) => new ReplayClients(target, kubeconfig, session),
+      enterBlock: (block) => session.enter(block),
+      bindAbort: (abort) => session.bindAbort(abort),
+      instantWaits: true,
+    },
+    snapshot: () => session.snapshot(),
+  };
+}

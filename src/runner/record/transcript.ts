@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BlockFailure, BlockStatus } from '../events.js';
+import type { Snapshot, StateDiff } from '../state/types.js';
+import type { Block, Book } from '../types.js';
+
+/** Bumped when a transcript written by an older runner can no longer be read. */
+export const TRANSCRIPT_FORMAT = 'build-a-minikube/transcript@1';
+
+/** One call a block made to the machine, Docker or the API server, in the order it was made. */
+export interface RecordedCall {
+  /** `target` (exec, writeFile, readFile), `docker` (dockerode), `k8s` (@kubernetes/client-node). */
+  kind: 'target' | 'docker' | 'k8s';
+  /** `exec`, `docker.getContainer(<id>).inspect`, `core.listNamespacedPod`. */
+  path: string;
+  /** JSON arguments, redacted. */
+  args: unknown[];
+  /** JSON result, redacted (absent when the call threw). */
+  result?: unknown;
+  error?: { name: string; message: string; code?: string | number; body?: unknown };
+  durationMs: number;
+}
+
+export interface RecordedCommand {
+  command: string;
+  exitCode: number | null;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RecordedBlock {
+  id: string;
+  kind: Block['kind'];
+  line: number;
+  /** sha256 of the block's info string and code: a replay of a changed block asks to re-record. */
+  hash: string;
+  status: BlockStatus;
+  durationMs: number;
+  attempts: number;
+  failure?: BlockFailure;
+  expectedFailure?: string;
+  /** What the reader saw: `sh` and `$` commands, `write` of file blocks. */
+  commands: RecordedCommand[];
+  /** Streamed output (stdout, stderr, console.log as `log`), consecutive chunks of a stream merged. */
+  output: { stream: 'stdout' | 'stderr' | 'log'; text: string }[];
+  waits: { message?: string; polls: number }[];
+  daemons: { name: string; action: string }[];
+  calls: RecordedCall[];
+  /** The cluster after the block, and what the block changed. */
+  state?: { snapshot: Snapshot; diff: StateDiff };
+}
+
+export interface RecordedChapter {
+  id: string;
+  number: number;
+  title: string;
+  file: string;
+  hash: string;
+  status?: BlockStatus;
+  durationMs?: number;
+  blocks: RecordedBlock[];
+}
+
+export interface Transcript {
+  format: typeof TRANSCRIPT_FORMAT;
+  title: string;
+  recordedAt: string;
+  target: { name: string; type: string };
+  /** The runner's environment, for the reader of a rendered page. */
+  runner: { node: string; platform: string };
+  status?: 'passed' | 'failed' | 'interrupted';
+  exitCode?: number;
+  durationMs?: number;
+  /** The cluster before the first block (the first block's diff is against it). */
+  baseline: Snapshot | null;
+  chapters: RecordedChapter[];
+  /** The book's `state` values at the end (e.g. `ownershipTree` from the recap chapter). */
+  finalState: Record<string, unknown>;
+}
+
+export function blockHash(block: Pick<Block, 'info' | 'code'>): string {
+  return createHash('sha256').update(`${block.info}\n${block.code}`).digest('hex').slice(0, 16);
+}
+
+/** `book/../.book/transcript.json`: beside the checkpoints and the JUnit file of `--ci`. */
+export function defaultTranscriptPath(book: Pick<Book, 'dir'>): string {
+  return path.join(book.dir, '..', '.book', 'transcript.json');
+}
+
+/** Temp file + rename, mode 0600 from the first byte: a reader never sees half a transcript. */
+export async function writeTranscript(file: string, transcript: Transcript): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(transcript, null, 1)}\n`, { mode: 0o600 });
+  await chmod(temp, 0o600);
+  await rename(temp, file);
+}
+
+export class TranscriptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TranscriptError';
+  }
+}
+
+export async function readTranscript(file: string): Promise<Transcript> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new TranscriptError(`cannot read the transcript ${file}: ${(error as Error).message} (record one with: book run --record)`);
+  }
+  let data: Transcript;
+  try {
+    data = JSON.parse(text) as Transcript;
+  } catch (error) {
+    throw new TranscriptError(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  if (data?.format !== TRANSCRIPT_FORMAT)
+    throw new TranscriptError(
+      `${file} is not a transcript of this runner (format ${String(data?.format)}, expected ${TRANSCRIPT_FORMAT}): re-record with book run --record`,
+    );
+  return data;
+}
+
+/** Every block of a transcript by id. */
+export function transcriptBlocks(transcript: Transcript): Map<string, RecordedBlock> {
+  const map = new Map<string, RecordedBlock>();
+  for (const chapter of transcript.chapters) for (const block of chapter.blocks) map.set(block.id, block);
+  return map;
+}
