@@ -18,6 +18,7 @@ function book(args: string[], cwd?: string) {
 /** Times and temp paths change between runs; the rest of the output must not. */
 function normalise(text: string, dir: string): string {
   return text
+    .replaceAll(path.dirname(dir), '<root>')
     .replaceAll(path.relative(process.cwd(), dir), '<book>')
     .replace(/\(\d+(\.\d+)?(ms|s)\)/g, '(<time>)')
     .replace(/\d+m\d+s/g, '<time>')
@@ -26,10 +27,15 @@ function normalise(text: string, dir: string): string {
 
 describe('the book CLI, spawned end to end', () => {
   it('lists chapters and blocks as text and JSON', () => {
-    const dir = writeBook({ '01-kubelet.md': '# Kubelet alone\n\n```sh run name=a\ntrue\n```\n', '02-api.md': '# The API server\n\n```yaml file=/x.yaml\na: 1\n```\n' });
+    const dir = writeBook({
+      '01-kubelet.md': '# Kubelet alone\n\n```sh run name=a\ntrue\n```\n',
+      '02-api.md': '# The API server\n\n```yaml file=/x.yaml\na: 1\n```\n',
+    });
     const text = book(['list', '--book', dir]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toBe('Build a Minikube\n 1  01-kubelet                   Kubelet alone  (1 block)\n 2  02-api                       The API server  (1 block)\n');
+    expect(text.stdout).toBe(
+      'Build a Minikube\n 1  01-kubelet                   Kubelet alone  (1 block)\n 2  02-api                       The API server  (1 block)\n',
+    );
     const json = JSON.parse(book(['list', '--book', dir, '--json']).stdout);
     expect(json.chapters.map((c: { id: string; blocks: { kind: string }[] }) => [c.id, c.blocks.map((b) => b.kind)])).toEqual([
       ['01-kubelet', ['sh']],
@@ -76,7 +82,8 @@ describe('the book CLI, spawned end to end', () => {
     it('runs with the plain reporter, writes JUnit, and emits JSON lines', () => {
       const dir = writeBook({
         'book.yaml': localTargetYaml(NETNS, RUNTIME),
-        '01-first.md': '# First\n\n```sh run name=hello\necho hello\n```\n\n```ts run name=check\nconst out = await $`echo $((6 * 7))`\nassert.equal(String(out), "42")\n```\n',
+        '01-first.md':
+          '# First\n\n```sh run name=hello\necho hello\n```\n\n```ts run name=check\nconst out = await $`echo $((6 * 7))`\nassert.equal(String(out), "42")\n```\n',
         '02-second.md': '# Second\n\n```sh run name=boom\necho bad >&2\nexit 5\n```\n\n```sh run name=never\ntrue\n```\n',
       });
       const junit = `${dir}/../out/junit.xml`;
@@ -86,20 +93,21 @@ describe('the book CLI, spawned end to end', () => {
         "Test book — 2 chapter(s) on target t
 
         ▶ 01-first  First
-          … hello (<book>/01-first.md:3)
+          … hello (../..<root>/book/01-first.md:3)
             │ hello
           ✓ hello (<time>)
-          … check (<book>/01-first.md:7)
+          … check (../..<root>/book/01-first.md:7)
             $ echo $((6 * 7))
             │ 42
           ✓ check (<time>)
+          ⚑ checkpoint 01-first → <root>/.book/checkpoints/t/01-first.json
           ✓ 01-first passed (<time>)
 
         ▶ 02-second  Second
-          … boom (<book>/02-second.md:3)
+          … boom (../..<root>/book/02-second.md:3)
             │ bad
           ✗ boom (<time>)
-            <book>/02-second.md:5: command failed with exit code 5: exit 5
+            ../..<root>/book/02-second.md:5: command failed with exit code 5: exit 5
             bad
             exit code 5
           - never (skipped)
@@ -114,14 +122,22 @@ describe('the book CLI, spawned end to end', () => {
       expect(xml).toMatch(/<failure message="[^"]*02-second.md:5: command failed with exit code 5/);
       expect(xml).toContain('<testcase classname="02-second" name="never"');
       const json = book(['run', '--book', dir, '--reporter', 'json', '--only', '1']);
-      const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['run:start', 'chapter:start', 'block:start', 'block:output', 'block:end', 'chapter:end', 'run:end']));
+      const events = json.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(events.map((e) => e.type)).toEqual(
+        expect.arrayContaining(['run:start', 'chapter:start', 'block:start', 'block:output', 'block:end', 'chapter:end', 'run:end']),
+      );
       expect(events.at(-1)).toMatchObject({ type: 'run:end', status: 'passed', exitCode: 0, passed: 2 });
     });
 
     it('prints GitHub Actions groups and error annotations when GITHUB_ACTIONS is set', () => {
       const dir = writeBook({ 'book.yaml': localTargetYaml(NETNS, RUNTIME), '01-a.md': '# A\n\n```sh run\nfalse\n```\n' });
-      const result = spawnSync(process.execPath, [BIN, 'run', '--book', dir], { encoding: 'utf8', env: { ...process.env, CI: 'true', GITHUB_ACTIONS: 'true' } });
+      const result = spawnSync(process.execPath, [BIN, 'run', '--book', dir], {
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true', GITHUB_ACTIONS: 'true' },
+      });
       expect(result.stdout).toContain('::group::01-a A');
       expect(result.stdout).toMatch(/::error file=.*01-a\.md,line=4::command failed with exit code 1/);
       expect(result.stdout).toContain('::endgroup::');
@@ -130,7 +146,8 @@ describe('the book CLI, spawned end to end', () => {
     it('Ctrl-C stops the running block, leaves daemons running, exits 130', async () => {
       const dir = writeBook({
         'book.yaml': localTargetYaml(NETNS, RUNTIME),
-        '01-a.md': "# A\n\n```ts run name=start\nconst d = await machine.daemon('keeper', ['sleep', '600'])\nstate.pid = (await d.status()).pid\nconsole.log('daemon pid', state.pid)\n```\n\n```sh run name=long\nsleep 120\n```\n",
+        '01-a.md':
+          "# A\n\n```ts run name=start\nconst d = await machine.daemon('keeper', ['sleep', '600'])\nstate.pid = (await d.status()).pid\nconsole.log('daemon pid', state.pid)\n```\n\n```sh run name=long\nsleep 120\n```\n",
       });
       const child = spawn(process.execPath, [BIN, 'run', '--book', dir], { env: { ...process.env, CI: 'true' } });
       let stdout = '';

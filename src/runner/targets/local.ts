@@ -5,7 +5,7 @@ import net from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Duplex } from 'node:stream';
-import { spawnCollect } from './spawn-exec.js';
+import { AGENT_SOURCE, AgentClient } from './agent.js';
 import { ConnectionRefused, type ExecOptions, type ExecResult, type MachineIdentity, MachineUnreachable, machineEnv, type Target } from './target.js';
 
 export interface LocalTargetOptions {
@@ -28,6 +28,7 @@ export class LocalTarget implements Target {
   readonly dockerSocket: string;
   private readonly netnsPath: string;
   private readonly env: Record<string, string>;
+  private readonly agent: AgentClient;
 
   constructor(options: LocalTargetOptions) {
     this.name = options.name;
@@ -35,6 +36,7 @@ export class LocalTarget implements Target {
     this.dockerSocket = options.dockerSocket;
     this.netnsPath = `/var/run/netns/${options.netns}`;
     this.env = machineEnv(options.env);
+    this.agent = new AgentClient(this.argv([process.execPath, '-e', AGENT_SOURCE]));
   }
 
   async connect(): Promise<void> {
@@ -50,7 +52,7 @@ export class LocalTarget implements Target {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const result = await spawnCollect(this.argv(['bash', '-c', command]), { ...this.env, ...options.env }, options);
+    const result = await this.agent.exec(command, { ...this.env, ...options.env }, options);
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs };
   }
 
@@ -117,5 +119,7 @@ export class LocalTarget implements Target {
     return this.argv(['env', '-i', ...envArgs, ...inner]);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.agent.close();
+  }
 }

@@ -1,0 +1,128 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { ExecOptions, ExecResult } from './target.js';
+
+/**
+ * The program the local target keeps running inside the machine's namespace: it spawns each
+ * command there (bash -c, its own process group) and streams the output back as JSON lines. One
+ * `nsenter` per run instead of one per command: a command costs a fork of bash, not of nsenter + bash.
+ * Plain JavaScript in a string, so it runs with `node -e` whatever built or bundled the runner.
+ */
+export const AGENT_SOURCE = String.raw`
+const { spawn } = require('node:child_process');
+const readline = require('node:readline');
+const running = new Map();
+const send = (m) => process.stdout.write(JSON.stringify(m) + '\n');
+process.on('SIGINT', () => {});
+const killAll = () => { for (const child of running.values()) { try { process.kill(-child.pid, 'SIGKILL'); } catch {} } };
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  const m = JSON.parse(line);
+  if (m.op === 'kill') { const c = running.get(m.id); if (c) { try { process.kill(-c.pid, 'SIGKILL'); } catch {} } return; }
+  const child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  running.set(m.id, child);
+  child.stdout.on('data', (d) => send({ id: m.id, t: 'o', d: d.toString('base64') }));
+  child.stderr.on('data', (d) => send({ id: m.id, t: 'e', d: d.toString('base64') }));
+  child.on('error', (e) => { running.delete(m.id); send({ id: m.id, t: 'x', code: 127, signal: null, error: e.message }); });
+  child.on('close', (code, signal) => { running.delete(m.id); send({ id: m.id, t: 'x', code, signal }); });
+  child.stdin.on('error', () => {});
+  child.stdin.end(m.stdin ? Buffer.from(m.stdin, 'base64') : '');
+}).on('close', () => { killAll(); process.exit(0); });
+`;
+
+interface Pending {
+  options: ExecOptions;
+  out: Buffer[];
+  err: Buffer[];
+  started: number;
+  resolve: (result: ExecResult & { stdoutBuffer: Buffer }) => void;
+}
+
+/** The runner's side of the agent: one child process, many concurrent commands. */
+export class AgentClient {
+  private child?: ChildProcess;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(private readonly argv: string[]) {}
+
+  private start(): ChildProcess {
+    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    const [command, ...args] = this.argv as [string, ...string[]];
+    // Its own process group: the terminal's Ctrl-C reaches the runner, which decides what to stop.
+    const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+    // Idle, the agent must not keep the runner alive; busy, its output must (see hold()).
+    child.unref();
+    this.unrefPipes(child);
+    createInterface({ input: child.stdout! }).on('line', (line) => this.receive(line));
+    child.on('close', () => {
+      if (this.child === child) this.child = undefined;
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        p.resolve(this.result(p, null, 'SIGKILL', 'the machine agent exited'));
+      }
+    });
+    this.child = child;
+    return child;
+  }
+
+  private unrefPipes(child: ChildProcess): void {
+    (child.stdout as unknown as { unref(): void }).unref();
+    (child.stdin as unknown as { unref(): void }).unref();
+  }
+
+  /** Keeps the event loop alive exactly while a command is in flight. */
+  private hold(child: ChildProcess): void {
+    if (this.pending.size > 0) (child.stdout as unknown as { ref(): void }).ref();
+    else this.unrefPipes(child);
+  }
+
+  private result(p: Pending, code: number | null, signal: string | null, error?: string): ExecResult & { stdoutBuffer: Buffer } {
+    const stdoutBuffer = Buffer.concat(p.out);
+    const stderr = Buffer.concat(p.err).toString('utf8') + (error ? `${error}\n` : '');
+    return { stdout: stdoutBuffer.toString('utf8'), stdoutBuffer, stderr, exitCode: code, signal, durationMs: performance.now() - p.started };
+  }
+
+  private receive(line: string): void {
+    const m = JSON.parse(line) as { id: number; t: 'o' | 'e' | 'x'; d?: string; code?: number | null; signal?: string | null; error?: string };
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.t === 'o' || m.t === 'e') {
+      const chunk = Buffer.from(m.d ?? '', 'base64');
+      (m.t === 'o' ? p.out : p.err).push(chunk);
+      (m.t === 'o' ? p.options.onStdout : p.options.onStderr)?.(chunk.toString('utf8'));
+      return;
+    }
+    this.pending.delete(m.id);
+    if (this.child) this.hold(this.child);
+    p.resolve(this.result(p, m.code ?? null, m.signal ?? null, m.error));
+  }
+
+  exec(command: string, env: Record<string, string>, options: ExecOptions): Promise<ExecResult & { stdoutBuffer: Buffer }> {
+    const child = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const kill = () => child.stdin?.write(`${JSON.stringify({ op: 'kill', id })}\n`);
+      const pending: Pending = {
+        options,
+        out: [],
+        err: [],
+        started: performance.now(),
+        resolve: (result) => {
+          options.signal?.removeEventListener('abort', kill);
+          resolve(result);
+        },
+      };
+      this.pending.set(id, pending);
+      this.hold(child);
+      const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('base64');
+      child.stdin?.write(`${JSON.stringify({ op: 'exec', id, command, env, stdin })}\n`);
+      if (options.signal?.aborted) kill();
+      else options.signal?.addEventListener('abort', kill, { once: true });
+    });
+  }
+
+  close(): void {
+    this.child?.stdin?.end();
+    this.child = undefined;
+  }
+}
