@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseVolatile, stableJson } from '../../src/runner/record/normalise.js';
+import { type CallSink, recordApi } from '../../src/runner/record/proxies.js';
+import { isPrivateMode, REDACTED, Redactor, redactShapes } from '../../src/runner/record/redact.js';
+import type { RecordedCall } from '../../src/runner/record/transcript.js';
+
+const TOKEN = '0123456789abcdef0123456789abcdef0123456789abcdef';
+
+describe('redaction', () => {
+  it('blanks PEM private keys, kubeconfig credentials, bearer tokens and token-auth CSV lines by their shape', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nxyz\n-----END RSA PRIVATE KEY-----';
+    expect(redactShapes(`key:\n${pem}\ndone`)).toBe(`key:\n-----BEGIN RSA PRIVATE KEY-----\n${REDACTED}\n-----END RSA PRIVATE KEY-----\ndone`);
+    expect(redactShapes('-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----')).toContain('abc');
+    expect(redactShapes(`users:\n- name: admin\n  user:\n    token: ${TOKEN}\n`)).toBe(`users:\n- name: admin\n  user:\n    token: ${REDACTED}\n`);
+    expect(redactShapes(`{"user":{"token":"${TOKEN}","client-key-data":"QUJD"}}`)).toBe(`{"user":{"token":"${REDACTED}","client-key-data":"${REDACTED}"}}`);
+    expect(redactShapes(`curl -H 'Authorization: Bearer ${TOKEN}' https://x`)).toBe(`curl -H 'Authorization: Bearer ${REDACTED}' https://x`);
+    expect(redactShapes(`kubectl --token=${TOKEN} get pods`)).toBe(`kubectl --token=${REDACTED} get pods`);
+    expect(redactShapes(`${TOKEN},admin,admin,system:masters\n`)).toBe(`${REDACTED},admin,admin,system:masters\n`);
+    // Ordinary output with commas is left alone.
+    expect(redactShapes('NAME,READY,STATUS\nnginx,1/1,Running')).toBe('NAME,READY,STATUS\nnginx,1/1,Running');
+  });
+
+  it('blanks the exact content of private files, and the secrets inside any file, wherever they appear later', () => {
+    const redactor = new Redactor();
+    expect(isPrivateMode(0o600)).toBe(true);
+    expect(isPrivateMode(0o640)).toBe(false);
+    expect(isPrivateMode(0o644)).toBe(false);
+    expect(isPrivateMode(undefined)).toBe(false);
+    expect(redactor.registerFile(`${TOKEN},admin,admin,system:masters\n`, 0o600)).toBe(true);
+    expect(redactor.registerFile('apiVersion: v1\n', 0o644)).toBe(false);
+    expect(redactor.redact(`the token is ${TOKEN}.`)).toBe(`the token is ${REDACTED}.`);
+    expect(redactor.redact(`${TOKEN},admin,admin,system:masters`)).toBe(REDACTED);
+    expect(redactor.redact('apiVersion: v1')).toBe('apiVersion: v1');
+    const random = 'R4nd0mS3cretValue';
+    redactor.registerFile(random, 0o400);
+    expect(redactor.redactDeep({ a: [`x ${random} y`], [random]: 1, n: 2 })).toEqual({ a: [`x ${REDACTED} y`], [REDACTED]: 1, n: 2 });
+    // Too short to be told apart from ordinary text: not registered.
+    redactor.registerFile('abc', 0o600);
+    expect(redactor.redact('abc')).toBe('abc');
+  });
+});
+
+describe('normalisation of volatile values', () => {
+  it('makes two runs of the same calls compare equal', () => {
+    expect(normaliseVolatile('curl http://172.17.0.5/')).toBe(normaliseVolatile('curl http://172.17.0.4/'));
+    expect(normaliseVolatile('docker.getContainer(3f1c9a0b2d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd).stop')).toBe(
+      'docker.getContainer(<id>).stop',
+    );
+    expect(normaliseVolatile('pod nginx-deployment-7b97787649-28cbd')).toBe('pod nginx-deployment-<hash>-<rand>');
+    expect(normaliseVolatile('rs nginx-deployment-7b97787649')).toBe('rs nginx-deployment-<hash>');
+    expect(normaliseVolatile('"startedAt":"2026-11-27T05:36:29.080Z" uid 13a31419-d37b-4b7b-947d-398c7ddbc0cd')).toBe('"startedAt":"<time>" uid <uid>');
+    expect(normaliseVolatile('Up 3s, 12m')).toBe('Up <age>, <age>');
+    // Names that are not hashes stay.
+    expect(normaliseVolatile('kube-scheduler-k8s-master nginx-k8s-master')).toBe('kube-scheduler-k8s-master nginx-k8s-master');
+  });
+
+  it('prints arguments the same whatever the key order, without functions', () => {
+    expect(stableJson([{ b: 1, a: { d: 2, c: () => 1 } }])).toBe('[{"a":{"d":2},"b":1}]');
+    expect(stableJson([new Date('2026-01-01T00:00:00Z')])).toBe('["2026-01-01T00:00:00.000Z"]');
+  });
+});
+
+describe('recording proxies', () => {
+  it('records promise-returning calls with their results and errors, and turns dockerode handles into paths', async () => {
+    const calls: RecordedCall[] = [];
+    const sink: CallSink = {
+      begin: (kind, path, args) => {
+        const call: RecordedCall = { kind, path, args, durationMs: 0 };
+        calls.push(call);
+        return call;
+      },
+      resolve: (call, result) => {
+        if (call) call.result = result;
+      },
+      reject: (call, error) => {
+        if (call) call.error = { name: (error as Error).name, message: (error as Error).message };
+      },
+    };
+    const fakeDocker = {
+      modem: { socketPath: '/x' },
+      listContainers: async (opts: unknown) => [{ Id: 'abc', opts }],
+      getContainer: (id: string) => ({
+        id,
+        inspect: async () => ({ Id: id, State: { Running: true } }),
+        stop: async () => Promise.reject(new Error('no such container')),
+      }),
+    };
+    const docker = recordApi(fakeDocker, 'docker', 'docker', sink);
+    expect(docker.modem.socketPath).toBe('/x');
+    await docker.listContainers({ all: true });
+    expect((await docker.getContainer('c1').inspect()).State.Running).toBe(true);
+    await expect(docker.getContainer('c2').stop()).rejects.toThrow('no such container');
+    expect(calls.map((c) => [c.path, c.args, c.result ?? c.error?.message])).toEqual([
+      ['docker.listContainers', [{ all: true }], [{ Id: 'abc', opts: { all: true } }]],
+      ['docker.getContainer(c1).inspect', [], { Id: 'c1', State: { Running: true } }],
+      ['docker.getContainer(c2).stop', [], 'no such container'],
+    ]);
+  });
+});
