@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffSnapshots } from '../../src/runner/state/diff.js';
 import { containerItems, type DockerContainer } from '../../src/runner/state/docker.js';
 import type { KubernetesLists } from '../../src/runner/state/kubernetes.js';
 import { kubernetesItems } from '../../src/runner/state/kubernetes.js';
-import { daemonItems, parseMachineFiles } from '../../src/runner/state/machine-files.js';
+import { daemonItems, machineFilesScript, parseMachineFiles } from '../../src/runner/state/machine-files.js';
 import { shortReason, stripIds } from '../../src/runner/state/normalise.js';
 import type { Snapshot } from '../../src/runner/state/types.js';
 
@@ -108,21 +111,47 @@ describe('kubernetes objects', () => {
 });
 
 describe('machine files and daemons', () => {
-  it('parses the one-round-trip script output: manifests, provisioned daemons, log tails', () => {
-    const out = parseMachineFiles(
-      'M\tnginx.yaml\t 206\t928bb8beb81b\nD\tdockerd\t5495\t1\nD\tcri-dockerd\t\t0\nL\tkubelet\tI1127 started\twith a tab\nL\tkubelet\tlast line\n',
-    );
-    expect(out.manifests).toEqual({ 'manifest nginx.yaml': { size: '206', sha256: '928bb8beb81b' } });
-    expect(out.logs).toEqual({ kubelet: ['I1127 started\twith a tab', 'last line'] });
-    const daemons = daemonItems(
-      [{ name: 'kubelet', argv: ['kubelet'], pid: 42, running: true, restarts: 2, startedAt: '2026-01-01T00:00:00Z' }],
-      out.provisioned,
-    );
-    expect(daemons).toEqual({
-      'daemon cri-dockerd': { state: 'stopped' },
-      'daemon dockerd': { state: 'running' },
-      'daemon kubelet': { state: 'running', restarts: '2' },
-    });
+  it('reads manifests, provisioned daemons and log tails in one script, and parses its output', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'state-files-'));
+    mkdirSync(`${dir}/manifests`);
+    mkdirSync(`${dir}/run/daemons`, { recursive: true });
+    mkdirSync(`${dir}/run/logs`);
+    writeFileSync(`${dir}/manifests/nginx.yaml`, 'kind: Pod\n');
+    writeFileSync(`${dir}/manifests/etcd.yaml`, 'kind: Pod\nmetadata: {name: etcd}\n');
+    writeFileSync(`${dir}/run/dockerd.pid`, `${process.pid}\n`);
+    writeFileSync(`${dir}/run/cri-dockerd.pid`, '999999999\n');
+    writeFileSync(`${dir}/run/daemons/kubelet.log`, 'one\ntwo\nthree\r\nfour\n');
+    writeFileSync(`${dir}/run/logs/dockerd.log`, 'level=info msg="API listen"\n');
+    try {
+      const stdout = execFileSync('bash', ['-c', machineFilesScript(`${dir}/run`, `${dir}/manifests`)], { encoding: 'utf8' });
+      const out = parseMachineFiles(stdout);
+      expect(out.manifests).toEqual({
+        'manifest etcd.yaml': { size: '33', sha256: expect.stringMatching(/^[0-9a-f]{12}$/) },
+        'manifest nginx.yaml': { size: '10', sha256: createHash('sha256').update('kind: Pod\n').digest('hex').slice(0, 12) },
+      });
+      expect(out.provisioned).toEqual([
+        { name: 'cri-dockerd', pid: 999999999, running: false },
+        { name: 'dockerd', pid: process.pid, running: true },
+      ]);
+      expect(out.logs).toEqual({ kubelet: ['two', 'three', 'four'], dockerd: ['level=info msg="API listen"'] });
+      const daemons = daemonItems(
+        [{ name: 'kubelet', argv: ['kubelet'], pid: 42, running: true, restarts: 2, startedAt: '2026-01-01T00:00:00Z' }],
+        out.provisioned,
+      );
+      expect(daemons).toEqual({
+        'daemon cri-dockerd': { state: 'stopped' },
+        'daemon dockerd': { state: 'running' },
+        'daemon kubelet': { state: 'running', restarts: '2' },
+      });
+      // nothing there yet: no error, nothing listed
+      expect(parseMachineFiles(execFileSync('bash', ['-c', machineFilesScript(`${dir}/none`, `${dir}/none`)], { encoding: 'utf8' }))).toEqual({
+        manifests: {},
+        provisioned: [],
+        logs: {},
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps reasons short and stable', () => {

@@ -13,13 +13,15 @@ export const LOG_LINES = 3;
  */
 export function machineFilesScript(runtimeDir: string, manifestsDir: string): string {
   const rt = shellQuote(runtimeDir);
-  return `alive() { [ -r /proc/$1/stat ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
-if cd ${shellQuote(manifestsDir)} 2>/dev/null; then for f in *; do [ -f "$f" ] || continue
-  printf 'M\\t%s\\t%s\\t%s\\n' "$f" "$(wc -c < "$f")" "$(sha256sum < "$f" | cut -c1-12)"; done; fi
-for f in ${rt}/*.pid; do [ -e "$f" ] || continue; n=$(basename "$f" .pid); p=$(head -n1 "$f" | tr -dc 0-9)
-  r=0; if [ -n "$p" ] && alive "$p"; then r=1; fi; printf 'D\\t%s\\t%s\\t%s\\n' "$n" "$p" "$r"; done
-for f in ${rt}/daemons/*.log ${rt}/logs/*.log; do [ -e "$f" ] || continue; n=$(basename "$f" .log)
-  tail -n ${LOG_LINES} "$f" | tr -d '\\r' | cut -c1-400 | sed "s/^/L\\t$n\\t/"; done
+  // Few processes: sha256sum, stat and tail once each; the rest are bash builtins.
+  return `if cd ${shellQuote(manifestsDir)} 2>/dev/null; then set -- *; if [ -e "$1" ]; then
+  sha256sum -- "$@" 2>/dev/null | while read -r h n; do printf 'H\\t%s\\t%s\\n' "$n" "\${h:0:12}"; done
+  stat -c $'S\\t%n\\t%s' -- "$@"; fi; cd /; fi
+for f in ${rt}/*.pid; do [ -e "$f" ] || continue; n=\${f##*/}; n=\${n%.pid}; p=; read -r p < "$f"; p=\${p//[!0-9]/}; r=0
+  if [ -n "$p" ] && [ -r /proc/$p/stat ] && read -r s < /proc/$p/stat && [[ $s != *") Z "* ]]; then r=1; fi
+  printf 'D\\t%s\\t%s\\t%s\\n' "$n" "$p" "$r"; done
+set -- ${rt}/daemons/*.log ${rt}/logs/*.log; logs=(); for f; do [ -e "$f" ] && logs+=("$f"); done
+[ \${#logs[@]} -gt 0 ] && tail -v -n ${LOG_LINES} -- "\${logs[@]}" 2>/dev/null
 true`;
 }
 
@@ -31,12 +33,26 @@ export interface MachineFiles {
 
 export function parseMachineFiles(stdout: string): MachineFiles {
   const out: MachineFiles = { manifests: {}, provisioned: [], logs: {} };
+  const manifests = new Map<string, { size?: string; sha256?: string }>();
+  let log: string | undefined;
   for (const line of stdout.split('\n')) {
-    const [tag, name = '', a = '', ...rest] = line.split('\t');
-    if (tag === 'M') addItem(out.manifests, `manifest ${name}`, compact({ size: a.trim(), sha256: rest[0] }));
-    else if (tag === 'D') out.provisioned.push({ name, pid: a ? Number(a) : null, running: rest[0] === '1' });
-    else if (tag === 'L') out.logs[name] = [...(out.logs[name] ?? []), [a, ...rest].join('\t')];
+    const header = /^==> (.*) <==$/.exec(line);
+    if (header) {
+      log = (header[1] ?? '').replace(/^.*\//, '').replace(/\.log$/, '');
+      out.logs[log] = [];
+      continue;
+    }
+    if (log !== undefined) {
+      if (line !== '') out.logs[log]?.push(line.replace(/\r/g, '').slice(0, 400));
+      continue;
+    }
+    const [tag, name = '', a = ''] = line.split('\t');
+    if (tag === 'H') manifests.set(name, { ...manifests.get(name), sha256: a });
+    else if (tag === 'S') manifests.set(name, { ...manifests.get(name), size: a.trim() });
+    else if (tag === 'D') out.provisioned.push({ name, pid: a ? Number(a) : null, running: line.split('\t')[3] === '1' });
   }
+  for (const [name, fields] of [...manifests].sort(([x], [y]) => x.localeCompare(y)))
+    if (fields.sha256) addItem(out.manifests, `manifest ${name}`, compact(fields));
   return out;
 }
 
