@@ -1,4 +1,5 @@
-import { type BlockResult, checkpointFile, fingerprint, removeCheckpointsFrom, writeCheckpoint } from '../runner/checkpoints.js';
+import path from 'node:path';
+import { type BlockResult, checkpointFile, fingerprint, readCheckpoint, removeCheckpointsFrom, writeCheckpoint } from '../runner/checkpoints.js';
 import type { EventBus } from '../runner/events.js';
 import { lockMachine, MachineBusy } from '../runner/lock.js';
 import { prepareResume, ResumeRefused } from '../runner/resume.js';
@@ -6,7 +7,16 @@ import { formatDiff, summaryLine } from '../runner/state/diff.js';
 import type { Snapshot } from '../runner/state/types.js';
 import type { Target } from '../runner/targets/target.js';
 import type { Book, Chapter } from '../runner/types.js';
+import { vagrantSnapshotRestore, vagrantSnapshotSave } from '../runner/vagrant.js';
 import type { Io } from './common.js';
+
+/** The VM snapshot recorded with the checkpoint before `from`, if any. */
+async function savedSnapshot(book: Book, target: Target, from: Chapter): Promise<string | undefined> {
+  const previous = book.chapters[book.chapters.indexOf(from) - 1];
+  if (!previous) return undefined;
+  const read = await readCheckpoint(checkpointFile(book, target.name, previous.id));
+  return read.ok ? read.checkpoint.machineSnapshot?.name : undefined;
+}
 
 export interface Session {
   state: Record<string, unknown>;
@@ -28,6 +38,8 @@ export async function openSession(args: {
   force?: boolean;
 }): Promise<Session | number> {
   const { book, chapters, target, bus, io } = args;
+  const config = book.config.targets[target.name];
+  const vagrantDir = config?.type === 'vagrant' ? path.resolve(book.dir, '..', config.dir) : undefined;
   await target.connect();
   let lock: Awaited<ReturnType<typeof lockMachine>>;
   try {
@@ -43,7 +55,19 @@ export async function openSession(args: {
   let results: BlockResult[] = [];
   let state: Record<string, unknown> = {};
   try {
-    const resume = await prepareResume(book, target, first, { force: args.force, kubeconfig: book.config.kubeconfig });
+    let resume: Awaited<ReturnType<typeof prepareResume>>;
+    try {
+      resume = await prepareResume(book, target, first, { force: args.force, kubeconfig: book.config.kubeconfig });
+    } catch (error) {
+      // A target with machine snapshots goes back to the checkpoint instead of refusing.
+      const saved = error instanceof ResumeRefused && error.exitCode === 1 && vagrantDir ? await savedSnapshot(book, target, first) : undefined;
+      if (!saved || !vagrantDir) throw error;
+      io.err(`book: ${(error as Error).message.split(';')[0]}; restoring the VM snapshot ${saved}\n`);
+      await vagrantSnapshotRestore(vagrantDir, saved);
+      await target.close();
+      await target.connect();
+      resume = await prepareResume(book, target, first, { force: true, kubeconfig: book.config.kubeconfig });
+    }
     if (resume) {
       state = resume.state;
       results = resume.results.filter((r) => book.chapters.findIndex((c) => c.id === r.chapter) < book.chapters.indexOf(first));
@@ -84,7 +108,7 @@ export async function openSession(args: {
         results: [...results],
         snapshot: snapshot ?? null,
         machine,
-        machineSnapshot: null,
+        machineSnapshot: vagrantDir ? { type: 'vagrant', name: await vagrantSnapshotSave(vagrantDir, chapter.id) } : null,
         createdAt: new Date().toISOString(),
       });
       bus.emit({ type: 'checkpoint', chapter, file });

@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBook } from '../helpers/book.js';
+import { canRunSshd, type Sshd, startSshd } from '../helpers/sshd.js';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
+const FAKES = path.join(import.meta.dirname, '..', 'fakes');
+const RUNTIME = `/run/book-vagrant-${process.pid}`;
+
+/**
+ * The vagrant target's checkpoints: a VM snapshot per chapter, restored instead of refusing on
+ * drift. VirtualBox cannot run here, so `vagrant` is test/fakes/vagrant (a named fake); the
+ * machine behind it is real: an OpenSSH server on loopback.
+ */
+describe.skipIf(!canRunSshd)('vagrant snapshots with checkpoints (fake vagrant, real sshd)', () => {
+  let sshd: Sshd;
+  const log = `/tmp/book-fake-vagrant-${process.pid}.log`;
+  beforeAll(async () => {
+    sshd = await startSshd();
+  });
+  afterAll(async () => {
+    spawnSync('bash', ['-c', `for p in ${RUNTIME}/daemons/*.pid; do [ -e "$p" ] && kill -KILL -- -"$(cat "$p")"; done; true`]);
+    await sshd?.stop();
+    rmSync(RUNTIME, { recursive: true, force: true });
+    rmSync(log, { force: true });
+  });
+
+  it('saves a VM snapshot with each checkpoint and restores it when the machine drifted', () => {
+    const dir = writeBook({
+      'book.yaml': `title: V\ntarget: vm\ntargets:\n  vm:\n    type: vagrant\n    dir: vm\n    runtimeDir: ${RUNTIME}\n`,
+      '01-one.md': "# One\n\n```ts run\nawait machine.daemon('keeper', ['sleep', '901'])\nstate.ok = true\n```\n",
+      '02-two.md': '# Two\n\n```ts run\nassert.equal(state.ok, true)\n```\n',
+    });
+    mkdirSync(path.join(dir, '..', 'vm'));
+    // What restoring the snapshot brings back: the daemon, as the VM had it.
+    const restore = `cd ${RUNTIME}/daemons && (setsid bash -c 'echo $$ > keeper.pid; exec sleep 901' >/dev/null 2>&1 < /dev/null &) && sleep 0.3`;
+    const env = {
+      ...process.env,
+      CI: 'true',
+      PATH: `${FAKES}:${process.env.PATH}`,
+      FAKE_VAGRANT_PORT: String(sshd.port),
+      FAKE_VAGRANT_KEY: sshd.key,
+      FAKE_VAGRANT_LOG: log,
+      FAKE_VAGRANT_RESTORE: restore,
+    };
+    const book = (args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--book', dir], { encoding: 'utf8', env });
+    const first = book(['run', '--to', '1']);
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(path.join(dir, '..', '.book', 'checkpoints', 'vm', '01-one.json'), 'utf8')).body;
+    expect(saved.machineSnapshot).toEqual({ type: 'vagrant', name: 'book-01-one' });
+    spawnSync('bash', ['-c', `kill -KILL -- -"$(cat ${RUNTIME}/daemons/keeper.pid)"`]);
+    const resumed = book(['run', '--from', '2']);
+    expect(resumed.stderr).toContain('restoring the VM snapshot book-01-one');
+    expect(resumed.status, resumed.stdout + resumed.stderr).toBe(0);
+    const calls = readFileSync(log, 'utf8');
+    expect(calls).toContain('vagrant snapshot save --force book-01-one');
+    expect(calls).toContain('vagrant snapshot restore --no-provision book-01-one');
+    expect(calls).toContain('vagrant snapshot save --force book-02-two');
+  });
+});
