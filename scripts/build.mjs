@@ -1,14 +1,17 @@
 // Bundles src/ into dist/. Dependencies are bundled too (tree-shaken): loading the Kubernetes
 // client's 2,300 model modules one by one costs ~75 MB of RSS, bundled ~20 MB (docs/benchmarks.md).
 // Packages with native parts or WebAssembly stay external. Type checking is `npm run typecheck`.
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-rmSync('dist', { recursive: true, force: true });
+// Build beside dist/ and swap: a `book` process started meanwhile finds the old dist or the new
+// one, never an empty folder.
+const next = `dist.next-${process.pid}`;
+rmSync(next, { recursive: true, force: true });
 
 await build({
   entryPoints: ['src/cli.ts', 'src/runner-api.ts'],
-  outdir: 'dist',
+  outdir: next,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -21,3 +24,12 @@ await build({
   jsx: 'automatic',
   logLevel: 'warning',
 });
+
+const old = `dist.old-${process.pid}`;
+try {
+  renameSync('dist', old);
+} catch {
+  // first build
+}
+renameSync(next, 'dist');
+rmSync(old, { recursive: true, force: true });
