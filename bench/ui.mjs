@@ -47,11 +47,13 @@ export { loadBook } from './src/runner/load-book.ts';`,
     const next = await takeSnapshot(context);
     diffSnapshots(previous, next);
     times.push(performance.now() - t0);
-    for (const [k, v] of Object.entries(next.timings)) (per[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(next.timings)) per[k] = [...(per[k] ?? []), v];
     previous = next;
   }
   await clients.close();
-  const counts = Object.entries(previous.sources).map(([k, s]) => `${k}: ${s.available ? `${Object.keys(s.items).length} objects` : `unavailable (${s.reason})`}`);
+  const counts = Object.entries(previous.sources).map(
+    ([k, s]) => `${k}: ${s.available ? `${Object.keys(s.items).length} objects` : `unavailable (${s.reason})`}`,
+  );
   console.log(`machine ${target.name}: ${counts.join('; ')}`);
   report('snapshot + diff, whole machine, median of 40', median(times).toFixed(1), 'ms', '< 150 ms');
   report('snapshot + diff, whole machine, slowest of 40', Math.max(...times).toFixed(1), 'ms');
@@ -75,7 +77,8 @@ if (!only || only === 'ui') {
     const runs = { tui: [], plain: [], piped: [] };
     // The Ink UI needs a terminal: `script` gives it a pseudo-terminal (stdout is a TTY, CI unset).
     // `script` itself costs ~0.5 s here, so plain is timed in the same pseudo-terminal too.
-    const inPty = (reporter) => `env -u CI script -qec '${process.execPath} ${BOOK} run --book ${dir} --reporter ${reporter}' /dev/null < /dev/null > /dev/null`;
+    const inPty = (reporter) =>
+      `env -u CI script -qec '${process.execPath} ${BOOK} run --book ${dir} --reporter ${reporter}' /dev/null < /dev/null > /dev/null`;
     for (let i = 0; i < 5; i++) {
       runs.tui.push(timed(inPty('tui')));
       runs.plain.push(timed(inPty('plain')));
