@@ -47,6 +47,9 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     compileChapters(chapters);
     const bus = new EventBus();
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
+    // Loading Ink (React, the yoga layout engine) takes ~0.4 s: start it now, overlapping the setup below.
+    const inkUi = reporter === 'tui' ? import('../ink-ui/index.js') : undefined;
+    inkUi?.catch(() => {});
     if (reporter === 'plain')
       bus.on(plainReporter({ write: io.out, github: Boolean(process.env.GITHUB_ACTIONS), color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY) }));
     if (reporter === 'json') bus.on(jsonReporter(io.out));
@@ -64,8 +67,7 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     if (recording) bus.on(recording.listener);
     const interrupt = new AbortController();
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
-    const ui =
-      reporter === 'tui' ? (await import('../ink-ui/index.js')).startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort() }) : undefined;
+    const ui = inkUi ? (await inkUi).startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort() }) : undefined;
     if (ui) bus.on(ui.listener);
     const onSigint = () => interrupt.abort();
     process.on('SIGINT', onSigint);
