@@ -1,6 +1,6 @@
 import type { MachineClients } from '../clients.js';
 import { Machine } from '../machine.js';
-import type { ExecOptions, Target } from '../targets/target.js';
+import type { Target } from '../targets/target.js';
 import { dockerItems } from './docker.js';
 import { kubernetesItems, kubernetesLists } from './kubernetes.js';
 import { daemonItems, MANIFESTS_DIR, machineFilesScript, parseMachineFiles } from './machine-files.js';
@@ -48,28 +48,13 @@ function dockerReason(error: unknown, socket: string): Error {
 }
 
 /**
- * `bash -c` started with no SHLVL in its environment (the targets' clean environment) takes
- * ~100-250 ms longer to start on this kind of host (measured: 8 ms with SHLVL=1, 170-290 ms
- * without); the snapshot's commands set it.
- */
-function quickShell(target: Target): Target {
-  return new Proxy(target, {
-    get(t, key, receiver) {
-      if (key === 'exec') return (command: string, options: ExecOptions = {}) => t.exec(command, { ...options, env: { SHLVL: '1', ...options.env } });
-      const value = Reflect.get(t, key, receiver);
-      return typeof value === 'function' ? value.bind(t) : value;
-    },
-  });
-}
-
-/**
  * Every source in parallel, each in one round trip (the API server's five lists go out at once),
  * each under a short timeout: an unreachable source is "unavailable", never an error or a hang.
  */
 export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
   const ms = ctx.timeoutMs ?? 3000;
   const timings: Snapshot['timings'] = {};
-  const target = quickShell(ctx.target);
+  const target = ctx.target;
   const machine = new Machine(target, { onDaemon: () => {}, signal: () => undefined });
   const files = target.exec(machineFilesScript(ctx.target.runtimeDir, ctx.manifestsDir ?? MANIFESTS_DIR)).then((r) => {
     if (r.exitCode !== 0) throw new Error(`reading the machine's files failed: ${r.stderr.trim().split('\n').pop()}`);
