@@ -24,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --jobs) jobs=$2; shift ;;
     --jobs=*) jobs=${1#--jobs=} ;;
     k8s|etcd|cri-dockerd|images) components+=("$1") ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "build-offline.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -409,6 +409,6 @@ case ${1:-} in
   up) lock; cmd_up ;;
   status) shift; cmd_status "$@" ;;
   down) lock; cmd_down ;;
-  -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
   *) echo "usage: $0 up|status [--json]|down" >&2; exit 2 ;;
 esac

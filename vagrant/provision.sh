@@ -37,7 +37,7 @@ while [[ $# -gt 0 ]]; do
     --daemons=*) daemons=${1#--daemons=} ;;
     --keep-swap) keep_swap=1 ;;
     --no-images) load_images=0 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "provision.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
