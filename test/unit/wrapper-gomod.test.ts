@@ -19,15 +19,15 @@ function gen(...args: string[]) {
 
 /** The `old => new version` pairs of the generated go.mod's replace block. */
 function replaces(gomod: string): Array<[string, string]> {
-  const block = gomod.match(/^replace \(\n([\s\S]*?)^\)/m);
-  if (!block) return [];
-  return block[1]
+  const block = gomod.match(/^replace \(\n([\s\S]*?)^\)/m)?.[1];
+  if (block === undefined) return [];
+  return block
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
-    .map((l) => {
+    .map((l): [string, string] => {
       const m = l.match(/^(\S+) => (\S+) (\S+)$/);
-      if (!m || m[1] !== m[2]) throw new Error(`unexpected replace line: ${l}`);
+      if (!m?.[1] || !m[3] || m[1] !== m[2]) throw new Error(`unexpected replace line: ${l}`);
       return [m[1], m[3]];
     });
 }
@@ -72,9 +72,7 @@ describe('gen-wrapper-gomod.sh', () => {
   it('matches the staging modules of the fixture as read independently', () => {
     // An independent reading of the fixture: every `k8s.io/<x> v0.0.0` requirement.
     const text = readFileSync(fixture('kubernetes-v1.99.7.go.mod'), 'utf8');
-    const expected = [...text.matchAll(/^\s*(?:require\s+)?(k8s\.io\/\S+)\s+v0\.0\.0(?:\s|$)/gm)]
-      .map((m) => m[1])
-      .sort();
+    const expected = [...text.matchAll(/^\s*(?:require\s+)?(k8s\.io\/\S+)\s+v0\.0\.0(?:\s|$)/gm)].map((m) => m[1]).sort();
     const got = replaces(gen(fixture('kubernetes-v1.99.7.go.mod'), 'v1.99.7').stdout)
       .map(([m]) => m)
       .sort();
