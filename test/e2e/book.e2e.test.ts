@@ -117,6 +117,7 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
       const up = await book(['machine', 'up'], 10 * MIN);
       expect(up.code, up.stderr).toBe(0);
       const run = await book(['run', '--reporter', 'json']);
+      expect(run.code, run.stderr).toBe(0);
       const events = run.stdout
         .trim()
         .split('\n')
