@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { K8s } from '../../src/runner/clients.js';
 import { diffSnapshots } from '../../src/runner/state/diff.js';
 import { containerItems, type DockerContainer } from '../../src/runner/state/docker.js';
-import type { KubernetesLists } from '../../src/runner/state/kubernetes.js';
-import { kubernetesItems } from '../../src/runner/state/kubernetes.js';
+import { type KubernetesLists, kubernetesItems, kubernetesLists } from '../../src/runner/state/kubernetes.js';
 import { daemonItems, machineFilesScript, parseMachineFiles } from '../../src/runner/state/machine-files.js';
 import { shortReason, stripIds } from '../../src/runner/state/normalise.js';
 import type { Snapshot } from '../../src/runner/state/types.js';
@@ -107,6 +110,53 @@ describe('kubernetes objects', () => {
     if (pod?.status) pod.status.containerStatuses = pod.status.containerStatuses?.map((s) => ({ ...s, restartCount: s.restartCount + 1 }));
     const diff = diffSnapshots(snapWith(kubernetesItems(a), {}), snapWith(kubernetesItems(running), {}));
     expect(diff.changes).toEqual([{ op: '~', key: 'pod default/nginx-k8s-master', changes: [expect.objectContaining({ field: 'restarts' })] }]);
+  });
+});
+
+describe('the API lists', () => {
+  it('fetches the five lists in one round trip, on kept-alive connections', async () => {
+    const recorded = lists();
+    const byPath: Record<string, unknown[]> = {
+      '/api/v1/nodes': recorded.nodes,
+      '/api/v1/pods': recorded.pods,
+      '/apis/apps/v1/deployments': recorded.deployments,
+      '/apis/apps/v1/replicasets': recorded.replicasets,
+      '/api/v1/services': recorded.services,
+    };
+    const seen: string[] = [];
+    let connections = 0;
+    const server = http.createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization}`);
+      const items = byPath[req.url ?? ''];
+      res.writeHead(items ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'List', items: items ?? [] }));
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+        users: [{ name: 'u', token: 'admin-token' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      const k8s = { kc, server: 'https://127.0.0.1:6443' } as unknown as K8s;
+      const first = await kubernetesLists(k8s);
+      expect(kubernetesItems(first)).toEqual(kubernetesItems(recorded));
+      expect(seen.sort()).toEqual(
+        Object.keys(byPath)
+          .map((p) => `${p} Bearer admin-token`)
+          .sort(),
+      );
+      const opened = connections;
+      await kubernetesLists(k8s);
+      expect(connections).toBe(opened);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 
