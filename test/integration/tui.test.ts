@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localTargetYaml, writeBook } from '../helpers/book.js';
 import { canUseNetns, createNetns } from '../helpers/netns.js';
 
@@ -126,7 +126,7 @@ mkdir -p ${RUNTIME}; echo x >> ${mark}
 \`\`\`
 
 \`\`\`sh run name=slow
-echo sleeping; sleep 60
+echo sleeping; sleep 73
 \`\`\`
 `,
     });
@@ -144,6 +144,7 @@ echo sleeping; sleep 60
     expect(end).toMatch(/✗ slow .*\n.*interrupted \(Ctrl-C\)/);
     await new Promise((r) => setTimeout(r, 300));
     expect(readFileSync(path.join(term.dir, 'stty.after'), 'utf8')).toBe(readFileSync(path.join(term.dir, 'stty.before'), 'utf8'));
-    expect(execFileSync('bash', ['-c', 'pgrep -f "^sleep 60$" || true'], { encoding: 'utf8' }).trim()).toBe('');
+    // the block's process group was killed (sleep 73 is this test's own)
+    await vi.waitFor(() => expect(execFileSync('bash', ['-c', 'pgrep -f "^sleep 73$" || true'], { encoding: 'utf8' }).trim()).toBe(''), { timeout: 10_000 });
   });
 });
