@@ -32,7 +32,6 @@ export function shortReason(error: unknown): string {
   return first
     .replace(/^k8s\.\w+ is not available: /, '')
     .replace(/^machine: .* failed: /, '')
-    .replace(/127\.0\.0\.1:\d{4,5}/g, '127.0.0.1')
     .replace(/: is kube-apiserver running and ready\?$/, '')
     .replace(/ \(the book writes it[^)]*\)$/, '')
     .trim();
