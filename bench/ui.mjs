@@ -3,6 +3,7 @@
 //   ui:       `book run` of a small book: Ink UI (in a pseudo-terminal) vs plain, wall time and peak RSS.
 // Needs root on Linux; build first (npm run build).
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -85,6 +86,7 @@ if (!only || only === 'ui') {
       runs.piped.push(timed(`CI=true ${process.execPath} ${BOOK} run --book ${dir} --reporter plain > /dev/null`));
     }
     spawnSync('bash', ['-c', 'for p in /run/book-bench-ui/daemons/*.pid; do [ -e "$p" ] && kill -KILL -- -"$(cat "$p")"; done; true']);
+    rmSync('/run/book-bench-ui', { recursive: true, force: true });
     const wall = (runs) => median(runs.map((r) => r.wall)).toFixed(0);
     const rss = (runs) => median(runs.map((r) => r.rss)).toFixed(1);
     report('book run, 13 blocks, Ink UI in a pty, wall', wall(runs.tui), 'ms');
