@@ -1,4 +1,4 @@
-import { Box, Static, Text, useInput } from 'ink';
+import { Box, Static, Text, useInput, useStdout } from 'ink';
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { ChapterList, DaemonsPanel, DoneLine, PromptLine, RunningPanel } from './components.js';
 import type { UiStore } from './store.js';
@@ -9,15 +9,21 @@ export interface AppProps {
   interactive: boolean;
   /** For tests: a fixed clock makes running durations stable. */
   clock?: () => number;
+  /** The terminal's height; below 32 rows the live part is compacted. Default: the stdout's. */
+  rows?: number;
 }
+
+export const COMPACT_BELOW_ROWS = 32;
 
 /**
  * Finished lines (block results, their state diffs, chapter ends, checkpoints) go to <Static>:
  * printed once, they scroll away like a log. Only the live part below redraws: the chapter list,
  * the running block with its output, the daemons, and the question the reader must answer.
  */
-export function App({ store, interactive, clock = Date.now }: AppProps) {
+export function App({ store, interactive, clock = Date.now, rows }: AppProps) {
   const model = useSyncExternalStore(store.subscribe, store.getSnapshot);
+  const { stdout } = useStdout();
+  const compact = (rows ?? stdout.rows ?? 100) < COMPACT_BELOW_ROWS;
   const [now, setNow] = useState(clock);
   useEffect(() => {
     if (model.finished) return;
@@ -38,8 +44,8 @@ export function App({ store, interactive, clock = Date.now }: AppProps) {
       <Static items={model.done}>{(item) => <DoneLine key={item.key} item={item} />}</Static>
       {model.finished ? null : (
         <Box flexDirection="column" marginTop={1}>
-          <ChapterList chapters={model.chapters} now={current} />
-          {model.running ? <RunningPanel running={model.running} now={current} /> : null}
+          <ChapterList chapters={model.chapters} now={current} fold={compact} />
+          {model.running ? <RunningPanel running={model.running} now={current} compact={compact} /> : null}
           <DaemonsPanel daemons={model.daemons} />
           {model.prompt ? <PromptLine prompt={model.prompt} /> : null}
           {model.interrupting ? <Text color={process.env.NO_COLOR ? undefined : 'yellow'}>stopping… (Ctrl-C again to leave at once)</Text> : null}

@@ -78,12 +78,26 @@ export function DoneLine({ item }: { item: DoneItem }) {
   }
 }
 
-/** The book's chapters: status symbol, duration (running ones tick), checkpoint marker. */
-export function ChapterList({ chapters, now }: { chapters: ChapterRow[]; now: number }) {
+/**
+ * The book's chapters: status symbol, duration (running ones tick), checkpoint marker. Folded on a
+ * short terminal: finished and later chapters become one count line each, so the live part stays
+ * shorter than the screen (Ink clears and redraws everything once it is taller).
+ */
+export function ChapterList({ chapters, now, fold = false }: { chapters: ChapterRow[]; now: number; fold?: boolean }) {
   const width = Math.max(0, ...chapters.map((c) => c.id.length));
+  const at = chapters.findIndex((c) => c.status === 'running');
+  const shown = fold && at >= 0 ? chapters.slice(at, at + 2) : chapters;
+  const before = fold && at >= 0 ? chapters.slice(0, at) : [];
+  const after = fold && at >= 0 ? chapters.length - at - shown.length : 0;
+  const passed = before.filter((c) => c.status === 'passed').length;
   return (
     <Box flexDirection="column">
-      {chapters.map((c) => {
+      {before.length > 0 ? (
+        <Text dimColor>
+          {SYMBOL.passed} {before.length} chapter(s) done{passed < before.length ? ` (${before.length - passed} not passed)` : ''}
+        </Text>
+      ) : null}
+      {shown.map((c) => {
         const ms = c.durationMs ?? (c.status === 'running' && c.startedAt ? now - c.startedAt : undefined);
         return (
           <Text key={c.id} wrap="truncate-end">
@@ -93,6 +107,11 @@ export function ChapterList({ chapters, now }: { chapters: ChapterRow[]; now: nu
           </Text>
         );
       })}
+      {after > 0 ? (
+        <Text dimColor>
+          {SYMBOL.pending} {after} more chapter(s)
+        </Text>
+      ) : null}
     </Box>
   );
 }
@@ -101,12 +120,12 @@ export const EXCERPT_LINES = 6;
 export const TAIL_LINES = 8;
 
 /** The running block: where it is in the .md, its first lines, and the tail of its output. */
-export function RunningPanel({ running, now }: { running: RunningBlock; now: number }) {
+export function RunningPanel({ running, now, compact = false }: { running: RunningBlock; now: number; compact?: boolean }) {
   const { block } = running;
   const code = block.code.replace(/\n$/, '').split('\n');
-  const shown = code.slice(0, EXCERPT_LINES);
+  const shown = code.slice(0, compact ? 3 : EXCERPT_LINES);
   const numberWidth = String(block.codeLine + shown.length).length;
-  const tail = [...running.lines, ...(running.partial ? [running.partial] : [])].slice(-TAIL_LINES);
+  const tail = [...running.lines, ...(running.partial ? [running.partial] : [])].slice(compact ? -4 : -TAIL_LINES);
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text wrap="truncate-end">

@@ -21,10 +21,11 @@ const normalise = (frame: string | undefined) =>
     .join('\n')
     .trim();
 
-function mount(options: { onInterrupt?: () => void; onForceQuit?: () => void } = {}) {
-  const store = new UiStore({ throttleMs: 0, color: false, ...options });
+function mount(options: { onInterrupt?: () => void; onForceQuit?: () => void; rows?: number } = {}) {
+  const { rows, ...storeOptions } = options;
+  const store = new UiStore({ throttleMs: 0, color: false, ...storeOptions });
   let now = 0;
-  const ui = render(<App store={store} interactive clock={() => now} />);
+  const ui = render(<App store={store} interactive clock={() => now} rows={rows} />);
   const feed = async (events: RunEvent[]) => {
     for (const e of events) {
       if ('time' in e) now = e.time;
@@ -85,6 +86,22 @@ describe('the Ink UI on a recorded run', () => {
     await feed([{ type: 'checkpoint', chapter, file: '.book/checkpoints/01-daemons.json' }]);
     expect(frame()).toMatch(/⚑ checkpoint 01-daemons → \.book\/checkpoints\/01-daemons\.json/);
     expect(frame()).toMatch(/✓ 01-daemons A daemon of our own \d+(ms|\.\ds) ⚑/);
+  });
+});
+
+describe('a short terminal', () => {
+  it('folds finished chapters into one line, so the live part fits 24 rows', async () => {
+    const { feed, frame } = mount({ rows: 24 });
+    const upTo = at('block:start', 'flaky');
+    await feed(EVENTS.slice(0, upTo + 3));
+    const f = frame();
+    const live = f.slice(f.lastIndexOf('── 02-failure A failure') + '── 02-failure A failure'.length).trim();
+    expect(live).toMatch(/^✓ 1 chapter\(s\) done\n▶ 02-failure A failure/);
+    expect(live).not.toMatch(/^✓ 01-daemons/m);
+    expect(live.split('\n').length).toBeLessThan(24);
+    const tall = mount({ rows: 60 });
+    await tall.feed(EVENTS.slice(0, upTo + 3));
+    expect(tall.frame()).toMatch(/^✓ 01-daemons +A daemon of our own/m);
   });
 });
 
