@@ -12,6 +12,7 @@ a:hover { text-decoration: underline; }
 header.top { display: flex; align-items: baseline; gap: 1rem; padding: .7rem 1.5rem; border-bottom: 1px solid var(--border); background: var(--panel); position: sticky; top: 0; z-index: 2; }
 header.top .title { font-weight: 700; font-size: 1.1rem; color: var(--fg); }
 header.top .run { color: var(--muted); font-size: .85rem; margin-left: auto; }
+header.top button { font: inherit; font-size: .8rem; padding: .15rem .6rem; border: 1px solid var(--border); border-radius: 6px; background: #fff; cursor: pointer; }
 .layout { display: grid; grid-template-columns: 17rem minmax(0, 1fr); max-width: 80rem; margin: 0 auto; }
 nav.chapters { padding: 1.2rem 1rem; border-right: 1px solid var(--border); position: sticky; top: 3rem; align-self: start; max-height: calc(100vh - 3rem); overflow: auto; }
 nav.chapters ol { list-style: none; margin: 0; padding: 0; }

@@ -168,7 +168,9 @@ function layout(ctx: PageContext, options: { title: string; current?: Chapter; b
 ${rel}
 </head>
 <body>
-<header class="top"><a class="title" href="index.html">${escapeHtml(ctx.book.config.title)}</a><span class="run">${runLine(ctx.transcript)}</span></header>
+<header class="top"><a class="title" href="index.html">${escapeHtml(ctx.book.config.title)}</a><span class="run">${runLine(ctx.transcript)}</span>${
+    options.current && ctx.transcript ? '<button type="button" id="toggle-outputs" aria-pressed="false">Expand all outputs</button>' : ''
+  }</header>
 <div class="layout">
 <nav class="chapters" aria-label="Chapters"><ol>
 ${nav}
@@ -197,8 +199,7 @@ function chapterPage(ctx: PageContext, chapter: Chapter, index: number): string 
   const pager = `<nav class="pager" aria-label="Pages">${prev ? `<a class="prev" rel="prev" href="${pageName(prev)}">← ${escapeHtml(prev.title)}</a>` : '<a class="prev" href="index.html">← Contents</a>'}${
     next ? `<a class="next" rel="next" href="${pageName(next)}">${escapeHtml(next.title)} →</a>` : '<a class="next" href="index.html">Contents →</a>'
   }</nav>`;
-  const toggle = ctx.transcript ? '<p><button type="button" id="toggle-outputs" aria-pressed="false">Expand all outputs</button></p>' : '';
-  const body = `<article class="chapter" data-chapter="${escapeHtml(chapter.id)}">${toggle}${md.render(chapter.source)}${last ? ownershipTree(ctx.transcript) : ''}</article>${pager}`;
+  const body = `<article class="chapter" data-chapter="${escapeHtml(chapter.id)}">${md.render(chapter.source)}${last ? ownershipTree(ctx.transcript) : ''}</article>${pager}`;
   return layout(ctx, { title: `${chapter.title} — ${ctx.book.config.title}`, current: chapter, body, prev, next });
 }
 
