@@ -69,6 +69,11 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
     const ui = inkUi ? (await inkUi).startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort() }) : undefined;
     if (ui) bus.on(ui.listener);
+    // --step without the Ink UI (plain reporter in a terminal): one question per line.
+    const prompts =
+      !ui && options.step && process.stdin.isTTY
+        ? (await import('../ink-ui/line-prompt.js')).linePrompts({ input: process.stdin, output: process.stdout, signal: interrupt.signal })
+        : undefined;
     const onSigint = () => interrupt.abort();
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
@@ -83,8 +88,8 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
         instrument: recording?.instrument,
         state: session.state,
         afterChapter: session.afterChapter,
-        beforeBlock: ui?.beforeBlock,
-        afterFailure: ui?.afterFailure,
+        beforeBlock: ui?.beforeBlock ?? prompts?.beforeBlock,
+        afterFailure: ui?.afterFailure ?? prompts?.afterFailure,
       });
       if (junit && reporter === 'junit' && !junitFile) io.out(junit.xml());
       if (junit && junitFile) await writeAtomic(junitFile, junit.xml());
@@ -96,6 +101,7 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
       return result.exitCode;
     } finally {
       await ui?.stop();
+      prompts?.close();
       await session.release();
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
