@@ -25,9 +25,20 @@ function callKey(kind: string, path: string, args: unknown[]): string {
   return normaliseVolatile(`${kind} ${path} ${stableJson(args)}`);
 }
 
-function describeCall(call: Pick<RecordedCall, 'kind' | 'path' | 'args'>): string {
-  const args = stableJson(call.args);
-  return `${call.path}(${args.length > 160 ? `${args.slice(1, 157)}…` : args.slice(1, -1)})`;
+function describeCall(call: Pick<RecordedCall, 'kind' | 'path' | 'args'>, around = 0): string {
+  const args = stableJson(call.args).slice(1, -1);
+  if (args.length <= 160) return `${call.path}(${args})`;
+  const from = Math.max(0, Math.min(around - 60, args.length - 150));
+  return `${call.path}(${from > 0 ? '…' : ''}${args.slice(from, from + 150)}${from + 150 < args.length ? '…' : ''})`;
+}
+
+/** Where two calls' arguments first differ, so a long script is shown around the change, not from its start. */
+function firstDifference(a: unknown[], b: unknown[]): number {
+  const x = stableJson(a).slice(1, -1);
+  const y = stableJson(b).slice(1, -1);
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  return i;
 }
 
 const DATE_KEY = /(?:Timestamp|Time)$/;
@@ -100,9 +111,11 @@ export class ReplaySession {
       }
     }
     const next = recorded.calls.find((_, i) => !used[i]);
+    const live = { kind, path, args: this.redactor.redactDeep(args) };
+    const at = next && next.path === path ? firstDifference(live.args, next.args) : 0;
     const error = new ReplayMismatch(
-      `block ${block.id} (${block.file}:${block.line}) made a call the transcript does not hold: ${describeCall({ kind, path, args: this.redactor.redactDeep(args) })}` +
-        `${next ? `; the recording's next call was ${describeCall(next)}` : '; the recording made no more calls in this block'}: ${RERECORD}`,
+      `block ${block.id} (${block.file}:${block.line}) made a call the transcript does not hold: ${describeCall(live, at)}` +
+        `${next ? `; the recording's next call was ${describeCall(next, at)}` : '; the recording made no more calls in this block'}: ${RERECORD}`,
     );
     this.abort?.(error);
     throw error;

@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTargetYaml, writeBook } from '../helpers/book.js';
+import { canUseNetns, createNetns } from '../helpers/netns.js';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
+const NETNS = `book-rec-${process.pid}`;
+const RUNTIME = `/run/book-rec-${process.pid}`;
+const WORK = `/tmp/book-rec-${process.pid}`;
+
+function book(args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1', GITHUB_ACTIONS: '' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const CHAPTER = `# Secrets and polls
+
+\`\`\`ts run name=write-secrets
+import { randomBytes } from 'node:crypto'
+const token = randomBytes(24).toString('hex')
+await machine.writeFile('${WORK}/tokens.csv', \`\${token},admin,admin,system:masters\\n\`, { mode: 0o600 })
+await machine.writeFile('${WORK}/admin.kubeconfig', \`users:\\n- name: admin\\n  user:\\n    token: \${token}\\n\`, { mode: 0o600 })
+await machine.writeFile('${WORK}/public.txt', 'nothing secret here\\n')
+\`\`\`
+
+\`\`\`sh run name=leak
+cat ${WORK}/tokens.csv
+echo "Authorization: Bearer $(cut -d, -f1 ${WORK}/tokens.csv)"
+printf -- '-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n'
+echo "secret again: $(cut -d, -f1 ${WORK}/tokens.csv) at 10.0.0.7"
+\`\`\`
+
+\`\`\`ts run name=poll
+let n = 0
+await waitFor(async () => String(await $.quiet\`echo \${++n}\`) === '3', { timeout: '10s' })
+console.log(String(await $\`echo started at \${new Date().toISOString()}\`))
+\`\`\`
+
+\`\`\`sh run name=must-fail fails="no such thing"
+echo "no such thing" >&2; exit 4
+\`\`\`
+
+\`\`\`yaml file=${WORK}/manifest.yaml
+kind: Pod
+\`\`\`
+`;
+
+describe.skipIf(!canUseNetns)('book run --record on a real (namespaced) machine, then book replay', () => {
+  let dir: string;
+  let transcriptFile: string;
+  let remove: () => void;
+
+  beforeAll(() => {
+    remove = createNetns(NETNS).remove;
+    dir = writeBook({ 'book.yaml': localTargetYaml(NETNS, RUNTIME), '01-secrets.md': CHAPTER });
+    transcriptFile = path.join(dir, '..', 'out', 'transcript.json');
+  });
+
+  afterAll(() => {
+    remove?.();
+    rmSync(WORK, { recursive: true, force: true });
+    rmSync(RUNTIME, { recursive: true, force: true });
+  });
+
+  it('writes the transcript atomically, mode 0600, with every secret redacted', () => {
+    const run = book(['run', '--book', dir, '--record', '--transcript', transcriptFile, '--reporter', 'plain']);
+    expect(run.stderr).toContain('transcript:');
+    expect(run.code).toBe(0);
+    expect(statSync(transcriptFile).mode & 0o777).toBe(0o600);
+    const text = readFileSync(transcriptFile, 'utf8');
+    const token = readFileSync(`${WORK}/tokens.csv`, 'utf8').split(',')[0] as string;
+    expect(token).toMatch(/^[0-9a-f]{48}$/);
+    expect(text).not.toContain(token);
+    expect(text).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    const transcript = JSON.parse(text);
+    const blocks = Object.fromEntries(transcript.chapters[0].blocks.map((b: { id: string }) => [b.id, b]));
+    expect(blocks['write-secrets'].calls.map((c: { path: string; args: unknown[] }) => c.args[1])).toEqual([
+      '«redacted»',
+      '«redacted»',
+      'nothing secret here\n',
+    ]);
+    const out = blocks.leak.output.map((o: { text: string }) => o.text).join('');
+    // The private file's whole content is the secret.
+    expect(out.startsWith('«redacted»\nAuthorization')).toBe(true);
+    expect(out).toContain('Authorization: Bearer «redacted»');
+    expect(out).toContain('-----BEGIN PRIVATE KEY-----\n«redacted»\n-----END PRIVATE KEY-----');
+    expect(out).toContain('secret again: «redacted» at 10.0.0.7');
+    // The polls that said "not yet" are in the record, in order, with the one that said yes.
+    expect(blocks.poll.calls.filter((c: { path: string }) => c.path === 'exec').map((c: { args: string[] }) => c.args[0])).toEqual([
+      'set -o pipefail; echo 1',
+      'set -o pipefail; echo 2',
+      'set -o pipefail; echo 3',
+      expect.stringMatching(/^set -o pipefail; echo started at /),
+    ]);
+    expect(blocks['must-fail'].expectedFailure).toContain('exit code 4');
+    expect(blocks.poll.state?.diff).toBeDefined();
+  });
+
+  it('replays with no machine: new random token, new timestamp, same checks, same outcome', () => {
+    remove();
+    const replay = book(['replay', '--book', dir, '--transcript', transcriptFile, '--reporter', 'plain']);
+    expect(replay.stdout).toContain('5 passed, 0 failed, 0 skipped');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain('Authorization: Bearer «redacted»');
+    remove = createNetns(NETNS).remove;
+  });
+
+  it('fails the block whose call differs from the recording, and names it', () => {
+    const transcript = JSON.parse(readFileSync(transcriptFile, 'utf8'));
+    const leak = transcript.chapters[0].blocks.find((b: { id: string }) => b.id === 'leak');
+    leak.calls[0].args[0] = leak.calls[0].args[0].replace('cat ', 'head ');
+    const changed = `${transcriptFile}.changed.json`;
+    writeFileSync(changed, JSON.stringify(transcript));
+    const replay = book(['replay', '--book', dir, '--transcript', changed, '--reporter', 'plain']);
+    expect(replay.code).toBe(1);
+    expect(replay.stdout).toMatch(
+      /block leak \(.*01-secrets\.md:\d+\) made a call the transcript does not hold: exec\(.*\); the recording's next call was exec\(.*head .*book run --record/s,
+    );
+  });
+});
