@@ -54,7 +54,11 @@ if (!only || only === 'overhead') {
     const zbig = zxBook(101);
     const per = { ours: [], zx: [] };
     for (let i = 0; i < 7; i++) {
-      per.ours.push((timeRun([process.execPath, BOOK, 'run', '--book', big, '--reporter', 'plain']) - timeRun([process.execPath, BOOK, 'run', '--book', small, '--reporter', 'plain'])) / 100);
+      per.ours.push(
+        (timeRun([process.execPath, BOOK, 'run', '--book', big, '--reporter', 'plain']) -
+          timeRun([process.execPath, BOOK, 'run', '--book', small, '--reporter', 'plain'])) /
+          100,
+      );
       per.zx.push((timeRun([process.execPath, zx, '--quiet', zbig]) - timeRun([process.execPath, zx, '--quiet', zsmall])) / 100);
     }
     report('per-block overhead, book run (local target, in namespace)', median(per.ours).toFixed(2), 'ms', '<= zx');
@@ -70,10 +74,31 @@ if (!only || only === 'rss') {
   withNetns('book-bench', () => {
     const peaks = [];
     for (let i = 0; i < 5; i++) {
-      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BOOK, 'run', '--book', dir, '--reporter', 'plain'], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+      const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, BOOK, 'run', '--book', dir, '--reporter', 'plain'], {
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true' },
+      });
       if (r.status !== 0) throw new Error(r.stdout + r.stderr);
       peaks.push(Number(r.stderr.trim().split('\n').pop()) / 1024);
     }
     report('peak RSS, book run of 10 chapters, plain reporter', median(peaks).toFixed(1), 'MB', '< 150 MB');
   });
+}
+
+// Render and replay of the real book from its committed transcript (test/fixtures/transcript/book.json):
+// whole `book` processes, as CI and readers run them; no machine needed.
+const TRANSCRIPT = path.join(root, 'test', 'fixtures', 'transcript', 'book.json');
+const REAL_BOOK = path.join(root, 'book');
+
+if (!only || only === 'render') {
+  const out = path.join(writeBook({}), '..', 'site');
+  const times = [];
+  for (let i = 0; i < 11; i++) times.push(timeRun([process.execPath, BOOK, 'render', '--book', REAL_BOOK, '--transcript', TRANSCRIPT, '--out', out]));
+  report('book render, real book (8 chapters) + transcript, process', median(times).toFixed(0), 'ms', '< 2000 ms');
+}
+
+if (!only || only === 'replay') {
+  const times = [];
+  for (let i = 0; i < 11; i++) times.push(timeRun([process.execPath, BOOK, 'replay', '--book', REAL_BOOK, '--transcript', TRANSCRIPT, '--reporter', 'plain']));
+  report('book replay, real book (8 chapters, 43 blocks), process', median(times).toFixed(0), 'ms', '< 5000 ms');
 }
