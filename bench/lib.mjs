@@ -37,7 +37,9 @@ export function localYaml(netns) {
 export function chapterText(n) {
   const blocks = [];
   for (let i = 0; i < 6; i++) {
-    blocks.push(`Some prose about step ${i}, explaining what the reader sees.\n\n\`\`\`ts run name=c${n}-b${i} timeout=90s\ninterface Pod${i} { name: string; ip?: string }\nconst pods${i}: Pod${i}[] = [{ name: 'nginx-${i}' }]\nconst names${i} = pods${i}.map((p) => p.name).join(',')\nawait waitFor(async () => names${i}.length > 0, { timeout: 1000 })\nassert.ok(names${i}.startsWith('nginx'))\n\`\`\`\n`);
+    blocks.push(
+      `Some prose about step ${i}, explaining what the reader sees.\n\n\`\`\`ts run name=c${n}-b${i} timeout=90s\ninterface Pod${i} { name: string; ip?: string }\nconst pods${i}: Pod${i}[] = [{ name: 'nginx-${i}' }]\nconst names${i} = pods${i}.map((p) => p.name).join(',')\nawait waitFor(async () => names${i}.length > 0, { timeout: 1000 })\nassert.ok(names${i}.startsWith('nginx'))\n\`\`\`\n`,
+    );
   }
   blocks.push(`\`\`\`yaml file=/tmp/bench-${n}.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: nginx\n\`\`\`\n`);
   blocks.push('```sh run\necho done\n```\n');

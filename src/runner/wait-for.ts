@@ -63,10 +63,13 @@ export function makeWaitFor(signal: () => AbortSignal | undefined, onSatisfied?:
           clearTimeout(timer);
           resolve();
         };
-        const timer = setTimeout(() => {
-          abort?.removeEventListener('abort', wake);
-          resolve();
-        }, Math.min(interval, Math.max(0, deadline - performance.now())));
+        const timer = setTimeout(
+          () => {
+            abort?.removeEventListener('abort', wake);
+            resolve();
+          },
+          Math.min(interval, Math.max(0, deadline - performance.now())),
+        );
         abort?.addEventListener('abort', wake, { once: true });
       });
       interval = Math.min(200, Math.ceil(interval * 1.5));

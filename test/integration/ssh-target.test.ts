@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshTarget } from '../../src/runner/targets/ssh.js';
 import { ConnectionRefused } from '../../src/runner/targets/target.js';
 import { ends, runAndCollect, writeBook } from '../helpers/book.js';
-import { type Sshd, canRunSshd, startSshd } from '../helpers/sshd.js';
+import { canRunSshd, type Sshd, startSshd } from '../helpers/sshd.js';
 
 const OUT = `/tmp/book-ssh-${process.pid}`;
 const RUNTIME = `/run/book-ssh-${process.pid}`;
@@ -21,7 +21,16 @@ describe.skipIf(!canRunSshd)('the ssh target against a real OpenSSH server on 12
 
   beforeAll(async () => {
     sshd = await startSshd();
-    target = new SshTarget({ name: 'ssh', host: '127.0.0.1', port: sshd.port, user: 'root', key: sshd.key, runtimeDir: RUNTIME, dockerSocket: socketPath, env: { GREETING: "it's me" } });
+    target = new SshTarget({
+      name: 'ssh',
+      host: '127.0.0.1',
+      port: sshd.port,
+      user: 'root',
+      key: sshd.key,
+      runtimeDir: RUNTIME,
+      dockerSocket: socketPath,
+      env: { GREETING: "it's me" },
+    });
     web = http.createServer((_, res) => res.end('hello through the tunnel'));
     await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
     webPort = (web.address() as net.AddressInfo).port;
@@ -75,7 +84,11 @@ describe.skipIf(!canRunSshd)('the ssh target against a real OpenSSH server on 12
     const result = await target.exec(`${marker}`, { signal: controller.signal });
     expect(result.exitCode).toBeNull();
     await new Promise((r) => setTimeout(r, 300));
-    expect(execFileSync('bash', ['-c', `pgrep -f "^${marker}$" || true`]).toString().trim()).toBe('');
+    expect(
+      execFileSync('bash', ['-c', `pgrep -f "^${marker}$" || true`])
+        .toString()
+        .trim(),
+    ).toBe('');
   });
 
   it('runs a whole book: blocks, files, daemons and the same failures as locally', async () => {
