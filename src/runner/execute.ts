@@ -248,11 +248,16 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     stopped.catch(() => {});
+    const work = runOnce(block, kernel);
+    work.catch(() => {});
     try {
-      await Promise.race([runOnce(block, kernel), stopped]);
+      await Promise.race([work, stopped]);
       return undefined;
     } catch (error) {
-      return controller.signal.aborted ? controller.signal.reason : (error ?? new Error('block threw undefined'));
+      if (!controller.signal.aborted) return error ?? new Error('block threw undefined');
+      // Its commands were killed; let them be reaped (bounded) so nothing outlives the block.
+      await Promise.race([work.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      return controller.signal.reason;
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onInterrupt);
