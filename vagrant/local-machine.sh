@@ -221,7 +221,9 @@ expected_images() {
 }
 
 version_of() { # NAME CMD...
-  local out; out=$("${@:2}" 2>&1 | head -n1) || out="missing"
+  # No `| head -n1`: with pipefail, a command killed by SIGPIPE on its second line reads as missing.
+  local out; out=$("${@:2}" 2>&1) || out="missing"
+  out=${out%%$'\n'*}
   [[ -n $out ]] || out=missing
   printf '%s' "$out"
 }
