@@ -2,7 +2,7 @@ import { parseDuration } from './durations.js';
 
 export interface WaitOptions {
   timeout?: number | string;
-  /** First poll interval in ms; it grows to at most 200 ms. */
+  /** First poll interval in ms; it grows to at most 100 ms: a condition that came true is seen within ~100 ms plus one poll (goal: next block under 250 ms). */
   interval?: number;
   /** Says what was awaited, for the timeout message. */
   message?: string;
@@ -72,7 +72,7 @@ export function makeWaitFor(signal: () => AbortSignal | undefined, onSatisfied?:
         );
         abort?.addEventListener('abort', wake, { once: true });
       });
-      interval = Math.min(200, Math.ceil(interval * 1.5));
+      interval = Math.min(100, Math.ceil(interval * 1.5));
     }
   };
 }
