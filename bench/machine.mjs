@@ -1,0 +1,84 @@
+// node bench/machine.mjs [resume|book] — figures that need the real local machine (root, Linux).
+// It takes the machine down and up: do not run it while a book run is using the machine.
+//   resume: `book run --from 6` until the first block of chapter 6 runs, on a machine at checkpoint 5
+//           (drift check included), median of 7.
+//   book:   the whole book, plain reporter vs the Ink UI in a pseudo-terminal (`script`): wall time
+//           of chapters 1-7 and peak RSS, median of 3 each.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { median } from './lib.mjs';
+
+const root = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(root, 'bin', 'book.js');
+const only = process.argv[2];
+const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
+const book = (args, opts = {}) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8', env, maxBuffer: 1 << 28, ...opts });
+  if (r.status !== 0 && !opts.allowFail) throw new Error(`book ${args.join(' ')}: exit ${r.status}\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-2000)}`);
+  return r;
+};
+const freshMachine = () => {
+  book(['machine', 'down']);
+  book(['machine', 'up']);
+};
+console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}; node ${process.version}\n`);
+
+if (!only || only === 'resume') {
+  // A copy of the book whose chapter 6 starts with a block that waits: the bench stops the run
+  // there (Ctrl-C), so the machine stays at checkpoint 5 for the next round.
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'book-bench-resume-')), 'book');
+  cpSync(path.join(root, 'book'), dir, { recursive: true });
+  const six = path.join(dir, '06-scheduler.md');
+  writeFileSync(six, readFileSync(six, 'utf8').replace(/\n```yaml file=/, '\n```sh run name=bench-marker timeout=2m\nsleep 100\n```\n\n```yaml file='));
+  freshMachine();
+  book(['run', '--book', dir, '--to', '5', '--reporter', 'plain']);
+  const times = [];
+  for (let i = 0; i < 7; i++) {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, 'run', '--book', dir, '--from', '6', '--reporter', 'json'], { cwd: root, env });
+    let buffer = '';
+    let stderr = '';
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const reached = await new Promise((resolve) => {
+      child.stdout.on('data', (c) => {
+        buffer += c;
+        if (buffer.includes('"type":"block:start"') && buffer.includes('"block":"bench-marker"')) resolve(performance.now() - started);
+      });
+      child.on('close', (code) => resolve(new Error(`run ended (${code}) before chapter 6 started: ${stderr}`)));
+    });
+    if (reached instanceof Error) throw reached;
+    times.push(reached);
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.on('close', resolve));
+  }
+  console.log(`book run --from 6 → first block of chapter 6 running (drift check included): median ${median(times).toFixed(0)} ms (goal < 5000 ms); all: ${times.map((t) => t.toFixed(0)).join(' ')}`);
+}
+
+if (!only || only === 'book') {
+  const timeOne = (reporter) => {
+    freshMachine();
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'book-bench-run-')), 'time.txt');
+    const inner = `/usr/bin/time -f %M -o ${out} ${process.execPath} ${BIN} run --reporter ${reporter}`;
+    const t = performance.now();
+    // `script` gives the Ink UI a terminal; plain runs inside it too, so both pay the same.
+    const r = spawnSync('script', ['-qfec', inner, '/dev/null'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '', TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' }, maxBuffer: 1 << 28 });
+    const wall = performance.now() - t;
+    if (r.status !== 0) throw new Error(`run with ${reporter} failed: ${r.stdout.slice(-3000)}`);
+    return { wall, rssMb: Number(readFileSync(out, 'utf8').trim().split('\n').pop()) / 1024 };
+  };
+  const plain = [];
+  const tui = [];
+  for (let i = 0; i < 3; i++) {
+    plain.push(timeOne('plain'));
+    tui.push(timeOne('tui'));
+  }
+  const m = (xs, k) => median(xs.map((x) => x[k]));
+  console.log(`whole book, plain: ${(m(plain, 'wall') / 1000).toFixed(1)} s, peak RSS ${m(plain, 'rssMb').toFixed(0)} MB`);
+  console.log(`whole book, Ink UI: ${(m(tui, 'wall') / 1000).toFixed(1)} s, peak RSS ${m(tui, 'rssMb').toFixed(0)} MB (goal: +<10 % wall, < 200 MB)`);
+  console.log(`UI cost: ${(((m(tui, 'wall') - m(plain, 'wall')) / m(plain, 'wall')) * 100).toFixed(1)} %`);
+  book(['machine', 'down']);
+}
