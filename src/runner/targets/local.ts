@@ -59,7 +59,9 @@ export class LocalTarget implements Target {
   /** Atomic: a temp file beside the target, then rename; parents are created. */
   async writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.book-${process.pid}.tmp`;
+    // A hidden temp name: the kubelet ignores dotfiles in its static-pod folder. A visible one is
+    // read as a second manifest for the same pod, and the real file waits for the next 20 s resync.
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.book-${process.pid}.tmp`);
     await writeFile(temp, data, { mode });
     await chmod(temp, mode);
     await rename(temp, file);

@@ -195,7 +195,9 @@ export class SshTarget implements Target {
   }
 
   async writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-    const temp = `${file}.book-tmp`;
+    // Hidden, like the local target's: the kubelet ignores dotfiles in its static-pod folder.
+    const slash = file.lastIndexOf('/');
+    const temp = `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.book-tmp`;
     const script = `set -e; mkdir -p "$(dirname ${shellQuote(file)})"; umask 077; cat > ${shellQuote(temp)}; chmod ${mode.toString(8)} ${shellQuote(temp)}; mv -f ${shellQuote(temp)} ${shellQuote(file)}`;
     const result = await this.channel(script, { stdin: data });
     if (result.exitCode !== 0) throw new Error(`cannot write ${file} on ${this.where()}: ${result.stderr.trim()}`);
