@@ -55,17 +55,24 @@ if (!only || only === 'resume') {
     child.kill('SIGINT');
     await new Promise((resolve) => child.on('close', resolve));
   }
-  console.log(`book run --from 6 → first block of chapter 6 running (drift check included): median ${median(times).toFixed(0)} ms (goal < 5000 ms); all: ${times.map((t) => t.toFixed(0)).join(' ')}`);
+  console.log(
+    `book run --from 6 → first block of chapter 6 running (drift check included): median ${median(times).toFixed(0)} ms (goal < 5000 ms); all: ${times.map((t) => t.toFixed(0)).join(' ')}`,
+  );
 }
 
 if (!only || only === 'book') {
   const timeOne = (reporter) => {
     freshMachine();
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'book-bench-run-')), 'time.txt');
-    const inner = `/usr/bin/time -f %M -o ${out} ${process.execPath} ${BIN} run --reporter ${reporter}`;
+    const inner = `/usr/bin/time -f %M -o ${out} ${BIN} run --reporter ${reporter}`;
     const t = performance.now();
     // `script` gives the Ink UI a terminal; plain runs inside it too, so both pay the same.
-    const r = spawnSync('script', ['-qfec', inner, '/dev/null'], { cwd: root, encoding: 'utf8', env: { ...process.env, CI: '', TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' }, maxBuffer: 1 << 28 });
+    const r = spawnSync('script', ['-qfec', inner, '/dev/null'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, CI: '', TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
+      maxBuffer: 1 << 28,
+    });
     const wall = performance.now() - t;
     if (r.status !== 0) throw new Error(`run with ${reporter} failed: ${r.stdout.slice(-3000)}`);
     return { wall, rssMb: Number(readFileSync(out, 'utf8').trim().split('\n').pop()) / 1024 };

@@ -122,6 +122,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `book list | head`: a reader that stops reading is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

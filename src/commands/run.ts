@@ -48,6 +48,8 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     const bus = new EventBus();
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
     // Loading Ink (React, the yoga layout engine) takes ~0.4 s: start it now, overlapping the setup below.
+    // React's production build: its development build costs ~40 MB and checks every render.
+    if (reporter === 'tui') process.env.NODE_ENV ??= 'production';
     const inkUi = reporter === 'tui' ? import('../ink-ui/index.js') : undefined;
     inkUi?.catch(() => {});
     if (reporter === 'plain')
