@@ -63,6 +63,18 @@ if (!only || only === 'overhead') {
     }
     report('per-block overhead, book run (local target, in namespace)', median(per.ours).toFixed(2), 'ms', '<= zx');
     report('per-block overhead, zx markdown mode (host, no namespace)', median(per.zx).toFixed(2), 'ms');
+    // The same books in this process with state snapshots off: what the runner costs without the
+    // per-block diff of the cluster (the snapshot is what the UI and plain reporter show).
+    const inProcess = (dir) => {
+      const script = `import { loadBook, runBook, EventBus, createTarget } from '${root}/dist/runner-api.js';
+const book = await loadBook(${JSON.stringify(dir)}); const target = await createTarget(book); await target.connect();
+const t = performance.now(); await runBook({ book, chapters: book.chapters, target, bus: new EventBus(), snapshot: false });
+console.log(performance.now() - t); await target.close(); process.exit(0);`;
+      return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString());
+    };
+    const off = [];
+    for (let i = 0; i < 7; i++) off.push((inProcess(big) - inProcess(small)) / 100);
+    report('per-block overhead, book runner, snapshots off (in process)', median(off).toFixed(2), 'ms');
   });
 }
 
