@@ -36,6 +36,21 @@ function run(cmd: string, args: string[], timeout = 5 * MIN) {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
+/** Async for the long steps: a spawnSync of minutes blocks vitest's worker and its RPC times out. */
+function runAsync(cmd: string, args: string[], timeout = 5 * MIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env, timeout });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
 const inNs = (...args: string[]) => run('nsenter', [`--net=${NETNS_FILE}`, ...args], MIN);
 
@@ -70,14 +85,14 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
   let dockerdPid = 0;
   let downDone = false;
 
-  afterAll(() => {
-    if (!downDone) run(machine, ['down'], 5 * MIN);
+  afterAll(async () => {
+    if (!downDone) await runAsync(machine, ['down'], 5 * MIN);
   }, 6 * MIN);
 
   it(
     'comes up (provisioning offline if needed)',
-    () => {
-      const r = run(machine, ['up'], 90 * MIN);
+    async () => {
+      const r = await runAsync(machine, ['up'], 90 * MIN);
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(existsSync(NETNS_FILE)).toBe(true);
       // the namespace has no route off the box
@@ -172,8 +187,8 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
 
   it(
     'goes down and leaves nothing behind',
-    () => {
-      const r = run(machine, ['down'], 5 * MIN);
+    async () => {
+      const r = await runAsync(machine, ['down'], 5 * MIN);
       downDone = true;
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(existsSync(NETNS_FILE)).toBe(false);
