@@ -63,6 +63,11 @@ export class MachineClients {
 
   async dockerClient(): Promise<Docker> {
     if (this.docker) return this.docker;
+    // The local machine's socket is a file on this host: no forward needed.
+    if (this.target.type === 'local') {
+      this.docker = new Docker({ socketPath: this.target.dockerSocket });
+      return this.docker;
+    }
     this.dockerForward = await startForward(() => this.target.openUnix(this.target.dockerSocket));
     this.docker = new Docker({ host: '127.0.0.1', port: this.dockerForward.port, protocol: 'http' });
     return this.docker;

@@ -4,6 +4,7 @@ import type { Target } from '../targets/target.js';
 import { dockerItems } from './docker.js';
 import { kubernetesItems, kubernetesLists } from './kubernetes.js';
 import { daemonItems, MANIFESTS_DIR, machineFilesScript, parseMachineFiles } from './machine-files.js';
+import { readDaemonsNative, readMachineFilesNative } from './machine-files-native.js';
 import { shortReason } from './normalise.js';
 import type { Fields, Snapshot, SourceName, SourceState } from './types.js';
 
@@ -56,10 +57,15 @@ export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
   const timings: Snapshot['timings'] = {};
   const target = ctx.target;
   const machine = new Machine(target, { onDaemon: () => {}, signal: () => undefined });
-  const files = target.exec(machineFilesScript(ctx.target.runtimeDir, ctx.manifestsDir ?? MANIFESTS_DIR)).then((r) => {
-    if (r.exitCode !== 0) throw new Error(`reading the machine's files failed: ${r.stderr.trim().split('\n').pop()}`);
-    return parseMachineFiles(r.stdout);
-  });
+  // On the local target the machine's files are this host's: read them without a process.
+  const native = target.type === 'local';
+  const manifestsDir = ctx.manifestsDir ?? MANIFESTS_DIR;
+  const files = native
+    ? readMachineFilesNative(target.runtimeDir, manifestsDir)
+    : target.exec(machineFilesScript(target.runtimeDir, manifestsDir)).then((r) => {
+        if (r.exitCode !== 0) throw new Error(`reading the machine's files failed: ${r.stderr.trim().split('\n').pop()}`);
+        return parseMachineFiles(r.stdout);
+      });
   files.catch(() => {});
   const [kubernetes, docker, manifests, daemons] = await Promise.all([
     source('kubernetes', timings, ms, async () => {
@@ -74,7 +80,7 @@ export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
     }),
     source('manifests', timings, ms, async () => (await files).manifests),
     source('daemons', timings, ms, async () => {
-      const [recorded, f] = await Promise.all([machine.daemons(), files]);
+      const [recorded, f] = await Promise.all([native ? readDaemonsNative(target.runtimeDir) : machine.daemons(), files]);
       return daemonItems(recorded, f.provisioned);
     }),
   ]);
