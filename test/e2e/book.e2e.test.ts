@@ -3,10 +3,10 @@
 // curl from inside its namespace. Writes a timing report to test-results/book-timing.json.
 //
 // Needs root on Linux; provisions offline (a cold cache builds Kubernetes: tens of minutes).
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type Finished, runAsync } from '../helpers/spawn.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const BIN = path.join(root, 'bin', 'book.js');
@@ -14,20 +14,8 @@ const MIN = 60_000;
 const env = { ...process.env, CI: 'true', NO_COLOR: '1', BOOK_SOURCE: process.env.BOOK_SOURCE ?? 'offline' };
 const skip = process.platform !== 'linux' || process.getuid?.() !== 0;
 
-/** Async on purpose: a long spawnSync blocks vitest's worker and its RPC times out. */
-function book(args: string[], timeout = 20 * MIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env, timeout });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function book(args: string[], timeout = 20 * MIN): Promise<Finished> {
+  return runAsync(process.execPath, [BIN, ...args], { cwd: root, env, timeout });
 }
 
 /** A command inside the machine, as `book machine shell -- CMD` runs it. */

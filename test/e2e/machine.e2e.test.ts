@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { runAsync } from '../helpers/spawn.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const machine = join(root, 'vagrant/local-machine.sh');
@@ -35,21 +36,6 @@ const MIN = 60_000;
 function run(cmd: string, args: string[], timeout = 5 * MIN) {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-/** Async for the long steps: a spawnSync of minutes blocks vitest's worker and its RPC times out. */
-function runAsync(cmd: string, args: string[], timeout = 5 * MIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env, timeout });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
 const inNs = (...args: string[]) => run('nsenter', [`--net=${NETNS_FILE}`, ...args], MIN);
@@ -86,13 +72,13 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
   let downDone = false;
 
   afterAll(async () => {
-    if (!downDone) await runAsync(machine, ['down'], 5 * MIN);
+    if (!downDone) await runAsync(machine, ['down'], { env, timeout: 5 * MIN });
   }, 6 * MIN);
 
   it(
     'comes up (provisioning offline if needed)',
     async () => {
-      const r = await runAsync(machine, ['up'], 90 * MIN);
+      const r = await runAsync(machine, ['up'], { env, timeout: 90 * MIN });
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(existsSync(NETNS_FILE)).toBe(true);
       // the namespace has no route off the box
@@ -188,7 +174,7 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
   it(
     'goes down and leaves nothing behind',
     async () => {
-      const r = await runAsync(machine, ['down'], 5 * MIN);
+      const r = await runAsync(machine, ['down'], { env, timeout: 5 * MIN });
       downDone = true;
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(existsSync(NETNS_FILE)).toBe(false);
