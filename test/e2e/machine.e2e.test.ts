@@ -14,9 +14,10 @@ import { runAsync } from '../helpers/spawn.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const machine = join(root, 'vagrant/local-machine.sh');
-const seedPod = process.env.BOOK_SEED_DIR
-  ? join(process.env.BOOK_SEED_DIR, 'resources/01-simple-nginx-pod.yml')
-  : '/work/shared/seed/resources/01-simple-nginx-pod.yml';
+// shared/ sits beside the checkout (CI lays a copy there); BOOK_SEED_DIR overrides.
+const seedDir =
+  process.env.BOOK_SEED_DIR ?? [join(root, '..', 'shared', 'seed'), '/work/shared/seed'].find((d) => existsSync(d)) ?? join(root, '..', 'shared', 'seed');
+const seedPod = join(seedDir, 'resources/01-simple-nginx-pod.yml');
 
 const NETNS_FILE = '/var/run/netns/book-minikube';
 const DOCKER_HOST = 'unix:///run/book-machine/docker.sock';
