@@ -17,13 +17,15 @@ function book(args: string[], cwd?: string) {
 
 /** Times and temp paths change between runs; the rest of the output must not. */
 function normalise(text: string, dir: string): string {
-  return text
-    // The relative path first: it may contain the absolute one's tail.
-    .replaceAll(path.relative(process.cwd(), dir), '<book>')
-    .replaceAll(path.dirname(dir), '<root>')
-    .replace(/\(\d+(\.\d+)?(ms|s)\)/g, '(<time>)')
-    .replace(/\d+m\d+s/g, '<time>')
-    .replace(/pid \d+/g, 'pid <pid>');
+  return (
+    text
+      // The relative path first: it may contain the absolute one's tail.
+      .replaceAll(path.relative(process.cwd(), dir), '<book>')
+      .replaceAll(path.dirname(dir), '<root>')
+      .replace(/\(\d+(\.\d+)?(ms|s)\)/g, '(<time>)')
+      .replace(/\d+m\d+s/g, '<time>')
+      .replace(/pid \d+/g, 'pid <pid>')
+  );
 }
 
 describe('the book CLI, spawned end to end', () => {
