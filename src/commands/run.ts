@@ -1,7 +1,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EventBus } from '../runner/events.js';
-import { compileChapters, EXIT, runBook } from '../runner/execute.js';
+import type { InkUi } from '../ink-ui/index.js';
+import { EventBus, type RunEvent } from '../runner/events.js';
+import { compileChapters, EXIT, type RunOptions, runBook } from '../runner/execute.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
 import { jsonReporter } from '../runner/reporters/json.js';
 import { junitReporter } from '../runner/reporters/junit.js';
@@ -69,11 +70,32 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     if (recording) bus.on(recording.listener);
     const interrupt = new AbortController();
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
-    const ui = inkUi ? (await inkUi).startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort() }) : undefined;
-    if (ui) bus.on(ui.listener);
+    // The run does not wait for it: events are kept until it is ready and then handed over, so
+    // loading Ink overlaps the first blocks. Its questions (--step, retry) wait for it.
+    let ui: InkUi | undefined;
+    const early: RunEvent[] = [];
+    const uiReady = inkUi?.then((module) => {
+      ui = module.startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort() });
+      for (const event of early.splice(0)) ui.listener(event);
+    });
+    if (uiReady) bus.on((event) => (ui ? ui.listener(event) : early.push(event)));
+    const uiHooks: Pick<RunOptions, 'beforeBlock' | 'afterFailure'> = uiReady
+      ? {
+          beforeBlock: options.step
+            ? async (block) => {
+                await uiReady;
+                return ui?.beforeBlock ? ui.beforeBlock(block) : 'run';
+              }
+            : undefined,
+          afterFailure: async (block, failure) => {
+            await uiReady;
+            return ui?.afterFailure ? ui.afterFailure(block, failure) : 'quit';
+          },
+        }
+      : {};
     // --step without the Ink UI (plain reporter in a terminal): one question per line.
     const prompts =
-      !ui && options.step && process.stdin.isTTY
+      !uiReady && options.step && process.stdin.isTTY
         ? (await import('../ink-ui/line-prompt.js')).linePrompts({ input: process.stdin, output: process.stdout, signal: interrupt.signal })
         : undefined;
     const onSigint = () => interrupt.abort();
@@ -90,8 +112,8 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
         instrument: recording?.instrument,
         state: session.state,
         afterChapter: session.afterChapter,
-        beforeBlock: ui?.beforeBlock ?? prompts?.beforeBlock,
-        afterFailure: ui?.afterFailure ?? prompts?.afterFailure,
+        beforeBlock: uiHooks.beforeBlock ?? prompts?.beforeBlock,
+        afterFailure: uiHooks.afterFailure ?? prompts?.afterFailure,
       });
       if (junit && reporter === 'junit' && !junitFile) io.out(junit.xml());
       if (junit && junitFile) await writeAtomic(junitFile, junit.xml());
@@ -102,6 +124,7 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
       }
       return result.exitCode;
     } finally {
+      await uiReady?.catch(() => {});
       await ui?.stop();
       prompts?.close();
       await session.release();

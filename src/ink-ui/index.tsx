@@ -36,7 +36,7 @@ export function startInkUi(options: InkUiOptions): InkUi {
       process.exit(130);
     },
   });
-  const instance = render(<App store={store} interactive={interactive} />, { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 20 });
+  const instance = render(<App store={store} interactive={interactive} />, { stdout, stdin, exitOnCtrlC: false, patchConsole: true, maxFps: 10 });
   return {
     listener: store.listener,
     beforeBlock: options.step && interactive ? store.beforeBlock : undefined,

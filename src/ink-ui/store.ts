@@ -31,7 +31,7 @@ export class UiStore {
   private readonly throttleMs: number;
 
   constructor(private readonly options: StoreOptions = {}) {
-    this.throttleMs = options.throttleMs ?? 80;
+    this.throttleMs = options.throttleMs ?? 250;
   }
 
   /** The runner's listener. */
