@@ -1,6 +1,7 @@
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import MarkdownIt from 'markdown-it';
+import { writeAtomic } from '../runner/files.js';
 import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
 import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
 import { formatDiff } from '../runner/state/diff.js';
@@ -227,12 +228,6 @@ ${ownershipTree(ctx.transcript)}`;
   return layout(ctx, { title: ctx.book.config.title, body, next: first });
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, file);
-}
-
 /** Renders the book to a static site: index.html, one page per chapter, assets/. */
 export async function renderSite(options: RenderOptions): Promise<RenderResult> {
   const { book, transcript } = options;
@@ -244,11 +239,11 @@ export async function renderSite(options: RenderOptions): Promise<RenderResult> 
   await Promise.all(old.map((n) => rm(path.join(outDir, n), { force: true })));
   const pages: string[] = [];
   const write = async (name: string, text: string) => {
-    await writeAtomic(path.join(outDir, name), text);
+    await writeAtomic(path.join(outDir, name), text, 0o644);
     pages.push(name);
   };
-  await writeAtomic(path.join(outDir, 'assets', 'style.css'), STYLE_CSS);
-  await writeAtomic(path.join(outDir, 'assets', 'book.js'), BOOK_JS);
+  await writeAtomic(path.join(outDir, 'assets', 'style.css'), STYLE_CSS, 0o644);
+  await writeAtomic(path.join(outDir, 'assets', 'book.js'), BOOK_JS, 0o644);
   await write('index.html', indexPage(ctx));
   for (const [i, chapter] of book.chapters.entries()) await write(pageName(chapter), chapterPage(ctx, chapter, i));
   return { outDir, pages, stale: ctx.stale };

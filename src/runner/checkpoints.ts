@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { bookStateDir, writeAtomic } from './files.js';
 import type { Snapshot } from './state/types.js';
 import type { MachineIdentity } from './targets/target.js';
 import type { Book, Chapter } from './types.js';
@@ -57,11 +58,6 @@ export function fingerprint(chapter: Chapter): ChapterFingerprint {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** `.book/` beside the book directory: checkpoints, locks, transcripts, JUnit. */
-export function bookStateDir(book: Book): string {
-  return path.join(book.dir, '..', '.book');
-}
-
 export function checkpointDir(book: Book, target: string): string {
   return path.join(bookStateDir(book), 'checkpoints', target);
 }
@@ -70,31 +66,10 @@ export function checkpointFile(book: Book, target: string, chapterId: string): s
   return path.join(checkpointDir(book, target), `${chapterId}.json`);
 }
 
-/** Temp file, fsync, rename, fsync of the folder: a reader sees the old file or the new one, never half. */
-export async function writeAtomic(file: string, text: string, mode = 0o600): Promise<void> {
-  const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const handle = await open(temp, 'w', mode);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
-}
-
 export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
   const body = JSON.stringify(checkpoint);
   const wrapped = `{"format":${JSON.stringify(CHECKPOINT_FORMAT)},"sha256":"${sha256(body)}","body":${body}}\n`;
-  await writeAtomic(file, wrapped);
+  await writeAtomic(file, wrapped, 0o600);
 }
 
 /** Reads and verifies one checkpoint; a truncated or edited file is reported, never used. */

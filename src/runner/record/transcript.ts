@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlockFailure, BlockStatus } from '../events.js';
+import { bookStateDir, writeAtomic } from '../files.js';
 import type { Snapshot, StateDiff } from '../state/types.js';
 import type { Block, Book } from '../types.js';
 
@@ -86,16 +87,12 @@ export function blockHash(block: Pick<Block, 'info' | 'code'>): string {
 
 /** `book/../.book/transcript.json`: beside the checkpoints and the JUnit file of `--ci`. */
 export function defaultTranscriptPath(book: Pick<Book, 'dir'>): string {
-  return path.join(book.dir, '..', '.book', 'transcript.json');
+  return path.join(bookStateDir(book), 'transcript.json');
 }
 
 /** Temp file + rename, mode 0600 from the first byte: a reader never sees half a transcript. */
 export async function writeTranscript(file: string, transcript: Transcript): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(transcript, null, 1)}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, file);
+  await writeAtomic(file, `${JSON.stringify(transcript, null, 1)}\n`, 0o600);
 }
 
 export class TranscriptError extends Error {
