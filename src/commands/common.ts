@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT } from '../runner/execute.js';
 import { loadBook } from '../runner/load-book.js';
+import { TranscriptError } from '../runner/record/transcript.js';
 import { BadArguments } from '../runner/select.js';
 import { MachineUnreachable } from '../runner/targets/target.js';
 import { type Book, BookError } from '../runner/types.js';
@@ -31,6 +32,10 @@ export async function openBook(dir: string | undefined): Promise<Book> {
 export function exitCodeFor(error: unknown, io: Io): number {
   if (error instanceof BookError) {
     io.err(`book: the book has ${error.issues.length} problem(s); nothing was run:\n${error.message}\n`);
+    return EXIT.badBook;
+  }
+  if (error instanceof TranscriptError) {
+    io.err(`book: ${error.message}\n`);
     return EXIT.badBook;
   }
   if (error instanceof BadArguments) {

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { renderSite } from '../render/index.js';
 import { EXIT } from '../runner/execute.js';
-import { defaultTranscriptPath, readTranscript, type Transcript, TranscriptError } from '../runner/record/transcript.js';
+import { bookStateDir } from '../runner/files.js';
+import { defaultTranscriptPath, readTranscript, type Transcript } from '../runner/record/transcript.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 
 export interface RenderCommandOptions {
@@ -19,7 +20,7 @@ export async function renderCommand(options: RenderCommandOptions, io: Io): Prom
     const file = options.transcript ?? defaultTranscriptPath(book);
     let transcript: Transcript | undefined;
     if (options.transcript || existsSync(file)) transcript = await readTranscript(file);
-    const outDir = options.out ?? path.join(book.dir, '..', '.book', 'site');
+    const outDir = options.out ?? path.join(bookStateDir(book), 'site');
     const result = await renderSite({ book, transcript, outDir });
     const shown = path.relative(process.cwd(), result.outDir) || '.';
     io.out(
@@ -31,10 +32,6 @@ export async function renderCommand(options: RenderCommandOptions, io: Io): Prom
       );
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof TranscriptError) {
-      io.err(`book: ${error.message}\n`);
-      return EXIT.badBook;
-    }
     return exitCodeFor(error, io);
   }
 }

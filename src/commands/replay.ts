@@ -1,14 +1,12 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EventBus } from '../runner/events.js';
-import { compileChapters, EXIT, runBook } from '../runner/execute.js';
-import { defaultTranscriptPath, ReplaySession, readTranscript, startReplay, TranscriptError } from '../runner/record/index.js';
-import { jsonReporter } from '../runner/reporters/json.js';
-import { junitReporter } from '../runner/reporters/junit.js';
-import { plainReporter } from '../runner/reporters/plain.js';
+import { compileChapters, runBook } from '../runner/execute.js';
+import { bookStateDir } from '../runner/files.js';
+import { defaultTranscriptPath, ReplaySession, readTranscript, startReplay } from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
 import { ReplayTarget } from '../runner/targets/replay.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
+import { attachReporters } from './reporting.js';
 
 export interface ReplayCommandOptions {
   book?: string;
@@ -18,12 +16,6 @@ export interface ReplayCommandOptions {
   reporter?: 'plain' | 'json' | 'junit';
   junit?: string;
   ci?: boolean;
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  await writeFile(`${file}.${process.pid}.tmp`, text);
-  await rename(`${file}.${process.pid}.tmp`, file);
 }
 
 /**
@@ -40,24 +32,20 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     const transcript = await readTranscript(file);
     const bus = new EventBus();
     const reporter = options.reporter ?? 'plain';
-    if (reporter === 'plain') bus.on(plainReporter({ write: io.out, github: Boolean(process.env.GITHUB_ACTIONS), color: false }));
-    if (reporter === 'json') bus.on(jsonReporter(io.out));
-    const junitFile = options.junit ?? (options.ci ? path.join(book.dir, '..', '.book', 'junit-replay.xml') : undefined);
-    const junit = reporter === 'junit' || junitFile ? junitReporter() : undefined;
-    if (junit) bus.on(junit.listener);
+    const reporting = attachReporters(bus, {
+      reporter,
+      io,
+      junitFile: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit-replay.xml') : undefined),
+      color: false,
+    });
     const session = new ReplaySession(transcript);
     const replay = startReplay(session);
     const config = book.config.targets[book.config.target];
     const target = new ReplayTarget(session, config?.runtimeDir, config?.dockerSocket);
     const result = await runBook({ book, chapters, target, bus, instrument: replay.instrument, snapshot: replay.snapshot });
-    if (junit && reporter === 'junit' && !junitFile) io.out(junit.xml());
-    if (junit && junitFile) await writeAtomic(junitFile, junit.xml());
+    await reporting.finish();
     return result.exitCode;
   } catch (error) {
-    if (error instanceof TranscriptError) {
-      io.err(`book: ${error.message}\n`);
-      return EXIT.badBook;
-    }
     return exitCodeFor(error, io);
   }
 }

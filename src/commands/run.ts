@@ -1,15 +1,13 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { InkUi } from '../ink-ui/index.js';
 import { EventBus, type RunEvent } from '../runner/events.js';
 import { compileChapters, EXIT, type RunOptions, runBook } from '../runner/execute.js';
+import { bookStateDir } from '../runner/files.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
-import { jsonReporter } from '../runner/reporters/json.js';
-import { junitReporter } from '../runner/reporters/junit.js';
-import { plainReporter } from '../runner/reporters/plain.js';
 import { selectChapters } from '../runner/select.js';
 import { createTarget } from '../runner/targets/index.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
+import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
 
 export interface RunCommandOptions {
@@ -34,13 +32,6 @@ export function defaultReporter(stdoutIsTty: boolean): 'tui' | 'plain' {
   return stdoutIsTty && !process.env.CI ? 'tui' : 'plain';
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, file);
-}
-
 export async function runCommand(options: RunCommandOptions, io: Io): Promise<number> {
   try {
     const book = await openBook(options.book);
@@ -53,12 +44,12 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     if (reporter === 'tui') process.env.NODE_ENV ??= 'production';
     const inkUi = reporter === 'tui' ? import('../ink-ui/index.js') : undefined;
     inkUi?.catch(() => {});
-    if (reporter === 'plain')
-      bus.on(plainReporter({ write: io.out, github: Boolean(process.env.GITHUB_ACTIONS), color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY) }));
-    if (reporter === 'json') bus.on(jsonReporter(io.out));
-    const junitFile = options.junit ?? (options.ci ? path.join(book.dir, '..', '.book', 'junit.xml') : undefined);
-    const junit = reporter === 'junit' || junitFile ? junitReporter() : undefined;
-    if (junit) bus.on(junit.listener);
+    const reporting = attachReporters(bus, {
+      reporter,
+      io,
+      junitFile: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit.xml') : undefined),
+      color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY),
+    });
 
     const target = await createTarget(book, options.target);
     const session = await openSession({ book, chapters, target, bus, io, force: options.force });
@@ -115,8 +106,7 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
         beforeBlock: uiHooks.beforeBlock ?? prompts?.beforeBlock,
         afterFailure: uiHooks.afterFailure ?? prompts?.afterFailure,
       });
-      if (junit && reporter === 'junit' && !junitFile) io.out(junit.xml());
-      if (junit && junitFile) await writeAtomic(junitFile, junit.xml());
+      await reporting.finish();
       if (recording) {
         const file = options.transcript ?? defaultTranscriptPath(book);
         await recording.save(file, result.state);
