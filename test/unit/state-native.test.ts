@@ -1,12 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Machine } from '../../src/runner/machine.js';
 import { machineFilesScript, parseMachineFiles } from '../../src/runner/state/machine-files.js';
 import { readDaemonsNative, readMachineFilesNative } from '../../src/runner/state/machine-files-native.js';
-import { spawnCollect } from '../../src/runner/targets/spawn-exec.js';
 import type { Target } from '../../src/runner/targets/target.js';
 
 /** The local target reads the machine's files with node:fs; the scripts serve ssh and vagrant. Both must agree. */
@@ -43,7 +43,7 @@ describe('native reads of the machine files agree with the scripts', () => {
 
   it("the runner's daemon records", async () => {
     const bash: Target = {
-      exec: (command: string) => spawnCollect(['bash', '-c', command], { PATH: process.env.PATH ?? '' }),
+      exec: async (command: string) => ({ ...(await promisify(execFile)('bash', ['-c', command])), exitCode: 0 }),
       runtimeDir: `${dir}/run`,
     } as unknown as Target;
     const fromScript = await new Machine(bash, { onDaemon: () => {}, signal: () => undefined }).daemons();
