@@ -2,14 +2,15 @@ import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } fr
 import { parseDuration } from './durations.js';
 import type { BookConfig, BookIssue, TargetConfig } from './types.js';
 
+/** Where every target keeps the runner's records on the machine. */
+const RUNTIME_DIR = '/run/book-machine';
+/** The local machine runs its own dockerd; VMs and ssh hosts use the system's. */
+const LOCAL_DOCKER_SOCKET = `${RUNTIME_DIR}/docker.sock`;
+const SYSTEM_DOCKER_SOCKET = '/var/run/docker.sock';
+
 export const DEFAULT_TARGETS: Record<string, TargetConfig> = {
-  local: {
-    type: 'local',
-    netns: 'book-minikube',
-    runtimeDir: '/run/book-machine',
-    dockerSocket: '/run/book-machine/docker.sock',
-  },
-  vagrant: { type: 'vagrant', dir: 'vagrant', runtimeDir: '/run/book-machine', dockerSocket: '/var/run/docker.sock' },
+  local: { type: 'local', netns: 'book-minikube', runtimeDir: RUNTIME_DIR, dockerSocket: LOCAL_DOCKER_SOCKET },
+  vagrant: { type: 'vagrant', dir: 'vagrant', runtimeDir: RUNTIME_DIR, dockerSocket: SYSTEM_DOCKER_SOCKET },
 };
 
 export const DEFAULT_CONFIG: BookConfig = {
@@ -105,15 +106,12 @@ export function parseBookConfig(file: string, text: string): { config: BookConfi
 }
 
 function readTarget(raw: Record<string, unknown>): TargetConfig | string {
-  const str = (k: string, d?: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : d);
+  const str = (k: string): string | undefined => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
+  // What every target type has: the runner's folder and the Docker socket, on the machine.
+  const place = (dockerSocket: string) => ({ runtimeDir: str('runtimeDir') ?? RUNTIME_DIR, dockerSocket: str('dockerSocket') ?? dockerSocket });
   switch (raw.type) {
     case 'local':
-      return {
-        type: 'local',
-        netns: str('netns', 'book-minikube') as string,
-        runtimeDir: str('runtimeDir', '/run/book-machine') as string,
-        dockerSocket: str('dockerSocket', '/run/book-machine/docker.sock') as string,
-      };
+      return { type: 'local', netns: str('netns') ?? 'book-minikube', ...place(LOCAL_DOCKER_SOCKET) };
     case 'ssh': {
       const host = str('host');
       if (!host) return 'ssh targets need host:';
@@ -121,19 +119,13 @@ function readTarget(raw: Record<string, unknown>): TargetConfig | string {
         type: 'ssh',
         host,
         port: typeof raw.port === 'number' ? raw.port : 22,
-        user: str('user', 'root') as string,
+        user: str('user') ?? 'root',
         key: str('key'),
-        dockerSocket: str('dockerSocket', '/var/run/docker.sock') as string,
-        runtimeDir: str('runtimeDir', '/run/book-machine') as string,
+        ...place(SYSTEM_DOCKER_SOCKET),
       };
     }
     case 'vagrant':
-      return {
-        type: 'vagrant',
-        dir: str('dir', 'vagrant') as string,
-        runtimeDir: str('runtimeDir', '/run/book-machine') as string,
-        dockerSocket: str('dockerSocket', '/var/run/docker.sock') as string,
-      };
+      return { type: 'vagrant', dir: str('dir') ?? 'vagrant', ...place(SYSTEM_DOCKER_SOCKET) };
     default:
       return `type must be local, ssh or vagrant (got ${String(raw.type)})`;
   }
