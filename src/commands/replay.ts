@@ -27,7 +27,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
   try {
     const book = await openBook(options.book);
     const chapters = selectChapters(book, { to: options.to });
-    compileChapters(chapters);
+    await compileChapters(chapters);
     const file = options.transcript ?? defaultTranscriptPath(book);
     const transcript = await readTranscript(file);
     const bus = new EventBus();

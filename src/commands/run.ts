@@ -36,7 +36,7 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
   try {
     const book = await openBook(options.book);
     const chapters = selectChapters(book, options);
-    compileChapters(chapters);
+    await compileChapters(chapters);
     const bus = new EventBus();
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
     // Loading Ink (React, the yoga layout engine) takes ~0.4 s: start it now, overlapping the setup below.

@@ -51,16 +51,15 @@ export interface RunResult {
 }
 
 /** Compiles every `ts run` block of the chapters; all syntax errors at once, before anything runs. */
-export function compileChapters(chapters: Chapter[]): Map<Block, CompiledBlock> {
+export async function compileChapters(chapters: Chapter[]): Promise<Map<Block, CompiledBlock>> {
+  const blocks = chapters.flatMap((chapter) => chapter.blocks.filter((block) => block.kind === 'ts'));
+  // All at once: esbuild answers concurrent requests in parallel.
+  const results = await Promise.all(blocks.map(compileBlock));
   const compiled = new Map<Block, CompiledBlock>();
   const issues: BookIssue[] = [];
-  for (const chapter of chapters) {
-    for (const block of chapter.blocks) {
-      if (block.kind !== 'ts') continue;
-      const result = compileBlock(block);
-      if ('body' in result) compiled.set(block, result);
-      else issues.push(result);
-    }
+  for (const result of results) {
+    if ('body' in result) compiled.set(result.block, result);
+    else issues.push(result);
   }
   if (issues.length > 0) throw new BookError(issues);
   return compiled;
@@ -99,7 +98,7 @@ function describeFailure(block: Block, error: unknown): BlockFailure {
 /** Runs the chapters in order on the target, emitting events; never prints. */
 export async function runBook(options: RunOptions): Promise<RunResult> {
   const { bus, target, book, chapters } = options;
-  const compiled = compileChapters(chapters);
+  const compiled = await compileChapters(chapters);
   const state: Record<string, unknown> = options.state ?? {};
   const started = performance.now();
   const counts = { passed: 0, failed: 0, skipped: 0 };

@@ -9,12 +9,12 @@ const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures', 'parse');
 const DEFAULTS = { timeoutMs: 60_000, retries: 0 };
 
 /** Everything the runner and renderer rely on, as plain data: the fixture's expected output. */
-function summarize(name: string, text: string) {
+async function summarize(name: string, text: string) {
   const { chapter, issues } = parseChapter(`book/${name}`, name.replace(/\.md$/, ''), 1, text, DEFAULTS);
   const all: BookIssue[] = [...issues, ...checkUniqueNames([chapter])];
   for (const block of chapter.blocks) {
     if (block.kind !== 'ts') continue;
-    const compiled = compileBlock(block);
+    const compiled = await compileBlock(block);
     if (!('body' in compiled)) all.push(compiled);
   }
   return {
@@ -36,8 +36,8 @@ function summarize(name: string, text: string) {
 
 describe('parser fixtures (input .md → expected blocks and issues)', () => {
   for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.md'))) {
-    it(file, () => {
-      const actual = summarize(file, readFileSync(path.join(FIXTURES, file), 'utf8'));
+    it(file, async () => {
+      const actual = await summarize(file, readFileSync(path.join(FIXTURES, file), 'utf8'));
       const expectedFile = path.join(FIXTURES, file.replace(/\.md$/, '.expected.json'));
       if (process.env.UPDATE_FIXTURES || !existsSync(expectedFile)) writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
       expect(actual).toEqual(JSON.parse(readFileSync(expectedFile, 'utf8')));
