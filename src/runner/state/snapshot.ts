@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { MachineClients } from '../clients.js';
 import { Machine } from '../machine.js';
 import type { Target } from '../targets/target.js';
@@ -73,6 +74,8 @@ export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
       return kubernetesItems(await kubernetesLists(ctx.clients.k8sGlobal()));
     }),
     source('docker', timings, ms, async () => {
+      // No socket file, no daemon: say so without a request (the local machine's socket is a file here).
+      if (native && !existsSync(target.dockerSocket)) throw dockerReason(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }), target.dockerSocket);
       const client = await ctx.clients.dockerClient();
       return dockerItems(client).catch((error) => {
         throw dockerReason(error, ctx.target.dockerSocket);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { hostname } from 'node:os';
@@ -67,8 +67,10 @@ export class LocalTarget implements Target {
     await rename(temp, file);
   }
 
-  readFile(file: string): Promise<Buffer> {
-    return readFile(file);
+  /** Synchronous underneath: the machine's files are small, and the kubeconfig is re-read before
+   * every block that uses k8s and in every snapshot, where libuv's thread pool costs ~0.25 ms a call. */
+  async readFile(file: string): Promise<Buffer> {
+    return readFileSync(file);
   }
 
   /** socat inside the namespace; resolves once it is connected, so refusals are errors, not hangs. */
