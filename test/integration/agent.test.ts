@@ -1,0 +1,104 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentClient } from '../../src/runner/targets/agent.js';
+import { localAgentArgv } from '../../src/runner/targets/local.js';
+
+/** Alive and not a zombie (this host's pid 1 may not reap orphans). */
+function running(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}/status`)) return false;
+  return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+}
+
+async function until(check: () => boolean, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return check();
+}
+
+const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', SHLVL: '1', ONLY_THIS: 'yes' };
+
+// Both agents speak the same protocol and must behave the same; the local target picks Python's
+// when the host has /usr/bin/python3 and Node's otherwise. Run here without a namespace.
+const agents = [['node', true] as const, ['python', existsSync('/usr/bin/python3')] as const];
+
+for (const [kind, available] of agents) {
+  describe.skipIf(!available)(`the ${kind} agent`, () => {
+    let agent: AgentClient | undefined;
+    const start = () => {
+      agent = new AgentClient(localAgentArgv(kind));
+      return agent;
+    };
+    afterEach(() => agent?.close());
+
+    it('runs bash -c with exactly the given environment, streams stdout and stderr, reports the exit code', async () => {
+      const a = start();
+      const chunks: string[] = [];
+      const result = await a.exec('echo "$ONLY_THIS $0 ${HOME:-nohome}"; echo oops >&2; exit 7', ENV, {
+        onStdout: (t) => chunks.push(`o:${t}`),
+        onStderr: (t) => chunks.push(`e:${t}`),
+      });
+      expect(result.exitCode).toBe(7);
+      expect(result.signal).toBeNull();
+      expect(result.stdout).toBe('yes bash nohome\n');
+      expect(result.stderr).toBe('oops\n');
+      expect(chunks.join('')).toContain('o:yes bash nohome\n');
+      expect(chunks.join('')).toContain('e:oops\n');
+    });
+
+    it('passes stdin, keeps binary output intact and handles output larger than a pipe', async () => {
+      const a = start();
+      const piped = await a.exec('tr a-z A-Z', ENV, { stdin: 'hello agent' });
+      expect(piped.stdout).toBe('HELLO AGENT');
+      const big = await a.exec('head -c 3000000 /dev/zero | tr "\\0" x; printf "\\0\\001\\377"', ENV, {});
+      expect(big.exitCode).toBe(0);
+      expect(big.stdoutBuffer.length).toBe(3_000_003);
+      expect([...big.stdoutBuffer.subarray(-3)]).toEqual([0, 1, 255]);
+      const bigIn = 'y'.repeat(500_000);
+      const counted = await a.exec('wc -c', ENV, { stdin: bigIn });
+      expect(counted.stdout.trim()).toBe('500000');
+    });
+
+    it('runs commands concurrently and answers each by its own id', async () => {
+      const a = start();
+      const [slow, fast] = await Promise.all([a.exec('sleep 0.3; echo slow', ENV, {}), a.exec('echo fast', ENV, {})]);
+      expect(slow.stdout).toBe('slow\n');
+      expect(fast.stdout).toBe('fast\n');
+      expect(fast.durationMs).toBeLessThan(slow.durationMs);
+    });
+
+    it('reports a command that closes its pipes when it exits, not before', async () => {
+      const a = start();
+      const result = await a.exec('exec >&- 2>&-; sleep 0.3; exit 4', ENV, {});
+      expect(result.exitCode).toBe(4);
+      expect(result.durationMs).toBeGreaterThanOrEqual(250);
+    });
+
+    it('kills the whole process group of a command on abort, and reports the signal', async () => {
+      const a = start();
+      const controller = new AbortController();
+      const pids: number[] = [];
+      const done = a.exec('sleep 30 & echo $!; sleep 30', ENV, {
+        signal: controller.signal,
+        onStdout: (t) => pids.push(Number(t.trim())),
+      });
+      expect(await until(() => pids.length > 0)).toBe(true);
+      controller.abort();
+      const result = await done;
+      expect(result.exitCode).toBeNull();
+      expect(result.signal).toBe('SIGKILL');
+      expect(await until(() => !running(pids[0] as number))).toBe(true);
+    });
+
+    it('kills what is still running when the runner closes it', async () => {
+      const a = start();
+      const pids: number[] = [];
+      void a.exec('sleep 30 & echo $!; wait', ENV, { onStdout: (t) => pids.push(Number(t.trim())) });
+      expect(await until(() => pids.length > 0)).toBe(true);
+      a.close();
+      expect(await until(() => !running(pids[0] as number))).toBe(true);
+    });
+  });
+}
