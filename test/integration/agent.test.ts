@@ -36,15 +36,15 @@ for (const [kind, available] of agents) {
     it('runs bash -c with exactly the given environment, streams stdout and stderr, reports the exit code', async () => {
       const a = start();
       const chunks: string[] = [];
-      const result = await a.exec('echo "$ONLY_THIS $0 ${HOME:-nohome}"; echo oops >&2; exit 7', ENV, {
+      const result = await a.exec('echo "$ONLY_THIS $0 [$HOME]"; echo oops >&2; exit 7', ENV, {
         onStdout: (t) => chunks.push(`o:${t}`),
         onStderr: (t) => chunks.push(`e:${t}`),
       });
       expect(result.exitCode).toBe(7);
       expect(result.signal).toBeNull();
-      expect(result.stdout).toBe('yes bash nohome\n');
+      expect(result.stdout).toBe('yes bash []\n');
       expect(result.stderr).toBe('oops\n');
-      expect(chunks.join('')).toContain('o:yes bash nohome\n');
+      expect(chunks.join('')).toContain('o:yes bash []\n');
       expect(chunks.join('')).toContain('e:oops\n');
     });
 
