@@ -1,4 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/runner/targets/agent.js';
 import { localAgentArgv } from '../../src/runner/targets/local.js';
@@ -90,6 +93,43 @@ for (const [kind, available] of agents) {
       expect(result.exitCode).toBeNull();
       expect(result.signal).toBe('SIGKILL');
       expect(await until(() => !running(pids[0] as number))).toBe(true);
+    });
+
+    it('relays TCP through a private Unix socket: C then the bytes, or R and the reason for a refusal', async () => {
+      const a = start();
+      const dir = mkdtempSync(path.join(tmpdir(), 'book-agent-test-'));
+      const echo = net.createServer((s) => s.pipe(s));
+      await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+      const port = (echo.address() as net.AddressInfo).port;
+      const closed = net.createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const refusedPort = (closed.address() as net.AddressInfo).port;
+      await new Promise((resolve) => closed.close(resolve));
+      const talk = (socketPath: string, text: string) =>
+        new Promise<string>((resolve, reject) => {
+          const client = net.connect(socketPath);
+          let got = '';
+          client.on('data', (d) => {
+            got += d;
+            if (got.length >= 1 + text.length || got.startsWith('R')) client.end();
+          });
+          client.on('connect', () => client.write(text));
+          client.on('close', () => resolve(got));
+          client.on('error', reject);
+        });
+      try {
+        await a.relay(path.join(dir, 'echo.sock'), '127.0.0.1', port);
+        expect(statSync(path.join(dir, 'echo.sock')).mode & 0o777).toBe(0o600);
+        const answers = await Promise.all([talk(path.join(dir, 'echo.sock'), 'ping'), talk(path.join(dir, 'echo.sock'), 'x'.repeat(200_000))]);
+        expect(answers[0]).toBe('Cping');
+        expect(answers[1]).toBe(`C${'x'.repeat(200_000)}`);
+        await a.relay(path.join(dir, 'refused.sock'), '127.0.0.1', refusedPort);
+        expect(await talk(path.join(dir, 'refused.sock'), 'hello')).toBe('Rconnection refused');
+        await expect(a.relay(path.join(dir, 'missing', 'x.sock'), '127.0.0.1', port)).rejects.toThrow(/cannot relay to 127\.0\.0\.1/);
+      } finally {
+        echo.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('kills what is still running when the runner closes it', async () => {

@@ -8,11 +8,13 @@
  * command per block that is the difference between the runner being slower than zx or not
  * (docs/benchmarks.md).
  *
+ * Also relays TCP connections into the namespace (op 'relay'), so that an API request costs no process.
+ *
  * Exit is reported once both pipes are closed and the process is reaped, like Node's 'close'; a
  * command that closes its pipes but keeps running is noticed through SIGCHLD, never waited on.
  */
 export const PYTHON_AGENT_SOURCE = String.raw`
-import base64, json, os, selectors, signal, subprocess, sys
+import base64, json, os, selectors, signal, socket, subprocess, sys, threading
 
 sel = selectors.DefaultSelector()
 running = {}
@@ -66,6 +68,58 @@ def start(m):
     os.set_blocking(proc.stdin.fileno(), False)
     sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE, ('in', cid))
 
+# A Unix socket whose every connection is relayed to host:port in this namespace (a thread pair per
+# connection). The first byte back says how the TCP connect went: C, or R and the reason, then close.
+def pump(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    for s, how in ((dst, socket.SHUT_WR), (src, socket.SHUT_RD)):
+        try:
+            s.shutdown(how)
+        except OSError:
+            pass
+
+def relay_one(client, host, port):
+    try:
+        remote = socket.create_connection((host, port))
+    except OSError as e:
+        reason = 'connection refused' if isinstance(e, ConnectionRefusedError) else str(e)
+        try:
+            client.sendall(b'R' + reason.encode())
+        except OSError:
+            pass
+        client.close()
+        return
+    client.sendall(b'C')
+    back = threading.Thread(target=pump, args=(remote, client), daemon=True)
+    back.start()
+    pump(client, remote)
+    back.join()
+    client.close()
+    remote.close()
+
+def relay(m):
+    try:
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(m['path'])
+        os.chmod(m['path'], 0o600)
+        server.listen(64)
+    except OSError as e:
+        send({'id': m['id'], 't': 'x', 'code': 1, 'signal': None, 'error': str(e)})
+        return
+    def accept():
+        while True:
+            client, _ = server.accept()
+            threading.Thread(target=relay_one, args=(client, m['host'], m['port']), daemon=True).start()
+    threading.Thread(target=accept, daemon=True).start()
+    send({'id': m['id'], 't': 'x', 'code': 0, 'signal': None})
+
 pending = b''
 sel.register(0, selectors.EVENT_READ, ('control', None))
 while True:
@@ -84,6 +138,8 @@ while True:
                 if m['op'] == 'kill':
                     if m['id'] in running:
                         kill(running[m['id']])
+                elif m['op'] == 'relay':
+                    relay(m)
                 else:
                     start(m)
         elif kind == 'wake':

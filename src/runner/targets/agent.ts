@@ -10,6 +10,8 @@ import type { ExecOptions, ExecResult } from './target.js';
  */
 export const AGENT_SOURCE = String.raw`
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
 const readline = require('node:readline');
 const running = new Map();
 const send = (m) => process.stdout.write(JSON.stringify(m) + '\n');
@@ -18,6 +20,7 @@ const killAll = () => { for (const child of running.values()) { try { process.ki
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const m = JSON.parse(line);
   if (m.op === 'kill') { const c = running.get(m.id); if (c) { try { process.kill(-c.pid, 'SIGKILL'); } catch {} } return; }
+  if (m.op === 'relay') { relay(m); return; }
   const child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
   running.set(m.id, child);
   child.stdout.on('data', (d) => send({ id: m.id, t: 'o', d: d.toString('base64') }));
@@ -27,6 +30,22 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   child.stdin.on('error', () => {});
   child.stdin.end(m.stdin ? Buffer.from(m.stdin, 'base64') : '');
 }).on('close', () => { killAll(); process.exit(0); });
+// A Unix socket whose every connection is relayed to host:port in this namespace. The first byte
+// back says how the TCP connect went: C (connected), or R and the reason, then the connection closes.
+function relay(m) {
+  const server = net.createServer((client) => {
+    client.pause();
+    client.on('error', () => {});
+    const remote = net.connect(m.port, m.host);
+    let connected = false;
+    remote.once('connect', () => { connected = true; client.write('C'); client.pipe(remote); remote.pipe(client); client.resume(); });
+    remote.on('error', (e) => { if (connected) client.destroy(); else client.end('R' + (e.code === 'ECONNREFUSED' ? 'connection refused' : e.message)); });
+    remote.on('close', () => { if (connected) client.end(); });
+    client.on('close', () => remote.destroy());
+  });
+  server.on('error', (e) => send({ id: m.id, t: 'x', code: 1, signal: null, error: e.message }));
+  server.listen(m.path, () => { fs.chmodSync(m.path, 0o600); server.unref(); send({ id: m.id, t: 'x', code: 0, signal: null }); });
+}
 `;
 
 interface Pending {
@@ -119,6 +138,18 @@ export class AgentClient {
       if (options.signal?.aborted) kill();
       else options.signal?.addEventListener('abort', kill, { once: true });
     });
+  }
+
+  /** Asks the agent for a Unix socket at `path` relaying each connection to host:port in its namespace. */
+  async relay(path: string, host: string, port: number): Promise<void> {
+    const child = this.start();
+    const id = this.nextId++;
+    const result = await new Promise<ExecResult>((resolve) => {
+      this.pending.set(id, { options: {}, out: [], err: [], started: performance.now(), resolve });
+      this.hold(child);
+      child.stdin?.write(`${JSON.stringify({ op: 'relay', id, path, host, port })}\n`);
+    });
+    if (result.exitCode !== 0) throw new Error(`the machine agent cannot relay to ${host}:${port}: ${result.stderr.trim()}`);
   }
 
   close(): void {

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { AGENT_SOURCE, AgentClient } from './agent.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
 import { ConnectionRefused, type ExecOptions, type ExecResult, type MachineIdentity, MachineUnreachable, machineEnv, type Target } from './target.js';
@@ -42,6 +41,9 @@ export class LocalTarget implements Target {
   private readonly netnsPath: string;
   private readonly env: Record<string, string>;
   private readonly agent: AgentClient;
+  private readonly relays = new Map<string, Promise<string>>();
+  /** Private (0700, from mkdtemp): the relays' sockets give root's access to the machine's loopback. */
+  private relayDir?: string;
 
   constructor(options: LocalTargetOptions) {
     this.name = options.name;
@@ -86,34 +88,47 @@ export class LocalTarget implements Target {
     return readFileSync(file);
   }
 
-  /** socat inside the namespace; resolves once it is connected, so refusals are errors, not hangs. */
-  openTcp(host: string, port: number): Promise<Duplex> {
+  /**
+   * A TCP connection inside the namespace, through the agent's relay for that endpoint (a Unix
+   * socket in a private folder; one per endpoint and run, so a request costs no process). Resolves
+   * once the relay has connected, so a refusal is an error, not a hang.
+   */
+  async openTcp(host: string, port: number): Promise<Duplex> {
     const endpoint = `${host}:${port}`;
+    const socketPath = await this.relayFor(host, port);
     return new Promise((resolve, reject) => {
-      const child = spawn('nsenter', [`--net=${this.netnsPath}`, '--', 'socat', '-d', '-d', 'STDIO', `TCP:${endpoint}`], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: this.env,
-      });
-      let stderr = '';
-      let connected = false;
-      const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
-      duplex.on('close', () => child.kill('SIGTERM'));
-      duplex.on('error', () => child.kill('SIGTERM'));
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (!connected && /starting data transfer loop/.test(stderr)) {
-          connected = true;
-          resolve(duplex);
-        }
-      });
-      child.on('error', (error) => reject(new ConnectionRefused(endpoint, `cannot start socat (${error.message}); install the socat package`)));
-      child.on('close', () => {
-        if (!connected) {
-          const reason = /Connection refused/.test(stderr) ? 'connection refused' : (stderr.trim().split('\n').pop() ?? 'socat exited');
-          reject(new ConnectionRefused(endpoint, reason));
-        }
+      const socket = net.connect(socketPath);
+      const fail = (reason: string) => {
+        socket.destroy();
+        reject(new ConnectionRefused(endpoint, reason));
+      };
+      socket.once('error', (error) => fail(error.message));
+      socket.once('end', () => fail('the relay closed the connection'));
+      socket.once('data', (chunk: Buffer) => {
+        if (chunk[0] !== 0x43) return fail(chunk.subarray(1).toString('utf8') || 'refused');
+        socket.removeAllListeners('error');
+        socket.removeAllListeners('end');
+        socket.pause();
+        if (chunk.length > 1) socket.unshift(chunk.subarray(1));
+        resolve(socket);
       });
     });
+  }
+
+  private relayFor(host: string, port: number): Promise<string> {
+    const endpoint = `${host}:${port}`;
+    let relay = this.relays.get(endpoint);
+    if (!relay) {
+      relay = (async () => {
+        this.relayDir ??= mkdtempSync(path.join(tmpdir(), 'book-relay-'));
+        const socketPath = path.join(this.relayDir, `${host.replace(/[^A-Za-z0-9.-]/g, '_')}-${port}.sock`);
+        await this.agent.relay(socketPath, host, port);
+        return socketPath;
+      })();
+      relay.catch(() => this.relays.delete(endpoint));
+      this.relays.set(endpoint, relay);
+    }
+    return relay;
   }
 
   openUnix(socketPath: string): Promise<Duplex> {
@@ -138,5 +153,8 @@ export class LocalTarget implements Target {
 
   async close(): Promise<void> {
     this.agent.close();
+    this.relays.clear();
+    if (this.relayDir) rmSync(this.relayDir, { recursive: true, force: true });
+    this.relayDir = undefined;
   }
 }
