@@ -64,7 +64,8 @@ if (!only || only === 'book') {
   const timeOne = (reporter) => {
     freshMachine();
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'book-bench-run-')), 'time.txt');
-    const inner = `/usr/bin/time -f %M -o ${out} ${BIN} run --reporter ${reporter}`;
+    // A terminal's size, as a reader's has: `script` without a controlling terminal gives a 0×0 pty.
+    const inner = `stty rows 40 cols 120; /usr/bin/time -f %M -o ${out} ${BIN} run --reporter ${reporter}`;
     const t = performance.now();
     // `script` gives the Ink UI a terminal; plain runs inside it too, so both pay the same.
     const r = spawnSync('script', ['-qfec', inner, '/dev/null'], {

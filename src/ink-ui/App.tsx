@@ -1,6 +1,7 @@
 import { Box, Static, Text, useInput, useStdout } from 'ink';
-import { useEffect, useState, useSyncExternalStore } from 'react';
-import { ChapterList, DaemonsPanel, DoneLine, PromptLine, RunningPanel } from './components.js';
+import { useSyncExternalStore } from 'react';
+import { ChapterList, codeLines, DaemonsPanel, DoneLine, outputLines, PromptLine, RunningPanel } from './components.js';
+import { fitLive, foldedHeight } from './layout.js';
 import type { UiStore } from './store.js';
 
 export interface AppProps {
@@ -9,11 +10,9 @@ export interface AppProps {
   interactive: boolean;
   /** For tests: a fixed clock makes running durations stable. */
   clock?: () => number;
-  /** The terminal's height; below 32 rows the live part is compacted. Default: the stdout's. */
+  /** The terminal's height, which the live part must stay under (layout.ts). Default: the stdout's. */
   rows?: number;
 }
-
-export const COMPACT_BELOW_ROWS = 32;
 
 /**
  * Finished lines (block results, their state diffs, chapter ends, checkpoints) go to <Static>:
@@ -23,13 +22,6 @@ export const COMPACT_BELOW_ROWS = 32;
 export function App({ store, interactive, clock = Date.now, rows }: AppProps) {
   const model = useSyncExternalStore(store.subscribe, store.getSnapshot);
   const { stdout } = useStdout();
-  const compact = (rows ?? stdout.rows ?? 100) < COMPACT_BELOW_ROWS;
-  const [now, setNow] = useState(clock);
-  useEffect(() => {
-    if (model.finished) return;
-    const timer = setInterval(() => setNow(clock()), 1000);
-    return () => clearInterval(timer);
-  }, [model.finished, clock]);
   useInput(
     (input, key) => {
       if (key.ctrl && input === 'c') store.press('ctrl-c');
@@ -38,15 +30,30 @@ export function App({ store, interactive, clock = Date.now, rows }: AppProps) {
     },
     { isActive: interactive },
   );
-  const current = Math.max(now, clock());
+  // The store publishes at least once a second while the run goes on, so durations tick.
+  const current = clock();
+  const columns = stdout.columns || 80;
+  const prompt = model.prompt ? (model.prompt.kind === 'before' ? 2 : 3) : 0;
+  const sizes = fitLive(rows ?? stdout.rows ?? 100, {
+    chapters: model.chapters.length,
+    foldedChapters: foldedHeight(model.chapters),
+    daemons: model.daemons.length,
+    running: Boolean(model.running),
+    codeLines: model.running ? codeLines(model.running).length : 0,
+    retries: model.running?.retries.length ?? 0,
+    outputLines: model.running ? outputLines(model.running).length : 0,
+    extra: prompt + (model.interrupting ? 1 : 0),
+  });
   return (
     <>
       <Static items={model.done}>{(item) => <DoneLine key={item.key} item={item} />}</Static>
       {model.finished ? null : (
         <Box flexDirection="column" marginTop={1}>
-          <ChapterList chapters={model.chapters} now={current} fold={compact} />
-          {model.running ? <RunningPanel running={model.running} now={current} compact={compact} /> : null}
-          <DaemonsPanel daemons={model.daemons} />
+          <ChapterList chapters={model.chapters} now={current} fold={sizes.foldChapters} />
+          {model.running ? (
+            <RunningPanel running={model.running} now={current} excerptLines={sizes.excerptLines} tailLines={sizes.tailLines} width={columns} />
+          ) : null}
+          {sizes.daemons === 'hidden' ? null : <DaemonsPanel daemons={model.daemons} summary={sizes.daemons === 'summary'} width={columns} />}
           {model.prompt ? <PromptLine prompt={model.prompt} /> : null}
           {model.interrupting ? <Text color={process.env.NO_COLOR ? undefined : 'yellow'}>stopping… (Ctrl-C again to leave at once)</Text> : null}
         </Box>

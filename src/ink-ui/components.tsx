@@ -1,5 +1,7 @@
 import { Box, Text } from 'ink';
 import { formatDuration } from '../runner/durations.js';
+import { clip } from './clip.js';
+import { EXCERPT_LINES, foldChapters, TAIL_LINES } from './layout.js';
 import type { ChapterRow, DaemonRow, DoneItem, Prompt, RunningBlock } from './model.js';
 import { CHECKPOINT, COLOR, SYMBOL } from './symbols.js';
 
@@ -45,12 +47,10 @@ export function DoneLine({ item }: { item: DoneItem }) {
       );
     }
     case 'diff':
+      // One Text for the whole diff: one layout node instead of one per line.
       return (
-        <Box flexDirection="column" paddingLeft={6}>
-          {item.lines.map((line, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: the lines of a finished diff never move
-            <Text key={i}>{line}</Text>
-          ))}
+        <Box paddingLeft={6}>
+          <Text>{item.lines.join('\n')}</Text>
         </Box>
       );
     case 'chapter-end':
@@ -81,14 +81,11 @@ export function DoneLine({ item }: { item: DoneItem }) {
 /**
  * The book's chapters: status symbol, duration (running ones tick), checkpoint marker. Folded on a
  * short terminal: finished and later chapters become one count line each, so the live part stays
- * shorter than the screen (Ink clears and redraws everything once it is taller).
+ * shorter than the screen (layout.ts).
  */
 export function ChapterList({ chapters, now, fold = false }: { chapters: ChapterRow[]; now: number; fold?: boolean }) {
   const width = Math.max(0, ...chapters.map((c) => c.id.length));
-  const at = chapters.findIndex((c) => c.status === 'running');
-  const shown = fold && at >= 0 ? chapters.slice(at, at + 2) : chapters;
-  const before = fold && at >= 0 ? chapters.slice(0, at) : [];
-  const after = fold && at >= 0 ? chapters.length - at - shown.length : 0;
+  const { before, shown, after } = fold ? foldChapters(chapters) : { before: [], shown: chapters, after: 0 };
   const passed = before.filter((c) => c.status === 'passed').length;
   return (
     <Box flexDirection="column">
@@ -116,16 +113,35 @@ export function ChapterList({ chapters, now, fold = false }: { chapters: Chapter
   );
 }
 
-export const EXCERPT_LINES = 6;
-export const TAIL_LINES = 8;
+export function codeLines(running: RunningBlock): string[] {
+  return running.block.code.replace(/\n$/, '').split('\n');
+}
+
+export function outputLines(running: RunningBlock): string[] {
+  return running.partial ? [...running.lines, running.partial] : running.lines;
+}
 
 /** The running block: where it is in the .md, its first lines, and the tail of its output. */
-export function RunningPanel({ running, now, compact = false }: { running: RunningBlock; now: number; compact?: boolean }) {
+export function RunningPanel({
+  running,
+  now,
+  excerptLines = EXCERPT_LINES,
+  tailLines = TAIL_LINES,
+  width = 200,
+}: {
+  running: RunningBlock;
+  now: number;
+  excerptLines?: number;
+  tailLines?: number;
+  /** The terminal's columns: longer lines are cut before Ink measures them. */
+  width?: number;
+}) {
   const { block } = running;
-  const code = block.code.replace(/\n$/, '').split('\n');
-  const shown = code.slice(0, compact ? 3 : EXCERPT_LINES);
+  const code = codeLines(running);
+  const shown = code.slice(0, excerptLines);
   const numberWidth = String(block.codeLine + shown.length).length;
-  const tail = [...running.lines, ...(running.partial ? [running.partial] : [])].slice(compact ? -4 : -TAIL_LINES);
+  const output = outputLines(running);
+  const tail = tailLines > 0 ? output.slice(-tailLines) : [];
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text wrap="truncate-end">
@@ -136,7 +152,7 @@ export function RunningPanel({ running, now, compact = false }: { running: Runni
         // biome-ignore lint/suspicious/noArrayIndexKey: the key is the .md line number
         <Text key={`${block.id}:${block.codeLine + i}`} wrap="truncate-end" dimColor>
           {'  '}
-          {String(block.codeLine + i).padStart(numberWidth)} │ {line}
+          {String(block.codeLine + i).padStart(numberWidth)} │ {clip(line, width)}
         </Text>
       ))}
       {code.length > shown.length ? <Text dimColor>{`  ${' '.repeat(numberWidth)} │ … ${code.length - shown.length} more line(s)`}</Text> : null}
@@ -150,26 +166,37 @@ export function RunningPanel({ running, now, compact = false }: { running: Runni
         // biome-ignore lint/suspicious/noArrayIndexKey: a tail window, not a list of identities
         <Text key={`out${i}`} wrap="truncate-end">
           {'  │ '}
-          {line}
+          {clip(line, width)}
         </Text>
       ))}
     </Box>
   );
 }
 
-/** Daemons on the machine: state, restarts, last log line. */
-export function DaemonsPanel({ daemons }: { daemons: DaemonRow[] }) {
+/** Daemons on the machine: state, restarts, last log line; or one count line on a short terminal. */
+export function DaemonsPanel({ daemons, summary = false, width = 200 }: { daemons: DaemonRow[]; summary?: boolean; width?: number }) {
   if (daemons.length === 0) return null;
-  const width = Math.max(...daemons.map((d) => d.name.length));
+  if (summary) {
+    const down = daemons.filter((d) => d.state !== 'running').map((d) => d.name);
+    return (
+      <Box marginTop={1}>
+        <Text wrap="truncate-end">
+          <Text bold>daemons</Text> {daemons.length - down.length} running
+          {down.length > 0 ? <Text color={tint('red')}> · not running: {down.join(', ')}</Text> : ''}
+        </Text>
+      </Box>
+    );
+  }
+  const nameWidth = Math.max(...daemons.map((d) => d.name.length));
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text bold>daemons</Text>
       {daemons.map((d) => (
         <Text key={d.name} wrap="truncate-end">
           {'  '}
-          <Text color={tint(d.state === 'running' ? 'green' : 'red')}>{d.state === 'running' ? '●' : '○'}</Text> {d.name.padEnd(width)} {d.state.padEnd(7)}
+          <Text color={tint(d.state === 'running' ? 'green' : 'red')}>{d.state === 'running' ? '●' : '○'}</Text> {d.name.padEnd(nameWidth)} {d.state.padEnd(7)}
           {d.restarts !== undefined ? ` restarts ${d.restarts}` : ''}
-          {d.logs.length > 0 ? <Text dimColor> │ {d.logs[d.logs.length - 1]}</Text> : ''}
+          {d.logs.length > 0 ? <Text dimColor> │ {clip(d.logs[d.logs.length - 1] ?? '', width)}</Text> : ''}
         </Text>
       ))}
     </Box>

@@ -26,6 +26,10 @@ export interface InkUi {
 export function startInkUi(options: InkUiOptions): InkUi {
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
+  // A terminal that reports no size (0×0: some ptys, `script` without a controlling terminal) would
+  // put Ink on its fullscreen path: a clear and a rewrite of the whole scrollback every frame.
+  // Assume the VT100's 24×80 until a resize says otherwise.
+  if (stdout.isTTY && !stdout.rows) Object.assign(stdout, { rows: 24, columns: stdout.columns || 80 });
   const interactive = Boolean(stdin.isTTY && typeof stdin.setRawMode === 'function');
   const store = new UiStore({
     color: options.color ?? !process.env.NO_COLOR,
@@ -43,6 +47,8 @@ export function startInkUi(options: InkUiOptions): InkUi {
     afterFailure: interactive ? store.afterFailure : undefined,
     async stop() {
       store.publish();
+      // React commits the store's change in a microtask: let it land before unmounting draws the last frame.
+      await new Promise((resolve) => setImmediate(resolve));
       instance.unmount();
       await instance.waitUntilExit().catch(() => {});
     },

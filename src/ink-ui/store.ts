@@ -6,8 +6,10 @@ export type BeforeChoice = 'run' | 'skip' | 'quit';
 export type FailureChoice = 'retry' | 'quit';
 
 export interface StoreOptions {
-  /** Redraws at most this often while output streams in; finished blocks and prompts show at once. */
+  /** Redraws at most this often while output streams in (default 400 ms); 0 draws every event at once (tests). */
   throttleMs?: number;
+  /** Finished blocks, diffs and chapter ends are drawn this soon (default 50 ms): one frame for the burst of events that ends a block. */
+  urgentMs?: number;
   color?: boolean;
   /** Ctrl-C: stop the run (the runner aborts the block and exits 130). */
   onInterrupt?: () => void;
@@ -15,7 +17,9 @@ export interface StoreOptions {
   onForceQuit?: () => void;
 }
 
-/** Events that change what is finished or what the reader must answer: drawn without delay. */
+const TICK_MS = 1000;
+
+/** Events that change what is finished: drawn almost at once. */
 const URGENT = new Set<RunEvent['type']>(['run:start', 'block:end', 'chapter:end', 'checkpoint', 'state', 'run:end', 'block:retry']);
 
 /**
@@ -27,19 +31,36 @@ export class UiStore {
   private published: UiModel = { ...this.model };
   private readonly subscribers = new Set<() => void>();
   private timer?: NodeJS.Timeout;
+  private due = Number.POSITIVE_INFINITY;
   private answer?: (key: string) => boolean;
   private readonly throttleMs: number;
+  private readonly urgentMs: number;
 
   constructor(private readonly options: StoreOptions = {}) {
-    this.throttleMs = options.throttleMs ?? 250;
+    this.throttleMs = options.throttleMs ?? 400;
+    this.urgentMs = Math.min(options.urgentMs ?? 50, this.throttleMs);
   }
 
-  /** The runner's listener. */
+  /**
+   * The runner's listener. Every frame costs a React render and an Ink layout of the live part:
+   * a block's end, its state diff, the chapter's end, the checkpoint and the next block's start
+   * arrive within milliseconds of each other and make one frame, not five.
+   */
   readonly listener = (event: RunEvent): void => {
     apply(this.model, event, this.options.color);
-    if (URGENT.has(event.type) || this.throttleMs === 0) this.publish();
-    else this.timer ??= setTimeout(() => this.publish(), this.throttleMs);
+    if (this.throttleMs === 0) this.publish();
+    else this.publishWithin(URGENT.has(event.type) ? this.urgentMs : this.throttleMs);
   };
+
+  private publishWithin(ms: number): void {
+    const due = performance.now() + ms;
+    if (this.timer && this.due <= due) return;
+    clearTimeout(this.timer);
+    this.due = due;
+    this.timer = setTimeout(() => this.publish(), ms);
+    // The run keeps the process alive, not the UI's redraws.
+    this.timer.unref();
+  }
 
   subscribe = (fn: () => void): (() => void) => {
     this.subscribers.add(fn);
@@ -52,6 +73,7 @@ export class UiStore {
   publish(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.due = Number.POSITIVE_INFINITY;
     const m = this.model;
     this.published = {
       ...m,
@@ -61,6 +83,8 @@ export class UiStore {
       running: m.running ? { ...m.running, lines: [...m.running.lines] } : undefined,
     };
     for (const fn of this.subscribers) fn();
+    // Running durations tick: a frame at least every second, but no extra one when events drew.
+    if (!m.finished && this.throttleMs > 0) this.publishWithin(TICK_MS);
   }
 
   private ask<T>(prompt: UiModel['prompt'], choose: (key: string) => T | undefined): Promise<T> {

@@ -90,18 +90,31 @@ describe('the Ink UI on a recorded run', () => {
 });
 
 describe('a short terminal', () => {
-  it('folds finished chapters into one line, so the live part fits 24 rows', async () => {
-    const { feed, frame } = mount({ rows: 24 });
-    const upTo = at('block:start', 'flaky');
-    await feed(EVENTS.slice(0, upTo + 3));
-    const f = frame();
-    const live = f.slice(f.lastIndexOf('── 02-failure A failure') + '── 02-failure A failure'.length).trim();
+  const upTo = at('block:start', 'flaky');
+  const livePart = (f: string) => f.slice(f.lastIndexOf('── 02-failure A failure') + '── 02-failure A failure'.length).replace(/^\n+/, '');
+
+  // Ink clears the screen and rewrites the whole scrollback on every frame once the live part is
+  // as tall as the terminal: it must stay shorter at every height.
+  it('keeps the live part shorter than the terminal, shrinking panels as rows run out', async () => {
+    for (const rows of [8, 10, 12, 16, 20, 24, 40]) {
+      const { feed, frame } = mount({ rows });
+      await feed(EVENTS.slice(0, upTo + 3));
+      const live = livePart(frame());
+      expect(live.split('\n').length, `${rows} rows:\n${live}`).toBeLessThan(rows);
+      expect(live, `${rows} rows`).toMatch(/▶ 02-failure A failure/);
+    }
+  });
+
+  it('folds finished chapters into one line only when the list does not fit', async () => {
+    const short = mount({ rows: 10 });
+    await short.feed(EVENTS.slice(0, upTo + 3));
+    const live = livePart(short.frame());
     expect(live).toMatch(/^✓ 1 chapter\(s\) done\n▶ 02-failure A failure/);
     expect(live).not.toMatch(/^✓ 01-daemons/m);
-    expect(live.split('\n').length).toBeLessThan(24);
     const tall = mount({ rows: 60 });
     await tall.feed(EVENTS.slice(0, upTo + 3));
     expect(tall.frame()).toMatch(/^✓ 01-daemons +A daemon of our own/m);
+    expect(tall.frame()).toMatch(/● sleeper running restarts 1/);
   });
 });
 
