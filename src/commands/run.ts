@@ -102,6 +102,8 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
         snapshot: recording?.snapshot,
         instrument: recording?.instrument,
         state: session.state,
+        // A recording takes its own snapshots (they go into the transcript).
+        baseline: recording ? undefined : session.baseline,
         afterChapter: session.afterChapter,
         beforeBlock: uiHooks.beforeBlock ?? prompts?.beforeBlock,
         afterFailure: uiHooks.afterFailure ?? prompts?.afterFailure,

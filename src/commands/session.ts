@@ -20,6 +20,8 @@ async function savedSnapshot(book: Book, target: Target, from: Chapter): Promise
 
 export interface Session {
   state: Record<string, unknown>;
+  /** The machine's state as the run starts, when the drift check already took it. */
+  baseline?: Snapshot;
   afterChapter: (chapter: Chapter, state: Record<string, unknown>, snapshot: Snapshot | undefined) => Promise<void>;
   release: () => Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function openSession(args: {
   const first = chapters[0] as Chapter;
   let results: BlockResult[] = [];
   let state: Record<string, unknown> = {};
+  let baseline: Snapshot | undefined;
   try {
     let resume: Awaited<ReturnType<typeof prepareResume>>;
     try {
@@ -70,6 +73,7 @@ export async function openSession(args: {
     }
     if (resume) {
       state = resume.state;
+      baseline = resume.live;
       results = resume.results.filter((r) => book.chapters.findIndex((c) => c.id === r.chapter) < book.chapters.indexOf(first));
       if (resume.proseChanged.length) io.err(`book: note: the prose of ${resume.proseChanged.join(', ')} changed since its checkpoint (its code did not)\n`);
       if (resume.changed.length) io.err(`book: warning: continuing (--force) although ${resume.changed.join(', ')} changed since its checkpoint\n`);
@@ -95,6 +99,7 @@ export async function openSession(args: {
   const machine = await target.identity();
   return {
     state,
+    baseline,
     release: () => lock.release(),
     afterChapter: async (chapter, chapterState, snapshot) => {
       const upTo = book.chapters.slice(0, book.chapters.indexOf(chapter) + 1);

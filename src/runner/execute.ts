@@ -28,6 +28,8 @@ export interface RunOptions {
   afterFailure?: (block: Block, failure: BlockFailure) => Promise<'retry' | 'quit'>;
   /** Called after each block and chapter, for snapshots and checkpoints. */
   afterChapter?: (chapter: Chapter, state: Record<string, unknown>, snapshot: Snapshot | undefined) => Promise<void>;
+  /** The machine's state before the first block, if already taken (the --from drift check); else the run takes it. */
+  baseline?: Snapshot;
   /** Takes the cluster-state snapshot after each block (a `state` event); tests inject a fake, false turns it off. */
   snapshot?: ((context: SnapshotContext) => Promise<Snapshot>) | false;
   /** Record and replay (src/runner/record): how the blocks' clients are made, and hooks around each attempt. */
@@ -162,7 +164,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   const snapshotContext: SnapshotContext = { target, clients };
   const safeSnapshot = () => (snapshot ? snapshot(snapshotContext).catch(() => undefined) : Promise.resolve(undefined));
   // The baseline the first block's changes are measured against.
-  let lastSnapshot = await safeSnapshot();
+  let lastSnapshot = snapshot && options.baseline ? options.baseline : await safeSnapshot();
   const recordState = async (block: Block) => {
     if (!snapshot || options.signal?.aborted) return;
     const t0 = performance.now();

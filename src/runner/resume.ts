@@ -26,6 +26,8 @@ export interface ResumePoint {
   changed: string[];
   /** Chapters whose prose changed (reported, not refused). */
   proseChanged: string[];
+  /** The machine as the drift check saw it (none with --force). */
+  live?: Snapshot;
 }
 
 /**
@@ -102,10 +104,11 @@ export async function prepareResume(
       1,
     );
   }
+  let live: Snapshot | undefined;
   if (checkpoint.snapshot && !options.force) {
     const clients = new MachineClients(target, options.kubeconfig);
     try {
-      const live = await takeSnapshot({ target, clients });
+      live = await takeSnapshot({ target, clients });
       const diff = diffSnapshots(driftView(checkpoint.snapshot), driftView(live));
       if (diff.changes.length > 0) {
         throw new ResumeRefused(
@@ -118,5 +121,6 @@ export async function prepareResume(
       await clients.close();
     }
   }
-  return { checkpoint, state: structuredClone(checkpoint.state), results: checkpoint.results, changed, proseChanged };
+  // The drift check's snapshot is the machine as the run starts: the run's baseline too.
+  return { checkpoint, state: structuredClone(checkpoint.state), results: checkpoint.results, changed, proseChanged, live };
 }
