@@ -2,8 +2,8 @@
 // It takes the machine down and up: do not run it while a book run is using the machine.
 //   resume: `book run --from 6` until the first block of chapter 6 runs, on a machine at checkpoint 5
 //           (drift check included), median of 7.
-//   book:   the whole book, plain reporter vs the Ink UI in a pseudo-terminal (`script`): wall time
-//           of chapters 1-7 and peak RSS, median of 3 each.
+//   book:   the whole book, plain reporter vs the Ink UI in a pseudo-terminal (`script`, 40x120): wall
+//           time and peak RSS, median of 3 each (BENCH_RUNS=N for more), runs alternating.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -80,7 +80,9 @@ if (!only || only === 'book') {
   };
   const plain = [];
   const tui = [];
-  for (let i = 0; i < 3; i++) {
+  // Book runs vary by seconds with the cluster's own timing: BENCH_RUNS=5 for a steadier median.
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  for (let i = 0; i < runs; i++) {
     plain.push(timeOne('plain'));
     tui.push(timeOne('tui'));
   }
@@ -88,5 +90,7 @@ if (!only || only === 'book') {
   console.log(`whole book, plain: ${(m(plain, 'wall') / 1000).toFixed(1)} s, peak RSS ${m(plain, 'rssMb').toFixed(0)} MB`);
   console.log(`whole book, Ink UI: ${(m(tui, 'wall') / 1000).toFixed(1)} s, peak RSS ${m(tui, 'rssMb').toFixed(0)} MB (goal: +<10 % wall, < 200 MB)`);
   console.log(`UI cost: ${(((m(tui, 'wall') - m(plain, 'wall')) / m(plain, 'wall')) * 100).toFixed(1)} %`);
+  const all = (xs) => xs.map((x) => (x.wall / 1000).toFixed(1)).join(' ');
+  console.log(`all runs (s), plain: ${all(plain)}; Ink UI: ${all(tui)}`);
   book(['machine', 'down']);
 }

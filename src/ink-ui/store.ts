@@ -8,7 +8,7 @@ export type FailureChoice = 'retry' | 'quit';
 export interface StoreOptions {
   /** Redraws at most this often while output streams in (default 400 ms); 0 draws every event at once (tests). */
   throttleMs?: number;
-  /** Finished blocks, diffs and chapter ends are drawn this soon (default 120 ms): one frame for the burst of events that ends a block. */
+  /** Finished blocks, diffs and chapter ends are drawn this soon (default 250 ms): one frame for the burst of events that ends a block. */
   urgentMs?: number;
   color?: boolean;
   /** Ctrl-C: stop the run (the runner aborts the block and exits 130). */
@@ -38,7 +38,7 @@ export class UiStore {
 
   constructor(private readonly options: StoreOptions = {}) {
     this.throttleMs = options.throttleMs ?? 400;
-    this.urgentMs = Math.min(options.urgentMs ?? 120, this.throttleMs);
+    this.urgentMs = Math.min(options.urgentMs ?? 250, this.throttleMs);
   }
 
   /**
