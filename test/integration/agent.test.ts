@@ -51,6 +51,36 @@ for (const [kind, available] of agents) {
       expect(chunks.join('')).toContain('e:oops\n');
     });
 
+    it('runs a script the same on every command, whether its bash was started for it or before it', async () => {
+      const a = start();
+      const script = [
+        'trap \'echo "exit trap $?"\' EXIT',
+        'echo "$0 $LINENO $SHLVL $- $BASH_SUBSHELL"',
+        'env | sort | grep -v "^_=" | tr "\\n" " "; echo',
+        'set -o | tr -s " \\t" "=" | tr "\\n" " "; echo',
+        'test "$(ps -o pgid= $$ | tr -d " ")" = "$$" && echo "own group"',
+        'cat <<EOF',
+        'line $LINENO',
+        'EOF',
+        'exit 5',
+      ].join('\n');
+      const runs = [];
+      for (let i = 0; i < 4; i++) runs.push(await a.exec(script, ENV, {}));
+      expect(runs[0]?.exitCode).toBe(5);
+      expect(runs[0]?.stdout).toMatch(/^bash 2 2 hBc 0\n/);
+      expect(runs[0]?.stdout).toContain('own group\nline 6\nexit trap 5\n');
+      for (const run of runs.slice(1))
+        expect({ stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode }).toEqual({ stdout: runs[0]?.stdout, stderr: runs[0]?.stderr, exitCode: 5 });
+      // Another environment, a NUL byte (no bash can take it: an error, and the agent goes on), a
+      // script larger than a pipe's buffer: still right.
+      expect((await a.exec('echo "$ONLY_THIS"', { ...ENV, ONLY_THIS: 'other' }, {})).stdout).toBe('other\n');
+      const nul = await a.exec('echo a # \0', ENV, {});
+      expect(nul.exitCode).toBe(127);
+      expect(nul.stderr).toMatch(/null byte/);
+      const long = `x=${'y'.repeat(70_000)}; echo \${#x}`;
+      expect((await a.exec(long, ENV, {})).stdout).toBe('70000\n');
+    });
+
     it('passes stdin, keeps binary output intact and handles output larger than a pipe', async () => {
       const a = start();
       const piped = await a.exec('tr a-z A-Z', ENV, { stdin: 'hello agent' });

@@ -46,6 +46,8 @@ def finish(cid):
         send({'id': cid, 't': 'x', 'code': None, 'signal': signal.Signals(-code).name})
     else:
         send({'id': cid, 't': 'x', 'code': code, 'signal': None})
+    if spare is None:
+        start_spare(c['env'], c['key'])
 
 def kill(c):
     try:
@@ -53,15 +55,57 @@ def kill(c):
     except OSError:
         pass
 
+# The next command's bash, started while the runner handles the last answer: it waits for its
+# script on a pipe, then evals it (same $0, LINENO, options and environment as bash -c SCRIPT).
+# A command then costs no fork and no bash start-up. Scripts with NUL bytes, larger than the
+# pipe's buffer or with another environment get a fresh bash -c.
+SPARE_MAX = 60000
+spare = None
+
+def bash(argv, env, pass_fds=()):
+    return subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True, pass_fds=pass_fds)
+
+def start_spare(env, key):
+    global spare
+    r, w = os.pipe()
+    boot = '__book_script=$(< /dev/fd/%d); exec %d<&-; eval "unset __book_script; $__book_script"' % (r, r)
+    try:
+        spare = {'proc': bash(['bash', '-c', boot], env, (r,)), 'key': key, 'w': w}
+    except OSError:
+        os.close(w)
+    os.close(r)
+
+def drop_spare():
+    global spare
+    s, spare = spare, None
+    if s is None:
+        return
+    os.close(s['w'])
+    kill(s)
+    for f in (s['proc'].stdin, s['proc'].stdout, s['proc'].stderr):
+        f.close()
+    s['proc'].wait()
+
+def take_spare(script, key):
+    global spare
+    if spare is None or spare['key'] != key or len(script) > SPARE_MAX or b'\0' in script or spare['proc'].poll() is not None:
+        drop_spare()
+        return None
+    s, spare = spare, None
+    os.write(s['w'], script)
+    os.close(s['w'])
+    return s['proc']
+
 def start(m):
     cid = m['id']
+    key = json.dumps(m['env'], sort_keys=True)
     try:
-        proc = subprocess.Popen(['bash', '-c', m['command']], env=m['env'], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    except OSError as e:
+        proc = take_spare(m['command'].encode(), key) or bash(['bash', '-c', m['command']], m['env'])
+    except (OSError, ValueError) as e:
         send({'id': cid, 't': 'x', 'code': 127, 'signal': None, 'error': str(e)})
         return
-    running[cid] = {'proc': proc, 'open': 2, 'stdin': base64.b64decode(m['stdin']) if m.get('stdin') else b''}
+    running[cid] = {'proc': proc, 'open': 2, 'stdin': base64.b64decode(m['stdin']) if m.get('stdin') else b'', 'env': m['env'], 'key': key}
     for stream, t in ((proc.stdout, 'o'), (proc.stderr, 'e')):
         os.set_blocking(stream.fileno(), False)
         sel.register(stream.fileno(), selectors.EVENT_READ, ('out', (cid, t, stream)))
@@ -90,8 +134,14 @@ def relay_one(client, host, port):
         remote = socket.create_connection((host, port))
     except OSError as e:
         reason = 'connection refused' if isinstance(e, ConnectionRefusedError) else str(e)
+        # Say why, then read what the client may have sent already: closing a socket with unread
+        # data resets it, and the client would see ECONNRESET instead of the reason.
         try:
             client.sendall(b'R' + reason.encode())
+            client.shutdown(socket.SHUT_WR)
+            client.settimeout(5)
+            while client.recv(65536):
+                pass
         except OSError:
             pass
         client.close()
@@ -130,6 +180,8 @@ while True:
             if not chunk:
                 for c in running.values():
                     kill(c)
+                if spare is not None:
+                    kill(spare)
                 sys.exit(0)
             pending += chunk
             while b'\n' in pending:

@@ -21,7 +21,9 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const m = JSON.parse(line);
   if (m.op === 'kill') { const c = running.get(m.id); if (c) { try { process.kill(-c.pid, 'SIGKILL'); } catch {} } return; }
   if (m.op === 'relay') { relay(m); return; }
-  const child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  let child;
+  try { child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }); }
+  catch (e) { send({ id: m.id, t: 'x', code: 127, signal: null, error: e.message }); return; }
   running.set(m.id, child);
   child.stdout.on('data', (d) => send({ id: m.id, t: 'o', d: d.toString('base64') }));
   child.stderr.on('data', (d) => send({ id: m.id, t: 'e', d: d.toString('base64') }));
@@ -39,7 +41,8 @@ function relay(m) {
     const remote = net.connect(m.port, m.host);
     let connected = false;
     remote.once('connect', () => { connected = true; client.write('C'); client.pipe(remote); remote.pipe(client); client.resume(); });
-    remote.on('error', (e) => { if (connected) client.destroy(); else client.end('R' + (e.code === 'ECONNREFUSED' ? 'connection refused' : e.message)); });
+    // Refused: say why, and read what the client sent already (closing with unread data resets it).
+    remote.on('error', (e) => { if (connected) client.destroy(); else { client.end('R' + (e.code === 'ECONNREFUSED' ? 'connection refused' : e.message)); client.resume(); } });
     remote.on('close', () => { if (connected) client.end(); });
     client.on('close', () => remote.destroy());
   });
