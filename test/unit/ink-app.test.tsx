@@ -167,3 +167,23 @@ describe('keys', () => {
     expect(onInterrupt).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('a terminal that reports no size', () => {
+  it('is taken as 24×80, so Ink never clears the screen to redraw everything', async () => {
+    const { startInkUi } = await import('../../src/ink-ui/index.js');
+    const { PassThrough } = await import('node:stream');
+    const stdout = Object.assign(new PassThrough(), { isTTY: true, rows: 0, columns: 0 }) as unknown as NodeJS.WriteStream;
+    const stdin = new PassThrough() as unknown as NodeJS.ReadStream;
+    let written = '';
+    (stdout as unknown as PassThrough).on('data', (chunk) => {
+      written += chunk;
+    });
+    const ui = startInkUi({ step: false, onInterrupt: () => {}, stdout, stdin, color: false });
+    expect([stdout.rows, stdout.columns]).toEqual([24, 80]);
+    for (const e of EVENTS.slice(0, at('block:start', 'flaky') + 3)) ui.listener(e);
+    await new Promise((r) => setTimeout(r, 600));
+    await ui.stop();
+    expect(written).toContain('02-failure');
+    expect(written).not.toContain('\u001b[2J');
+  });
+});
