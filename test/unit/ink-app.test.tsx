@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ink-ui/App.js';
+import { startInkUi } from '../../src/ink-ui/index.js';
 import { UiStore } from '../../src/ink-ui/store.js';
 import type { RunEvent } from '../../src/runner/events.js';
 import type { Block, Chapter } from '../../src/runner/types.js';
@@ -170,12 +172,10 @@ describe('keys', () => {
 
 describe('a terminal that reports no size', () => {
   it('is taken as 24×80, so Ink never clears the screen to redraw everything', async () => {
-    const { startInkUi } = await import('../../src/ink-ui/index.js');
-    const { PassThrough } = await import('node:stream');
     const stdout = Object.assign(new PassThrough(), { isTTY: true, rows: 0, columns: 0 }) as unknown as NodeJS.WriteStream;
     const stdin = new PassThrough() as unknown as NodeJS.ReadStream;
     let written = '';
-    (stdout as unknown as PassThrough).on('data', (chunk) => {
+    (stdout as unknown as PassThrough).on('data', (chunk: Buffer) => {
       written += chunk;
     });
     const ui = startInkUi({ step: false, onInterrupt: () => {}, stdout, stdin, color: false });
