@@ -40,12 +40,12 @@ async function source(name: SourceName, timings: Snapshot['timings'], ms: number
   }
 }
 
+const noDockerDaemon = (socket: string) => new Error(`no Docker daemon answers on ${socket}`);
+
 /** A docker client that cannot reach the socket says "socket hang up": say which socket instead. */
 function dockerReason(error: unknown, socket: string): Error {
   const message = (error as Error)?.message ?? String(error);
-  if (/socket hang up|ECONNRESET|ECONNREFUSED|ENOENT/.test(`${(error as { code?: string })?.code ?? ''} ${message}`)) {
-    return new Error(`no Docker daemon answers on ${socket}`);
-  }
+  if (/socket hang up|ECONNRESET|ECONNREFUSED|ENOENT/.test(`${(error as { code?: string })?.code ?? ''} ${message}`)) return noDockerDaemon(socket);
   return error as Error;
 }
 
@@ -75,7 +75,7 @@ export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
     }),
     source('docker', timings, ms, async () => {
       // No socket file, no daemon: say so without a request (the local machine's socket is a file here).
-      if (native && !existsSync(target.dockerSocket)) throw dockerReason(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }), target.dockerSocket);
+      if (native && !existsSync(target.dockerSocket)) throw noDockerDaemon(target.dockerSocket);
       const client = await ctx.clients.dockerClient();
       return dockerItems(client).catch((error) => {
         throw dockerReason(error, ctx.target.dockerSocket);

@@ -6,7 +6,8 @@ import type { ExecOptions, ExecResult } from './target.js';
  * The program the local target keeps running inside the machine's namespace: it spawns each
  * command there (bash -c, its own process group) and streams the output back as JSON lines. One
  * `nsenter` per run instead of one per command: a command costs a fork of bash, not of nsenter + bash.
- * Plain JavaScript in a string, so it runs with `node -e` whatever built or bundled the runner.
+ * It also relays TCP into the namespace (op 'relay'). The fallback for hosts without
+ * /usr/bin/python3 (agent-python.ts, same protocol). Plain JavaScript in a string, so it runs with `node -e` whatever built or bundled the runner.
  */
 export const AGENT_SOURCE = String.raw`
 const { spawn } = require('node:child_process');
@@ -16,10 +17,11 @@ const readline = require('node:readline');
 const running = new Map();
 const send = (m) => process.stdout.write(JSON.stringify(m) + '\n');
 process.on('SIGINT', () => {});
-const killAll = () => { for (const child of running.values()) { try { process.kill(-child.pid, 'SIGKILL'); } catch {} } };
+const kill = (child) => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} };
+const killAll = () => { for (const child of running.values()) kill(child); };
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const m = JSON.parse(line);
-  if (m.op === 'kill') { const c = running.get(m.id); if (c) { try { process.kill(-c.pid, 'SIGKILL'); } catch {} } return; }
+  if (m.op === 'kill') { const c = running.get(m.id); if (c) kill(c); return; }
   if (m.op === 'relay') { relay(m); return; }
   let child;
   try { child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }); }
@@ -119,39 +121,33 @@ export class AgentClient {
     p.resolve(this.result(p, m.code ?? null, m.signal ?? null, m.error));
   }
 
-  exec(command: string, env: Record<string, string>, options: ExecOptions): Promise<ExecResult & { stdoutBuffer: Buffer }> {
+  /** Sends one request; the agent's answer (output chunks, then the exit message) settles it. */
+  private request(
+    message: Record<string, unknown>,
+    options: ExecOptions = {},
+  ): { id: number; child: ChildProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
     const child = this.start();
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      const kill = () => child.stdin?.write(`${JSON.stringify({ op: 'kill', id })}\n`);
-      const pending: Pending = {
-        options,
-        out: [],
-        err: [],
-        started: performance.now(),
-        resolve: (result) => {
-          options.signal?.removeEventListener('abort', kill);
-          resolve(result);
-        },
-      };
-      this.pending.set(id, pending);
+    const answer = new Promise<ExecResult & { stdoutBuffer: Buffer }>((resolve) => {
+      this.pending.set(id, { options, out: [], err: [], started: performance.now(), resolve });
       this.hold(child);
-      const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('base64');
-      child.stdin?.write(`${JSON.stringify({ op: 'exec', id, command, env, stdin })}\n`);
-      if (options.signal?.aborted) kill();
-      else options.signal?.addEventListener('abort', kill, { once: true });
+      child.stdin?.write(`${JSON.stringify({ ...message, id })}\n`);
     });
+    return { id, child, answer };
+  }
+
+  exec(command: string, env: Record<string, string>, options: ExecOptions): Promise<ExecResult & { stdoutBuffer: Buffer }> {
+    const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('base64');
+    const { id, child, answer } = this.request({ op: 'exec', command, env, stdin }, options);
+    const kill = () => child.stdin?.write(`${JSON.stringify({ op: 'kill', id })}\n`);
+    if (options.signal?.aborted) kill();
+    else options.signal?.addEventListener('abort', kill, { once: true });
+    return answer.finally(() => options.signal?.removeEventListener('abort', kill));
   }
 
   /** Asks the agent for a Unix socket at `path` relaying each connection to host:port in its namespace. */
   async relay(path: string, host: string, port: number): Promise<void> {
-    const child = this.start();
-    const id = this.nextId++;
-    const result = await new Promise<ExecResult>((resolve) => {
-      this.pending.set(id, { options: {}, out: [], err: [], started: performance.now(), resolve });
-      this.hold(child);
-      child.stdin?.write(`${JSON.stringify({ op: 'relay', id, path, host, port })}\n`);
-    });
+    const result = await this.request({ op: 'relay', path, host, port }).answer;
     if (result.exitCode !== 0) throw new Error(`the machine agent cannot relay to ${host}:${port}: ${result.stderr.trim()}`);
   }
 
