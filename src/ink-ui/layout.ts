@@ -2,9 +2,10 @@
  * How much of each panel the live part shows, so that it always stays shorter than the terminal.
  *
  * Why it matters: once Ink's live output is as tall as the terminal, Ink clears the screen and
- * rewrites the whole scrollback on every frame (its "fullscreen" path). On a 40-row terminal the
- * book's live part (8 chapters, a running block, 7 daemons) reached that height, and a run wrote
- * 1.2 MB to the terminal instead of ~60 KB. Panels shrink in the order a reader misses them least.
+ * rewrites the whole scrollback on every frame (its "fullscreen" path): a book run stuck on it
+ * (in a pty reporting 0 rows) wrote 1.2 MB to the terminal instead of ~100 KB. The book's full live
+ * part (8 chapters, a running block, its output, the daemons) is ~35 lines, near a 40-row
+ * terminal's height. Panels shrink in the order a reader misses them least.
  */
 
 export const EXCERPT_LINES = 6;
