@@ -147,9 +147,11 @@ build_k8s() {
   for c in "${K8S_COMMANDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
   (cd "$work" && run_step "k8s-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/" "${pkgs[@]}")
   for c in "${K8S_COMMANDS[@]}"; do [[ -x $out/bin/$c ]] || die "k8s build did not produce $c"; done
-  "$out/bin/kubelet" --version | grep -qx "Kubernetes $K8S_VERSION" || die "kubelet --version is not 'Kubernetes $K8S_VERSION': $("$out/bin/kubelet" --version)"
+  # Capture, then match: `cmd | grep -q` under pipefail fails when grep exits before cmd is done.
+  local said; said=$("$out/bin/kubelet" --version 2>&1) || true
+  [[ $said == "Kubernetes $K8S_VERSION" ]] || die "kubelet --version is not 'Kubernetes $K8S_VERSION': $said"
   mark_complete "$out"
-  say "k8s $K8S_VERSION: $("$out/bin/kubelet" --version) -> $out/bin"
+  say "k8s $K8S_VERSION: $said -> $out/bin"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -203,9 +205,10 @@ GO
   [[ -z $commit ]] || ldflags+=" -X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:9}"
   (cd "$work" && run_step "etcd-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/etcd" ./etcd)
   (cd "$work" && run_step "etcdctl-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/etcdctl" go.etcd.io/etcd/etcdctl/v3)
-  "$out/bin/etcd" --version | grep -q "etcd Version: ${ETCD_VERSION#v}" || die "etcd --version does not say ${ETCD_VERSION#v}"
+  local said; said=$("$out/bin/etcd" --version 2>&1) || true
+  [[ $said == *"etcd Version: ${ETCD_VERSION#v}"* ]] || die "etcd --version does not say ${ETCD_VERSION#v}: $said"
   mark_complete "$out"
-  say "etcd $ETCD_VERSION: $("$out/bin/etcd" --version | head -n1) -> $out/bin"
+  say "etcd $ETCD_VERSION: ${said%%$'\n'*} -> $out/bin"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -229,10 +232,11 @@ build_cri_dockerd() {
   ldflags="-s -w -X $m/cmd/version.Version=${CRI_DOCKERD_VERSION#v} -X $m/cmd/version.PreRelease= -X $m/cmd/version.GitCommit=${commit:0:7}"
   [[ -n $commit ]] || ldflags="-s -w -X $m/cmd/version.Version=${CRI_DOCKERD_VERSION#v} -X $m/cmd/version.GitCommit=unknown"
   (cd "$work" && run_step "cri-dockerd-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/cri-dockerd" .)
-  "$out/bin/cri-dockerd" --version 2>&1 | grep -q "${CRI_DOCKERD_VERSION#v}" || die "cri-dockerd --version does not say ${CRI_DOCKERD_VERSION#v}"
+  local said; said=$("$out/bin/cri-dockerd" --version 2>&1) || true
+  [[ $said == *"${CRI_DOCKERD_VERSION#v}"* ]] || die "cri-dockerd --version does not say ${CRI_DOCKERD_VERSION#v}: $said"
   rm -rf "${work:?}"   # a copy of the module cache's directory: not worth keeping
   mark_complete "$out"
-  say "cri-dockerd $CRI_DOCKERD_VERSION: $("$out/bin/cri-dockerd" --version 2>&1 | head -n1) -> $out/bin"
+  say "cri-dockerd $CRI_DOCKERD_VERSION: ${said%%$'\n'*} -> $out/bin"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -93,9 +93,14 @@ build_image_k8s() {
   cp "$K8S_CACHE/bin/$c" "$root/usr/local/bin/$c"
   if [[ $c == kube-proxy ]]; then
     # kube-proxy programs iptables through the iptables commands, as the upstream image does.
+    # A fresh host may not have them yet (build-offline.sh run before provision.sh): an image
+    # without them would build fine and fail only when kube-proxy first writes a rule.
     local ipt
+    for ipt in /usr/sbin/xtables-legacy-multi /usr/sbin/conntrack; do
+      [[ -x $ipt ]] || die "$ipt is missing: the kube-proxy image needs it (apt-get install iptables conntrack)"
+    done
     for ipt in /usr/sbin/xtables-legacy-multi /usr/sbin/xtables-nft-multi /usr/sbin/conntrack; do
-      [[ -x $ipt ]] && add_with_libs "$root" "$ipt"
+      if [[ -x $ipt ]]; then add_with_libs "$root" "$ipt"; fi
     done
     if [[ -d /usr/lib/x86_64-linux-gnu/xtables ]]; then
       mkdir -p "$root/usr/lib/x86_64-linux-gnu"; cp -r /usr/lib/x86_64-linux-gnu/xtables "$root/usr/lib/x86_64-linux-gnu/"
@@ -130,8 +135,12 @@ build_image_nginx() {
   need apt-get dpkg-deb ldd
   local dl; dl=$(mktemp -d)
   chmod 755 "$dl"
-  (cd "$dl" && apt-get download nginx nginx-common >>"${log:-/dev/null}" 2>&1) \
-    || die "cannot download Debian's nginx packages (is apt-get update done?)"
+  # A fresh machine may have no package lists yet: update once and try again.
+  if ! (cd "$dl" && apt-get download nginx nginx-common >>"${log:-/dev/null}" 2>&1); then
+    apt-get update -qq >>"${log:-/dev/null}" 2>&1 || true
+    (cd "$dl" && apt-get download nginx nginx-common >>"${log:-/dev/null}" 2>&1) \
+      || die "cannot download Debian's nginx packages (apt-get update, then try again)"
+  fi
   local deb ver
   deb=$(ls "$dl"/nginx_*.deb)
   ver=$(dpkg-deb -f "$deb" Version); ver=${ver#*:}; ver=${ver%%-*}; ver=${ver%%+*}

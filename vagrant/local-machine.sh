@@ -183,7 +183,8 @@ cmd_up() {
     ip netns add "$NETNS" || unfit "cannot create network namespace $NETNS" "check 'ip netns add' works as root"
   fi
   ip -n "$NETNS" link set lo up
-  if in_ns ip route show default | grep -q .; then
+  local default_route; default_route=$(in_ns ip route show default)
+  if [[ -n $default_route ]]; then
     unfit "namespace $NETNS has a default route (traffic could leave the box)" "run '$0 down', then '$0 up'"
   fi
   mkdir -p "$LOG_DIR" "$DAEMONS_DIR"

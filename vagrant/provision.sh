@@ -167,7 +167,8 @@ fetch() { # URL DEST [SHA256_URL]
   if [[ -n $sumurl ]]; then
     # a .sha256 file (the hash alone) or a SHA256SUMS list ("HASH  NAME" lines)
     local want name=${url##*/}
-    want=$(curl -fsSL --retry 3 "$sumurl" | awk -v f="$name" 'NF == 1 { print $1; exit } $2 == f || $2 == "*" f { print $1; exit }')
+    local sums; sums=$(curl -fsSL --retry 3 "$sumurl") || die "cannot download $sumurl"
+    want=$(awk -v f="$name" 'NF == 1 { print $1; exit } $2 == f || $2 == "*" f { print $1; exit }' <<<"$sums")
     [[ -n $want ]] || die "no checksum for $name in $sumurl"
     echo "$want  $dst.part" | sha256sum -c --quiet - || die "checksum mismatch for $url"
   fi
@@ -211,7 +212,8 @@ provision_offline() {
 say "binaries: $source_mode -> $BOOK_BIN_DIR"
 mkdir -p "$BOOK_BIN_DIR"
 "provision_$source_mode"
-"$BOOK_BIN_DIR/kubelet" --version | grep -qx "Kubernetes $K8S_VERSION" || die "kubelet is not $K8S_VERSION"
+kubelet_said=$("$BOOK_BIN_DIR/kubelet" --version 2>&1) || true
+[[ $kubelet_said == "Kubernetes $K8S_VERSION" ]] || die "kubelet is not $K8S_VERSION: $kubelet_said"
 # Record what this machine was provisioned with (read by local-machine.sh status).
 mkdir -p /etc/build-a-minikube
 printf 'source=%s\nk8s=%s\netcd=%s\ncri_dockerd=%s\npause=%s\n' \
