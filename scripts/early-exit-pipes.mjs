@@ -91,7 +91,7 @@ export function findInMarkdown(text) {
   return findings;
 }
 
-/** The project's own shell: vagrant/*.sh, .ci/run, and the book's run blocks. */
+/** The project's own shell: vagrant/*.sh, scripts/*.sh, .ci/run, and the book's run blocks. */
 export function projectFiles(root) {
   const ls = (dir, keep) =>
     readdirSync(join(root, dir))

@@ -5,12 +5,12 @@
 
 # Kubernetes commands (kubelet, kube-apiserver, kube-controller-manager, kube-scheduler,
 # kube-proxy, kubectl) and their images.
-K8S_VERSION=${K8S_VERSION:-v1.36.3}
+K8S_VERSION=${K8S_VERSION:-v1.37.2}
 # etcd + etcdctl. The upstream image tag adds a "-0" build suffix.
-ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+ETCD_VERSION=${ETCD_VERSION:-v3.7.0}
 ETCD_IMAGE_TAG=${ETCD_IMAGE_TAG:-${ETCD_VERSION#v}-0}
 # cri-dockerd: kubelet -> CRI -> Docker (dockershim left Kubernetes in 1.24).
-CRI_DOCKERD_VERSION=${CRI_DOCKERD_VERSION:-v0.4.3}
+CRI_DOCKERD_VERSION=${CRI_DOCKERD_VERSION:-v0.4.6}
 # The pod sandbox ("pause") image cri-dockerd starts for every pod.
 PAUSE_IMAGE_TAG=${PAUSE_IMAGE_TAG:-3.10.1}
 PAUSE_IMAGE=registry.k8s.io/pause:${PAUSE_IMAGE_TAG}

@@ -6,6 +6,7 @@ import { TranscriptError } from '../runner/record/transcript.js';
 import { BadArguments } from '../runner/select.js';
 import { MachineUnreachable } from '../runner/targets/target.js';
 import { type Book, BookError } from '../runner/types.js';
+import { resolveVersions, VersionError, type Versions } from '../runner/versions.js';
 
 /** The package root (holds vagrant/ and book/), from dist/ or src/. */
 export const PACKAGE_ROOT = path.resolve(
@@ -28,6 +29,15 @@ export async function openBook(dir: string | undefined): Promise<Book> {
   return loadBook(dir ?? 'book');
 }
 
+/**
+ * The versions the machine is built with: `K8S_VERSION` from the environment, else book.yaml's
+ * `kubernetes:`, else the pin in vagrant/versions.sh.
+ */
+export function machineVersions(book: Book, env: NodeJS.ProcessEnv = process.env): Versions {
+  const wanted = env.K8S_VERSION || book.config.kubernetes;
+  return resolveVersions(path.join(PACKAGE_ROOT, 'vagrant', 'versions.sh'), wanted);
+}
+
 /** Turns the errors every command can meet into the documented exit codes. */
 export function exitCodeFor(error: unknown, io: Io): number {
   if (error instanceof BookError) {
@@ -40,6 +50,10 @@ export function exitCodeFor(error: unknown, io: Io): number {
   }
   if (error instanceof BadArguments) {
     io.err(`book: ${error.message}\n`);
+    return EXIT.badBook;
+  }
+  if (error instanceof VersionError) {
+    io.err(`book: ${error.message}\n  → ${error.hint}\n`);
     return EXIT.badBook;
   }
   if (error instanceof MachineUnreachable) {

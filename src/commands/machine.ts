@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTarget } from '../runner/targets/index.js';
 import { MachineUnreachable, type Target } from '../runner/targets/target.js';
-import { exitCodeFor, type Io, openBook, PACKAGE_ROOT } from './common.js';
+import { exitCodeFor, type Io, machineVersions, openBook, PACKAGE_ROOT } from './common.js';
 
 export interface MachineCommandOptions {
   book?: string;
@@ -23,29 +23,31 @@ function inherit(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<
 const VAGRANT_DIR = path.join(PACKAGE_ROOT, 'vagrant');
 
 /** Copies vagrant/*.sh to the machine and runs one of them there (ssh targets). */
-async function runRemoteScript(target: Target, script: string, args: string[], io: Io): Promise<number> {
+async function runRemoteScript(target: Target, script: string, args: string[], io: Io, k8sVersion: string): Promise<number> {
   const dir = '/var/lib/book-machine/provision';
   for (const file of await readdir(VAGRANT_DIR)) {
     if (file.endsWith('.sh')) await target.writeFile(`${dir}/${file}`, await readFile(path.join(VAGRANT_DIR, file)), 0o755);
   }
-  const result = await target.exec(`bash ${dir}/${script} ${args.join(' ')}`, { onStdout: io.out, onStderr: io.err });
+  const result = await target.exec(`K8S_VERSION=${k8sVersion} bash ${dir}/${script} ${args.join(' ')}`, { onStdout: io.out, onStderr: io.err });
   return result.exitCode ?? 1;
 }
 
 export async function machineCommand(action: string, options: MachineCommandOptions, io: Io): Promise<number> {
   try {
     const book = await openBook(options.book);
+    // The one setting that picks Kubernetes reaches the provisioning scripts as K8S_VERSION.
+    const { K8S_VERSION } = machineVersions(book);
     const name = options.target ?? book.config.target;
     const config = book.config.targets[name];
     if (!config) throw new MachineUnreachable(`no target named "${name}"`, `use one of: ${Object.keys(book.config.targets).join(', ')}`);
     if (config.type === 'local' && action !== 'shell') {
-      const env = { ...process.env, BOOK_NETNS: config.netns, BOOK_RUNTIME_DIR: config.runtimeDir };
+      const env = { ...process.env, K8S_VERSION, BOOK_NETNS: config.netns, BOOK_RUNTIME_DIR: config.runtimeDir };
       return await inherit(['bash', path.join(VAGRANT_DIR, 'local-machine.sh'), action], env);
     }
     if (config.type === 'vagrant' && action !== 'shell') {
       const verb = { up: ['up'], status: ['status'], down: ['destroy', '-f'] }[action];
       if (!verb) throw new Error(`unknown action ${action}`);
-      return await inherit(['vagrant', ...verb], { ...process.env, VAGRANT_CWD: path.resolve(book.dir, '..', config.dir) });
+      return await inherit(['vagrant', ...verb], { ...process.env, K8S_VERSION, VAGRANT_CWD: path.resolve(book.dir, '..', config.dir) });
     }
     const target = await createTarget(book, name);
     try {
@@ -54,9 +56,9 @@ export async function machineCommand(action: string, options: MachineCommandOpti
         const env = { DOCKER_HOST: `unix://${target.dockerSocket}`, KUBECONFIG: book.config.kubeconfig };
         return await inherit(target.shellArgv(options.command ?? [], env));
       }
-      if (action === 'up') return await runRemoteScript(target, 'provision.sh', [], io);
-      if (action === 'status') return await runRemoteScript(target, 'machine-status.sh', [], io);
-      if (action === 'down') return await runRemoteScript(target, 'machine-down.sh', [], io);
+      if (action === 'up') return await runRemoteScript(target, 'provision.sh', [], io, K8S_VERSION);
+      if (action === 'status') return await runRemoteScript(target, 'machine-status.sh', [], io, K8S_VERSION);
+      if (action === 'down') return await runRemoteScript(target, 'machine-down.sh', [], io, K8S_VERSION);
       throw new Error(`unknown action ${action}`);
     } finally {
       await target.close();

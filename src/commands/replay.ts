@@ -30,6 +30,8 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     await compileChapters(chapters);
     const file = options.transcript ?? defaultTranscriptPath(book);
     const transcript = await readTranscript(file);
+    // The recorded run's versions: its file blocks wrote these values.
+    book.versions = transcript.versions;
     const bus = new EventBus();
     const reporter = options.reporter ?? 'plain';
     const reporting = attachReporters(bus, {

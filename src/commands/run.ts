@@ -6,7 +6,7 @@ import { bookStateDir } from '../runner/files.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
 import { createTarget } from '../runner/targets/index.js';
-import { exitCodeFor, type Io, openBook } from './common.js';
+import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
 import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
 
@@ -35,6 +35,7 @@ export function defaultReporter(stdoutIsTty: boolean): 'tui' | 'plain' {
 export async function runCommand(options: RunCommandOptions, io: Io): Promise<number> {
   try {
     const book = await openBook(options.book);
+    book.versions = machineVersions(book);
     const chapters = selectChapters(book, options);
     await compileChapters(chapters);
     const bus = new EventBus();

@@ -6,6 +6,7 @@ import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
 import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
 import { formatDiff } from '../runner/state/diff.js';
 import type { Block, Book, Chapter } from '../runner/types.js';
+import { substituteVersions } from '../runner/versions.js';
 import { BOOK_JS, STYLE_CSS } from './assets.js';
 import { escapeHtml, formatMs, highlight, slug, stripAnsi } from './html.js';
 
@@ -107,7 +108,9 @@ function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
     if (!token) return '';
     const block = token.map ? byLine.get(token.map[0] + 1) : undefined;
     const lang = block?.lang ?? token.info.trim().split(/\s+/)[0] ?? '';
-    const { html, language } = highlight(token.content, lang);
+    // A file block shows what the run wrote: `${K8S_VERSION}` as the recorded machine had it.
+    const shown = block?.kind === 'file' ? substituteVersions(token.content, ctx.transcript?.versions) : token.content;
+    const { html, language } = highlight(shown, lang);
     if (!block || block.kind === 'prose') return `<pre class="prose"><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>\n`;
     const record = ctx.recorded.get(block.id);
     const stale = Boolean(record && record.hash !== blockHash(block));

@@ -1,6 +1,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { parseDuration } from './durations.js';
 import type { BookConfig, BookIssue, TargetConfig } from './types.js';
+import { K8S_VERSION_PATTERN } from './versions.js';
 
 /** Where every target keeps the runner's records on the machine. */
 const RUNTIME_DIR = '/run/book-machine';
@@ -22,7 +23,7 @@ export const DEFAULT_CONFIG: BookConfig = {
   targets: DEFAULT_TARGETS,
 };
 
-const TOP_KEYS = ['title', 'chapters', 'defaults', 'kubeconfig', 'target', 'targets'];
+const TOP_KEYS = ['title', 'chapters', 'defaults', 'kubeconfig', 'kubernetes', 'target', 'targets'];
 
 /** Parses `book.yaml`; every problem names its line and what to write instead. */
 export function parseBookConfig(file: string, text: string): { config: BookConfig; issues: BookIssue[] } {
@@ -77,6 +78,14 @@ export function parseBookConfig(file: string, text: string): { config: BookConfi
         if (typeof value !== 'string' || !value.startsWith('/'))
           bad('kubeconfig must be an absolute path on the machine', 'kubeconfig: /etc/kubernetes/admin.kubeconfig');
         else config.kubeconfig = value;
+        break;
+      case 'kubernetes':
+        if (typeof value !== 'string' || !K8S_VERSION_PATTERN.test(value))
+          bad(
+            `kubernetes must be a version such as v1.37.2 (got ${String(value)})`,
+            'kubernetes: v1.35.4   (or leave it out for the version vagrant/versions.sh pins)',
+          );
+        else config.kubernetes = value;
         break;
       case 'target':
         if (typeof value !== 'string') bad('target must be a target name', 'target: local');

@@ -9,6 +9,7 @@ import { type SnapshotContext, takeSnapshot } from './state/snapshot.js';
 import type { Snapshot } from './state/types.js';
 import type { Target } from './targets/target.js';
 import { type Block, type Book, BookError, type BookIssue, type Chapter } from './types.js';
+import { substituteVersions } from './versions.js';
 import { makeWaitFor } from './wait-for.js';
 
 export const EXIT = { ok: 0, failed: 1, badBook: 2, unreachable: 3, interrupted: 130 } as const;
@@ -104,6 +105,12 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   const state: Record<string, unknown> = options.state ?? {};
   const started = performance.now();
   const counts = { passed: 0, failed: 0, skipped: 0 };
+  // The machine's versions: `versions` in ts blocks, environment variables in sh blocks.
+  const versions = Object.freeze({ ...book.versions });
+  const versionExports = Object.entries(versions)
+    .filter(([name, value]) => /^[A-Z][A-Z0-9_]*$/.test(name) && value !== undefined)
+    .map(([name, value]) => `export ${name}='${String(value).replace(/'/g, `'\\''`)}';`)
+    .join(' ');
   bus.emit({
     type: 'run:start',
     title: book.config.title,
@@ -182,7 +189,8 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
       const id = ++commandIds;
       bus.emit({ type: 'command:start', block, id, command: `write ${path}`, time: Date.now() });
       const t0 = performance.now();
-      await target.writeFile(path, block.code, block.attrs.mode);
+      // `${K8S_VERSION}` and the other pinned names become the machine's versions.
+      await target.writeFile(path, substituteVersions(block.code, options.book.versions), block.attrs.mode);
       bus.emit({ type: 'command:end', block, id, command: `write ${path}`, exitCode: 0, durationMs: performance.now() - t0, stdout: '', stderr: '' });
       return;
     }
@@ -192,7 +200,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
       bus.emit({ type: 'command:start', block, id, command, time: Date.now() });
       // The traps report the line of the command that failed (or exited), so errors point into
       // the .md file: DEBUG remembers the line about to run, EXIT prints it on failure.
-      const script = `trap 'if [ "$LINENO" -gt 3 ]; then BOOK_LINE=$LINENO; fi' DEBUG\ntrap 'c=$?; if [ $c -ne 0 ]; then printf "\\036BOOKLINE %s\\n" "\${BOOK_LINE:-0}" >&2; fi; exit $c' EXIT\nset -eo pipefail\n${block.code}`;
+      const script = `trap 'if [ "$LINENO" -gt 3 ]; then BOOK_LINE=$LINENO; fi' DEBUG\ntrap 'c=$?; if [ $c -ne 0 ]; then printf "\\036BOOKLINE %s\\n" "\${BOOK_LINE:-0}" >&2; fi; exit $c' EXIT\nset -eo pipefail; ${versionExports}\n${block.code}`;
       let stderr = '';
       const result = await target.exec(script, {
         signal: signal(),
@@ -297,7 +305,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   for (const chapter of chapters) {
     const chapterStarted = performance.now();
     bus.emit({ type: 'chapter:start', chapter, time: Date.now() });
-    const kernel = new ChapterKernel({ $, machine, docker, k8s: clients.k8sGlobal(), waitFor, assert, state, console: log });
+    const kernel = new ChapterKernel({ $, machine, docker, k8s: clients.k8sGlobal(), waitFor, assert, state, versions, console: log });
     let chapterStatus: BlockStatus = 'passed';
     let skippedHere = 0;
     let passedHere = 0;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import MarkdownIt from 'markdown-it';
 import { parseInfo } from './info-string.js';
 import type { Block, BookIssue, Chapter } from './types.js';
+import { misspelledVersionNames } from './versions.js';
 
 const markdown = new MarkdownIt();
 
@@ -39,6 +40,16 @@ export function parseChapter(file: string, id: string, number: number, text: str
     if (Array.isArray(parsed)) {
       issues.push(...parsed);
       continue;
+    }
+    if (parsed.kind === 'file') {
+      // `${K8S_VERSOIN}` would reach the machine as it is: name the line and the right spelling.
+      for (const miss of misspelledVersionNames(token.content))
+        issues.push({
+          file,
+          line: line + 1 + miss.line,
+          message: `\${${miss.name}} is not one of the machine's versions`,
+          hint: `did you mean \${${miss.suggestion}}? (the names: see src/runner/versions.ts)`,
+        });
     }
     const executable = parsed.kind !== 'prose';
     if (executable) index++;

@@ -53,6 +53,8 @@ export interface BookConfig {
   chapters: string[];
   defaults: { timeoutMs: number; retries: number };
   kubeconfig: string;
+  /** The Kubernetes version to build the machine with; unset: the one vagrant/versions.sh pins. */
+  kubernetes?: string;
   target: string;
   targets: Record<string, TargetConfig>;
 }
@@ -74,6 +76,8 @@ export interface Book {
   dir: string;
   config: BookConfig;
   chapters: Chapter[];
+  /** The machine's versions (src/runner/versions.ts): `${NAME}` in file blocks, env in sh blocks. */
+  versions?: Partial<Record<string, string>>;
 }
 
 /** A mistake in the book, reported before anything runs on the machine. */

@@ -93,6 +93,7 @@ export function startRecording(book: Book, target: Target, options: { snapshot?:
     recordedAt: new Date().toISOString(),
     target: { name: target.name, type: target.type },
     runner: { node: process.version, platform: `${process.platform}-${process.arch}` },
+    ...(book.versions ? { versions: { ...book.versions } as Record<string, string> } : {}),
   };
 
   const sink: CallSink = {

@@ -71,6 +71,8 @@ export interface Transcript {
   target: { name: string; type: string };
   /** The runner's environment, for the reader of a rendered page. */
   runner: { node: string; platform: string };
+  /** The machine's versions (vagrant/versions.sh as resolved for the run): what `${NAME}` in a file block was. */
+  versions?: Record<string, string>;
   status?: 'passed' | 'failed' | 'interrupted';
   exitCode?: number;
   durationMs?: number;
