@@ -4,7 +4,7 @@
 # $BOOK_CACHE (see versions.sh). Idempotent: what is already cached is skipped, so a warm run
 # takes seconds. A cold run takes tens of minutes on 2 cores: run it in the background.
 #
-#   vagrant/build-offline.sh [--force] [--jobs N] [k8s] [etcd] [cri-dockerd] [images]
+#   vagrant/build-offline.sh [--force] [--jobs N] [k8s] [etcd] [cri-dockerd] [cni] [coredns] [images]
 #
 # With no component named, builds all of them. --force rebuilds the named (or all) components.
 # Progress goes to stdout, the full log to $BOOK_CACHE/logs/build-offline.log, wall time and peak
@@ -23,13 +23,13 @@ while [[ $# -gt 0 ]]; do
     --force) force=1 ;;
     --jobs) jobs=$2; shift ;;
     --jobs=*) jobs=${1#--jobs=} ;;
-    k8s|etcd|cri-dockerd|images) components+=("$1") ;;
+    k8s|etcd|cri-dockerd|cni|coredns|images) components+=("$1") ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "build-offline.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
-[[ ${#components[@]} -gt 0 ]] || components=(k8s etcd cri-dockerd images)
+[[ ${#components[@]} -gt 0 ]] || components=(k8s etcd cri-dockerd cni coredns images)
 
 if [[ $(uname -s) != Linux ]]; then
   echo "build-offline.sh: builds Linux binaries on Linux only" >&2
@@ -212,31 +212,76 @@ GO
 }
 
 # ---------------------------------------------------------------------------------------------
+# build_main_module NAME MODULE VERSION OUT LDFLAGS PKG... — builds PKGs of MODULE as the main
+# module (its go.mod's replace directives only apply there), in a writable copy of the read-only
+# module cache directory, into OUT/bin.
+build_main_module() {
+  local name=$1 m=$2 v=$3 out=$4 ldflags=$5; shift 5
+  run_step "$name-download-module" go mod download "$m@$v"
+  local dir
+  dir=$(cd /tmp && go mod download -json "$m@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [[ -d $dir ]] || die "cannot find $m $v in the module cache"
+  local work=$out/src
+  rm -rf "${work:?}" "${out:?}/bin"; mkdir -p "$out/bin"
+  cp -r "$dir" "$work"; chmod -R u+w "$work"
+  (cd "$work" && run_step "$name-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/" "$@")
+  rm -rf "${work:?}"   # a copy of the module cache's directory: not worth keeping
+}
+
+# check_version NAME WANT CMD... — CMD's output must contain WANT (captured, then matched).
+check_version() {
+  local name=$1 want=$2 said; shift 2
+  said=$("$@" 2>&1) || true
+  [[ $said == *"$want"* ]] || die "$name does not say $want: $said"
+  printf '%s' "${said%%$'\n'*}"
+}
+
 build_cri_dockerd() {
   local out=$CRI_DOCKERD_CACHE
   if complete "$out"; then say "cri-dockerd $CRI_DOCKERD_VERSION: cached in $out/bin"; return 0; fi
   need go
   say "cri-dockerd $CRI_DOCKERD_VERSION: building"
-  local m=github.com/Mirantis/cri-dockerd
-  run_step "cri-dockerd-download-module" go mod download "$m@$CRI_DOCKERD_VERSION"
-  local dir
-  dir=$(cd /tmp && go mod download -json "$m@$CRI_DOCKERD_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
-  [[ -d $dir ]] || die "cannot find $m $CRI_DOCKERD_VERSION in the module cache"
-  # Its go.mod has replace directives, which only apply to the main module: build it as the main
-  # module, in a writable copy of the (read-only) module cache directory.
-  local work=$out/src
-  rm -rf "${work:?}" "${out:?}/bin"; mkdir -p "$out/bin"
-  cp -r "$dir" "$work"; chmod -R u+w "$work"
-  local commit ldflags
+  local m=github.com/Mirantis/cri-dockerd commit ldflags
   commit=$(module_commit "$m" "$CRI_DOCKERD_VERSION")
   ldflags="-s -w -X $m/cmd/version.Version=${CRI_DOCKERD_VERSION#v} -X $m/cmd/version.PreRelease= -X $m/cmd/version.GitCommit=${commit:0:7}"
   [[ -n $commit ]] || ldflags="-s -w -X $m/cmd/version.Version=${CRI_DOCKERD_VERSION#v} -X $m/cmd/version.GitCommit=unknown"
-  (cd "$work" && run_step "cri-dockerd-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/cri-dockerd" .)
-  local said; said=$("$out/bin/cri-dockerd" --version 2>&1) || true
-  [[ $said == *"${CRI_DOCKERD_VERSION#v}"* ]] || die "cri-dockerd --version does not say ${CRI_DOCKERD_VERSION#v}: $said"
-  rm -rf "${work:?}"   # a copy of the module cache's directory: not worth keeping
+  build_main_module cri-dockerd "$m" "$CRI_DOCKERD_VERSION" "$out" "$ldflags" .
+  local said; said=$(check_version cri-dockerd "${CRI_DOCKERD_VERSION#v}" "$out/bin/cri-dockerd" --version)
   mark_complete "$out"
-  say "cri-dockerd $CRI_DOCKERD_VERSION: ${said%%$'\n'*} -> $out/bin"
+  say "cri-dockerd $CRI_DOCKERD_VERSION: $said -> $out/bin"
+}
+
+# ---------------------------------------------------------------------------------------------
+build_cni() {
+  local out=$CNI_CACHE
+  if complete "$out"; then say "cni-plugins $CNI_PLUGINS_VERSION: cached in $out/bin"; return 0; fi
+  need go
+  say "cni-plugins $CNI_PLUGINS_VERSION: building ${CNI_PLUGINS[*]}"
+  local m=github.com/containernetworking/plugins p pkgs=()
+  for p in "${CNI_PLUGINS[@]}"; do
+    case $p in host-local) pkgs+=("./plugins/ipam/$p") ;; portmap) pkgs+=("./plugins/meta/$p") ;; *) pkgs+=("./plugins/main/$p") ;; esac
+  done
+  # The plugins print this on `VERSION` requests, as the release build's ldflags set it.
+  build_main_module cni-plugins "$m" "$CNI_PLUGINS_VERSION" "$out" \
+    "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION" "${pkgs[@]}"
+  for p in "${CNI_PLUGINS[@]}"; do [[ -x $out/bin/$p ]] || die "the CNI build did not produce $p"; done
+  local said; said=$(check_version "CNI bridge" "$CNI_PLUGINS_VERSION" "$out/bin/bridge" --version)
+  mark_complete "$out"
+  say "cni-plugins $CNI_PLUGINS_VERSION: $said -> $out/bin"
+}
+
+# ---------------------------------------------------------------------------------------------
+build_coredns() {
+  local out=$COREDNS_CACHE
+  if complete "$out"; then say "coredns $COREDNS_VERSION: cached in $out/bin"; return 0; fi
+  need go
+  say "coredns $COREDNS_VERSION: building"
+  local m=github.com/coredns/coredns commit
+  commit=$(module_commit "$m" "$COREDNS_VERSION")
+  build_main_module coredns "$m" "$COREDNS_VERSION" "$out" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=${commit:0:7}" .
+  local said; said=$(check_version coredns "CoreDNS-${COREDNS_VERSION#v}" "$out/bin/coredns" -version)
+  mark_complete "$out"
+  say "coredns $COREDNS_VERSION: $said -> $out/bin"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -253,6 +298,8 @@ for c in "${components[@]}"; do
     k8s) build_k8s ;;
     etcd) build_etcd ;;
     cri-dockerd) build_cri_dockerd ;;
+    cni) build_cni ;;
+    coredns) build_coredns ;;
     images) build_images ;;
   esac
 done

@@ -13,6 +13,15 @@
 
 images_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# The helpers it uses: the caller's own say/die/need when it has them (build-offline.sh logs
+# to its build log), these plain ones otherwise.
+declare -F say >/dev/null || say() { printf '[images] %s\n' "$*"; }
+declare -F die >/dev/null || die() { say "ERROR: $*" >&2; exit 1; }
+declare -F need >/dev/null || need() {
+  local cmd
+  for cmd in "$@"; do command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is missing (install it: see vagrant/provision.sh)"; done
+}
+
 # image_file REF -> tarball basename (no extension)
 image_file() { local r=${1//\//_}; echo "${r//:/_}"; }
 
@@ -131,19 +140,61 @@ build_image_etcd() {
   rm -rf "$root"
 }
 
-build_image_nginx() {
-  need apt-get dpkg-deb ldd
-  local dl; dl=$(mktemp -d)
+# debian_download DIR PKG... — Debian's .deb files of PKG into DIR (nothing is installed).
+debian_download() {
+  local dl=$1; shift
+  need apt-get dpkg-deb
   chmod 755 "$dl"
   # A fresh machine may have no package lists yet: update once and try again.
-  if ! (cd "$dl" && apt-get download nginx nginx-common >>"${log:-/dev/null}" 2>&1); then
+  if ! (cd "$dl" && apt-get download "$@" >>"${log:-/dev/null}" 2>&1); then
     apt-get update -qq >>"${log:-/dev/null}" 2>&1 || true
-    (cd "$dl" && apt-get download nginx nginx-common >>"${log:-/dev/null}" 2>&1) \
-      || die "cannot download Debian's nginx packages (apt-get update, then try again)"
+    (cd "$dl" && apt-get download "$@" >>"${log:-/dev/null}" 2>&1) \
+      || die "cannot download Debian's $* packages (apt-get update, then try again)"
   fi
+}
+
+# deb_version DEB — the upstream version of a .deb (1:1.22.1-9+deb12u1 -> 1.22.1)
+deb_version() { local v; v=$(dpkg-deb -f "$1" Version); v=${v#*:}; v=${v%%-*}; echo "${v%%+*}"; }
+
+build_image_coredns() {
+  local ref=$COREDNS_IMAGE name; name=$(image_file "$ref")
+  if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
+  [[ -x $COREDNS_CACHE/bin/coredns ]] || die "$COREDNS_CACHE/bin/coredns is missing: build coredns first"
+  local root; root=$(mktemp -d)
+  rootfs_skeleton "$root"
+  # As upstream: the static binary at /coredns, its entrypoint.
+  cp "$COREDNS_CACHE/bin/coredns" "$root/coredns"
+  write_image "$root" "$name" "$ref" 'EXPOSE 53/udp' 'EXPOSE 53/tcp' 'ENTRYPOINT ["/coredns"]'
+  rm -rf "$root"
+}
+
+# A client for the DNS and Service chapters: Debian's static busybox (nslookup, wget, sh).
+build_image_busybox() {
+  local dl; dl=$(mktemp -d)
+  debian_download "$dl" busybox-static
+  local deb ver; deb=$(ls "$dl"/busybox-static_*.deb); ver=$(deb_version "$deb")
+  local ref="busybox:$ver" name; name=$(image_file "$ref")
+  if image_cached "$name"; then say "  image $ref: cached"; rm -rf "$dl"; return 0; fi
+  local root x=$dl/x; root=$(mktemp -d)
+  rootfs_skeleton "$root"
+  dpkg-deb -x "$deb" "$x"
+  cp "$x/bin/busybox" "$root/usr/bin/busybox"
+  local applet busybox_list
+  busybox_list=$("$root/usr/bin/busybox" --list) || die "busybox-static does not run on this host"
+  for applet in $busybox_list; do
+    [[ $applet == busybox || -e $root/usr/bin/$applet ]] || ln -s busybox "$root/usr/bin/$applet"
+  done
+  write_image "$root" "$name" "busybox:$ver,busybox:latest" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
+  rm -rf "$root" "$dl"
+}
+
+build_image_nginx() {
+  need ldd
+  local dl; dl=$(mktemp -d)
+  debian_download "$dl" nginx nginx-common
   local deb ver
   deb=$(ls "$dl"/nginx_*.deb)
-  ver=$(dpkg-deb -f "$deb" Version); ver=${ver#*:}; ver=${ver%%-*}; ver=${ver%%+*}
+  ver=$(deb_version "$deb")
   local ref="nginx:$ver" name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; rm -rf "$dl"; return 0; fi
   local root x; root=$(mktemp -d); x=$dl/x
@@ -191,7 +242,9 @@ images_build() {
   local c
   for c in "${K8S_IMAGE_COMPONENTS[@]}"; do build_image_k8s "$c"; done
   build_image_etcd
+  build_image_coredns
   build_image_nginx
+  build_image_busybox
 }
 
 # images_complete — true when every image tarball the book needs is in the cache.
@@ -202,11 +255,34 @@ images_complete() {
   for c in "${K8S_IMAGE_COMPONENTS[@]}"; do
     [[ -f $IMAGES_CACHE/$(image_file "registry.k8s.io/$c:$K8S_VERSION").tar ]] || return 1
   done
-  compgen -G "$IMAGES_CACHE/nginx_*.tar" >/dev/null
+  [[ -f $IMAGES_CACHE/$(image_file "$COREDNS_IMAGE").tar ]] || return 1
+  compgen -G "$IMAGES_CACHE/nginx_*.tar" >/dev/null || return 1
+  compgen -G "$IMAGES_CACHE/busybox_*.tar" >/dev/null
 }
 
-# images_load — docker import every cached tarball not yet present (by its first ref) into the
-# Docker that `docker` reaches (DOCKER_HOST), and tag the other refs. Idempotent.
+# images_expected — the refs the book's manifests name, for this machine's versions.
+images_expected() {
+  local c
+  for c in "${K8S_IMAGE_COMPONENTS[@]}"; do echo "registry.k8s.io/$c:$K8S_VERSION"; done
+  echo "registry.k8s.io/etcd:$ETCD_IMAGE_TAG"
+  echo "$PAUSE_IMAGE"
+  echo "$COREDNS_IMAGE"
+  echo "nginx:latest"
+  echo "busybox:latest"
+}
+
+# image_for_this_machine REF — false for the images of another version (the cache keeps every
+# version side by side; a machine loads only its own).
+image_for_this_machine() {
+  case $1 in
+    registry.k8s.io/*) [[ $'\n'$(images_expected)$'\n' == *$'\n'"$1"$'\n'* ]] ;;
+    *) return 0 ;;
+  esac
+}
+
+# images_load — docker import every cached tarball of this machine's versions not yet present (by
+# its first ref) into the Docker that `docker` reaches (DOCKER_HOST), and tag the other refs.
+# Idempotent.
 images_load() {
   local meta refs changes line args first r
   for meta in "$IMAGES_CACHE"/*.meta; do
@@ -220,6 +296,7 @@ images_load() {
     done <"$meta"
     [[ ${#refs[@]} -gt 0 ]] || continue
     first=${refs[0]}
+    image_for_this_machine "$first" || continue
     if ! docker image inspect "$first" >/dev/null 2>&1; then
       args=()
       for r in "${changes[@]}"; do args+=(--change "$r"); done

@@ -28,6 +28,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=vagrant/versions.sh
 source "$here/versions.sh"
+# shellcheck source=vagrant/images.sh
+source "$here/images.sh"
 
 NETNS=book-minikube
 NETNS_FILE=/var/run/netns/$NETNS
@@ -191,8 +193,6 @@ cmd_up() {
 
   # 4. daemons, images
   start_dockerd
-  # shellcheck source=vagrant/images.sh
-  source "$here/images.sh"
   local t1; t1=$(date +%s%N)
   images_load || unfit "cannot load the images from $IMAGES_CACHE" "run $here/build-offline.sh images"
   say "images: loaded in $(( ($(date +%s%N) - t1) / 1000000 )) ms"
@@ -211,16 +211,6 @@ ENV
 }
 
 # ---------------------------------------------------------------------------------------------
-expected_images() {
-  echo "registry.k8s.io/kube-apiserver:$K8S_VERSION"
-  echo "registry.k8s.io/kube-controller-manager:$K8S_VERSION"
-  echo "registry.k8s.io/kube-scheduler:$K8S_VERSION"
-  echo "registry.k8s.io/kube-proxy:$K8S_VERSION"
-  echo "registry.k8s.io/etcd:$ETCD_IMAGE_TAG"
-  echo "$PAUSE_IMAGE"
-  echo "nginx:latest"
-}
-
 version_of() { # NAME CMD...
   # No `| head -n1`: with pipefail, a command killed by SIGPIPE on its second line reads as missing.
   local out; out=$("${@:2}" 2>&1) || out="missing"
@@ -256,7 +246,7 @@ cmd_status() {
   while read -r ref; do
     img_names+=("$ref")
     if [[ ${states[0]} == running ]] && docker image inspect "$ref" >/dev/null 2>&1; then img_states+=(present); else img_states+=(absent); fi
-  done < <(expected_images)
+  done < <(images_expected)
 
   if [[ $json -eq 1 ]]; then
     local i daemons_json='[]' images_json='[]'

@@ -133,7 +133,10 @@ fi
 
 # --- Kubernetes, etcd, cri-dockerd -----------------------------------------------------------
 offline_complete() {
-  [[ -f $K8S_CACHE/.complete && -f $ETCD_CACHE/.complete && -f $CRI_DOCKERD_CACHE/.complete ]] || return 1
+  local c
+  for c in "$K8S_CACHE" "$ETCD_CACHE" "$CRI_DOCKERD_CACHE" "$CNI_CACHE" "$COREDNS_CACHE"; do
+    [[ -f $c/.complete ]] || return 1
+  done
   # shellcheck source=vagrant/images.sh
   source "$here/images.sh"
   images_complete
@@ -149,8 +152,9 @@ if [[ $source_mode == auto ]]; then
   fi
 fi
 
-install_bin() { # SRC NAME — install only when different (a warm run changes nothing)
-  local src=$1 dst=$BOOK_BIN_DIR/$2
+install_bin() { # SRC NAME [DIR] — install only when different (a warm run changes nothing)
+  local src=$1 dst=${3:-$BOOK_BIN_DIR}/$2
+  mkdir -p "$(dirname "$dst")"
   if ! cmp -s "$src" "$dst"; then
     install -m 0755 "$src" "$dst.book-new" && mv -f "$dst.book-new" "$dst"
     say "  installed $dst"
@@ -194,6 +198,11 @@ provision_online() {
     mkdir -p "$d/cri-dockerd-$cv"; tar -xzf "$d/cri-dockerd-$cv.$arch.tgz" -C "$d/cri-dockerd-$cv"
   fi
   install_bin "$d/cri-dockerd-$cv/cri-dockerd/cri-dockerd" cri-dockerd
+  local cni=cni-plugins-linux-$arch-$CNI_PLUGINS_VERSION
+  fetch "https://github.com/containernetworking/plugins/releases/download/$CNI_PLUGINS_VERSION/$cni.tgz" "$d/$cni.tgz" \
+    "https://github.com/containernetworking/plugins/releases/download/$CNI_PLUGINS_VERSION/$cni.tgz.sha256"
+  if [[ ! -x $d/$cni/bridge ]]; then mkdir -p "$d/$cni"; tar -xzf "$d/$cni.tgz" -C "$d/$cni"; fi
+  for c in "${CNI_PLUGINS[@]}"; do install_bin "$d/$cni/$c" "$c" "$CNI_BIN_DIR"; done
 }
 
 provision_offline() {
@@ -207,6 +216,7 @@ provision_offline() {
   install_bin "$ETCD_CACHE/bin/etcd" etcd
   install_bin "$ETCD_CACHE/bin/etcdctl" etcdctl
   install_bin "$CRI_DOCKERD_CACHE/bin/cri-dockerd" cri-dockerd
+  for c in "${CNI_PLUGINS[@]}"; do install_bin "$CNI_CACHE/bin/$c" "$c" "$CNI_BIN_DIR"; done
 }
 
 say "binaries: $source_mode -> $BOOK_BIN_DIR"
@@ -216,8 +226,8 @@ kubelet_said=$("$BOOK_BIN_DIR/kubelet" --version 2>&1) || true
 [[ $kubelet_said == "Kubernetes $K8S_VERSION" ]] || die "kubelet is not $K8S_VERSION: $kubelet_said"
 # Record what this machine was provisioned with (read by local-machine.sh status).
 mkdir -p /etc/build-a-minikube
-printf 'source=%s\nk8s=%s\netcd=%s\ncri_dockerd=%s\npause=%s\n' \
-  "$source_mode" "$K8S_VERSION" "$ETCD_VERSION" "$CRI_DOCKERD_VERSION" "$PAUSE_IMAGE" >/etc/build-a-minikube/provisioned
+printf 'source=%s\nk8s=%s\netcd=%s\ncri_dockerd=%s\npause=%s\ncni_plugins=%s\ncoredns=%s\n' \
+  "$source_mode" "$K8S_VERSION" "$ETCD_VERSION" "$CRI_DOCKERD_VERSION" "$PAUSE_IMAGE" "$CNI_PLUGINS_VERSION" "$COREDNS_IMAGE" >/etc/build-a-minikube/provisioned
 
 # --- daemons and images (systemd hosts) --------------------------------------------------------
 if [[ $daemons == systemd ]]; then
@@ -244,7 +254,7 @@ WantedBy=multi-user.target"
     if [[ $source_mode == online ]]; then
       for ref in "registry.k8s.io/kube-apiserver:$K8S_VERSION" "registry.k8s.io/kube-controller-manager:$K8S_VERSION" \
                  "registry.k8s.io/kube-scheduler:$K8S_VERSION" "registry.k8s.io/kube-proxy:$K8S_VERSION" \
-                 "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" "$PAUSE_IMAGE" nginx:latest; do
+                 "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" "$PAUSE_IMAGE" "$COREDNS_IMAGE" nginx:latest busybox:latest; do
         docker image inspect "$ref" >/dev/null 2>&1 || { say "  docker pull $ref"; docker pull -q "$ref" >/dev/null; }
       done
     else

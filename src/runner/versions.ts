@@ -6,7 +6,17 @@ import { spawnSync } from 'node:child_process';
  * the rest follow from the script. File blocks may name them as `${NAME}`; sh blocks see them
  * as environment variables and ts blocks as `versions`.
  */
-export const VERSION_NAMES = ['K8S_VERSION', 'ETCD_VERSION', 'ETCD_IMAGE_TAG', 'CRI_DOCKERD_VERSION', 'PAUSE_IMAGE_TAG', 'PAUSE_IMAGE'] as const;
+export const VERSION_NAMES = [
+  'K8S_VERSION',
+  'ETCD_VERSION',
+  'ETCD_IMAGE_TAG',
+  'CRI_DOCKERD_VERSION',
+  'PAUSE_IMAGE_TAG',
+  'PAUSE_IMAGE',
+  'CNI_PLUGINS_VERSION',
+  'COREDNS_VERSION',
+  'COREDNS_IMAGE',
+] as const;
 export type VersionName = (typeof VERSION_NAMES)[number];
 export type Versions = Record<VersionName, string>;
 

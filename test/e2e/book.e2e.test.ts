@@ -6,12 +6,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveVersions } from '../../src/runner/versions.js';
 import { type Finished, runAsync } from '../helpers/spawn.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const BIN = path.join(root, 'bin', 'book.js');
 const MIN = 60_000;
 const env = { ...process.env, CI: 'true', NO_COLOR: '1', BOOK_SOURCE: process.env.BOOK_SOURCE ?? 'offline' };
+const versions = resolveVersions(path.join(root, 'vagrant', 'versions.sh'), process.env.K8S_VERSION || undefined);
 const skip = process.platform !== 'linux' || process.getuid?.() !== 0;
 
 function book(args: string[], timeout = 20 * MIN): Promise<Finished> {
@@ -55,7 +57,7 @@ async function checkClusterIndependently() {
     await onMachine('docker ps --filter label=io.kubernetes.docker.type=podsandbox --format \'{{.Label "io.kubernetes.pod.name"}} {{.Image}}\'')
   ).stdout.split('\n');
   for (const pod of ['nginx-k8s-master', 'etcd-k8s-master', 'kube-apiserver-k8s-master', 'kube-controller-manager-k8s-master', 'kube-scheduler-k8s-master']) {
-    expect(sandboxes).toContain(`${pod} registry.k8s.io/pause:3.10.1`);
+    expect(sandboxes).toContain(`${pod} ${versions.PAUSE_IMAGE}`);
   }
   expect(sandboxes.filter((s) => s.startsWith('nginx-deployment-'))).toHaveLength(2);
   expect((await onMachine(`kubectl get node k8s-master -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`)).stdout).toBe('True');

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { resolveVersions } from '../../src/runner/versions.js';
 import { runAsync } from '../helpers/spawn.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -89,8 +90,8 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
   );
 
   it('reports the pinned versions, running daemons and the images', () => {
-    const versions = readFileSync(join(root, 'vagrant/versions.sh'), 'utf8');
-    const k8s = versions.match(/^K8S_VERSION=\$\{K8S_VERSION:-(v[0-9.]+)\}/m)?.[1];
+    const pinned = resolveVersions(join(root, 'vagrant/versions.sh'), process.env.K8S_VERSION || undefined);
+    const k8s = pinned.K8S_VERSION;
     expect(k8s).toMatch(/^v1\.36\./);
     const r = run(machine, ['status', '--json']);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -99,8 +100,8 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
     expect(s.up, why).toBe(true);
     expect(s.versions.kubelet).toContain(`Kubernetes ${k8s}`);
     expect(s.versions.kubectl).toContain(`Client Version: ${k8s}`);
-    expect(s.versions.etcd).toMatch(/etcd Version: 3\.6\./);
-    expect(s.versions['cri-dockerd']).toMatch(/cri-dockerd 0\.4\./);
+    expect(s.versions.etcd).toContain(`etcd Version: ${pinned.ETCD_VERSION.slice(1)}`);
+    expect(s.versions['cri-dockerd']).toContain(`cri-dockerd ${pinned.CRI_DOCKERD_VERSION.slice(1)}`);
     expect(s.versions.docker).toMatch(/Docker version (2[3-9]|[3-9]\d)\./);
     const daemons = Object.fromEntries(s.daemons.map((d: { name: string; state: string; pid: number }) => [d.name, d]));
     expect(daemons.dockerd.state, why).toBe('running');
@@ -108,7 +109,7 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
     dockerdPid = daemons.dockerd.pid;
     for (const img of s.images) expect(img.state, img.ref).toBe('present');
     expect(s.images.map((i: { ref: string }) => i.ref)).toEqual(
-      expect.arrayContaining([`registry.k8s.io/kube-apiserver:${k8s}`, 'registry.k8s.io/pause:3.10.1', 'nginx:latest']),
+      expect.arrayContaining([`registry.k8s.io/kube-apiserver:${k8s}`, pinned.PAUSE_IMAGE, 'nginx:latest']),
     );
     // the server answering on our socket is the machine's own dockerd, API >= 1.42
     const api = docker('version', '-f', '{{.Server.APIVersion}}');

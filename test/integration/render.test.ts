@@ -36,6 +36,11 @@ describe('book render: the static site of the real book with its recorded run', 
     expect(page).toContain('<span class="badge runs"');
     expect(page).toContain('writes /etc/kubernetes/manifests/nginx.yaml');
     expect(page).toContain('must fail: connection to the server localhost:8080 was refused');
+    // A manifest shows what the run wrote: ${K8S_VERSION} as the recorded machine had it.
+    const apiServer = readFileSync(path.join(out, '02-api-server.html'), 'utf8');
+    const recorded = (JSON.parse(readFileSync(TRANSCRIPT, 'utf8')) as { versions: Record<string, string> }).versions;
+    expect(apiServer).toContain(`kube-apiserver:${recorded.K8S_VERSION}`);
+    expect(apiServer).not.toContain(['$', '{K8S_VERSION}'].join(''));
     // No network at view time: nothing but relative links and data: URLs.
     for (const name of ['index.html', '01-kubelet.html', '07-recap.html']) {
       const html = readFileSync(path.join(out, name), 'utf8');

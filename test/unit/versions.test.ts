@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${NAME} placeholders in book text
 // The machine's versions come from vagrant/versions.sh alone; K8S_VERSION (env or book.yaml's
 // kubernetes:) picks another Kubernetes, and file blocks name the values as ${NAME}.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
