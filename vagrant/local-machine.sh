@@ -47,7 +47,8 @@ STATE_DIR=/var/lib/book-machine/state   # survives a crash of the host's /run; r
 # What the book writes on the machine, removed by down.
 BOOK_PATHS=(/etc/kubernetes /var/lib/kubelet /var/lib/etcd)
 # Created by the kubelet, cri-dockerd and dockerd; removed by down unless they existed before up.
-RUNTIME_PATHS=(/var/log/pods /var/log/containers /run/docker /var/run/netns)
+# CNI's configuration and host-local's IP files (the pod-network chapter) count among them.
+RUNTIME_PATHS=(/var/log/pods /var/log/containers /run/docker /var/run/netns /etc/cni /var/lib/cni)
 # Kernel settings the kubelet sets at start (global, not per namespace); restored by down.
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 
@@ -136,9 +137,19 @@ start_dockerd() {
   say "dockerd: ready, $(docker version -f 'Docker {{.Server.Version}}, API {{.Server.APIVersion}}')"
 }
 
+# The cri-dockerd serving the CRI socket: the one `up` started, or the book's own daemon (the
+# pod-network chapter restarts it with --network-plugin=cni, as a book daemon).
+cri_dockerd_pid() {
+  local pid
+  for pid in "$(pid_of "$CRI_PID" || true)" "$(pid_of "$DAEMONS_DIR/cri-dockerd.pid" || true)"; do
+    if alive "$pid"; then echo "$pid"; return 0; fi
+  done
+  return 1
+}
+
 start_cri_dockerd() {
-  local pid; pid=$(pid_of "$CRI_PID" || true)
-  if alive "$pid" && [[ -S $CRI_SOCK ]]; then say "cri-dockerd: running (pid $pid)"; return 0; fi
+  local pid; pid=$(cri_dockerd_pid || true)
+  if [[ -n $pid && -S $CRI_SOCK ]]; then say "cri-dockerd: running (pid $pid)"; return 0; fi
   rm -f "$CRI_SOCK"
   mkdir -p "$CRI_ROOT"
   say "cri-dockerd: starting in $NETNS (log $LOG_DIR/cri-dockerd.log)"
@@ -231,7 +242,7 @@ cmd_status() {
   local -a names=() pids=() states=()
   add_daemon() { names+=("$1"); pids+=("${2:-}"); if alive "${2:-}"; then states+=(running); else states+=(stopped); fi; }
   add_daemon dockerd "$(pid_of "$DOCKER_PID" || true)"
-  add_daemon cri-dockerd "$(pid_of "$CRI_PID" || true)"
+  add_daemon cri-dockerd "$(cri_dockerd_pid || true)"
   local f
   for f in "$DAEMONS_DIR"/*.pid; do
     [[ -e $f ]] || continue
