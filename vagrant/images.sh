@@ -71,6 +71,7 @@ write_image() {
   {
     local r c
     IFS=, read -ra _refs <<<"$refs"
+    echo "recipe $IMAGE_RECIPE"
     for r in "${_refs[@]}"; do echo "ref $r"; done
     for c in "$@"; do echo "change $c"; done
   } >"$IMAGES_CACHE/$name.meta.tmp"
@@ -79,7 +80,14 @@ write_image() {
   say "  image ${refs%%,*}: $(du -h "$IMAGES_CACHE/$name.tar" | cut -f1) -> $IMAGES_CACHE/$name.tar (${refs//,/ })"
 }
 
-image_cached() { [[ ${force:-0} -eq 0 && -f $IMAGES_CACHE/$1.tar && -f $IMAGES_CACHE/$1.meta ]]; }
+# Bumped whenever an image's recipe changes, so a cache built by an older recipe is rebuilt
+# (a warm cache must never hide what a cold build would make differently).
+IMAGE_RECIPE=2
+image_cached() {
+  [[ ${force:-0} -eq 0 && -f $IMAGES_CACHE/$1.tar && -f $IMAGES_CACHE/$1.meta ]] || return 1
+  local meta; meta=$(<"$IMAGES_CACHE/$1.meta")
+  [[ $'\n'$meta$'\n' == *$'\n'"recipe $IMAGE_RECIPE"$'\n'* ]]
+}
 
 build_image_pause() {
   local ref=$PAUSE_IMAGE name; name=$(image_file "$ref")
@@ -115,11 +123,15 @@ build_image_k8s() {
       mkdir -p "$root/usr/lib/x86_64-linux-gnu"; cp -r /usr/lib/x86_64-linux-gnu/xtables "$root/usr/lib/x86_64-linux-gnu/"
       local so; for so in "$root"/usr/lib/x86_64-linux-gnu/xtables/*.so; do add_with_libs "$root" "${so#"$root"}" 2>/dev/null || true; done
     fi
-    local t
+    # The same backend as the host's own `iptables` (Debian 12: nf_tables), as upstream's
+    # iptables-wrapper picks it: rules kube-proxy writes must show in the machine's iptables-save.
+    local t mode=legacy
+    [[ $(readlink -f /usr/sbin/iptables) == */xtables-nft-multi ]] && mode=nft
+    [[ -x $root/usr/sbin/xtables-$mode-multi ]] || die "xtables-$mode-multi is missing (apt-get install iptables)"
     for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
-      [[ -x $root/usr/sbin/xtables-legacy-multi ]] && ln -sf xtables-legacy-multi "$root/usr/sbin/$t-legacy"
-      [[ -x $root/usr/sbin/xtables-nft-multi ]] && ln -sf xtables-nft-multi "$root/usr/sbin/$t-nft"
-      [[ -x $root/usr/sbin/xtables-legacy-multi ]] && ln -sf "$t-legacy" "$root/usr/sbin/$t"
+      if [[ -x $root/usr/sbin/xtables-legacy-multi ]]; then ln -sf xtables-legacy-multi "$root/usr/sbin/$t-legacy"; fi
+      if [[ -x $root/usr/sbin/xtables-nft-multi ]]; then ln -sf xtables-nft-multi "$root/usr/sbin/$t-nft"; fi
+      ln -sf "$t-$mode" "$root/usr/sbin/$t"
     done
   fi
   write_image "$root" "$name" "$ref" \
@@ -249,15 +261,20 @@ images_build() {
 
 # images_complete — true when every image tarball the book needs is in the cache.
 images_complete() {
-  local c
-  [[ -f $IMAGES_CACHE/$(image_file "$PAUSE_IMAGE").tar ]] || return 1
-  [[ -f $IMAGES_CACHE/$(image_file "registry.k8s.io/etcd:$ETCD_IMAGE_TAG").tar ]] || return 1
-  for c in "${K8S_IMAGE_COMPONENTS[@]}"; do
-    [[ -f $IMAGES_CACHE/$(image_file "registry.k8s.io/$c:$K8S_VERSION").tar ]] || return 1
+  local c name
+  for name in "$PAUSE_IMAGE" "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" "$COREDNS_IMAGE"; do
+    image_cached "$(image_file "$name")" || return 1
   done
-  [[ -f $IMAGES_CACHE/$(image_file "$COREDNS_IMAGE").tar ]] || return 1
-  compgen -G "$IMAGES_CACHE/nginx_*.tar" >/dev/null || return 1
-  compgen -G "$IMAGES_CACHE/busybox_*.tar" >/dev/null
+  for c in "${K8S_IMAGE_COMPONENTS[@]}"; do image_cached "$(image_file "registry.k8s.io/$c:$K8S_VERSION")" || return 1; done
+  # Debian's packages name their own versions: any one built by this recipe will do.
+  local package meta found
+  for package in nginx busybox; do
+    found=0
+    for meta in "$IMAGES_CACHE/${package}"_*.meta; do
+      if [[ -e $meta ]] && image_cached "$(basename "$meta" .meta)"; then found=1; fi
+    done
+    [[ $found -eq 1 ]] || return 1
+  done
 }
 
 # images_expected — the refs the book's manifests name, for this machine's versions.
