@@ -33,6 +33,8 @@ source "$here/images.sh"
 
 NETNS=book-minikube
 NETNS_FILE=/var/run/netns/$NETNS
+# The node address inside the namespace (the seed's Vagrant VMs used 192.168.56.x).
+NODE_IP=${BOOK_NODE_IP:-192.168.56.10}
 RUN_DIR=/run/book-machine
 LOG_DIR=$RUN_DIR/logs
 DAEMONS_DIR=$RUN_DIR/daemons
@@ -196,6 +198,17 @@ cmd_up() {
     ip netns add "$NETNS" || unfit "cannot create network namespace $NETNS" "check 'ip netns add' works as root"
   fi
   ip -n "$NETNS" link set lo up
+  # The node's own address, as a VM's network card would give it: a veth pair whose both ends
+  # stay in the namespace (kernels without the dummy driver have veth: Docker needs it), so it
+  # leads nowhere and there is still no route off the box. The kubelet registers the address
+  # as the node's InternalIP.
+  if ! ip -n "$NETNS" link show eth0 >/dev/null 2>&1; then
+    ip -n "$NETNS" link add eth0 type veth peer name eth0-peer \
+      || unfit "cannot create the machine's network card (veth) in $NETNS" "check 'ip link add type veth' works as root"
+    ip -n "$NETNS" addr add "$NODE_IP/24" dev eth0
+  fi
+  ip -n "$NETNS" link set eth0-peer up
+  ip -n "$NETNS" link set eth0 up
   local default_route; default_route=$(in_ns ip route show default)
   if [[ -n $default_route ]]; then
     unfit "namespace $NETNS has a default route (traffic could leave the box)" "run '$0 down', then '$0 up'"
