@@ -254,12 +254,15 @@ build_cri_dockerd() {
 # ---------------------------------------------------------------------------------------------
 build_cni() {
   local out=$CNI_CACHE
-  if complete "$out"; then say "cni-plugins $CNI_PLUGINS_VERSION: cached in $out/bin"; return 0; fi
+  local p have=1
+  for p in "${CNI_PLUGINS[@]}"; do [[ -x $out/bin/$p ]] || have=0; done
+  # The stamp and every plugin the book names (a cache from a shorter list is rebuilt).
+  if [[ $have -eq 1 ]] && complete "$out"; then say "cni-plugins $CNI_PLUGINS_VERSION: cached in $out/bin"; return 0; fi
   need go
   say "cni-plugins $CNI_PLUGINS_VERSION: building ${CNI_PLUGINS[*]}"
-  local m=github.com/containernetworking/plugins p pkgs=()
+  local m=github.com/containernetworking/plugins pkgs=()
   for p in "${CNI_PLUGINS[@]}"; do
-    case $p in host-local) pkgs+=("./plugins/ipam/$p") ;; portmap) pkgs+=("./plugins/meta/$p") ;; *) pkgs+=("./plugins/main/$p") ;; esac
+    case $p in host-local) pkgs+=("./plugins/ipam/$p") ;; portmap|firewall) pkgs+=("./plugins/meta/$p") ;; *) pkgs+=("./plugins/main/$p") ;; esac
   done
   # The plugins print this on `VERSION` requests, as the release build's ldflags set it.
   build_main_module cni-plugins "$m" "$CNI_PLUGINS_VERSION" "$out" \

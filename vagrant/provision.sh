@@ -137,6 +137,7 @@ offline_complete() {
   for c in "$K8S_CACHE" "$ETCD_CACHE" "$CRI_DOCKERD_CACHE" "$CNI_CACHE" "$COREDNS_CACHE"; do
     [[ -f $c/.complete ]] || return 1
   done
+  for c in "${CNI_PLUGINS[@]}"; do [[ -x $CNI_CACHE/bin/$c ]] || return 1; done
   # shellcheck source=vagrant/images.sh
   source "$here/images.sh"
   images_complete

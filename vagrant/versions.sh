@@ -11,9 +11,10 @@ ETCD_VERSION=${ETCD_VERSION:-v3.7.0}
 ETCD_IMAGE_TAG=${ETCD_IMAGE_TAG:-${ETCD_VERSION#v}-0}
 # cri-dockerd: kubelet -> CRI -> Docker (dockershim left Kubernetes in 1.24).
 CRI_DOCKERD_VERSION=${CRI_DOCKERD_VERSION:-v0.4.6}
-# CNI reference plugins (pod networking): bridge, host-local, loopback, portmap in /opt/cni/bin.
+# CNI reference plugins (pod networking) in /opt/cni/bin: bridge, host-local, loopback, portmap,
+# and firewall (lets pod traffic through the FORWARD chain, whose policy Docker sets to DROP).
 CNI_PLUGINS_VERSION=${CNI_PLUGINS_VERSION:-v1.10.0}
-CNI_PLUGINS=(bridge host-local loopback portmap)
+CNI_PLUGINS=(bridge host-local loopback portmap firewall)
 CNI_BIN_DIR=${CNI_BIN_DIR:-/opt/cni/bin}
 # CoreDNS: the version kubeadm pins for this Kubernetes (cmd/kubeadm/app/constants: CoreDNSVersion).
 COREDNS_VERSION=${COREDNS_VERSION:-v1.14.6}
