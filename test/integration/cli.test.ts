@@ -150,7 +150,7 @@ describe('the book CLI, spawned end to end', () => {
       const dir = writeBook({
         'book.yaml': localTargetYaml(NETNS, RUNTIME),
         '01-a.md':
-          "# A\n\n```ts run name=start\nconst d = await machine.daemon('keeper', ['sleep', '600'])\nstate.pid = (await d.status()).pid\nconsole.log('daemon pid', state.pid)\n```\n\n```sh run name=long\nsleep 120\n```\n",
+          "# A\n\n```ts run name=start\nconst d = await machine.daemon('keeper', ['sleep', '600'])\nstate.pid = (await d.status()).pid\nconsole.log('daemon pid', state.pid)\n```\n\n```sh run name=long\nsleep 987\n```\n",
       });
       const child = spawn(process.execPath, [BIN, 'run', '--book', dir], { env: { ...process.env, CI: 'true' } });
       let stdout = '';
@@ -167,7 +167,7 @@ describe('the book CLI, spawned end to end', () => {
       const pid = Number(/daemon pid (\d+)/.exec(stdout)?.[1]);
       expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/State:\s*S/);
       // The block's command is killed (the runner waits for that, bounded; under load it may land just after).
-      const sleeping = () => spawnSync('bash', ['-c', 'pgrep -f "^sleep 120$" || true'], { encoding: 'utf8' }).stdout.trim();
+      const sleeping = () => spawnSync('bash', ['-c', 'pgrep -f "^sleep 987$" || true'], { encoding: 'utf8' }).stdout.trim();
       for (let i = 0; i < 50 && sleeping() !== ''; i++) await new Promise((r) => setTimeout(r, 100));
       expect(sleeping()).toBe('');
     });
