@@ -8,7 +8,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { resolveVersions } from '../../src/runner/versions.js';
 import { runAsync } from '../helpers/spawn.js';
@@ -72,6 +72,12 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
   let kubeletPid = 0;
   let dockerdPid = 0;
   let downDone = false;
+
+  // From a clean machine: `up` adopts whatever already runs (a book run left cri-dockerd with
+  // CNI, say), and this test is about the machine as `up` makes it.
+  beforeAll(async () => {
+    await runAsync(machine, ['down'], { env, timeout: 5 * MIN });
+  }, 6 * MIN);
 
   afterAll(async () => {
     if (!downDone) await runAsync(machine, ['down'], { env, timeout: 5 * MIN });
