@@ -3,6 +3,7 @@
 // curl from inside its namespace. Writes a timing report to test-results/book-timing.json.
 //
 // Needs root on Linux; provisions offline (a cold cache builds Kubernetes: tens of minutes).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,6 +51,7 @@ async function checkClusterIndependently() {
   for (const pod of pods) {
     expect(pod.spec.nodeName).toBe('k8s-master');
     expect(pod.status.phase).toBe('Running');
+    expect(pod.status.podIP).toMatch(/^10\.244\.0\.\d+$/); // CNI's pod CIDR, not docker0
     const page = await onMachine(`curl -s --max-time 5 http://${pod.status.podIP}/`);
     expect(page.stdout).toContain('Welcome to nginx!');
   }
@@ -61,6 +63,20 @@ async function checkClusterIndependently() {
   }
   expect(sandboxes.filter((s) => s.startsWith('nginx-deployment-'))).toHaveLength(2);
   expect((await onMachine(`kubectl get node k8s-master -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`)).stdout).toBe('True');
+  // The Service works for anybody, not only for the book's own checks.
+  const clusterIp = (await onMachine("kubectl get service nginx-deployment -o 'jsonpath={.spec.clusterIP}'")).stdout;
+  expect((await onMachine(`curl -s --max-time 5 http://${clusterIp}/`)).stdout).toContain('Welcome to nginx!');
+  expect((await onMachine('iptables-save -t nat')).stdout).toMatch(new RegExp(`-A KUBE-SERVICES -d ${clusterIp.replace(/\./g, '\\.')}/32 .* -j KUBE-SVC-`));
+}
+
+/** What of the host a machine could leave behind: links, firewall rules (counters aside), mounts. */
+function hostState() {
+  const sh = (command: string) => spawnSync('bash', ['-c', command], { encoding: 'utf8' }).stdout;
+  return {
+    links: sh("ip -o link show | awk '{ print $2 }' | sort"),
+    iptables: sh("iptables-save 2>/dev/null | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'"),
+    mounts: sh('findmnt -rn -o TARGET,FSTYPE | sort'),
+  };
 }
 
 /** Wall time of chapters 1–7, and how long after each wait's condition came true the next block began. */
@@ -81,6 +97,7 @@ function timingReport(events: JsonEvent[]) {
 }
 
 describe.skipIf(skip)('the whole book on the local machine', () => {
+  let hostBefore: ReturnType<typeof hostState> | undefined;
   afterAll(async () => {
     await book(['machine', 'down'], 5 * MIN);
   });
@@ -89,6 +106,7 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
     'passes every chapter with the plain reporter from a fresh machine',
     async () => {
       await book(['machine', 'down'], 5 * MIN);
+      hostBefore = hostState();
       const up = await book(['machine', 'up'], 60 * MIN);
       expect(up.code, up.stderr).toBe(0);
       const run = await book(['run', '--reporter', 'plain']);
@@ -123,4 +141,10 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
     },
     30 * MIN,
   );
+
+  it('machine down leaves the host as it was: no bridge, veth, iptables rule or mount left', async () => {
+    expect(hostBefore).toBeDefined();
+    expect((await book(['machine', 'down'], 5 * MIN)).code).toBe(0);
+    expect(hostState()).toEqual(hostBefore);
+  });
 });
