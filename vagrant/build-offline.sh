@@ -101,6 +101,14 @@ module_commit() { # module version -> commit hash if the proxy knows it (Origin.
   return 0
 }
 
+# check_version NAME WANT CMD... — CMD's output must contain WANT (captured, then matched).
+check_version() {
+  local name=$1 want=$2 said; shift 2
+  said=$("$@" 2>&1) || true
+  [[ $said == *"$want"* ]] || die "$name does not say $want: $said"
+  printf '%s' "${said%%$'\n'*}"
+}
+
 complete() { [[ $force -eq 0 && -f $1/.complete ]]; }
 mark_complete() { date -u +%FT%TZ >"$1/.complete"; }
 
@@ -205,10 +213,9 @@ GO
   [[ -z $commit ]] || ldflags+=" -X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:9}"
   (cd "$work" && run_step "etcd-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/etcd" ./etcd)
   (cd "$work" && run_step "etcdctl-build" go build -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/etcdctl" go.etcd.io/etcd/etcdctl/v3)
-  local said; said=$("$out/bin/etcd" --version 2>&1) || true
-  [[ $said == *"etcd Version: ${ETCD_VERSION#v}"* ]] || die "etcd --version does not say ${ETCD_VERSION#v}: $said"
+  local said; said=$(check_version etcd "etcd Version: ${ETCD_VERSION#v}" "$out/bin/etcd" --version)
   mark_complete "$out"
-  say "etcd $ETCD_VERSION: ${said%%$'\n'*} -> $out/bin"
+  say "etcd $ETCD_VERSION: $said -> $out/bin"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -228,13 +235,6 @@ build_main_module() {
   rm -rf "${work:?}"   # a copy of the module cache's directory: not worth keeping
 }
 
-# check_version NAME WANT CMD... — CMD's output must contain WANT (captured, then matched).
-check_version() {
-  local name=$1 want=$2 said; shift 2
-  said=$("$@" 2>&1) || true
-  [[ $said == *"$want"* ]] || die "$name does not say $want: $said"
-  printf '%s' "${said%%$'\n'*}"
-}
 
 build_cri_dockerd() {
   local out=$CRI_DOCKERD_CACHE

@@ -261,20 +261,21 @@ images_build() {
 
 # images_complete — true when every image tarball the book needs is in the cache.
 images_complete() {
-  local c name
-  for name in "$PAUSE_IMAGE" "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" "$COREDNS_IMAGE"; do
-    image_cached "$(image_file "$name")" || return 1
-  done
-  for c in "${K8S_IMAGE_COMPONENTS[@]}"; do image_cached "$(image_file "registry.k8s.io/$c:$K8S_VERSION")" || return 1; done
-  # Debian's packages name their own versions: any one built by this recipe will do.
-  local package meta found
-  for package in nginx busybox; do
-    found=0
-    for meta in "$IMAGES_CACHE/${package}"_*.meta; do
-      if [[ -e $meta ]] && image_cached "$(basename "$meta" .meta)"; then found=1; fi
-    done
-    [[ $found -eq 1 ]] || return 1
-  done
+  # The same list the machine loads: registry images by name, Debian's by package (any version
+  # built by this recipe will do: the packages name their own versions).
+  local ref meta found
+  while read -r ref; do
+    case $ref in
+      registry.k8s.io/*) image_cached "$(image_file "$ref")" || return 1 ;;
+      *)
+        found=0
+        for meta in "$IMAGES_CACHE/${ref%%:*}"_*.meta; do
+          if [[ -e $meta ]] && image_cached "$(basename "$meta" .meta)"; then found=1; fi
+        done
+        [[ $found -eq 1 ]] || return 1
+        ;;
+    esac
+  done < <(images_expected)
 }
 
 # images_expected — the refs the book's manifests name, for this machine's versions.

@@ -7,7 +7,7 @@ import { lastLines, makeShell, ProcessFailed, type ProcessOutput } from './shell
 import { diffSnapshots } from './state/diff.js';
 import { type SnapshotContext, takeSnapshot } from './state/snapshot.js';
 import type { Snapshot } from './state/types.js';
-import type { Target } from './targets/target.js';
+import { shellQuote, type Target } from './targets/target.js';
 import { type Block, type Book, BookError, type BookIssue, type Chapter } from './types.js';
 import { substituteVersions } from './versions.js';
 import { makeWaitFor } from './wait-for.js';
@@ -109,7 +109,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   const versions = Object.freeze({ ...book.versions });
   const versionExports = Object.entries(versions)
     .filter(([name, value]) => /^[A-Z][A-Z0-9_]*$/.test(name) && value !== undefined)
-    .map(([name, value]) => `export ${name}='${String(value).replace(/'/g, `'\\''`)}';`)
+    .map(([name, value]) => `export ${name}=${shellQuote(String(value))};`)
     .join(' ');
   bus.emit({
     type: 'run:start',
@@ -190,7 +190,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
       bus.emit({ type: 'command:start', block, id, command: `write ${path}`, time: Date.now() });
       const t0 = performance.now();
       // `${K8S_VERSION}` and the other pinned names become the machine's versions.
-      await target.writeFile(path, substituteVersions(block.code, options.book.versions), block.attrs.mode);
+      await target.writeFile(path, substituteVersions(block.code, versions), block.attrs.mode);
       bus.emit({ type: 'command:end', block, id, command: `write ${path}`, exitCode: 0, durationMs: performance.now() - t0, stdout: '', stderr: '' });
       return;
     }

@@ -53,11 +53,6 @@ export function substituteVersions(text: string, versions: Partial<Versions> | u
   return text.replace(/\$\{([A-Z][A-Z0-9_]*)\}/g, (whole, name: string) => (versions as Record<string, string | undefined>)[name] ?? whole);
 }
 
-/** The minor of a Kubernetes version (v1.37.2 → 37). */
-export function k8sMinor(version: string): number {
-  return Number(/^v1\.(\d+)\./.exec(version)?.[1] ?? Number.NaN);
-}
-
 /** Edit distance, for names one or two keystrokes away from a version name. */
 function distance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
