@@ -8,6 +8,7 @@
 #   registry.k8s.io/kube-{apiserver,controller-manager,scheduler,proxy}:$K8S_VERSION
 #   registry.k8s.io/etcd:$ETCD_IMAGE_TAG      registry.k8s.io/pause:$PAUSE_IMAGE_TAG
 #   nginx:<Debian's nginx version> (e.g. 1.22.1, 1.22) and nginx:latest (the seed says `image: nginx`)
+#   busybox:<version>, busybox:latest and dnsutils:<BIND version>, dnsutils:latest (clients)
 # Each tarball NAME.tar has a NAME.meta beside it: `ref REF` lines (the first is imported, the
 # others tagged) and `change INSTRUCTION` lines (passed to `docker import --change`).
 
@@ -180,23 +181,52 @@ build_image_coredns() {
   rm -rf "$root"
 }
 
-# A client for the DNS and Service chapters: Debian's static busybox (nslookup, wget, sh).
+# busybox_into ROOT DEB — Debian's static busybox and a link for each applet not already in ROOT.
+busybox_into() {
+  local root=$1 deb=$2 x; x=$(mktemp -d)
+  dpkg-deb -x "$deb" "$x"
+  cp "$x/bin/busybox" "$root/usr/bin/busybox"
+  rm -rf "$x"
+  local applet busybox_list
+  busybox_list=$("$root/usr/bin/busybox" --list) || die "busybox-static does not run on this host"
+  for applet in $busybox_list; do
+    [[ $applet == busybox || -e $root/usr/bin/$applet || -e $root/usr/sbin/$applet ]] || ln -s busybox "$root/usr/bin/$applet"
+  done
+}
+
+# A one-shot client for the Service chapter: Debian's static busybox (sh, nc).
 build_image_busybox() {
   local dl; dl=$(mktemp -d)
   debian_download "$dl" busybox-static
   local deb ver; deb=$(ls "$dl"/busybox-static_*.deb); ver=$(deb_version "$deb")
   local ref="busybox:$ver" name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; rm -rf "$dl"; return 0; fi
-  local root x=$dl/x; root=$(mktemp -d)
+  local root; root=$(mktemp -d)
   rootfs_skeleton "$root"
-  dpkg-deb -x "$deb" "$x"
-  cp "$x/bin/busybox" "$root/usr/bin/busybox"
-  local applet busybox_list
-  busybox_list=$("$root/usr/bin/busybox" --list) || die "busybox-static does not run on this host"
-  for applet in $busybox_list; do
-    [[ $applet == busybox || -e $root/usr/bin/$applet ]] || ln -s busybox "$root/usr/bin/$applet"
-  done
+  busybox_into "$root" "$deb"
   write_image "$root" "$name" "busybox:$ver,busybox:latest" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
+  rm -rf "$root" "$dl"
+}
+
+# The DNS chapter's client: BIND's dig, host and nslookup, and curl, with glibc's resolver
+# (static busybox cannot resolve names: its libc lookups need the shared NSS modules).
+# Taken, with their libraries, from this host's packages (provision.sh installs them), on
+# busybox's shell and tools. Online, registry.k8s.io/e2e-test-images/jessie-dnsutils is the like.
+build_image_dnsutils() {
+  need ldd
+  local tool
+  for tool in /usr/bin/dig /usr/bin/host /usr/bin/nslookup /usr/bin/curl; do
+    [[ -x $tool ]] || die "$tool is missing: the dnsutils image needs it (apt-get install bind9-dnsutils curl)"
+  done
+  local ver; ver=$(dpkg-query -W -f='${Version}' bind9-dnsutils); ver=${ver#*:}; ver=${ver%%-*}
+  local ref="dnsutils:$ver" name; name=$(image_file "$ref")
+  if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
+  local dl root; dl=$(mktemp -d); root=$(mktemp -d)
+  debian_download "$dl" busybox-static
+  rootfs_skeleton "$root"
+  add_with_libs "$root" /usr/bin/dig /usr/bin/host /usr/bin/nslookup /usr/bin/curl
+  busybox_into "$root" "$(ls "$dl"/busybox-static_*.deb)"
+  write_image "$root" "$name" "dnsutils:$ver,dnsutils:latest" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
   rm -rf "$root" "$dl"
 }
 
@@ -257,6 +287,7 @@ images_build() {
   build_image_coredns
   build_image_nginx
   build_image_busybox
+  build_image_dnsutils
 }
 
 # images_complete — true when every image tarball the book needs is in the cache.
@@ -287,6 +318,7 @@ images_expected() {
   echo "$COREDNS_IMAGE"
   echo "nginx:latest"
   echo "busybox:latest"
+  echo "dnsutils:latest"
 }
 
 # image_for_this_machine REF — false for the images of another version (the cache keeps every

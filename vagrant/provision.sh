@@ -101,7 +101,7 @@ setup_trixie_docker() {
   fi
 }
 
-packages=(docker.io containerd runc iptables socat conntrack curl jq ethtool ebtables ca-certificates util-linux iproute2 procps)
+packages=(docker.io containerd runc iptables socat conntrack curl jq ethtool ebtables ca-certificates util-linux iproute2 procps bind9-dnsutils)
 # for offline builds: time (measures the build), gcc + libc6-dev (the static pause binary)
 packages+=(time gcc libc6-dev)
 

@@ -52,6 +52,9 @@ export function driftView(snapshot: Snapshot): Snapshot {
       docker: project(snapshot.sources.docker, (_key, fields) => (fields.state?.startsWith('running') ? { image: fields.image ?? '' } : undefined)),
       manifests: snapshot.sources.manifests,
       daemons: project(snapshot.sources.daemons, (_key, fields) => ({ state: fields.state ?? '' })),
+      // Interfaces and chains follow the pods (a restarted pod gets a new veth and KUBE-SEP
+      // chain): shown as changes, never drift.
+      network: { available: true, items: {} },
     },
     logs: {},
     timings: {},

@@ -42,7 +42,7 @@ describe('book render: the static site of the real book with its recorded run', 
     expect(apiServer).toContain(`kube-apiserver:${recorded.K8S_VERSION}`);
     expect(apiServer).not.toContain(['$', '{K8S_VERSION}'].join(''));
     // No network at view time: nothing but relative links and data: URLs.
-    for (const name of ['index.html', '01-kubelet.html', '09-recap.html']) {
+    for (const name of ['index.html', '01-kubelet.html', '10-recap.html']) {
       const html = readFileSync(path.join(out, name), 'utf8');
       expect(html.match(/(?:src|href)="(https?:)?\/\/[^"]*"/g) ?? []).toEqual([]);
     }
@@ -117,7 +117,7 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
         await page.locator('figure[data-block="two-containers"] details.state summary').click();
         expect(await page.locator('figure[data-block="two-containers"] pre.diff').textContent()).toMatch(/\+ container k8s_POD_nginx-k8s-master/);
       }
-      if (file === '09-recap.html') expect(await page.locator('figure[data-block="ownership-tree"] pre.output').textContent()).toMatch(/└── ReplicaSet/);
+      if (file === '10-recap.html') expect(await page.locator('figure[data-block="ownership-tree"] pre.output').textContent()).toMatch(/└── ReplicaSet/);
       const next = page.locator('nav.pager a.next');
       if ((await next.getAttribute('href')) === 'index.html') break;
       await next.click();

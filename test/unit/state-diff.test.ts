@@ -5,7 +5,7 @@ import type { Snapshot, SourceState } from '../../src/runner/state/types.js';
 const off = (reason: string): SourceState => ({ available: false, reason });
 function snap(sources: Partial<Snapshot['sources']>): Snapshot {
   const empty: SourceState = { available: true, items: {} };
-  return { sources: { kubernetes: empty, docker: empty, manifests: empty, daemons: empty, ...sources }, logs: {}, timings: {} };
+  return { sources: { kubernetes: empty, docker: empty, manifests: empty, daemons: empty, network: empty, ...sources }, logs: {}, timings: {} };
 }
 const ANSI = /\u001b\[[0-9;]*m/g;
 

@@ -28,6 +28,7 @@ function snapWith(kubernetes: Record<string, Record<string, string>>, docker: Re
       docker: { available: true, items: docker },
       manifests: { available: true, items: {} },
       daemons: { available: true, items: {} },
+      network: { available: true, items: {} },
     },
     logs: {},
     timings: {},
@@ -83,10 +84,12 @@ describe('docker containers', () => {
 });
 
 describe('kubernetes objects', () => {
-  it('keeps nodes, pods (phase, node, IP, ready, restarts), deployments, replicasets, services', () => {
+  it('keeps nodes, pods (phase, node, IP, ready, restarts), deployments, replicasets, services, endpointslices', () => {
     const items = kubernetesItems(lists());
     const kinds = [...new Set(Object.keys(items).map((k) => k.split(' ')[0]))];
-    expect(kinds).toEqual(['node', 'pod', 'deployment', 'replicaset', 'service']);
+    expect(kinds).toEqual(['node', 'pod', 'deployment', 'replicaset', 'service', 'endpointslice']);
+    expect(items['endpointslice default/nginx-deployment-8fl26']).toEqual({ service: 'nginx-deployment', endpoints: '10.244.0.3,10.244.0.4', ports: '80/TCP' });
+    expect(items['endpointslice kube-system/kube-dns-fz9dx']?.endpoints).toBe('192.168.56.10');
     expect(items['node k8s-master']).toMatchObject({ ready: expect.stringMatching(/True|False|Unknown/) });
     expect(items['service default/kubernetes']).toMatchObject({ type: 'ClusterIP', ports: '443/TCP' });
     const pod = items['pod kube-system/etcd-k8s-master'];
@@ -114,7 +117,7 @@ describe('kubernetes objects', () => {
 });
 
 describe('the API lists', () => {
-  it('fetches the five lists in one round trip, on kept-alive connections', async () => {
+  it('fetches the six lists in one round trip, on kept-alive connections', async () => {
     const recorded = lists();
     const byPath: Record<string, unknown[]> = {
       '/api/v1/nodes': recorded.nodes,
@@ -122,6 +125,7 @@ describe('the API lists', () => {
       '/apis/apps/v1/deployments': recorded.deployments,
       '/apis/apps/v1/replicasets': recorded.replicasets,
       '/api/v1/services': recorded.services,
+      '/apis/discovery.k8s.io/v1/endpointslices': recorded.endpointslices,
     };
     const seen: string[] = [];
     let connections = 0;

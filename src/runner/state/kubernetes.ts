@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig, V1Deployment, V1Node, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
+import type { KubeConfig, V1Deployment, V1EndpointSlice, V1Node, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { K8s } from '../clients.js';
 import { addItem, compact } from './normalise.js';
 import type { Fields } from './types.js';
@@ -11,6 +11,7 @@ export interface KubernetesLists {
   deployments: V1Deployment[];
   replicasets: V1ReplicaSet[];
   services: V1Service[];
+  endpointslices: V1EndpointSlice[];
 }
 
 const nsName = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? '?'}`;
@@ -56,6 +57,15 @@ export function kubernetesItems(lists: KubernetesLists): Record<string, Fields> 
     const ports = (s.spec?.ports ?? []).map((p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol ?? 'TCP'}`).join(',');
     addItem(items, `service ${nsName(s)}`, compact({ type: s.spec?.type, clusterIP: s.spec?.clusterIP, ports }));
   }
+  for (const e of lists.endpointslices ?? []) {
+    const ready = (e.endpoints ?? []).filter((p) => p.conditions?.ready !== false).flatMap((p) => p.addresses);
+    const ports = (e.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
+    addItem(
+      items,
+      `endpointslice ${nsName(e)}`,
+      compact({ service: e.metadata?.labels?.['kubernetes.io/service-name'], endpoints: ready.sort().join(','), ports }),
+    );
+  }
   return items;
 }
 
@@ -77,7 +87,7 @@ async function agentFor(kc: KubeConfig, secure: boolean): Promise<{ agent: http.
 }
 
 /**
- * Five lists in parallel: one round trip's worth of latency. The runner's clients open a new
+ * Six lists in parallel: one round trip's worth of latency. The runner's clients open a new
  * connection (a new tunnel into the machine, a new TLS handshake) per request; these requests go
  * through the same kubeconfig and forward, on kept-alive connections (~150 ms → ~20 ms).
  */
@@ -111,12 +121,13 @@ export async function kubernetesLists(k8s: K8s): Promise<KubernetesLists> {
         ),
       );
     });
-  const [nodes, pods, deployments, replicasets, services] = await Promise.all([
+  const [nodes, pods, deployments, replicasets, services, endpointslices] = await Promise.all([
     list<V1Node>('/api/v1/nodes'),
     list<V1Pod>('/api/v1/pods'),
     list<V1Deployment>('/apis/apps/v1/deployments'),
     list<V1ReplicaSet>('/apis/apps/v1/replicasets'),
     list<V1Service>('/api/v1/services'),
+    list<V1EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices'),
   ]);
-  return { nodes, pods, deployments, replicasets, services };
+  return { nodes, pods, deployments, replicasets, services, endpointslices };
 }

@@ -6,6 +6,7 @@ import { dockerItems } from './docker.js';
 import { kubernetesItems, kubernetesLists } from './kubernetes.js';
 import { daemonItems, MANIFESTS_DIR, machineFilesScript, parseMachineFiles } from './machine-files.js';
 import { readDaemonsNative, readMachineFilesNative } from './machine-files-native.js';
+import { NETWORK_SCRIPT, networkItems } from './network.js';
 import { shortReason } from './normalise.js';
 import type { Fields, Snapshot, SourceName, SourceState } from './types.js';
 
@@ -68,7 +69,7 @@ export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
         return parseMachineFiles(r.stdout);
       });
   files.catch(() => {});
-  const [kubernetes, docker, manifests, daemons] = await Promise.all([
+  const [kubernetes, docker, manifests, daemons, network] = await Promise.all([
     source('kubernetes', timings, ms, async () => {
       await ctx.clients.refreshK8s();
       return kubernetesItems(await kubernetesLists(ctx.clients.k8sGlobal()));
@@ -86,10 +87,15 @@ export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
       const [recorded, f] = await Promise.all([native ? readDaemonsNative(target.runtimeDir) : machine.daemons(), files]);
       return daemonItems(recorded, f.provisioned);
     }),
+    source('network', timings, ms, async () => {
+      const r = await target.exec(NETWORK_SCRIPT);
+      if (r.exitCode !== 0) throw new Error(`reading the machine's network failed: ${r.stderr.trim().split('\n').pop()}`);
+      return networkItems(r.stdout);
+    }),
   ]);
   const logs = await within(files, ms).then(
     (f) => f.logs,
     () => ({}),
   );
-  return { sources: { kubernetes, docker, manifests, daemons }, logs, timings };
+  return { sources: { kubernetes, docker, manifests, daemons, network }, logs, timings };
 }

@@ -132,6 +132,7 @@ def pump(src, dst):
 def relay_one(client, host, port):
     try:
         remote = socket.create_connection((host, port))
+        remote.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except OSError as e:
         reason = 'connection refused' if isinstance(e, ConnectionRefusedError) else str(e)
         # Say why, then read what the client may have sent already: closing a socket with unread

@@ -40,7 +40,8 @@ function relay(m) {
   const server = net.createServer((client) => {
     client.pause();
     client.on('error', () => {});
-    const remote = net.connect(m.port, m.host);
+    // No Nagle: a request written in pieces would otherwise wait out the peer's delayed ACK (~40 ms).
+    const remote = net.connect({ port: m.port, host: m.host, noDelay: true });
     let connected = false;
     remote.once('connect', () => { connected = true; client.write('C'); client.pipe(remote); remote.pipe(client); client.resume(); });
     // Refused: say why, and read what the client sent already (closing with unread data resets it).
