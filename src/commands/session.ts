@@ -3,7 +3,7 @@ import { type BlockResult, checkpointFile, fingerprint, readCheckpoint, removeCh
 import type { EventBus } from '../runner/events.js';
 import { lockMachine, MachineBusy } from '../runner/lock.js';
 import { prepareResume, ResumeRefused } from '../runner/resume.js';
-import { formatDiff, summaryLine } from '../runner/state/diff.js';
+import { formatDiff } from '../runner/state/diff.js';
 import type { Snapshot } from '../runner/state/types.js';
 import type { Target } from '../runner/targets/target.js';
 import type { Book, Chapter } from '../runner/types.js';
@@ -83,8 +83,8 @@ export async function openSession(args: {
     if (error instanceof ResumeRefused) {
       io.err(`book: ${error.message}\n`);
       if (error.diff) {
+        // formatDiff ends with the summary line.
         for (const line of formatDiff(error.diff, { color: false })) io.err(`  ${line}\n`);
-        io.err(`  ${summaryLine(error.diff)}\n`);
       }
       return error.exitCode;
     }

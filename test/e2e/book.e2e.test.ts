@@ -67,6 +67,48 @@ async function checkClusterIndependently() {
   const clusterIp = (await onMachine("kubectl get service nginx-deployment -o 'jsonpath={.spec.clusterIP}'")).stdout;
   expect((await onMachine(`curl -s --max-time 5 http://${clusterIp}/`)).stdout).toContain('Welcome to nginx!');
   expect((await onMachine('iptables-save -t nat')).stdout).toMatch(new RegExp(`-A KUBE-SERVICES -d ${clusterIp.replace(/\./g, '\\.')}/32 .* -j KUBE-SVC-`));
+  // DNS, as the book left it: CoreDNS answers for the book's Service at the cluster DNS address.
+  expect((await onMachine('dig +short +time=2 +tries=1 @10.96.0.10 nginx-deployment.default.svc.cluster.local')).stdout).toBe(clusterIp);
+  await checkOwnWorkload();
+}
+
+/** Until `command` prints something that `accept` takes, or `seconds` pass: the last output. */
+async function pollOnMachine(command: string, accept: (stdout: string) => boolean, seconds = 45) {
+  let last: Awaited<ReturnType<typeof onMachine>> = { code: -1, stdout: '', stderr: '' };
+  for (let i = 0; i < seconds; i++) {
+    last = await onMachine(command);
+    if (last.code === 0 && accept(last.stdout)) return last;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return last;
+}
+
+/**
+ * A workload the book never made, as a reviewer would check the cluster in general: its own
+ * namespace, Deployment and Service, its pods in the pod CIDR, its ClusterIP answering from the
+ * machine, its name resolving at 10.96.0.10 and reaching it from a pod (with kubectl exec).
+ */
+async function checkOwnWorkload() {
+  // A tag other than latest: `kubectl create deployment` would set imagePullPolicy Always for latest.
+  const tags = (await onMachine("docker images nginx --format '{{.Tag}}'")).stdout.split('\n').filter((t) => t && t !== 'latest');
+  expect(tags.length).toBeGreaterThan(0);
+  const created = await onMachine(
+    `kubectl create namespace own-check && kubectl -n own-check create deployment web --image=nginx:${tags[0]} --replicas=2 && kubectl -n own-check expose deployment web --port=8080 --target-port=80`,
+  );
+  expect(created.code, created.stderr).toBe(0);
+  const ready = await pollOnMachine("kubectl -n own-check get deployment web -o 'jsonpath={.status.availableReplicas}'", (out) => out === '2');
+  expect(ready.stdout, ready.stderr).toBe('2');
+  const ips = (await onMachine("kubectl -n own-check get pods -l app=web -o 'jsonpath={.items[*].status.podIP}'")).stdout.split(' ');
+  expect(ips).toHaveLength(2);
+  for (const ip of ips) expect(ip).toMatch(/^10\.244\.0\.\d+$/);
+  const clusterIp = (await onMachine("kubectl -n own-check get service web -o 'jsonpath={.spec.clusterIP}'")).stdout;
+  const page = await pollOnMachine(`curl -s --max-time 2 http://${clusterIp}:8080/`, (out) => out.includes('Welcome to nginx!'));
+  expect(page.stdout).toContain('Welcome to nginx!');
+  const answer = await pollOnMachine('dig +short +time=1 +tries=1 @10.96.0.10 web.own-check.svc.cluster.local', (out) => out === clusterIp);
+  expect(answer.stdout).toBe(clusterIp);
+  const fromPod = await onMachine('kubectl exec dns-client -- curl -s --max-time 5 http://web.own-check:8080/');
+  expect(fromPod.stdout, fromPod.stderr).toContain('Welcome to nginx!');
+  expect((await onMachine('kubectl delete namespace own-check --wait=false')).code).toBe(0);
 }
 
 /** What of the host a machine could leave behind: links, firewall rules (counters aside), mounts. */
@@ -138,6 +180,29 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
       writeFileSync(path.join(root, 'test-results', 'book-timing.json'), `${JSON.stringify(report, null, 2)}\n`);
       console.log(JSON.stringify(report, null, 2));
       expect(report.handoffs.length).toBeGreaterThan(5);
+    },
+    30 * MIN,
+  );
+
+  it(
+    'resumes into each networking chapter with --from, from its predecessor\'s checkpoint',
+    async () => {
+      expect((await book(['machine', 'down'], 5 * MIN)).code).toBe(0);
+      expect((await book(['machine', 'up'], 10 * MIN)).code).toBe(0);
+      const first = await book(['run', '--reporter', 'plain', '--to', '06-scheduler']);
+      expect(first.code, first.stdout).toBe(0);
+      for (const [from, to] of [
+        ['07-pod-network', '07-pod-network'],
+        ['08-services', '08-services'],
+        ['09-dns', '10-recap'],
+      ] as const) {
+        const resumed = await book(['run', '--reporter', 'plain', '--from', from, '--to', to]);
+        expect(resumed.code, `--from ${from}\n${resumed.stdout}\n${resumed.stderr}`).toBe(0);
+        expect(resumed.stdout).toContain(`▶ ${from}`);
+        expect(resumed.stdout).not.toContain('▶ 06-scheduler');
+        expect(resumed.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped/);
+      }
+      await checkClusterIndependently();
     },
     30 * MIN,
   );

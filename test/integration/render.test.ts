@@ -117,6 +117,18 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
         await page.locator('figure[data-block="two-containers"] details.state summary').click();
         expect(await page.locator('figure[data-block="two-containers"] pre.diff').textContent()).toMatch(/\+ container k8s_POD_nginx-k8s-master/);
       }
+      if (file === '09-dns.html') {
+        // The new kinds of state in the diffs: EndpointSlices, and kube-proxy's chains with whom they serve.
+        expect(await page.locator('figure[data-block="dig-records"] pre.output').textContent()).toMatch(/kube-dns\.kube-system\.svc\.cluster\.local\.\s+\d+\s+IN\s+A\s+10\.96\.0\.10/);
+        const diffs = (await page.locator('pre.diff').allTextContents()).join('\n');
+        expect(diffs).toMatch(/\+ endpointslice kube-system\/kube-dns-\w+ +service=kube-dns endpoints=\d+\.\d+\.\d+\.\d+/);
+        expect(diffs).toMatch(/\+ chain nat\/KUBE-SEP-\w+ +rules=\d+ service=kube-system\/kube-dns:dns dnat=[\d.]+:53/);
+      }
+      if (file === '07-pod-network.html') {
+        const diffs = (await page.locator('pre.diff').allTextContents()).join('\n');
+        expect(diffs).toMatch(/\+ link cni0 +kind=bridge/);
+        expect(diffs).toMatch(/\+ link veth\w+ +kind=veth master=cni0/);
+      }
       if (file === '10-recap.html') expect(await page.locator('figure[data-block="ownership-tree"] pre.output').textContent()).toMatch(/└── ReplicaSet/);
       const next = page.locator('nav.pager a.next');
       if ((await next.getAttribute('href')) === 'index.html') break;

@@ -35,7 +35,7 @@ describe('book replay of the committed transcript of the real book (no machine)'
     expect(all.filter((e) => e.type === 'state').length).toBeGreaterThan(30);
   });
 
-  it('holds no secret: the admin token and private keys are redacted', () => {
+  it('holds no secret: the admin token, private keys and token signatures are redacted', () => {
     const text = readFileSync(TRANSCRIPT, 'utf8');
     expect(text).not.toMatch(/PRIVATE KEY-----\n(?!«redacted»)/);
     expect(text).not.toMatch(/token: (?!«redacted»)[^\s"\\]+/);
@@ -44,10 +44,15 @@ describe('book replay of the committed transcript of the real book (no machine)'
     const admin = transcript.chapters
       .flatMap((c: { blocks: { id: string; calls: { path: string; args: unknown[] }[] }[] }) => c.blocks)
       .find((b: { id: string }) => b.id === 'admin-token');
-    expect(admin.calls.map((c: { path: string; args: unknown[] }) => [c.path, c.args[1]])).toEqual([
+    // The CA certificate is read (public), then the token file and the kubeconfig are written (secret).
+    expect(admin.calls.map((c: { path: string; args: unknown[] }) => [c.path, c.path === 'readFile' ? c.args[0] : c.args[1]])).toEqual([
       ['writeFile', '«redacted»'],
+      ['readFile', '/etc/kubernetes/pki/ca.crt'],
       ['writeFile', '«redacted»'],
     ]);
+    // Service-account tokens (read in chapter 9 to show their claims) keep no signature.
+    expect(text).toMatch(/eyJ[\w-]*\.eyJ[\w-]*\.«redacted»/);
+    expect(text).not.toMatch(/eyJ[\w-]*\.eyJ[\w-]*\.(?!«redacted»)[\w-]{16,}/);
   });
 
   it('fails a block whose code changed since the recording, naming it and saying to re-record', () => {

@@ -16,6 +16,11 @@ describe('redaction', () => {
     expect(redactShapes(`curl -H 'Authorization: Bearer ${TOKEN}' https://x`)).toBe(`curl -H 'Authorization: Bearer ${REDACTED}' https://x`);
     expect(redactShapes(`kubectl --token=${TOKEN} get pods`)).toBe(`kubectl --token=${REDACTED} get pods`);
     expect(redactShapes(`${TOKEN},admin,admin,system:masters\n`)).toBe(`${REDACTED},admin,admin,system:masters\n`);
+    // A service-account token: its signature goes, its claims stay readable (a block may decode them).
+    const claims = Buffer.from('{"sub":"system:serviceaccount:kube-system:coredns"}').toString('base64url');
+    const jwt = `eyJhbGciOiJSUzI1NiJ9.${claims}.c2lnbmF0dXJlLW9mLXRoZS1zZXJ2aWNlLWFjY291bnQ`;
+    expect(redactShapes(`cat token\n${jwt}\n`)).toBe(`cat token\neyJhbGciOiJSUzI1NiJ9.${claims}.${REDACTED}\n`);
+    expect(redactShapes('see eyJfoo.eyJbar.short')).toBe('see eyJfoo.eyJbar.short');
     // Ordinary output with commas is left alone.
     expect(redactShapes('NAME,READY,STATUS\nnginx,1/1,Running')).toBe('NAME,READY,STATUS\nnginx,1/1,Running');
   });

@@ -1,6 +1,6 @@
 /**
  * Secrets never reach a transcript: known shapes (PEM private keys, kubeconfig credentials, bearer
- * tokens, token-auth CSV lines) and the exact values the book wrote to files nobody else may read
+ * tokens, token-auth CSV lines, JWT signatures) and the exact values the book wrote to files nobody else may read
  * (mode without group/other read bits), wherever those values show up later.
  */
 
@@ -14,6 +14,11 @@ const PEM = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE K
 const KUBECONFIG_FIELD = /((?:^|[\s{,"])(?:token|client-key-data|password|id-token|refresh-token|client-secret)"?\s*:\s*"?)([^\s",}«][^\s",}]*)/gm;
 const BEARER = /(\b[Bb]earer\s+)([A-Za-z0-9\-._~+/]+=*)/g;
 const TOKEN_FLAG = /(--(?:token|password)[= ])(\S+)/g;
+/**
+ * A JWT (service-account tokens): its signature is the credential; header and claims are not
+ * secret and stay readable, so a block that decodes a token's claims still replays.
+ */
+const JWT = /\b(eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.)([A-Za-z0-9_-]{16,})/g;
 /** kube-apiserver --token-auth-file lines: `token,user,uid[,"group1,group2"]`. */
 const TOKEN_CSV = /^([A-Za-z0-9._~+/=-]{16,}),([^,\s]+),([^,\s]+)(,[^\n]*)?$/gm;
 
@@ -24,12 +29,14 @@ export function secretsByShape(text: string): string[] {
   for (const m of text.matchAll(KUBECONFIG_FIELD)) if (m[2]) found.push(m[2]);
   for (const m of text.matchAll(BEARER)) if (m[2]) found.push(m[2]);
   for (const m of text.matchAll(TOKEN_CSV)) if (m[1]) found.push(m[1]);
+  for (const m of text.matchAll(JWT)) if (m[2]) found.push(m[2]);
   return found.filter((s) => s !== REDACTED && s.length >= MIN_SECRET);
 }
 
 /** Shapes only: what any text looks like with its credentials blanked. */
 export function redactShapes(text: string): string {
   return text
+    .replace(JWT, (_, head: string) => `${head}${REDACTED}`)
     .replace(PEM, (_, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----\n${REDACTED}\n-----END ${kind}PRIVATE KEY-----`)
     .replace(KUBECONFIG_FIELD, (_, head: string) => `${head}${REDACTED}`)
     .replace(BEARER, (_, head: string) => `${head}${REDACTED}`)
