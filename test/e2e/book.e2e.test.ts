@@ -185,7 +185,7 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
   );
 
   it(
-    'resumes into each networking chapter with --from, from its predecessor\'s checkpoint',
+    "resumes into each networking chapter with --from, from its predecessor's checkpoint",
     async () => {
       expect((await book(['machine', 'down'], 5 * MIN)).code).toBe(0);
       expect((await book(['machine', 'up'], 10 * MIN)).code).toBe(0);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ends, localTargetYaml, runAndCollect, writeBook } from '../helpers/book.js';
 import { canUseNetns, createNetns } from '../helpers/netns.js';
@@ -10,6 +11,7 @@ function running(pid: number): boolean {
   return !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
 }
 
+const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
 const NETNS = `book-it-${process.pid}`;
 const RUNTIME = `/run/book-it-${process.pid}`;
 const OUT = `/tmp/book-it-${process.pid}`;
@@ -245,5 +247,14 @@ await k8s.core.listNode()
       ['long', 'failed'],
       ['next', 'skipped'],
     ]);
+  });
+
+  it('book machine shell -- CMD ARGS keeps each argument one word; one argument is a command line', () => {
+    const dir = writeBook({ 'book.yaml': yaml(), '01-a.md': '# A\n\n```sh run\ntrue\n```\n' });
+    const shell = (...command: string[]) =>
+      execFileSync(process.execPath, [BIN, 'machine', 'shell', '--book', dir, '--', ...command], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(shell('printf', '%s|', 'a b', '{{.ID}} {{.Names}}', "it's", '$HOME')).toBe("a b|{{.ID}} {{.Names}}|it's|$HOME|");
+    // Inside the machine: its namespace has no route, whatever this host has.
+    expect(shell('ip route show | wc -l').trim()).toBe('0');
   });
 });

@@ -119,7 +119,9 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
       }
       if (file === '09-dns.html') {
         // The new kinds of state in the diffs: EndpointSlices, and kube-proxy's chains with whom they serve.
-        expect(await page.locator('figure[data-block="dig-records"] pre.output').textContent()).toMatch(/kube-dns\.kube-system\.svc\.cluster\.local\.\s+\d+\s+IN\s+A\s+10\.96\.0\.10/);
+        expect(await page.locator('figure[data-block="dig-records"] pre.output').textContent()).toMatch(
+          /kube-dns\.kube-system\.svc\.cluster\.local\.\s+\d+\s+IN\s+A\s+10\.96\.0\.10/,
+        );
         const diffs = (await page.locator('pre.diff').allTextContents()).join('\n');
         expect(diffs).toMatch(/\+ endpointslice kube-system\/kube-dns-\w+ +service=kube-dns endpoints=\d+\.\d+\.\d+\.\d+/);
         expect(diffs).toMatch(/\+ chain nat\/KUBE-SEP-\w+ +rules=\d+ service=kube-system\/kube-dns:dns dnat=[\d.]+:53/);

@@ -6,7 +6,16 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { AGENT_SOURCE, AgentClient } from './agent.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
-import { ConnectionRefused, type ExecOptions, type ExecResult, type MachineIdentity, MachineUnreachable, machineEnv, type Target } from './target.js';
+import {
+  ConnectionRefused,
+  commandWords,
+  type ExecOptions,
+  type ExecResult,
+  type MachineIdentity,
+  MachineUnreachable,
+  machineEnv,
+  type Target,
+} from './target.js';
 
 export interface LocalTargetOptions {
   name: string;
@@ -147,7 +156,7 @@ export class LocalTarget implements Target {
 
   shellArgv(command: string[], env: Record<string, string>): string[] {
     const envArgs = Object.entries({ ...this.env, ...env, TERM: process.env.TERM ?? 'xterm', PS1: '[book-machine \\W]# ' }).map(([k, v]) => `${k}=${v}`);
-    const inner = command.length > 0 ? ['bash', '-c', command.join(' ')] : ['bash', '--norc', '-i'];
+    const inner = command.length === 0 ? ['bash', '--norc', '-i'] : commandWords(command);
     return this.argv(['env', '-i', ...envArgs, ...inner]);
   }
 

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
 import {
   ConnectionRefused,
+  commandLine,
   type ExecOptions,
   type ExecResult,
   exportPrefix,
@@ -244,7 +245,7 @@ export class SshTarget implements Target {
     if (this.options.key) argv.push('-i', this.options.key);
     argv.push(command.length ? '-T' : '-t', `${this.options.user}@${this.options.host}`);
     const prefix = exportPrefix({ ...env });
-    const line = command.length ? `${prefix}${command.join(' ')}` : `${prefix}exec bash -l`;
+    const line = command.length ? `${prefix}${commandLine(command)}` : `${prefix}exec bash -l`;
     argv.push(this.options.user === 'root' ? line : `sudo -n bash -c ${shellQuote(line)}`);
     return argv;
   }

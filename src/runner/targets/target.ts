@@ -92,3 +92,17 @@ export function exportPrefix(env: Record<string, string>): string {
   const pairs = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
   return pairs.length ? `export ${pairs.join(' ')}; ` : '';
 }
+
+/**
+ * `book machine shell -- …` as bash argv. One argument is a command line for bash (as `ssh HOST
+ * 'CMD'` and `vagrant ssh -c` take one); two or more are one word each, as `kubectl exec -- CMD
+ * ARGS` passes them: `-- docker ps --format '{{.ID}} {{.Names}}'` keeps its format whole.
+ */
+export function commandWords(command: string[]): string[] {
+  return command.length === 1 ? ['bash', '-c', command[0] as string] : ['bash', '-c', 'exec "$@"', 'bash', ...command];
+}
+
+/** The same, as one line for a remote shell. */
+export function commandLine(command: string[]): string {
+  return command.length === 1 ? (command[0] as string) : command.map(shellQuote).join(' ');
+}
