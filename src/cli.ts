@@ -17,7 +17,7 @@ const USAGE = `usage:
   book replay  [--book DIR] [--transcript FILE] [--to CH] [--reporter plain|json|junit] [--junit FILE] [--ci]
   book checkpoints [--book DIR] [--target NAME] [--json]
   book machine up|status|down [--target NAME]
-  book machine shell [--target NAME] [-- CMD ARGS...]
+  book machine shell [--target NAME] [--node NAME] [-- CMD ARGS...]
 `;
 
 const REPORTERS = ['tui', 'plain', 'json', 'junit'] as const;
@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
         transcript: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
+        node: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -115,7 +116,11 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`book: machine needs up, status, down or shell\n${USAGE}`);
         return 2;
       }
-      return machineCommand(action, { book: str('book'), target: str('target'), command: passthrough }, processIo);
+      if (str('node') !== undefined && action !== 'shell') {
+        process.stderr.write(`book: --node goes with machine shell (up, status and down handle every node)\n${USAGE}`);
+        return 2;
+      }
+      return machineCommand(action, { book: str('book'), target: str('target'), node: str('node'), command: passthrough }, processIo);
     default:
       process.stderr.write(`book: unknown command "${command}"\n${USAGE}`);
       return 2;

@@ -21,6 +21,14 @@
 #           /var/lib/book-machine). Installed packages, /usr/local/bin and $BOOK_CACHE stay.
 #           BOOK_MACHINE_KEEP_DATA=1 keeps Docker's data-root (images) for a faster next up.
 #
+# A second node, k8s-worker (docs/two-nodes.md), comes up with the first unless BOOK_WORKER= (empty):
+# its own network namespace (book-worker) and mount namespace (/run/book-nodes/k8s-worker.mnt, in
+# which /etc/kubernetes, /var/lib/kubelet, /var/log/pods, /var/log/containers, /etc/cni and
+# /var/lib/cni are its own), its own dockerd (unix:///run/book-worker/docker.sock) and cri-dockerd
+# (unix:///run/book-worker/cri-dockerd.sock). The nodes' eth0 are the two ends of one veth pair,
+# 192.168.56.10 and .11: the only link either has. Enter the worker with
+# `nsenter --mount=/run/book-nodes/k8s-worker.mnt --net=/var/run/netns/book-worker`.
+#
 # Exit codes: 0 ok, 2 bad arguments, 3 the machine cannot be brought up (the message says why
 # and what to do).
 set -euo pipefail
@@ -31,21 +39,50 @@ source "$here/versions.sh"
 # shellcheck source=vagrant/images.sh
 source "$here/images.sh"
 
-NETNS=book-minikube
+# The target's netns and runtimeDir (book.yaml) reach this script as BOOK_NETNS, BOOK_RUNTIME_DIR.
+NETNS=${BOOK_NETNS:-book-minikube}
 NETNS_FILE=/var/run/netns/$NETNS
 # The node address inside the namespace (the seed's Vagrant VMs used 192.168.56.x).
 NODE_IP=${BOOK_NODE_IP:-192.168.56.10}
-RUN_DIR=/run/book-machine
-LOG_DIR=$RUN_DIR/logs
-DAEMONS_DIR=$RUN_DIR/daemons
-DOCKER_SOCK=$RUN_DIR/docker.sock
-DOCKER_DATA=/var/lib/book-machine/docker
-DOCKER_EXEC=$RUN_DIR/docker
-DOCKER_PID=$RUN_DIR/dockerd.pid
-CRI_SOCK=/var/run/cri-dockerd.sock
-CRI_ROOT=/var/lib/book-machine/cri-dockerd
-CRI_PID=$RUN_DIR/cri-dockerd.pid
+RUN_DIR=${BOOK_RUNTIME_DIR:-/run/book-machine}
 STATE_DIR=/var/lib/book-machine/state   # survives a crash of the host's /run; removed by down
+
+# The second node. BOOK_WORKER= (empty) makes a machine of one node.
+WORKER=${BOOK_WORKER-k8s-worker}
+WORKER_NETNS=book-worker
+WORKER_NETNS_FILE=/var/run/netns/$WORKER_NETNS
+WORKER_IP=${BOOK_WORKER_IP:-192.168.56.11}
+NODES_NS_DIR=/run/book-nodes          # the nodes' mount namespaces, kept as `ip netns` keeps its own
+WORKER_MNT=$NODES_NS_DIR/$WORKER.mnt
+WORKER_RUN=/run/book-worker
+WORKER_DATA=/var/lib/book-machine/nodes/$WORKER
+# In the worker's mount namespace these are its own: bind mounts of $WORKER_DATA/root/PATH.
+WORKER_PATHS=(/etc/kubernetes /var/lib/kubelet /var/log/pods /var/log/containers /etc/cni /var/lib/cni)
+
+# use_node master|worker — point the daemon functions (start_dockerd, start_cri_dockerd, down's
+# steps) at one node: how to enter it, where its sockets, pid files, logs and data live.
+use_node() {
+  if [[ $1 == worker ]]; then
+    NODE=$WORKER; NODE_NETNS=$WORKER_NETNS; NODE_NETNS_FILE=$WORKER_NETNS_FILE
+    NODE_ENTER=(nsenter --mount="$WORKER_MNT" --net="$WORKER_NETNS_FILE")
+    NODE_RUN=$WORKER_RUN; NODE_DATA=$WORKER_DATA; CGROUP_PARENT=/book-worker
+    CRI_SOCK=$WORKER_RUN/cri-dockerd.sock
+  else
+    NODE=k8s-master; NODE_NETNS=$NETNS; NODE_NETNS_FILE=$NETNS_FILE
+    NODE_ENTER=(nsenter --net="$NETNS_FILE")
+    NODE_RUN=$RUN_DIR; NODE_DATA=/var/lib/book-machine; CGROUP_PARENT=/book-machine
+    CRI_SOCK=/var/run/cri-dockerd.sock
+  fi
+  LOG_DIR=$NODE_RUN/logs
+  DAEMONS_DIR=$NODE_RUN/daemons
+  DOCKER_SOCK=$NODE_RUN/docker.sock
+  DOCKER_EXEC=$NODE_RUN/docker
+  DOCKER_PID=$NODE_RUN/dockerd.pid
+  DOCKER_DATA=$NODE_DATA/docker
+  CRI_ROOT=$NODE_DATA/cri-dockerd
+  CRI_PID=$NODE_RUN/cri-dockerd.pid
+  export DOCKER_HOST=unix://$DOCKER_SOCK
+}
 # What the book writes on the machine, removed by down.
 BOOK_PATHS=(/etc/kubernetes /var/lib/kubelet /var/lib/etcd)
 # Created by the kubelet, cri-dockerd and dockerd; removed by down unless they existed before up.
@@ -54,7 +91,7 @@ RUNTIME_PATHS=(/var/log/pods /var/log/containers /run/docker /var/run/netns /etc
 # Kernel settings the kubelet sets at start (global, not per namespace); restored by down.
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 
-export DOCKER_HOST=unix://$DOCKER_SOCK
+use_node master
 
 say() { printf '[machine %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 unfit() { # WHAT WHAT-TO-DO
@@ -73,8 +110,8 @@ alive() {
   stat=${stat##*) }
   [[ ${stat:0:1} != Z ]]
 }
-netns_id() { stat -L -c %i "$NETNS_FILE" 2>/dev/null; }
-# in_our_ns PID — the process lives in the book's network namespace
+netns_id() { stat -L -c %i "$NODE_NETNS_FILE" 2>/dev/null; }
+# in_our_ns PID — the process lives in the current node's network namespace
 in_our_ns() {
   local id; id=$(netns_id) || return 1
   [[ $(readlink "/proc/$1/ns/net" 2>/dev/null) == "net:[$id]" ]]
@@ -107,28 +144,28 @@ has_cap_sys_resource() {
 
 start_dockerd() {
   local pid; pid=$(pid_of "$DOCKER_PID" || true)
-  if alive "$pid" && docker version >/dev/null 2>&1; then say "dockerd: running (pid $pid)"; return 0; fi
+  if alive "$pid" && docker version >/dev/null 2>&1; then say "dockerd ($NODE): running (pid $pid)"; return 0; fi
   rm -f "$DOCKER_PID" "$DOCKER_SOCK"
-  mkdir -p "$DOCKER_DATA" "$DOCKER_EXEC"
+  mkdir -p "$DOCKER_DATA" "$DOCKER_EXEC" "$LOG_DIR"
   # Our own configuration file, so the host's /etc/docker/daemon.json does not apply.
   if has_cap_sys_resource; then
-    echo '{}' >"$RUN_DIR/daemon.json"
+    echo '{}' >"$NODE_RUN/daemon.json"
   else
     # Without CAP_SYS_RESOURCE no process may lower its oom_score_adj, and every pod sandbox
     # asks for -998: run containers through a runc that clamps it to 0 (runc-oom-clamp.sh).
     say "dockerd: no CAP_SYS_RESOURCE here: containers' negative oom_score_adj is raised to 0"
-    install -m 0755 "$here/runc-oom-clamp.sh" "$RUN_DIR/runc"
-    printf '{"runtimes": {"book-runc": {"path": "%s"}}, "default-runtime": "book-runc"}\n' "$RUN_DIR/runc" >"$RUN_DIR/daemon.json"
+    install -m 0755 "$here/runc-oom-clamp.sh" "$NODE_RUN/runc"
+    printf '{"runtimes": {"book-runc": {"path": "%s"}}, "default-runtime": "book-runc"}\n' "$NODE_RUN/runc" >"$NODE_RUN/daemon.json"
   fi
-  say "dockerd: starting in $NETNS (log $LOG_DIR/dockerd.log)"
-  nsenter --net="$NETNS_FILE" setsid /usr/sbin/dockerd \
+  say "dockerd ($NODE): starting in $NODE_NETNS (log $LOG_DIR/dockerd.log)"
+  "${NODE_ENTER[@]}" setsid /usr/sbin/dockerd \
     --host "$DOCKER_HOST" \
-    --config-file "$RUN_DIR/daemon.json" \
+    --config-file "$NODE_RUN/daemon.json" \
     --data-root "$DOCKER_DATA" \
     --exec-root "$DOCKER_EXEC" \
     --pidfile "$DOCKER_PID" \
     --exec-opt native.cgroupdriver=cgroupfs \
-    --cgroup-parent /book-machine \
+    --cgroup-parent "$CGROUP_PARENT" \
     >>"$LOG_DIR/dockerd.log" 2>&1 </dev/null 8<&- &
   local spid=$!
   if ! wait_for 60 "dockerd to answer on $DOCKER_SOCK" "$spid" docker version; then
@@ -136,7 +173,7 @@ start_dockerd() {
     unfit "dockerd did not start (log: $LOG_DIR/dockerd.log)" \
       "read the log above; run '$0 down' and '$0 up' again; check that cgroups are mounted (/sys/fs/cgroup) and that /usr/sbin/dockerd is Docker >= 23"
   fi
-  say "dockerd: ready, $(docker version -f 'Docker {{.Server.Version}}, API {{.Server.APIVersion}}')"
+  say "dockerd ($NODE): ready, $(docker version -f 'Docker {{.Server.Version}}, API {{.Server.APIVersion}}')"
 }
 
 # The cri-dockerd serving the CRI socket: the one `up` started, or the book's own daemon (the
@@ -151,15 +188,15 @@ cri_dockerd_pid() {
 
 start_cri_dockerd() {
   local pid; pid=$(cri_dockerd_pid || true)
-  if [[ -n $pid && -S $CRI_SOCK ]]; then say "cri-dockerd: running (pid $pid)"; return 0; fi
+  if [[ -n $pid && -S $CRI_SOCK ]]; then say "cri-dockerd ($NODE): running (pid $pid)"; return 0; fi
   rm -f "$CRI_SOCK"
   mkdir -p "$CRI_ROOT"
-  say "cri-dockerd: starting in $NETNS (log $LOG_DIR/cri-dockerd.log)"
+  say "cri-dockerd ($NODE): starting in $NODE_NETNS (log $LOG_DIR/cri-dockerd.log)"
   # --network-plugin= (empty): no CNI; pods get Docker's bridge (docker0) as in the seed, and the
   # runtime reports its network ready (0.4's default is "cni", which never gets ready here).
   # The pid file is written by the process that then becomes cri-dockerd (exec, no fork).
   # shellcheck disable=SC2016
-  setsid bash -c 'echo $$ >"$1"; shift; exec nsenter --net="$0" "$@"' "$NETNS_FILE" "$CRI_PID" \
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$CRI_PID" "${NODE_ENTER[@]}" \
     "$BOOK_BIN_DIR/cri-dockerd" \
     --container-runtime-endpoint "unix://$CRI_SOCK" \
     --docker-endpoint "$DOCKER_HOST" \
@@ -174,7 +211,81 @@ start_cri_dockerd() {
     tail -n 15 "$LOG_DIR/cri-dockerd.log" >&2
     unfit "cri-dockerd did not start (log: $LOG_DIR/cri-dockerd.log)" "read the log above; run '$0 down' and '$0 up' again"
   fi
-  say "cri-dockerd: ready on unix://$CRI_SOCK"
+  say "cri-dockerd ($NODE): ready on unix://$CRI_SOCK"
+}
+
+# The worker's mount namespace: a copy of this host's mounts at the moment it is made, kept by a
+# bind mount of its file. The copies of the master's mounts (its netns file, dockerd's overlays, the
+# kubelet's volumes) are dropped, or the worker would hold them and the master could not let go.
+create_worker_mount_ns() {
+  mkdir -p "$NODES_NS_DIR"
+  # A private mount of its own, as `ip netns` makes /run/netns: a namespace file cannot sit on a
+  # shared mount (systemd hosts share /).
+  if ! mountpoint -q "$NODES_NS_DIR"; then mount --bind "$NODES_NS_DIR" "$NODES_NS_DIR"; fi
+  mount --make-private "$NODES_NS_DIR"
+  if [[ -z $(findmnt -n -o TARGET "$WORKER_MNT" 2>/dev/null) ]]; then
+    say "mount namespace: creating $WORKER_MNT"
+    touch "$WORKER_MNT"
+    unshare --mount="$WORKER_MNT" --propagation private true \
+      || unfit "cannot create the worker's mount namespace" "check 'unshare --mount' works as root"
+    local m mounts
+    mounts=$(nsenter --mount="$WORKER_MNT" findmnt -rn -o TARGET)
+    while read -r m; do
+      [[ -n $m ]] && { nsenter --mount="$WORKER_MNT" umount -l "$m" 2>/dev/null || true; }
+    done < <(grep -E '^(/var/lib/kubelet|/var/lib/book-machine|/run/book-machine|/var/lib/etcd|/run/netns/|/run/book-nodes/)' <<<"$mounts" | sort -r)
+  fi
+  # The worker's own folders. The mount points are made on this host too (the file system is
+  # shared); `down` removes them with the master's (BOOK_PATHS, RUNTIME_PATHS).
+  local p
+  for p in "${WORKER_PATHS[@]}"; do
+    mkdir -p "$p" "$WORKER_DATA/root$p"
+    if [[ -z $(nsenter --mount="$WORKER_MNT" findmnt -n -o TARGET "$p" 2>/dev/null) ]]; then
+      nsenter --mount="$WORKER_MNT" mount --bind "$WORKER_DATA/root$p" "$p"
+    fi
+  done
+}
+
+# The network between the nodes: each node's eth0, the two ends of one veth pair. Without a
+# worker, the master's eth0 is a pair whose other end (eth0-peer) stays in its own namespace.
+connect_nodes() {
+  if [[ -n $WORKER ]]; then
+    # A card from a one-node machine, or one whose other end is gone: made again.
+    if ip -n "$NETNS" link show eth0-peer >/dev/null 2>&1 || ! ip -n "$WORKER_NETNS" link show eth0 >/dev/null 2>&1; then
+      ip -n "$NETNS" link del eth0 2>/dev/null || true
+    fi
+    if ! ip -n "$NETNS" link show eth0 >/dev/null 2>&1; then
+      ip -n "$NETNS" link add eth0 type veth peer name eth0 netns "$WORKER_NETNS" \
+        || unfit "cannot link the nodes (veth between $NETNS and $WORKER_NETNS)" "check 'ip link add type veth' works as root"
+      ip -n "$NETNS" addr add "$NODE_IP/24" dev eth0
+      ip -n "$WORKER_NETNS" addr add "$WORKER_IP/24" dev eth0
+    fi
+    ip -n "$WORKER_NETNS" link set eth0 up
+  else
+    # The node's own address, as a VM's network card would give it: a veth pair whose both ends
+    # stay in the namespace (kernels without the dummy driver have veth: Docker needs it), so it
+    # leads nowhere and there is still no route off the box.
+    if ! ip -n "$NETNS" link show eth0 >/dev/null 2>&1; then
+      ip -n "$NETNS" link add eth0 type veth peer name eth0-peer \
+        || unfit "cannot create the machine's network card (veth) in $NETNS" "check 'ip link add type veth' works as root"
+      ip -n "$NETNS" addr add "$NODE_IP/24" dev eth0
+    fi
+    ip -n "$NETNS" link set eth0-peer up
+  fi
+  # The kubelet registers the address as the node's InternalIP.
+  ip -n "$NETNS" link set eth0 up
+}
+
+# machine.env: what the runner and `book machine shell` need of a node.
+write_machine_env() {
+  cat >"$NODE_RUN/machine.env" <<ENV
+BOOK_NODE=$NODE
+BOOK_NETNS=$NODE_NETNS
+BOOK_NETNS_FILE=$NODE_NETNS_FILE
+DOCKER_HOST=$DOCKER_HOST
+CONTAINER_RUNTIME_ENDPOINT=unix://$CRI_SOCK
+BOOK_DAEMONS_DIR=$DAEMONS_DIR
+BOOK_LOG_DIR=$LOG_DIR
+ENV
 }
 
 cmd_up() {
@@ -192,46 +303,53 @@ cmd_up() {
     for p in "${SYSCTLS[@]}"; do printf '%s=%s\n' "$p" "$(sysctl -n "$p" 2>/dev/null)"; done >"$STATE_DIR/sysctl"
   fi
 
-  # 3. the sealed namespace: lo only; docker0 appears when dockerd starts
+  # 3. the sealed namespaces: lo only; docker0 appears when dockerd starts
   if [[ ! -e $NETNS_FILE ]]; then
     say "netns: creating $NETNS"
     ip netns add "$NETNS" || unfit "cannot create network namespace $NETNS" "check 'ip netns add' works as root"
   fi
   ip -n "$NETNS" link set lo up
-  # The node's own address, as a VM's network card would give it: a veth pair whose both ends
-  # stay in the namespace (kernels without the dummy driver have veth: Docker needs it), so it
-  # leads nowhere and there is still no route off the box. The kubelet registers the address
-  # as the node's InternalIP.
-  if ! ip -n "$NETNS" link show eth0 >/dev/null 2>&1; then
-    ip -n "$NETNS" link add eth0 type veth peer name eth0-peer \
-      || unfit "cannot create the machine's network card (veth) in $NETNS" "check 'ip link add type veth' works as root"
-    ip -n "$NETNS" addr add "$NODE_IP/24" dev eth0
+  if [[ -n $WORKER ]]; then
+    if [[ ! -e $WORKER_NETNS_FILE ]]; then
+      say "netns: creating $WORKER_NETNS ($WORKER)"
+      ip netns add "$WORKER_NETNS" || unfit "cannot create network namespace $WORKER_NETNS" "check 'ip netns add' works as root"
+    fi
+    ip -n "$WORKER_NETNS" link set lo up
+    create_worker_mount_ns
+    # The worker's kubelet runs with --cgroup-root=/book-worker: two kubelets in one kubepods
+    # hierarchy would each take the other's pod cgroups for orphans. The root must exist.
+    local h
+    for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+      if [[ -d $h && -e ${h}cgroup.procs ]]; then mkdir -p "${h}book-worker"; fi
+    done
   fi
-  ip -n "$NETNS" link set eth0-peer up
-  ip -n "$NETNS" link set eth0 up
-  local default_route; default_route=$(in_ns ip route show default)
-  if [[ -n $default_route ]]; then
-    unfit "namespace $NETNS has a default route (traffic could leave the box)" "run '$0 down', then '$0 up'"
-  fi
-  mkdir -p "$LOG_DIR" "$DAEMONS_DIR"
+  connect_nodes
+  local ns default_route
+  for ns in "$NETNS" ${WORKER:+"$WORKER_NETNS"}; do
+    default_route=$(ip -n "$ns" route show default)
+    if [[ -n $default_route ]]; then
+      unfit "namespace $ns has a default route (traffic could leave the box)" "run '$0 down', then '$0 up'"
+    fi
+  done
 
-  # 4. daemons, images
-  start_dockerd
-  local t1; t1=$(date +%s%N)
-  images_load || unfit "cannot load the images from $IMAGES_CACHE" "run $here/build-offline.sh images"
-  say "images: loaded in $(( ($(date +%s%N) - t1) / 1000000 )) ms"
-  start_cri_dockerd
+  # 4. daemons, images: the master, then the worker
+  local node t1
+  for node in master ${WORKER:+worker}; do
+    use_node "$node"
+    mkdir -p "$LOG_DIR" "$DAEMONS_DIR"
+    start_dockerd
+    t1=$(date +%s%N)
+    images_load || unfit "cannot load the images from $IMAGES_CACHE into $NODE's Docker" "run $here/build-offline.sh images"
+    say "images ($NODE): loaded in $(( ($(date +%s%N) - t1) / 1000000 )) ms"
+    start_cri_dockerd
+    write_machine_env
+  done
+  use_node master
 
-  # 5. what the runner and `book machine shell` need
-  cat >"$RUN_DIR/machine.env" <<ENV
-BOOK_NETNS=$NETNS
-BOOK_NETNS_FILE=$NETNS_FILE
-DOCKER_HOST=$DOCKER_HOST
-CONTAINER_RUNTIME_ENDPOINT=unix://$CRI_SOCK
-BOOK_DAEMONS_DIR=$DAEMONS_DIR
-BOOK_LOG_DIR=$LOG_DIR
-ENV
   say "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms — enter it with: nsenter --net=$NETNS_FILE bash  (DOCKER_HOST=$DOCKER_HOST)"
+  if [[ -n $WORKER ]]; then
+    say "  the worker: nsenter --mount=$WORKER_MNT --net=$WORKER_NETNS_FILE bash  (DOCKER_HOST=unix://$WORKER_RUN/docker.sock)"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -264,6 +382,25 @@ cmd_status() {
   local netns=absent; [[ -e $NETNS_FILE ]] && netns=present
   local up=0
   [[ $netns == present && ${states[0]} == running && ${states[1]} == running ]] && up=1
+  # The worker's daemons, named NODE/NAME.
+  local worker_netns=absent nodes_json='[]'
+  nodes_json=$(jq -c --arg ns "$NETNS" --arg s "$netns" --arg d "$DOCKER_HOST" --arg c "unix://$CRI_SOCK" \
+    '. + [{name: "k8s-master", netns: $ns, state: $s, dockerHost: $d, criEndpoint: $c}]' <<<"$nodes_json")
+  if [[ -n $WORKER ]]; then
+    use_node worker
+    local first=${#names[@]}
+    add_daemon "$WORKER/dockerd" "$(pid_of "$DOCKER_PID" || true)"
+    add_daemon "$WORKER/cri-dockerd" "$(cri_dockerd_pid || true)"
+    for f in "$DAEMONS_DIR"/*.pid; do
+      [[ -e $f ]] || continue
+      add_daemon "$WORKER/$(basename "$f" .pid)" "$(pid_of "$f" || true)"
+    done
+    [[ -e $WORKER_NETNS_FILE && -n $(findmnt -n -o TARGET "$WORKER_MNT" 2>/dev/null) ]] && worker_netns=present
+    [[ $worker_netns == present && ${states[$first]} == running && ${states[$((first + 1))]} == running ]] || up=0
+    nodes_json=$(jq -c --arg n "$WORKER" --arg ns "$WORKER_NETNS" --arg s "$worker_netns" --arg d "$DOCKER_HOST" --arg c "unix://$CRI_SOCK" --arg m "$WORKER_MNT" \
+      '. + [{name: $n, netns: $ns, mountNamespace: $m, state: $s, dockerHost: $d, criEndpoint: $c}]' <<<"$nodes_json")
+    use_node master
+  fi
 
   local -a img_names=() img_states=()
   local ref
@@ -284,13 +421,13 @@ cmd_status() {
     jq -n --argjson up "$up" --arg netns "$netns" --arg nsfile "$NETNS_FILE" --arg docker_host "$DOCKER_HOST" \
       --arg cri "unix://$CRI_SOCK" --arg kubelet "$kubelet" --arg kubectl "$kubectl" --arg etcd "$etcd" \
       --arg cri_dockerd "$cri" --arg dockerd "$dockerd" --arg want "$K8S_VERSION" \
-      --argjson daemons "$daemons_json" --argjson images "$images_json" \
-      '{up: ($up == 1), netns: {name: "book-minikube", file: $nsfile, state: $netns},
+      --argjson daemons "$daemons_json" --argjson images "$images_json" --argjson nodes "$nodes_json" --arg nsname "$NETNS" \
+      '{up: ($up == 1), netns: {name: $nsname, file: $nsfile, state: $netns}, nodes: $nodes,
         dockerHost: $docker_host, criEndpoint: $cri, kubernetesVersion: $want,
         versions: {kubelet: $kubelet, kubectl: $kubectl, etcd: $etcd, "cri-dockerd": $cri_dockerd, docker: $dockerd},
         daemons: $daemons, images: $images}'
   else
-    echo "machine:  $([[ $up -eq 1 ]] && echo up || echo down)   (netns $NETNS: $netns)"
+    echo "machine:  $([[ $up -eq 1 ]] && echo up || echo down)   (netns $NETNS: $netns${WORKER:+; $WORKER: netns $WORKER_NETNS: $worker_netns})"
     echo "versions:"
     printf '  %-12s %s\n' kubelet "$kubelet" kubectl "${kubectl//$'\n'/ }" etcd "$etcd" cri-dockerd "$cri" docker "$dockerd"
     echo "daemons:"
@@ -322,27 +459,27 @@ stop_pid() {
 # share the namespace): docker stops those itself.
 runtime_proc() {
   case $(ps -o comm= -p "$1" 2>/dev/null) in containerd|containerd-shim*|docker-proxy) return 0 ;; esac
-  grep -qE '/(kubepods|book-machine)(/|$)' "/proc/$1/cgroup" 2>/dev/null
+  grep -qE '/(kubepods|book-machine|book-worker)(/|$)' "/proc/$1/cgroup" 2>/dev/null
 }
 
-cmd_down() {
-  require_root_linux
-  local t0; t0=$(date +%s%N)
+# stop_node — the current node's processes (use_node): the runner's daemons, then anything else in
+# its namespace, its containers, cri-dockerd and dockerd, and what is left (containerd, shims).
+stop_node() {
   local f pid
   # 1. the runner's daemons (the kubelet first: it would restart the static pods)
   for f in "$DAEMONS_DIR"/*.pid; do
     [[ -e $f ]] || continue
     pid=$(pid_of "$f" || true)
-    if alive "$pid" && { [[ ! -e $NETNS_FILE ]] || in_our_ns "$pid"; }; then
+    if alive "$pid" && { [[ ! -e $NODE_NETNS_FILE ]] || in_our_ns "$pid"; }; then
       stop_pid "$(basename "$f" .pid)" "$pid" 1
     fi
     rm -f "$f"
   done
   # 2. any other process left in the namespace but our two daemons (a kubelet started by hand)
-  if [[ -e $NETNS_FILE ]]; then
+  if [[ -e $NODE_NETNS_FILE ]]; then
     local dpid cpid p
     dpid=$(pid_of "$DOCKER_PID" || true); cpid=$(pid_of "$CRI_PID" || true)
-    for p in $(ip netns pids "$NETNS" 2>/dev/null); do
+    for p in $(ip netns pids "$NODE_NETNS" 2>/dev/null); do
       [[ $p == "$dpid" || $p == "$cpid" || $p == "$$" ]] && continue
       runtime_proc "$p" && continue
       stop_pid "$(ps -o comm= -p "$p" 2>/dev/null || echo process)" "$p" 0
@@ -353,20 +490,57 @@ cmd_down() {
   if alive "$pid" && docker version >/dev/null 2>&1; then
     local ids; ids=$(docker ps -aq)
     if [[ -n $ids ]]; then
-      say "removing $(wc -w <<<"$ids") containers"
+      say "removing $(wc -w <<<"$ids") containers ($NODE)"
       # shellcheck disable=SC2086
       docker rm -f -v $ids >/dev/null || true
     fi
   fi
   # 4. cri-dockerd, dockerd
-  stop_pid cri-dockerd "$(pid_of "$CRI_PID" || true)"
-  stop_pid dockerd "$(pid_of "$DOCKER_PID" || true)" 
+  stop_pid "cri-dockerd ($NODE)" "$(pid_of "$CRI_PID" || true)"
+  stop_pid "dockerd ($NODE)" "$(pid_of "$DOCKER_PID" || true)"
   # 5. anything still in the namespace (containerd, shims)
-  if [[ -e $NETNS_FILE ]]; then
-    for p in $(ip netns pids "$NETNS" 2>/dev/null); do
+  if [[ -e $NODE_NETNS_FILE ]]; then
+    for p in $(ip netns pids "$NODE_NETNS" 2>/dev/null); do
       [[ $p == "$$" ]] || stop_pid "$(ps -o comm= -p "$p" 2>/dev/null || echo process)" "$p" 0
     done
   fi
+}
+
+# down_worker — the worker's processes, its mount namespace (with every mount in it), its network
+# namespace (its end of the link goes with it), its cgroups and files. Before the master's: the
+# worker's mount namespace holds mount points on paths the master's teardown removes.
+down_worker() {
+  [[ -n $WORKER ]] || return 0
+  use_node worker
+  stop_node
+  if [[ -n $(findmnt -n -o TARGET "$WORKER_MNT" 2>/dev/null) ]]; then
+    say "mount namespace: deleting $WORKER_MNT"
+    umount "$WORKER_MNT" 2>/dev/null || umount -l "$WORKER_MNT" 2>/dev/null || say "  cannot unmount $WORKER_MNT"
+  fi
+  rm -f "$WORKER_MNT"
+  if mountpoint -q "$NODES_NS_DIR"; then umount "$NODES_NS_DIR" 2>/dev/null || umount -l "$NODES_NS_DIR" 2>/dev/null || true; fi
+  rmdir "$NODES_NS_DIR" 2>/dev/null || true
+  if [[ -e $WORKER_NETNS_FILE ]]; then
+    say "netns: deleting $WORKER_NETNS"
+    ip netns delete "$WORKER_NETNS" 2>/dev/null || true
+    if [[ -e $WORKER_NETNS_FILE ]]; then umount "$WORKER_NETNS_FILE" 2>/dev/null || umount -l "$WORKER_NETNS_FILE" 2>/dev/null || true; rm -f "$WORKER_NETNS_FILE"; fi
+  fi
+  local d
+  for d in /sys/fs/cgroup/*/book-worker /sys/fs/cgroup/book-worker; do
+    [[ -d $d ]] || continue
+    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  done
+  rm -rf "$WORKER_RUN" "$WORKER_DATA/root" "$WORKER_DATA/cri-dockerd"
+  use_node master
+}
+
+cmd_down() {
+  require_root_linux
+  local t0; t0=$(date +%s%N)
+  local p
+  down_worker
+  use_node master
+  stop_node
   # 6. mounts under what we remove (kubelet volumes, docker's overlays and netns files)
   local m
   while read -r m; do

@@ -2,12 +2,15 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTarget } from '../runner/targets/index.js';
+import { LocalTarget } from '../runner/targets/local.js';
 import { MachineUnreachable, type Target } from '../runner/targets/target.js';
 import { exitCodeFor, type Io, machineVersions, openBook, PACKAGE_ROOT } from './common.js';
 
 export interface MachineCommandOptions {
   book?: string;
   target?: string;
+  /** `machine shell --node NAME`: a node other than the first. */
+  node?: string;
   command?: string[];
 }
 
@@ -21,6 +24,62 @@ function inherit(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<
 }
 
 const VAGRANT_DIR = path.join(PACKAGE_ROOT, 'vagrant');
+const MASTER = 'k8s-master';
+
+interface LocalNode {
+  name: string;
+  netns: string;
+  mountNamespace?: string;
+  state: string;
+  dockerHost: string;
+}
+
+/** The local machine's nodes, as local-machine.sh reports them. */
+async function localNodes(env: NodeJS.ProcessEnv): Promise<LocalNode[]> {
+  const status = await new Promise<string>((resolve, reject) => {
+    const child = spawn('bash', [path.join(VAGRANT_DIR, 'local-machine.sh'), 'status', '--json'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', () => resolve(out));
+  });
+  try {
+    return (JSON.parse(status) as { nodes?: LocalNode[] }).nodes ?? [];
+  } catch {
+    return [];
+  }
+}
+
+/** `book machine shell --node NAME` on the local target: that node's namespaces. */
+async function localNodeShell(
+  node: string,
+  config: { netns: string; runtimeDir: string },
+  options: MachineCommandOptions,
+  env: NodeJS.ProcessEnv,
+  kubeconfig: string,
+): Promise<number> {
+  const nodes = await localNodes(env);
+  const found = nodes.find((n) => n.name === node);
+  if (found?.state !== 'present') {
+    const known = nodes.map((n) => n.name).join(', ') || 'none (is the machine up?)';
+    throw new MachineUnreachable(`the local machine has no node named "${node}" up`, `nodes: ${known}; bring them up with: book machine up`);
+  }
+  const target = new LocalTarget({
+    name: `local/${node}`,
+    netns: found.netns,
+    mountNamespace: found.mountNamespace,
+    runtimeDir: config.runtimeDir,
+    dockerSocket: found.dockerHost.replace(/^unix:\/\//, ''),
+    env: {},
+  });
+  try {
+    return await inherit(target.shellArgv(options.command ?? [], { DOCKER_HOST: found.dockerHost, KUBECONFIG: kubeconfig, BOOK_NODE: node }));
+  } finally {
+    await target.close();
+  }
+}
 
 /** Copies vagrant/*.sh to the machine and runs one of them there (ssh targets). */
 async function runRemoteScript(target: Target, script: string, args: string[], io: Io, k8sVersion: string): Promise<number> {
@@ -40,9 +99,16 @@ export async function machineCommand(action: string, options: MachineCommandOpti
     const name = options.target ?? book.config.target;
     const config = book.config.targets[name];
     if (!config) throw new MachineUnreachable(`no target named "${name}"`, `use one of: ${Object.keys(book.config.targets).join(', ')}`);
-    if (config.type === 'local' && action !== 'shell') {
+    const node = options.node && options.node !== MASTER ? options.node : undefined;
+    if (config.type === 'local') {
       const env = { ...process.env, K8S_VERSION, BOOK_NETNS: config.netns, BOOK_RUNTIME_DIR: config.runtimeDir };
-      return await inherit(['bash', path.join(VAGRANT_DIR, 'local-machine.sh'), action], env);
+      if (action !== 'shell') return await inherit(['bash', path.join(VAGRANT_DIR, 'local-machine.sh'), action], env);
+      if (node) return await localNodeShell(node, config, options, env, book.config.kubeconfig);
+    } else if (node) {
+      throw new MachineUnreachable(
+        `the ${config.type} target has one node so far (${MASTER})`,
+        'a second node is on the local target only (docs/two-nodes.md)',
+      );
     }
     if (config.type === 'vagrant' && action !== 'shell') {
       const verb = { up: ['up'], status: ['status'], down: ['destroy', '-f'] }[action];

@@ -1,7 +1,8 @@
 // The local machine for real: provision offline, bring it up (a sealed network namespace with our
 // own dockerd + cri-dockerd), check versions and images, then the tutorial's first step — a
 // standalone kubelet runs the seed's nginx pod from a static manifest, and the page is fetched
-// from inside the namespace — and finally `down` leaves nothing behind.
+// from inside the namespace; the second node (k8s-worker) with its own namespaces, Docker and
+// kubelet, linked to the first by eth0 only — and finally `down` leaves nothing behind.
 //
 // Needs root on Linux (and, on a cold cache, tens of minutes for the offline build).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -24,6 +25,9 @@ const NETNS_FILE = '/var/run/netns/book-minikube';
 const DOCKER_HOST = 'unix:///run/book-machine/docker.sock';
 const CRI = 'unix:///var/run/cri-dockerd.sock';
 const DAEMONS_DIR = '/run/book-machine/daemons';
+const WORKER_NETNS_FILE = '/var/run/netns/book-worker';
+const WORKER_MNT = '/run/book-nodes/k8s-worker.mnt';
+const WORKER_DOCKER = 'unix:///run/book-worker/docker.sock';
 const env = { ...process.env, BOOK_SOURCE: process.env.BOOK_SOURCE ?? 'offline', DOCKER_HOST };
 
 const skipReason =
@@ -41,6 +45,8 @@ function run(cmd: string, args: string[], timeout = 5 * MIN) {
 }
 const docker = (...args: string[]) => execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
 const inNs = (...args: string[]) => run('nsenter', [`--net=${NETNS_FILE}`, ...args], MIN);
+const inWorker = (...args: string[]) => run('nsenter', [`--mount=${WORKER_MNT}`, `--net=${WORKER_NETNS_FILE}`, ...args], MIN);
+const workerDocker = (...args: string[]) => execFileSync('docker', args, { env: { ...env, DOCKER_HOST: WORKER_DOCKER }, encoding: 'utf8' }).trim();
 
 /** Poll fn until it returns a truthy value or the deadline passes (no fixed sleeps). */
 async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
@@ -91,6 +97,8 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
       expect(existsSync(NETNS_FILE)).toBe(true);
       // the namespace has no route off the box
       expect(inNs('ip', 'route', 'show', 'default').stdout.trim()).toBe('');
+      expect(existsSync(WORKER_NETNS_FILE)).toBe(true);
+      expect(inWorker('ip', 'route', 'show', 'default').stdout.trim()).toBe('');
     },
     90 * MIN,
   );
@@ -116,6 +124,9 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
     expect(daemons['cri-dockerd'].state, why).toBe('running');
     dockerdPid = daemons.dockerd.pid;
     for (const img of s.images) expect(img.state, img.ref).toBe('present');
+    expect(s.nodes.map((n: { name: string; state: string }) => `${n.name} ${n.state}`)).toEqual(['k8s-master present', 'k8s-worker present']);
+    expect(daemons['k8s-worker/dockerd'].state, why).toBe('running');
+    expect(daemons['k8s-worker/cri-dockerd'].state, why).toBe('running');
     expect(s.images.map((i: { ref: string }) => i.ref)).toEqual(
       expect.arrayContaining([`registry.k8s.io/kube-apiserver:${k8s}`, pinned.PAUSE_IMAGE, 'nginx:latest']),
     );
@@ -182,6 +193,68 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
   );
 
   it(
+    'has a second node: its own Docker and folders, a kubelet of its own, and eth0 to the master as the only link',
+    async () => {
+      // Each node's eth0 is one end of the same pair: the master reaches the worker, and nothing else.
+      expect(inWorker('ip', '-br', '-4', 'addr', 'show', 'eth0').stdout).toContain('192.168.56.11/24');
+      expect(inWorker('ip', '-o', 'link', 'show').stdout).not.toContain('eth0-peer');
+      expect(workerDocker('info', '--format', '{{.DockerRootDir}}')).toBe('/var/lib/book-machine/nodes/k8s-worker/docker');
+      expect(workerDocker('ps', '-aq')).toBe('');
+      workerDocker('run', '-d', '--name', 'link-check', '-p', '8080:80', 'nginx:latest');
+      const page = await waitFor(
+        "the worker's nginx from the master, over the link",
+        () => {
+          const r = inNs('curl', '-s', '--max-time', '2', 'http://192.168.56.11:8080/');
+          return r.code === 0 && r.stdout.includes('Welcome to nginx!');
+        },
+        MIN,
+      );
+      expect(page).toBe(true);
+      workerDocker('rm', '-f', 'link-check');
+      // Its /etc/kubernetes is its own: what it writes there is not the master's (this host's).
+      expect(
+        inWorker('bash', '-c', 'mkdir -p /etc/kubernetes/manifests && echo worker > /etc/kubernetes/whoami && cat /etc/kubernetes/whoami').stdout.trim(),
+      ).toBe('worker');
+      expect(existsSync('/etc/kubernetes/whoami')).toBe(false);
+      // A kubelet of its own, under a cgroup root of its own, runs a static pod through the worker's cri-dockerd.
+      const pod = YAML.parse(readFileSync(seedPod, 'utf8'));
+      for (const c of pod.spec.containers) c.imagePullPolicy = 'IfNotPresent';
+      expect(inWorker('bash', '-c', `cat > /etc/kubernetes/manifests/nginx.yaml <<'EOF'\n${YAML.stringify(pod)}EOF`).code).toBe(0);
+      mkdirSync('/run/book-worker/daemons', { recursive: true });
+      const log = openSync('/run/book-worker/logs/kubelet.log', 'a');
+      const kubelet = spawn(
+        'nsenter',
+        [
+          `--mount=${WORKER_MNT}`,
+          `--net=${WORKER_NETNS_FILE}`,
+          'kubelet',
+          '--pod-manifest-path=/etc/kubernetes/manifests',
+          '--container-runtime-endpoint=unix:///run/book-worker/cri-dockerd.sock',
+          '--cgroup-root=/book-worker',
+          '--fail-cgroupv1=false',
+          '--fail-swap-on=false',
+          '--hostname-override=k8s-worker',
+        ],
+        { detached: true, stdio: ['ignore', log, log], env },
+      );
+      kubelet.unref();
+      writeFileSync('/run/book-worker/daemons/kubelet.pid', `${kubelet.pid}\n`);
+      const names = await waitFor(
+        "the worker's static pod: k8s_POD_nginx-k8s-worker_… and k8s_nginx_…",
+        () => {
+          const n = workerDocker('ps', '--format', '{{.Names}}').split('\n');
+          return n.some((x) => x.startsWith('k8s_POD_nginx-k8s-worker')) && n.some((x) => x.startsWith('k8s_nginx_nginx-k8s-worker')) ? n : undefined;
+        },
+        3 * MIN,
+      );
+      expect(names.length).toBeGreaterThanOrEqual(2);
+      // The master's Docker has none of it.
+      expect(docker('ps', '--format', '{{.Names}}')).not.toContain('k8s-worker');
+    },
+    5 * MIN,
+  );
+
+  it(
     'goes down and leaves nothing behind',
     async () => {
       const r = await runAsync(machine, ['down'], { env, timeout: 5 * MIN });
@@ -193,10 +266,14 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
       expect(existsSync('/etc/kubernetes')).toBe(false);
       expect(existsSync('/var/lib/kubelet')).toBe(false);
       expect(existsSync('/var/run/cri-dockerd.sock')).toBe(false);
+      expect(existsSync(WORKER_NETNS_FILE)).toBe(false);
+      expect(existsSync('/run/book-nodes')).toBe(false);
+      expect(existsSync('/run/book-worker')).toBe(false);
+      expect(existsSync('/sys/fs/cgroup/memory/book-worker')).toBe(false);
       if (kubeletPid) expect(alive(kubeletPid)).toBe(false);
       if (dockerdPid) expect(alive(dockerdPid)).toBe(false);
       const mounts = readFileSync('/proc/self/mounts', 'utf8');
-      expect(mounts).not.toMatch(/ \/(var\/lib\/kubelet|var\/lib\/book-machine|run\/book-machine)[/ ]/);
+      expect(mounts).not.toMatch(/ \/(var\/lib\/kubelet|var\/lib\/book-machine|run\/book-machine|run\/book-nodes|run\/book-worker)[/ ]/);
       const st = run(machine, ['status', '--json']);
       expect(st.code).toBe(3);
       expect(JSON.parse(st.stdout).up).toBe(false);

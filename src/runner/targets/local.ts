@@ -23,6 +23,8 @@ export interface LocalTargetOptions {
   runtimeDir: string;
   dockerSocket: string;
   env: Record<string, string>;
+  /** A node with a mount namespace of its own (the local worker, docs/two-nodes.md): its file. */
+  mountNamespace?: string;
 }
 
 const SYSTEM_PYTHON = '/usr/bin/python3';
@@ -48,6 +50,7 @@ export class LocalTarget implements Target {
   readonly runtimeDir: string;
   readonly dockerSocket: string;
   private readonly netnsPath: string;
+  private readonly mountNamespace?: string;
   private readonly env: Record<string, string>;
   private readonly agent: AgentClient;
   private readonly relays = new Map<string, Promise<string>>();
@@ -59,6 +62,7 @@ export class LocalTarget implements Target {
     this.runtimeDir = options.runtimeDir;
     this.dockerSocket = options.dockerSocket;
     this.netnsPath = `/var/run/netns/${options.netns}`;
+    this.mountNamespace = options.mountNamespace;
     this.env = machineEnv(options.env);
     this.agent = new AgentClient(this.argv(localAgentArgv()));
   }
@@ -72,7 +76,8 @@ export class LocalTarget implements Target {
   }
 
   private argv(command: string[]): string[] {
-    return ['nsenter', `--net=${this.netnsPath}`, '--', ...command];
+    const mount = this.mountNamespace ? [`--mount=${this.mountNamespace}`] : [];
+    return ['nsenter', ...mount, `--net=${this.netnsPath}`, '--', ...command];
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
