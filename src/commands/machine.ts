@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTarget } from '../runner/targets/index.js';
 import { LocalTarget } from '../runner/targets/local.js';
-import { MachineUnreachable, type Target } from '../runner/targets/target.js';
+import { commandLine, MachineUnreachable, shellQuote, type Target } from '../runner/targets/target.js';
 import { exitCodeFor, type Io, machineVersions, openBook, PACKAGE_ROOT } from './common.js';
 
 export interface MachineCommandOptions {
@@ -104,10 +104,15 @@ export async function machineCommand(action: string, options: MachineCommandOpti
       const env = { ...process.env, K8S_VERSION, BOOK_NETNS: config.netns, BOOK_RUNTIME_DIR: config.runtimeDir };
       if (action !== 'shell') return await inherit(['bash', path.join(VAGRANT_DIR, 'local-machine.sh'), action], env);
       if (node) return await localNodeShell(node, config, options, env, book.config.kubeconfig);
+    } else if (config.type === 'vagrant' && node) {
+      // The worker's VM, as `vagrant ssh k8s-worker` opens it (a single argument is a command line).
+      const command = options.command ?? [];
+      const run = command.length ? ['-c', `sudo -i bash -c ${shellQuote(commandLine(command))}`] : [];
+      return await inherit(['vagrant', 'ssh', node, ...run], { ...process.env, VAGRANT_CWD: path.resolve(book.dir, '..', config.dir) });
     } else if (node) {
       throw new MachineUnreachable(
         `the ${config.type} target has one node so far (${MASTER})`,
-        'a second node is on the local target only (docs/two-nodes.md)',
+        'a second node is on the local and vagrant targets (docs/two-nodes.md)',
       );
     }
     if (config.type === 'vagrant' && action !== 'shell') {

@@ -59,4 +59,39 @@ describe.skipIf(!canRunSshd)('vagrant snapshots with checkpoints (fake vagrant, 
     expect(calls).toContain('vagrant snapshot restore --no-provision book-01-one');
     expect(calls).toContain('vagrant snapshot save --force book-02-two');
   });
+
+  it('names the master VM for its ssh connection, and opens the worker with vagrant ssh k8s-worker', () => {
+    const dir = writeBook({
+      'book.yaml': `title: V\ntarget: vm\ntargets:\n  vm:\n    type: vagrant\n    dir: vm\n    runtimeDir: ${RUNTIME}\n`,
+      '01-one.md': '# One\n\n```sh run\nhostname\n```\n',
+    });
+    mkdirSync(path.join(dir, '..', 'vm'));
+    const args = `/tmp/book-fake-vagrant-args-${process.pid}`;
+    const env = {
+      ...process.env,
+      CI: 'true',
+      PATH: `${FAKES}:${process.env.PATH}`,
+      FAKE_VAGRANT_PORT: String(sshd.port),
+      FAKE_VAGRANT_KEY: sshd.key,
+      FAKE_VAGRANT_LOG: log,
+      FAKE_VAGRANT_ARGS: args,
+    };
+    const book = (a: string[]) => spawnSync(process.execPath, [BIN, ...a, '--book', dir], { encoding: 'utf8', env });
+    expect(book(['run']).status).toBe(0);
+    expect(readFileSync(log, 'utf8')).toContain('vagrant ssh-config k8s-master');
+    const shell = spawnSync(
+      process.execPath,
+      [BIN, 'machine', 'shell', '--book', dir, '--node', 'k8s-worker', '--', 'docker', 'ps', '--format', '{{.ID}} {{.Names}}'],
+      { encoding: 'utf8', env },
+    );
+    expect(shell.status, shell.stderr).toBe(0);
+    const [verb, vm, flag, line] = readFileSync(args, 'utf8').split('\n');
+    expect([verb, vm, flag]).toEqual(['ssh', 'k8s-worker', '-c']);
+    // The line, run as the VM would run it (sudo -i as a stand-in that just runs its command): each argument one word.
+    const ran = spawnSync('bash', ['-c', 'sudo() { shift; "$@"; }; docker() { printf "%s|" "$@"; }; export -f docker; eval "$1"', 'fake', line ?? ''], {
+      encoding: 'utf8',
+    });
+    expect(ran.stdout).toBe('ps|--format|{{.ID}} {{.Names}}|');
+    rmSync(args, { force: true });
+  });
 });

@@ -40,11 +40,11 @@ export async function createTarget(book: Book, name = book.config.target): Promi
   }
 }
 
-/** `vagrant ssh-config` → the connection the Vagrant VM offers. */
-export async function vagrantSshConfig(dir: string): Promise<{ host: string; port: number; user: string; key?: string }> {
+/** `vagrant ssh-config k8s-master` → the connection the master's VM offers (the Vagrantfile defines two). */
+export async function vagrantSshConfig(dir: string, vm = 'k8s-master'): Promise<{ host: string; port: number; user: string; key?: string }> {
   let stdout: string;
   try {
-    ({ stdout } = await promisify(execFile)('vagrant', ['ssh-config'], { cwd: dir, timeout: 60_000 }));
+    ({ stdout } = await promisify(execFile)('vagrant', ['ssh-config', vm], { cwd: dir, timeout: 60_000 }));
   } catch (error) {
     throw new MachineUnreachable(
       `vagrant ssh-config failed in ${dir}: ${(error as Error).message.split('\n')[0]}`,
