@@ -27,24 +27,30 @@ describe.skipIf(!canRunSshd)('vagrant snapshots with checkpoints (fake vagrant, 
     rmSync(log, { force: true });
   });
 
+  /** A book on the fake-vagrant target `vm`, and the environment that puts the fake first on PATH. */
+  const vagrantBook = (chapters: Record<string, string>) => {
+    const dir = writeBook({ 'book.yaml': `title: V\ntarget: vm\ntargets:\n  vm:\n    type: vagrant\n    dir: vm\n    runtimeDir: ${RUNTIME}\n`, ...chapters });
+    mkdirSync(path.join(dir, '..', 'vm'));
+    return dir;
+  };
+  const fakeEnv = (extra: Record<string, string>) => ({
+    ...process.env,
+    CI: 'true',
+    PATH: `${FAKES}:${process.env.PATH}`,
+    FAKE_VAGRANT_PORT: String(sshd.port),
+    FAKE_VAGRANT_KEY: sshd.key,
+    FAKE_VAGRANT_LOG: log,
+    ...extra,
+  });
+
   it('saves a VM snapshot with each checkpoint and restores it when the machine drifted', () => {
-    const dir = writeBook({
-      'book.yaml': `title: V\ntarget: vm\ntargets:\n  vm:\n    type: vagrant\n    dir: vm\n    runtimeDir: ${RUNTIME}\n`,
+    const dir = vagrantBook({
       '01-one.md': "# One\n\n```ts run\nawait machine.daemon('keeper', ['sleep', '901'])\nstate.ok = true\n```\n",
       '02-two.md': '# Two\n\n```ts run\nassert.equal(state.ok, true)\n```\n',
     });
-    mkdirSync(path.join(dir, '..', 'vm'));
     // What restoring the snapshot brings back: the daemon, as the VM had it.
     const restore = `cd ${RUNTIME}/daemons && (setsid bash -c 'echo $$ > keeper.pid; exec sleep 901' >/dev/null 2>&1 < /dev/null &) && sleep 0.3`;
-    const env = {
-      ...process.env,
-      CI: 'true',
-      PATH: `${FAKES}:${process.env.PATH}`,
-      FAKE_VAGRANT_PORT: String(sshd.port),
-      FAKE_VAGRANT_KEY: sshd.key,
-      FAKE_VAGRANT_LOG: log,
-      FAKE_VAGRANT_RESTORE: restore,
-    };
+    const env = fakeEnv({ FAKE_VAGRANT_RESTORE: restore });
     const book = (args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--book', dir], { encoding: 'utf8', env });
     const first = book(['run', '--to', '1']);
     expect(first.status, first.stdout + first.stderr).toBe(0);
@@ -61,21 +67,9 @@ describe.skipIf(!canRunSshd)('vagrant snapshots with checkpoints (fake vagrant, 
   });
 
   it('names the master VM for its ssh connection, and opens the worker with vagrant ssh k8s-worker', () => {
-    const dir = writeBook({
-      'book.yaml': `title: V\ntarget: vm\ntargets:\n  vm:\n    type: vagrant\n    dir: vm\n    runtimeDir: ${RUNTIME}\n`,
-      '01-one.md': '# One\n\n```sh run\nhostname\n```\n',
-    });
-    mkdirSync(path.join(dir, '..', 'vm'));
+    const dir = vagrantBook({ '01-one.md': '# One\n\n```sh run\nhostname\n```\n' });
     const args = `/tmp/book-fake-vagrant-args-${process.pid}`;
-    const env = {
-      ...process.env,
-      CI: 'true',
-      PATH: `${FAKES}:${process.env.PATH}`,
-      FAKE_VAGRANT_PORT: String(sshd.port),
-      FAKE_VAGRANT_KEY: sshd.key,
-      FAKE_VAGRANT_LOG: log,
-      FAKE_VAGRANT_ARGS: args,
-    };
+    const env = fakeEnv({ FAKE_VAGRANT_ARGS: args });
     const book = (a: string[]) => spawnSync(process.execPath, [BIN, ...a, '--book', dir], { encoding: 'utf8', env });
     expect(book(['run']).status).toBe(0);
     expect(readFileSync(log, 'utf8')).toContain('vagrant ssh-config k8s-master');
