@@ -33,23 +33,34 @@ export interface ResumePoint {
 /**
  * What drift means: objects that appeared or vanished, static manifests, daemons that stopped, and
  * containers that stopped running. Fields that move on their own (pod phase, readiness, restart
- * counts, container attempts that exited) are left out, or a cluster that kept converging after its
- * checkpoint would look drifted.
+ * counts, container attempts: a container the kubelet restarted is the same one) are left out, or
+ * a cluster that kept converging or healed itself after its checkpoint would look drifted.
  */
 export function driftView(snapshot: Snapshot): Snapshot {
-  const project = (source: SourceState, keep: (key: string, fields: Record<string, string>) => Record<string, string> | undefined): SourceState => {
+  const project = (
+    source: SourceState,
+    keep: (key: string, fields: Record<string, string>) => Record<string, string> | undefined,
+    rekey: (key: string) => string = (key) => key,
+  ): SourceState => {
     if (!source.available) return source;
     const items: Record<string, Record<string, string>> = {};
     for (const [key, fields] of Object.entries(source.items)) {
       const kept = keep(key, fields);
-      if (kept) items[key] = kept;
+      if (kept) items[rekey(key)] = kept;
     }
     return { available: true, items };
   };
+  // cri-dockerd names a container k8s_<container>_<pod>_<namespace>_<uid>_<attempt>: a container the
+  // kubelet restarted is the same container in a new attempt, the cluster healing itself, not drift.
+  const withoutAttempt = (key: string) => (key.startsWith('container k8s_') ? key.replace(/_\d+$/, '') : key);
   return {
     sources: {
       kubernetes: project(snapshot.sources.kubernetes, (key) => (key.startsWith('event ') ? undefined : {})),
-      docker: project(snapshot.sources.docker, (_key, fields) => (fields.state?.startsWith('running') ? { image: fields.image ?? '' } : undefined)),
+      docker: project(
+        snapshot.sources.docker,
+        (_key, fields) => (fields.state?.startsWith('running') ? { image: fields.image ?? '' } : undefined),
+        withoutAttempt,
+      ),
       manifests: snapshot.sources.manifests,
       daemons: project(snapshot.sources.daemons, (_key, fields) => ({ state: fields.state ?? '' })),
       // Interfaces and chains follow the pods (a restarted pod gets a new veth and KUBE-SEP
