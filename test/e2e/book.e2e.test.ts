@@ -191,6 +191,19 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
       expect((await book(['machine', 'up'], 10 * MIN)).code).toBe(0);
       const first = await book(['run', '--reporter', 'plain', '--to', '06-scheduler']);
       expect(first.code, first.stdout).toBe(0);
+      // The cluster heals itself after the checkpoint: a container killed, the kubelet starts its
+      // next attempt. That is not drift (issue 14): --from 07 must still resume.
+      const killed = await onMachine(
+        "p=$(kubectl get pods -l app=nginx -o 'jsonpath={.items[0].metadata.name}') && docker kill $(docker ps -q --filter label=io.kubernetes.pod.name=$p --filter label=io.kubernetes.container.name=nginx)",
+      );
+      expect(killed.code, killed.stderr).toBe(0);
+      const restarted = await pollOnMachine(
+        "kubectl get pods -l app=nginx -o 'jsonpath={.items[*].status.containerStatuses[0].restartCount}'",
+        (out) => out.split(' ').some((n) => Number(n) > 0),
+        60,
+      );
+      expect(restarted.stdout).toMatch(/[1-9]/);
+      await pollOnMachine("kubectl get pods -l app=nginx -o 'jsonpath={.items[*].status.containerStatuses[0].ready}'", (out) => out === 'true true', 60);
       for (const [from, to] of [
         ['07-pod-network', '07-pod-network'],
         ['08-services', '08-services'],

@@ -61,7 +61,8 @@ describe.skipIf(!canUseNetns)('checkpoints and --from, with drift detection', ()
   it('names a truncated or edited checkpoint and refuses to use it', () => {
     expect(book(['run', '--book', dir]).code).toBe(0);
     const good = readFileSync(ckpt('02-two'), 'utf8');
-    writeFileSync(ckpt('02-two'), good.slice(0, good.length / 2));
+    // Cut in the middle (never just after a closing brace: that is the 'edited' case below).
+    writeFileSync(ckpt('02-two'), good.slice(0, good.length / 2).replace(/[}\s]+$/, ''));
     let r = book(['run', '--book', dir, '--from', '3']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${ckpt('02-two')} cannot be used: it is truncated`);
