@@ -330,11 +330,12 @@ image_for_this_machine() {
   esac
 }
 
-# images_load — docker import every cached tarball of this machine's versions not yet present (by
-# its first ref) into the Docker that `docker` reaches (DOCKER_HOST), and tag the other refs.
-# Idempotent.
+# images_load [SKIP] — docker import every cached tarball of this machine's versions not yet
+# present (by its first ref) into the Docker that `docker` reaches (DOCKER_HOST), and tag the other
+# refs; but none whose first ref matches the regex SKIP (a worker node has no use for the control
+# plane's images). Idempotent.
 images_load() {
-  local meta refs changes line args first r
+  local skip=${1:-} meta refs changes line args first r
   for meta in "$IMAGES_CACHE"/*.meta; do
     [[ -e $meta ]] || continue
     refs=() changes=()
@@ -347,6 +348,7 @@ images_load() {
     [[ ${#refs[@]} -gt 0 ]] || continue
     first=${refs[0]}
     image_for_this_machine "$first" || continue
+    if [[ -n $skip && $first =~ $skip ]]; then continue; fi
     if ! docker image inspect "$first" >/dev/null 2>&1; then
       args=()
       for r in "${changes[@]}"; do args+=(--change "$r"); done

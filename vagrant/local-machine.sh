@@ -339,7 +339,10 @@ cmd_up() {
     mkdir -p "$LOG_DIR" "$DAEMONS_DIR"
     start_dockerd
     t1=$(date +%s%N)
-    images_load || unfit "cannot load the images from $IMAGES_CACHE into $NODE's Docker" "run $here/build-offline.sh images"
+    # The worker runs no control plane: its images are the node's (pause, kube-proxy) and the pods'.
+    local skip=''
+    [[ $node == worker ]] && skip='^registry\.k8s\.io/(kube-apiserver|kube-controller-manager|kube-scheduler|etcd):'
+    images_load "$skip" || unfit "cannot load the images from $IMAGES_CACHE into $NODE's Docker" "run $here/build-offline.sh images"
     say "images ($NODE): loaded in $(( ($(date +%s%N) - t1) / 1000000 )) ms"
     start_cri_dockerd
     write_machine_env

@@ -261,7 +261,7 @@ WantedBy=multi-user.target"
     else
       # shellcheck source=vagrant/images.sh
       source "$here/images.sh"
-      images_load
+      images_load ""   # every image: a VM may be either node
     fi
     say "images: loaded into the system Docker"
   fi
