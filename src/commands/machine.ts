@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTarget } from '../runner/targets/index.js';
 import { LocalTarget } from '../runner/targets/local.js';
+import { SshTarget } from '../runner/targets/ssh.js';
 import { commandLine, MachineUnreachable, shellQuote, type Target } from '../runner/targets/target.js';
 import { exitCodeFor, type Io, machineVersions, openBook, PACKAGE_ROOT } from './common.js';
 
@@ -109,11 +110,20 @@ export async function machineCommand(action: string, options: MachineCommandOpti
       const command = options.command ?? [];
       const run = command.length ? ['-c', `sudo -i bash -c ${shellQuote(commandLine(command))}`] : [];
       return await inherit(['vagrant', 'ssh', node, ...run], { ...process.env, VAGRANT_CWD: path.resolve(book.dir, '..', config.dir) });
-    } else if (node) {
-      throw new MachineUnreachable(
-        `the ${config.type} target has one node so far (${MASTER})`,
-        'a second node is on the local and vagrant targets (docs/two-nodes.md)',
+    } else if (config.type === 'ssh' && node) {
+      const host = config.nodes?.[node];
+      if (!host) {
+        throw new MachineUnreachable(
+          `the ssh target "${name}" has no node named "${node}"`,
+          `its nodes: ${[MASTER, ...Object.keys(config.nodes ?? {})].join(', ')} (add one under nodes: in book.yaml, docs/two-nodes.md)`,
+        );
+      }
+      const target = new SshTarget({ name: `${name}/${node}`, ...host, runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket, env: {} });
+      return await inherit(
+        target.shellArgv(options.command ?? [], { DOCKER_HOST: `unix://${config.dockerSocket}`, KUBECONFIG: book.config.kubeconfig, BOOK_NODE: node }),
       );
+    } else if (node) {
+      throw new MachineUnreachable(`the ${config.type} target has one node so far (${MASTER})`, 'see docs/two-nodes.md');
     }
     if (config.type === 'vagrant' && action !== 'shell') {
       const verb = { up: ['up'], status: ['status'], down: ['destroy', '-f'] }[action];

@@ -1,6 +1,6 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { parseDuration } from './durations.js';
-import type { BookConfig, BookIssue, TargetConfig } from './types.js';
+import type { BookConfig, BookIssue, SshNodeConfig, TargetConfig } from './types.js';
 import { K8S_VERSION_PATTERN } from './versions.js';
 
 /** Where every target keeps the runner's records on the machine. */
@@ -124,18 +124,38 @@ function readTarget(raw: Record<string, unknown>): TargetConfig | string {
     case 'ssh': {
       const host = str('host');
       if (!host) return 'ssh targets need host:';
-      return {
-        type: 'ssh',
-        host,
-        port: typeof raw.port === 'number' ? raw.port : 22,
-        user: str('user') ?? 'root',
-        key: str('key'),
-        ...place(SYSTEM_DOCKER_SOCKET),
-      };
+      const port = typeof raw.port === 'number' ? raw.port : 22;
+      const user = str('user') ?? 'root';
+      const key = str('key');
+      const nodes = readSshNodes(raw.nodes, { port, user, key });
+      if (typeof nodes === 'string') return nodes;
+      return { type: 'ssh', host, port, user, key, ...place(SYSTEM_DOCKER_SOCKET), ...(nodes ? { nodes } : {}) };
     }
     case 'vagrant':
       return { type: 'vagrant', dir: str('dir') ?? 'vagrant', ...place(SYSTEM_DOCKER_SOCKET) };
     default:
       return `type must be local, ssh or vagrant (got ${String(raw.type)})`;
   }
+}
+
+/** `nodes: { k8s-worker: { host: …, port?, user?, key? } }`: the target's own host is the master. */
+function readSshNodes(raw: unknown, defaults: Omit<SshNodeConfig, 'host'>): Record<string, SshNodeConfig> | undefined | string {
+  if (raw === undefined) return undefined;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    return 'nodes must map node names to { host: … } (e.g. nodes: { k8s-worker: { host: 10.0.0.6 } })';
+  const nodes: Record<string, SshNodeConfig> = {};
+  for (const [name, node] of Object.entries(raw as Record<string, unknown>)) {
+    const n = (node ?? {}) as Record<string, unknown>;
+    if (name === 'k8s-master') return 'nodes: k8s-master is the target itself (its host:); list the other nodes';
+    if (typeof n.host !== 'string' || !n.host) return `nodes: ${name} needs host:`;
+    const unknown = Object.keys(n).filter((k) => !['host', 'port', 'user', 'key'].includes(k));
+    if (unknown.length) return `nodes: ${name} has unknown keys ${unknown.join(', ')} (a node takes host, port, user, key)`;
+    nodes[name] = {
+      host: n.host,
+      port: typeof n.port === 'number' ? n.port : defaults.port,
+      user: typeof n.user === 'string' ? n.user : defaults.user,
+      key: typeof n.key === 'string' ? n.key : defaults.key,
+    };
+  }
+  return nodes;
 }

@@ -59,6 +59,14 @@ export interface BookConfig {
   targets: Record<string, TargetConfig>;
 }
 
+/** A further node of an ssh target: its own host; port, user and key default to the target's. */
+export interface SshNodeConfig {
+  host: string;
+  port: number;
+  user: string;
+  key?: string;
+}
+
 export type TargetConfig =
   | { type: 'local'; netns: string; runtimeDir: string; dockerSocket: string }
   | {
@@ -69,6 +77,8 @@ export type TargetConfig =
       key?: string;
       dockerSocket: string;
       runtimeDir: string;
+      /** The other nodes of the cluster, a host each (docs/two-nodes.md); the target's host is k8s-master. */
+      nodes?: Record<string, SshNodeConfig>;
     }
   | { type: 'vagrant'; dir: string; runtimeDir: string; dockerSocket: string };
 
