@@ -100,7 +100,6 @@ unfit() { # WHAT WHAT-TO-DO
   exit 3
 }
 
-in_ns() { nsenter --net="$NETNS_FILE" "$@"; }
 pid_of() { local p; p=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9); [[ -n $p ]] && echo "$p"; }
 # alive PID — the process exists and is not a zombie (a stopped daemon whose parent, e.g. the
 # runner, has not reaped it yet counts as stopped)
@@ -375,13 +374,18 @@ cmd_status() {
 
   local -a names=() pids=() states=()
   add_daemon() { names+=("$1"); pids+=("${2:-}"); if alive "${2:-}"; then states+=(running); else states+=(stopped); fi; }
-  add_daemon dockerd "$(pid_of "$DOCKER_PID" || true)"
-  add_daemon cri-dockerd "$(cri_dockerd_pid || true)"
-  local f
-  for f in "$DAEMONS_DIR"/*.pid; do
-    [[ -e $f ]] || continue
-    add_daemon "$(basename "$f" .pid)" "$(pid_of "$f" || true)"
-  done
+  # add_node_daemons [PREFIX] — the current node's dockerd and cri-dockerd (first, in that order),
+  # then the runner's daemons on it
+  add_node_daemons() {
+    local prefix=${1:-} f
+    add_daemon "${prefix}dockerd" "$(pid_of "$DOCKER_PID" || true)"
+    add_daemon "${prefix}cri-dockerd" "$(cri_dockerd_pid || true)"
+    for f in "$DAEMONS_DIR"/*.pid; do
+      [[ -e $f ]] || continue
+      add_daemon "$prefix$(basename "$f" .pid)" "$(pid_of "$f" || true)"
+    done
+  }
+  add_node_daemons
   local netns=absent; [[ -e $NETNS_FILE ]] && netns=present
   local up=0
   [[ $netns == present && ${states[0]} == running && ${states[1]} == running ]] && up=1
@@ -392,12 +396,7 @@ cmd_status() {
   if [[ -n $WORKER ]]; then
     use_node worker
     local first=${#names[@]}
-    add_daemon "$WORKER/dockerd" "$(pid_of "$DOCKER_PID" || true)"
-    add_daemon "$WORKER/cri-dockerd" "$(cri_dockerd_pid || true)"
-    for f in "$DAEMONS_DIR"/*.pid; do
-      [[ -e $f ]] || continue
-      add_daemon "$WORKER/$(basename "$f" .pid)" "$(pid_of "$f" || true)"
-    done
+    add_node_daemons "$WORKER/"
     [[ -e $WORKER_NETNS_FILE && -n $(findmnt -n -o TARGET "$WORKER_MNT" 2>/dev/null) ]] && worker_netns=present
     [[ $worker_netns == present && ${states[$first]} == running && ${states[$((first + 1))]} == running ]] || up=0
     nodes_json=$(jq -c --arg n "$WORKER" --arg ns "$WORKER_NETNS" --arg s "$worker_netns" --arg d "$DOCKER_HOST" --arg c "unix://$CRI_SOCK" --arg m "$WORKER_MNT" \
@@ -509,6 +508,25 @@ stop_node() {
   fi
 }
 
+# delete_netns — the current node's network namespace (use_node), and its file
+delete_netns() {
+  [[ -e $NODE_NETNS_FILE ]] || return 0
+  say "netns: deleting $NODE_NETNS"
+  ip netns delete "$NODE_NETNS" 2>/dev/null || true
+  if [[ -e $NODE_NETNS_FILE ]]; then umount "$NODE_NETNS_FILE" 2>/dev/null || umount -l "$NODE_NETNS_FILE" 2>/dev/null || true; rm -f "$NODE_NETNS_FILE"; fi
+}
+
+# remove_cgroups NAME... — the cgroup folders NAME (empty by now) in every hierarchy, deepest first
+remove_cgroups() {
+  local name d
+  for name; do
+    for d in /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name"; do
+      [[ -d $d ]] || continue
+      find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+  done
+}
+
 # down_worker — the worker's processes, its mount namespace (with every mount in it), its network
 # namespace (its end of the link goes with it), its cgroups and files. Before the master's: the
 # worker's mount namespace holds mount points on paths the master's teardown removes.
@@ -523,16 +541,8 @@ down_worker() {
   rm -f "$WORKER_MNT"
   if mountpoint -q "$NODES_NS_DIR"; then umount "$NODES_NS_DIR" 2>/dev/null || umount -l "$NODES_NS_DIR" 2>/dev/null || true; fi
   rmdir "$NODES_NS_DIR" 2>/dev/null || true
-  if [[ -e $WORKER_NETNS_FILE ]]; then
-    say "netns: deleting $WORKER_NETNS"
-    ip netns delete "$WORKER_NETNS" 2>/dev/null || true
-    if [[ -e $WORKER_NETNS_FILE ]]; then umount "$WORKER_NETNS_FILE" 2>/dev/null || umount -l "$WORKER_NETNS_FILE" 2>/dev/null || true; rm -f "$WORKER_NETNS_FILE"; fi
-  fi
-  local d
-  for d in /sys/fs/cgroup/*/book-worker /sys/fs/cgroup/book-worker; do
-    [[ -d $d ]] || continue
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-  done
+  delete_netns
+  remove_cgroups book-worker
   rm -rf "$WORKER_RUN" "$WORKER_DATA/root" "$WORKER_DATA/cri-dockerd"
   use_node master
 }
@@ -542,7 +552,6 @@ cmd_down() {
   local t0; t0=$(date +%s%N)
   local p
   down_worker
-  use_node master
   stop_node
   # 6. mounts under what we remove (kubelet volumes, docker's overlays and netns files)
   local m
@@ -550,17 +559,9 @@ cmd_down() {
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "  cannot unmount $m"
   done < <(findmnt -rn -o TARGET | grep -E '^(/var/lib/kubelet|/var/lib/book-machine|/run/book-machine|/var/lib/etcd)(/|$)' | sort -r)
   # 7. the namespace
-  if [[ -e $NETNS_FILE ]]; then
-    say "netns: deleting $NETNS"
-    ip netns delete "$NETNS" 2>/dev/null || true
-    if [[ -e $NETNS_FILE ]]; then umount "$NETNS_FILE" 2>/dev/null || umount -l "$NETNS_FILE" 2>/dev/null || true; rm -f "$NETNS_FILE"; fi
-  fi
-  # 8. cgroups the kubelet and dockerd created (empty by now), deepest first
-  local d
-  for d in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/*/book-machine /sys/fs/cgroup/kubepods /sys/fs/cgroup/book-machine; do
-    [[ -d $d ]] || continue
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-  done
+  delete_netns
+  # 8. cgroups the kubelet and dockerd created
+  remove_cgroups kubepods book-machine
   # 9. kernel settings, files
   if [[ -f $STATE_DIR/sysctl ]]; then
     local kv

@@ -56,7 +56,7 @@ async function localNodes(env: NodeJS.ProcessEnv): Promise<LocalNode[]> {
 /** `book machine shell --node NAME` on the local target: that node's namespaces. */
 async function localNodeShell(
   node: string,
-  config: { netns: string; runtimeDir: string },
+  config: { runtimeDir: string },
   options: MachineCommandOptions,
   env: NodeJS.ProcessEnv,
   kubeconfig: string,

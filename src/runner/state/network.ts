@@ -48,16 +48,14 @@ const PER_SERVICE_CHAIN = /^KUBE-(SVC|SEP|EXT|FW|SVL)-/;
 /** One item per chain that is not built in: its table, rule count, and for kube-proxy's per-Service chains whom they serve. */
 export function chainItems(iptablesSave: string): Record<string, Fields> {
   const chains = new Map<string, { rules: number; service?: string; dnat: string[] }>();
-  const builtIn = new Set<string>();
   let table = '';
   for (const line of iptablesSave.split('\n')) {
     if (line.startsWith('*')) {
       table = line.slice(1).trim();
     } else if (line.startsWith(':')) {
+      // `:NAME - [0:0]` is a chain of someone's; built-in chains have a policy instead of `-`.
       const [name = '', policy = '-'] = line.slice(1).split(' ');
-      const key = `${table}/${name}`;
-      if (policy !== '-') builtIn.add(key);
-      else chains.set(key, { rules: 0, dnat: [] });
+      if (policy === '-') chains.set(`${table}/${name}`, { rules: 0, dnat: [] });
     } else if (line.startsWith('-A ')) {
       const name = line.split(' ')[1] ?? '';
       const chain = chains.get(`${table}/${name}`);
