@@ -3,7 +3,9 @@ import { EventBus } from '../runner/events.js';
 import { compileChapters, runBook } from '../runner/execute.js';
 import { bookStateDir } from '../runner/files.js';
 import { defaultTranscriptPath, ReplaySession, readTranscript, startReplay } from '../runner/record/index.js';
+import { nodePrefix } from '../runner/record/proxies.js';
 import { selectChapters } from '../runner/select.js';
+import type { NodeTargets } from '../runner/targets/nodes.js';
 import { ReplayTarget } from '../runner/targets/replay.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 import { attachReporters } from './reporting.js';
@@ -44,10 +46,18 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     const replay = startReplay(session);
     const config = book.config.targets[book.config.target];
     const target = new ReplayTarget(session, config?.runtimeDir, config?.dockerSocket);
-    const result = await runBook({ book, chapters, target, bus, instrument: replay.instrument, snapshot: replay.snapshot });
+    const result = await runBook({ book, chapters, target, nodes: replayNodes(session), bus, instrument: replay.instrument, snapshot: replay.snapshot });
     await reporting.finish();
     return result.exitCode;
   } catch (error) {
     return exitCodeFor(error, io);
   }
+}
+
+/** The recorded run's other nodes: targets answering from the transcript under their `nodes.NAME.` calls. */
+function replayNodes(session: ReplaySession): NodeTargets {
+  return {
+    names: session.transcript.target.nodes ?? [],
+    open: async (node) => new ReplayTarget(session, undefined, undefined, nodePrefix(node), node),
+  };
 }

@@ -6,6 +6,7 @@ import { bookStateDir } from '../runner/files.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
 import { createTarget } from '../runner/targets/index.js';
+import { nodeTargets } from '../runner/targets/nodes.js';
 import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
 import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
@@ -53,12 +54,13 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     });
 
     const target = await createTarget(book, options.target);
-    const session = await openSession({ book, chapters, target, bus, io, force: options.force });
+    const nodes = nodeTargets(book, options.target ?? book.config.target);
+    const session = await openSession({ book, chapters, target, nodes, bus, io, force: options.force });
     if (typeof session === 'number') {
       await target.close();
       return session;
     }
-    const recording = options.record || options.transcript ? startRecording(book, target) : undefined;
+    const recording = options.record || options.transcript ? startRecording(book, target, { nodes: nodes.names }) : undefined;
     if (recording) bus.on(recording.listener);
     const interrupt = new AbortController();
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
@@ -98,6 +100,7 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
         book,
         chapters,
         target: recording?.target ?? target,
+        nodes,
         bus,
         signal: interrupt.signal,
         snapshot: recording?.snapshot,

@@ -5,6 +5,7 @@ import { lockMachine, MachineBusy } from '../runner/lock.js';
 import { prepareResume, ResumeRefused } from '../runner/resume.js';
 import { formatDiff } from '../runner/state/diff.js';
 import type { Snapshot } from '../runner/state/types.js';
+import type { NodeTargets } from '../runner/targets/nodes.js';
 import type { Target } from '../runner/targets/target.js';
 import type { Book, Chapter } from '../runner/types.js';
 import { vagrantSnapshotRestore, vagrantSnapshotSave } from '../runner/vagrant.js';
@@ -35,11 +36,13 @@ export async function openSession(args: {
   book: Book;
   chapters: Chapter[];
   target: Target;
+  /** The target's other nodes: the drift check reads them too. */
+  nodes?: NodeTargets;
   bus: EventBus;
   io: Io;
   force?: boolean;
 }): Promise<Session | number> {
-  const { book, chapters, target, bus, io } = args;
+  const { book, chapters, target, nodes, bus, io } = args;
   const config = book.config.targets[target.name];
   const vagrantDir = config?.type === 'vagrant' ? path.resolve(book.dir, '..', config.dir) : undefined;
   await target.connect();
@@ -60,7 +63,7 @@ export async function openSession(args: {
   try {
     let resume: Awaited<ReturnType<typeof prepareResume>>;
     try {
-      resume = await prepareResume(book, target, first, { force: args.force, kubeconfig: book.config.kubeconfig });
+      resume = await prepareResume(book, target, first, { force: args.force, kubeconfig: book.config.kubeconfig, nodes });
     } catch (error) {
       // A target with machine snapshots goes back to the checkpoint instead of refusing.
       const saved = error instanceof ResumeRefused && error.exitCode === 1 && vagrantDir ? await savedSnapshot(book, target, first) : undefined;
@@ -69,7 +72,7 @@ export async function openSession(args: {
       await vagrantSnapshotRestore(vagrantDir, saved);
       await target.close();
       await target.connect();
-      resume = await prepareResume(book, target, first, { force: true, kubeconfig: book.config.kubeconfig });
+      resume = await prepareResume(book, target, first, { force: true, kubeconfig: book.config.kubeconfig, nodes });
     }
     if (resume) {
       state = resume.state;

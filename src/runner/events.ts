@@ -19,9 +19,16 @@ export type RunEvent =
   | { type: 'chapter:start'; chapter: Chapter; time: number }
   | { type: 'block:start'; block: Block; attempt: number; time: number }
   | { type: 'block:output'; block: Block; stream: 'stdout' | 'stderr' | 'log'; text: string }
-  | { type: 'command:start'; block: Block; id: number; command: string; time: number }
+  | {
+      type: 'command:start';
+      block: Block;
+      id: number;
+      command: string;
+      time: number /** Set when the command ran on a node other than the first. */;
+      node?: string;
+    }
   | { type: 'command:end'; block: Block; id: number; command: string; exitCode: number | null; durationMs: number; stdout: string; stderr: string }
-  | { type: 'daemon'; block: Block; name: string; action: 'started' | 'adopted' | 'restarted' | 'stopped'; pid?: number }
+  | { type: 'daemon'; block: Block; name: string; action: 'started' | 'adopted' | 'restarted' | 'stopped'; pid?: number; node?: string }
   | { type: 'wait'; block: Block; message?: string; polls: number; lastFalseAt: number | null; trueAt: number }
   | { type: 'block:retry'; block: Block; attempt: number; failure: BlockFailure }
   | { type: 'block:end'; block: Block; status: BlockStatus; durationMs: number; attempts: number; failure?: BlockFailure; expectedFailure?: string }

@@ -3,10 +3,12 @@ import { type CompiledBlock, compileBlock } from './compile.js';
 import type { BlockFailure, BlockStatus, EventBus } from './events.js';
 import { assert, ChapterKernel, makeConsole, mdLineFromStack } from './kernel.js';
 import { Machine } from './machine.js';
+import { NodeSet } from './node-set.js';
 import { lastLines, makeShell, ProcessFailed, type ProcessOutput } from './shell.js';
 import { diffSnapshots } from './state/diff.js';
 import { type SnapshotContext, takeSnapshot } from './state/snapshot.js';
 import type { Snapshot } from './state/types.js';
+import { FIRST_NODE, NO_OTHER_NODES, type NodeTargets } from './targets/nodes.js';
 import { shellQuote, type Target } from './targets/target.js';
 import { type Block, type Book, BookError, type BookIssue, type Chapter } from './types.js';
 import { substituteVersions } from './versions.js';
@@ -33,13 +35,17 @@ export interface RunOptions {
   baseline?: Snapshot;
   /** Takes the cluster-state snapshot after each block (a `state` event); tests inject a fake, false turns it off. */
   snapshot?: ((context: SnapshotContext) => Promise<Snapshot>) | false;
+  /** The target's other nodes (`nodes['k8s-worker']`, `node=`); none by default. */
+  nodes?: NodeTargets;
   /** Record and replay (src/runner/record): how the blocks' clients are made, and hooks around each attempt. */
   instrument?: RunInstrument;
 }
 
 export interface RunInstrument {
-  /** Builds the `k8s` and `docker` clients (recording proxies, or answers from a transcript). */
-  clients?: (target: Target, kubeconfig: string) => MachineClients;
+  /** Builds the `k8s` and `docker` clients (recording proxies, or answers from a transcript); `node` names a node other than the first. */
+  clients?: (target: Target, kubeconfig: string, node?: string) => MachineClients;
+  /** Wraps the target of a node other than the first (recording), or stands in for it (replay). */
+  nodeTarget?: (node: string, target: Target) => Target;
   /** Called as each attempt of a block starts; throwing fails the attempt (a replay whose block changed). */
   enterBlock?: (block: Block) => void;
   /** Receives a function that aborts the running attempt with an error (a replay call the transcript lacks). */
@@ -128,37 +134,48 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   let current: { block: Block; controller: AbortController } | undefined;
   const signal = () => current?.controller.signal;
   let commandIds = 0;
-  const $ = makeShell(target, {
-    signal,
-    onStart: (command) => {
-      const id = ++commandIds;
-      if (current) bus.emit({ type: 'command:start', block: current.block, id, command, time: Date.now() });
-      return id;
-    },
-    onOutput: (stream, text, quiet) => {
-      if (current && !quiet) bus.emit({ type: 'block:output', block: current.block, stream, text });
-    },
-    onEnd: (id, command, out: ProcessOutput) => {
-      if (current)
-        bus.emit({
-          type: 'command:end',
-          block: current.block,
-          id,
-          command,
-          exitCode: out.exitCode,
-          durationMs: out.durationMs,
-          stdout: out.stdout,
-          stderr: out.stderr,
-        });
-    },
+  /** `$` and `machine` on one node; `node` is undefined for the first (the target itself). */
+  const nodeTools = (nodeTarget: Target, node?: string) => ({
+    $: makeShell(nodeTarget, {
+      signal,
+      onStart: (command) => {
+        const id = ++commandIds;
+        if (current) bus.emit({ type: 'command:start', block: current.block, id, command, time: Date.now(), ...(node ? { node } : {}) });
+        return id;
+      },
+      onOutput: (stream, text, quiet) => {
+        if (current && !quiet) bus.emit({ type: 'block:output', block: current.block, stream, text });
+      },
+      onEnd: (id, command, out: ProcessOutput) => {
+        if (current)
+          bus.emit({
+            type: 'command:end',
+            block: current.block,
+            id,
+            command,
+            exitCode: out.exitCode,
+            durationMs: out.durationMs,
+            stdout: out.stdout,
+            stderr: out.stderr,
+          });
+      },
+    }),
+    machine: new Machine(nodeTarget, {
+      signal,
+      onDaemon: (name, action, pid) => {
+        if (current) bus.emit({ type: 'daemon', block: current.block, name, action, pid, ...(node ? { node } : {}) });
+      },
+    }),
   });
-  const machine = new Machine(target, {
-    signal,
-    onDaemon: (name, action, pid) => {
-      if (current) bus.emit({ type: 'daemon', block: current.block, name, action, pid });
-    },
-  });
+  const { $, machine } = nodeTools(target);
   const docker = await clients.dockerClient();
+  const nodes = new NodeSet(FIRST_NODE, { target, clients, $, machine, docker }, options.nodes ?? NO_OTHER_NODES, async (name, opened) => {
+    const nodeTarget = options.instrument?.nodeTarget?.(name, opened) ?? opened;
+    await nodeTarget.connect();
+    const nodeClients = options.instrument?.clients?.(nodeTarget, book.config.kubeconfig, name) ?? new MachineClients(nodeTarget, book.config.kubeconfig);
+    return { target: nodeTarget, clients: nodeClients, ...nodeTools(nodeTarget, name), docker: await nodeClients.dockerClient() };
+  });
+  nodes.check(chapters);
   const pollingWaitFor = makeWaitFor(signal, (info) => {
     if (current) bus.emit({ type: 'wait', block: current.block, ...info });
   });
@@ -168,7 +185,15 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     if (current) bus.emit({ type: 'block:output', block: current.block, stream: 'log', text });
   });
   const snapshot = options.snapshot === false ? undefined : (options.snapshot ?? takeSnapshot);
-  const snapshotContext: SnapshotContext = { target, clients };
+  // The snapshot reads every node that is up, from the first block on (a node that is down is left out).
+  if (snapshot) await nodes.openReachable();
+  const snapshotContext: SnapshotContext = {
+    target,
+    clients,
+    get nodes() {
+      return nodes.openedOthers();
+    },
+  };
   const safeSnapshot = () => (snapshot ? snapshot(snapshotContext).catch(() => undefined) : Promise.resolve(undefined));
   // The baseline the first block's changes are measured against.
   let lastSnapshot = snapshot && options.baseline ? options.baseline : await safeSnapshot();
@@ -184,25 +209,26 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
 
   const runOnce = async (block: Block, kernel: ChapterKernel): Promise<void> => {
     options.instrument?.enterBlock?.(block);
+    const on = await nodes.forBlock(block);
     if (block.kind === 'file') {
       const path = block.attrs.file as string;
       const id = ++commandIds;
-      bus.emit({ type: 'command:start', block, id, command: `write ${path}`, time: Date.now() });
+      bus.emit({ type: 'command:start', block, id, command: `write ${path}`, time: Date.now(), ...on.label });
       const t0 = performance.now();
       // `${K8S_VERSION}` and the other pinned names become the machine's versions.
-      await target.writeFile(path, substituteVersions(block.code, versions), block.attrs.mode);
+      await on.target.writeFile(path, substituteVersions(block.code, versions), block.attrs.mode);
       bus.emit({ type: 'command:end', block, id, command: `write ${path}`, exitCode: 0, durationMs: performance.now() - t0, stdout: '', stderr: '' });
       return;
     }
     if (block.kind === 'sh') {
       const id = ++commandIds;
       const command = block.code.trimEnd();
-      bus.emit({ type: 'command:start', block, id, command, time: Date.now() });
+      bus.emit({ type: 'command:start', block, id, command, time: Date.now(), ...on.label });
       // The traps report the line of the command that failed (or exited), so errors point into
       // the .md file: DEBUG remembers the line about to run, EXIT prints it on failure.
       const script = `trap 'if [ "$LINENO" -gt 3 ]; then BOOK_LINE=$LINENO; fi' DEBUG\ntrap 'c=$?; if [ $c -ne 0 ]; then printf "\\036BOOKLINE %s\\n" "\${BOOK_LINE:-0}" >&2; fi; exit $c' EXIT\nset -eo pipefail; ${versionExports}\n${block.code}`;
       let stderr = '';
-      const result = await target.exec(script, {
+      const result = await on.target.exec(script, {
         signal: signal(),
         onStdout: (text) => bus.emit({ type: 'block:output', block, stream: 'stdout', text }),
         onStderr: (text) => {
@@ -305,7 +331,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   for (const chapter of chapters) {
     const chapterStarted = performance.now();
     bus.emit({ type: 'chapter:start', chapter, time: Date.now() });
-    const kernel = new ChapterKernel({ $, machine, docker, k8s: clients.k8sGlobal(), waitFor, assert, state, versions, console: log });
+    const kernel = new ChapterKernel({ $, machine, docker, nodes: nodes.global, k8s: clients.k8sGlobal(), waitFor, assert, state, versions, console: log });
     let chapterStatus: BlockStatus = 'passed';
     let skippedHere = 0;
     let passedHere = 0;
@@ -373,6 +399,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     if (status === 'passed' && options.afterChapter) await options.afterChapter(chapter, state, lastSnapshot);
     bus.emit({ type: 'chapter:end', chapter, status, durationMs: performance.now() - chapterStarted });
   }
+  await nodes.close();
   await clients.close();
   if (interrupted) return finish('interrupted', EXIT.interrupted);
   return finish(counts.failed > 0 ? 'failed' : 'passed', counts.failed > 0 ? EXIT.failed : EXIT.ok);

@@ -10,7 +10,7 @@ const RUNNABLE: Record<string, 'ts' | 'sh'> = {
   shell: 'sh',
 };
 
-const KNOWN_KEYS = ['name', 'timeout', 'retries', 'fails', 'file', 'mode'] as const;
+const KNOWN_KEYS = ['name', 'timeout', 'retries', 'fails', 'file', 'mode', 'node'] as const;
 const KNOWN_FLAGS = ['run', 'fails'] as const;
 
 export interface ParsedInfo {
@@ -114,8 +114,8 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
           issue(
             `unknown attribute "${word.key}"`,
             guess
-              ? `did you mean "${guess}"? Known: run, name=, timeout=, retries=, fails, fails="text", file=, mode=`
-              : 'known attributes: run, name=, timeout=, retries=, fails, fails="text", file=, mode=',
+              ? `did you mean "${guess}"? Known: run, name=, timeout=, retries=, fails, fails="text", file=, mode=, node=`
+              : 'known attributes: run, name=, timeout=, retries=, fails, fails="text", file=, mode=, node=',
           ),
         );
       }
@@ -152,12 +152,18 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
         if (!/^0?[0-7]{3}$/.test(word.value)) issues.push(issue(`bad mode=${word.value}`, 'write an octal file mode, e.g. mode=0600'));
         else attrs.mode = Number.parseInt(word.value, 8);
         break;
+      case 'node':
+        // A node's name, as Kubernetes names nodes (a DNS label); whether the target has it is checked before the run.
+        if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(word.value))
+          issues.push(issue(`bad node=${word.value}`, 'write a node name such as node=k8s-worker (lowercase letters, digits and -)'));
+        else attrs.node = word.value;
+        break;
       default: {
         const guess = closest(word.key, KNOWN_KEYS);
         issues.push(
           issue(
             `unknown attribute "${word.key}="`,
-            guess ? `did you mean ${guess}=?` : 'known attributes: run, name=, timeout=, retries=, fails, fails="text", file=, mode=',
+            guess ? `did you mean ${guess}=?` : 'known attributes: run, name=, timeout=, retries=, fails, fails="text", file=, mode=, node=',
           ),
         );
       }
@@ -178,6 +184,8 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
     );
   if (!attrs.run && (attrs.fails || attrs.retries !== undefined) && attrs.file)
     issues.push(issue('fails= and retries= only apply to run blocks', 'remove them from this file= block'));
+  if (attrs.node && runnable === 'ts' && !attrs.file)
+    issues.push(issue('node= applies to sh and file= blocks', "in a ts block reach a node through nodes['NAME'].$, .docker and .machine"));
   if (attrs.mode !== undefined && !attrs.file) issues.push(issue('mode= only applies to file= blocks', 'remove mode=, or add file=PATH'));
   if (issues.length > 0) return issues;
   const kind = attrs.file ? 'file' : (runnable as 'ts' | 'sh');

@@ -1,8 +1,9 @@
 import { type BlockResult, type Checkpoint, checkpointFile, fingerprint, readCheckpoint } from './checkpoints.js';
 import { MachineClients } from './clients.js';
 import { diffSnapshots } from './state/diff.js';
-import { takeSnapshot } from './state/snapshot.js';
+import { type SnapshotNode, takeSnapshot } from './state/snapshot.js';
 import type { Snapshot, SourceState, StateDiff } from './state/types.js';
+import type { NodeTargets } from './targets/nodes.js';
 import type { Target } from './targets/target.js';
 import type { Book, Chapter } from './types.js';
 
@@ -77,7 +78,7 @@ export async function prepareResume(
   book: Book,
   target: Target,
   from: Chapter,
-  options: { force?: boolean; kubeconfig: string },
+  options: { force?: boolean; kubeconfig: string; nodes?: NodeTargets },
 ): Promise<ResumePoint | undefined> {
   const index = book.chapters.indexOf(from);
   if (index <= 0) return undefined;
@@ -121,8 +122,9 @@ export async function prepareResume(
   let live: Snapshot | undefined;
   if (checkpoint.snapshot && !options.force) {
     const clients = new MachineClients(target, options.kubeconfig);
+    const nodes = await openNodes(options.nodes, options.kubeconfig);
     try {
-      live = await takeSnapshot({ target, clients });
+      live = await takeSnapshot({ target, clients, nodes });
       const diff = diffSnapshots(driftView(checkpoint.snapshot), driftView(live));
       if (diff.changes.length > 0) {
         throw new ResumeRefused(
@@ -133,8 +135,31 @@ export async function prepareResume(
       }
     } finally {
       await clients.close();
+      for (const node of nodes) {
+        await node.clients.close();
+        await node.target.close();
+      }
     }
   }
   // The drift check's snapshot is the machine as the run starts: the run's baseline too.
   return { checkpoint, state: structuredClone(checkpoint.state), results: checkpoint.results, changed, proseChanged, live };
+}
+
+/** The other nodes that answer, for the drift check's snapshot; one that is down is left out (its items then drift). */
+async function openNodes(nodes: NodeTargets | undefined, kubeconfig: string): Promise<SnapshotNode[]> {
+  const opened = await Promise.all(
+    (nodes?.names ?? []).map(async (name) => {
+      const target = await nodes?.open(name);
+      if (!target) return undefined;
+      try {
+        await target.connect();
+        const node: SnapshotNode = { name, target, clients: new MachineClients(target, kubeconfig) };
+        return node;
+      } catch {
+        await target.close();
+        return undefined;
+      }
+    }),
+  ).catch(() => [] as (SnapshotNode | undefined)[]);
+  return opened.filter((node): node is SnapshotNode => node !== undefined);
 }

@@ -11,6 +11,8 @@ export interface BlockAttrs {
   retries?: number;
   /** `fails` alone → `{}`; `fails="text"` → `{ text }`. */
   fails?: { text?: string };
+  /** `node=NAME`: the node an sh or file= block runs on (default: the first, k8s-master). */
+  node?: string;
 }
 
 export interface Block {

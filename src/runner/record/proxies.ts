@@ -43,11 +43,14 @@ export function recordApi<T extends object>(api: T, prefix: string, kind: 'docke
   });
 }
 
-/** A target whose exec, writeFile and readFile calls are recorded; the rest passes through. */
-export function recordTarget(target: Target, sink: CallSink, onWrite: (path: string, data: string, mode: number | undefined) => string): Target {
+/** Where a node other than the first records its calls: `nodes.k8s-worker.exec`, `nodes.k8s-worker.docker.…`. */
+export const nodePrefix = (node: string) => `nodes.${node}.`;
+
+/** A target whose exec, writeFile and readFile calls are recorded (under `prefix`, for another node); the rest passes through. */
+export function recordTarget(target: Target, sink: CallSink, onWrite: (path: string, data: string, mode: number | undefined) => string, prefix = ''): Target {
   const timed = async <R>(path: string, args: unknown[], run: () => Promise<R>, shown: (r: R) => unknown = (r) => r): Promise<R> => {
     const started = performance.now();
-    const call = sink.begin('target', path, args);
+    const call = sink.begin('target', `${prefix}${path}`, args);
     try {
       const result = await run();
       sink.resolve(call, shown(result), started);

@@ -6,7 +6,7 @@ import { type SnapshotContext, takeSnapshot } from '../state/snapshot.js';
 import type { Snapshot } from '../state/types.js';
 import type { Target } from '../targets/target.js';
 import type { Book } from '../types.js';
-import { type CallSink, errorJson, recordApi, recordTarget, toJson } from './proxies.js';
+import { type CallSink, errorJson, nodePrefix, recordApi, recordTarget, toJson } from './proxies.js';
 import { REDACTED, Redactor } from './redact.js';
 import { blockHash, type RecordedBlock, type RecordedCall, type RecordedChapter, TRANSCRIPT_FORMAT, type Transcript, writeTranscript } from './transcript.js';
 
@@ -19,13 +19,15 @@ class RecordingClients extends MachineClients {
     target: Target,
     kubeconfig: string,
     private readonly sink: CallSink,
+    /** `docker`, or `nodes.NAME.docker` on another node. */
+    private readonly dockerPath = 'docker',
   ) {
     super(target, kubeconfig);
   }
 
   override async dockerClient(): Promise<Docker> {
     const docker = await super.dockerClient();
-    this.wrappedDocker ??= recordApi(docker, 'docker', 'docker', this.sink);
+    this.wrappedDocker ??= recordApi(docker, this.dockerPath, 'docker', this.sink);
     return this.wrappedDocker;
   }
 
@@ -80,7 +82,11 @@ export interface Recording {
  * and the clients. Everything is kept in memory, raw, and redacted once when the transcript is
  * written, so a secret registered late (a token file written in chapter 2) is blanked in chapter 0 too.
  */
-export function startRecording(book: Book, target: Target, options: { snapshot?: (context: SnapshotContext) => Promise<Snapshot> } = {}): Recording {
+export function startRecording(
+  book: Book,
+  target: Target,
+  options: { snapshot?: (context: SnapshotContext) => Promise<Snapshot>; nodes?: readonly string[] } = {},
+): Recording {
   const redactor = new Redactor();
   const chapters: RecordedChapter[] = [];
   const blocks = new Map<string, RecordedBlock>();
@@ -91,7 +97,7 @@ export function startRecording(book: Book, target: Target, options: { snapshot?:
     format: TRANSCRIPT_FORMAT,
     title: book.config.title,
     recordedAt: new Date().toISOString(),
-    target: { name: target.name, type: target.type },
+    target: { name: target.name, type: target.type, ...(options.nodes?.length ? { nodes: [...options.nodes] } : {}) },
     runner: { node: process.version, platform: `${process.platform}-${process.arch}` },
     ...(book.versions ? { versions: { ...book.versions } as Record<string, string> } : {}),
   };
@@ -203,8 +209,9 @@ export function startRecording(book: Book, target: Target, options: { snapshot?:
   };
 
   const take = options.snapshot ?? takeSnapshot;
+  const onWrite = (_path: string, data: string, mode: number | undefined) => (redactor.registerFile(data, mode) ? REDACTED : data);
   const recording: Recording = {
-    target: recordTarget(target, sink, (_path, data, mode) => (redactor.registerFile(data, mode) ? REDACTED : data)),
+    target: recordTarget(target, sink, onWrite),
     snapshot: async (context) => {
       const snapshot = await take(context).catch((error) => {
         if (baseline === undefined) baseline = null;
@@ -213,7 +220,10 @@ export function startRecording(book: Book, target: Target, options: { snapshot?:
       if (baseline === undefined) baseline = { ...snapshot, logs: {} };
       return snapshot;
     },
-    instrument: { clients: (t, kubeconfig) => new RecordingClients(t, kubeconfig, sink) },
+    instrument: {
+      clients: (t, kubeconfig, node) => new RecordingClients(t, kubeconfig, sink, node ? `${nodePrefix(node)}docker` : 'docker'),
+      nodeTarget: (node, t) => recordTarget(t, sink, onWrite, nodePrefix(node)),
+    },
     listener,
     transcript: (finalState = {}) =>
       redactor.redactDeep({ ...transcript, baseline: baseline ?? null, chapters, finalState: toJson(finalState) as Record<string, unknown> }),

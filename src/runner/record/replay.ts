@@ -6,7 +6,7 @@ import type { Snapshot } from '../state/types.js';
 import type { Target } from '../targets/target.js';
 import type { Block } from '../types.js';
 import { normaliseVolatile, stableJson } from './normalise.js';
-import { isDockerHandle } from './proxies.js';
+import { isDockerHandle, nodePrefix } from './proxies.js';
 import { isPrivateMode, REDACTED, Redactor } from './redact.js';
 import { blockHash, type RecordedBlock, type RecordedCall, type Transcript, transcriptBlocks } from './transcript.js';
 
@@ -171,6 +171,8 @@ export class ReplayClients extends MachineClients {
     private readonly replayTarget: Target,
     private readonly kubeconfig: string,
     private readonly session: ReplaySession,
+    /** `docker`, or `nodes.NAME.docker` on another node. */
+    private readonly dockerPath = 'docker',
   ) {
     super(replayTarget, kubeconfig);
     this.core = replayApi(session, 'k8s', 'core');
@@ -179,7 +181,7 @@ export class ReplayClients extends MachineClients {
   }
 
   override async dockerClient(): Promise<Docker> {
-    this.docker ??= replayApi<Docker>(this.session, 'docker', 'docker');
+    this.docker ??= replayApi<Docker>(this.session, 'docker', this.dockerPath);
     return this.docker;
   }
 
@@ -229,6 +231,7 @@ export class ReplayClients extends MachineClients {
 export interface ReplayRun {
   session: ReplaySession;
   instrument: RunInstrument;
+
   snapshot: () => Promise<Snapshot>;
 }
 
@@ -237,7 +240,7 @@ export function startReplay(session: ReplaySession): ReplayRun {
   return {
     session,
     instrument: {
-      clients: (target, kubeconfig) => new ReplayClients(target, kubeconfig, session),
+      clients: (target, kubeconfig, node) => new ReplayClients(target, kubeconfig, session, node ? `${nodePrefix(node)}docker` : 'docker'),
       enterBlock: (block) => session.enter(block),
       bindAbort: (abort) => session.bindAbort(abort),
       instantWaits: true,

@@ -68,7 +68,8 @@ export interface Transcript {
   format: typeof TRANSCRIPT_FORMAT;
   title: string;
   recordedAt: string;
-  target: { name: string; type: string };
+  /** `nodes`: the target's other nodes, whose calls are recorded as `nodes.NAME.exec`, `nodes.NAME.docker.…`. */
+  target: { name: string; type: string; nodes?: string[] };
   /** The runner's environment, for the reader of a rendered page. */
   runner: { node: string; platform: string };
   /** The machine's versions (vagrant/versions.sh as resolved for the run): what `${NAME}` in a file block was. */

@@ -15,6 +15,8 @@ export interface SnapshotContext {
   clients: MachineClients;
   /** The static-pod folder on the machine. */
   manifestsDir?: string;
+  /** The other nodes opened for this run (their Docker, files, daemons and network). */
+  nodes?: SnapshotNode[];
   /** A source that has not answered by then is "unavailable (timed out …)"; default 3 s. */
   timeoutMs?: number;
 }
@@ -50,41 +52,40 @@ function dockerReason(error: unknown, socket: string): Error {
   return error as Error;
 }
 
-/**
- * Every source in parallel, each in one round trip (the API server's five lists go out at once),
- * each under a short timeout: an unreachable source is "unavailable", never an error or a hang.
- */
-export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
-  const ms = ctx.timeoutMs ?? 3000;
-  const timings: Snapshot['timings'] = {};
-  const target = ctx.target;
+/** A node other than the first, whose machine sources join the snapshot under `kind NODE/name` keys. */
+export interface SnapshotNode {
+  name: string;
+  target: Target;
+  clients: MachineClients;
+}
+
+type MachineSource = Exclude<SourceName, 'kubernetes'>;
+
+/** One node's machine sources (Docker, its files, daemons, network), each under the timeout. */
+async function machineSources(target: Target, clients: MachineClients, manifestsDir: string, ms: number, timings: Snapshot['timings']) {
   const machine = new Machine(target, { onDaemon: () => {}, signal: () => undefined });
   // On the local target the machine's files are this host's: read them without a process.
-  const native = target.type === 'local';
-  const manifestsDir = ctx.manifestsDir ?? MANIFESTS_DIR;
+  const root = target.nativeRoot ? await target.nativeRoot().catch(() => undefined) : undefined;
+  const native = root !== undefined;
   const files = native
-    ? readMachineFilesNative(target.runtimeDir, manifestsDir)
+    ? readMachineFilesNative(root + target.runtimeDir, root + manifestsDir)
     : target.exec(machineFilesScript(target.runtimeDir, manifestsDir)).then((r) => {
         if (r.exitCode !== 0) throw new Error(`reading the machine's files failed: ${r.stderr.trim().split('\n').pop()}`);
         return parseMachineFiles(r.stdout);
       });
   files.catch(() => {});
-  const [kubernetes, docker, manifests, daemons, network] = await Promise.all([
-    source('kubernetes', timings, ms, async () => {
-      await ctx.clients.refreshK8s();
-      return kubernetesItems(await kubernetesLists(ctx.clients.k8sGlobal()));
-    }),
+  const [docker, manifests, daemons, network] = await Promise.all([
     source('docker', timings, ms, async () => {
       // No socket file, no daemon: say so without a request (the local machine's socket is a file here).
       if (native && !existsSync(target.dockerSocket)) throw noDockerDaemon(target.dockerSocket);
-      const client = await ctx.clients.dockerClient();
+      const client = await clients.dockerClient();
       return dockerItems(client).catch((error) => {
-        throw dockerReason(error, ctx.target.dockerSocket);
+        throw dockerReason(error, target.dockerSocket);
       });
     }),
     source('manifests', timings, ms, async () => (await files).manifests),
     source('daemons', timings, ms, async () => {
-      const [recorded, f] = await Promise.all([native ? readDaemonsNative(target.runtimeDir) : machine.daemons(), files]);
+      const [recorded, f] = await Promise.all([native ? readDaemonsNative(root + target.runtimeDir) : machine.daemons(), files]);
       return daemonItems(recorded, f.provisioned);
     }),
     source('network', timings, ms, async () => {
@@ -97,5 +98,48 @@ export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
     (f) => f.logs,
     () => ({}),
   );
-  return { sources: { kubernetes, docker, manifests, daemons, network }, logs, timings };
+  return { sources: { docker, manifests, daemons, network } as Record<MachineSource, SourceState>, logs };
+}
+
+/** `container k8s_POD_…` on node k8s-worker is `container k8s-worker/k8s_POD_…`. */
+export function nodeKey(key: string, node: string): string {
+  const space = key.indexOf(' ');
+  return space < 0 ? `${node}/${key}` : `${key.slice(0, space)} ${node}/${key.slice(space + 1)}`;
+}
+
+/** Adds a node's items to the first node's; a source the node could not give is one item saying so. */
+function mergeNode(into: SourceState, from: SourceState, node: string, name: SourceName): SourceState {
+  if (!into.available) return into;
+  const items = { ...into.items };
+  if (from.available) for (const [key, fields] of Object.entries(from.items)) items[nodeKey(key, node)] = fields;
+  else items[`unavailable ${node}/${name}`] = { state: 'unavailable' };
+  return { available: true, items };
+}
+
+/**
+ * Every source in parallel, each in one round trip (the API server's five lists go out at once),
+ * each under a short timeout: an unreachable source is "unavailable", never an error or a hang.
+ * The other nodes' machine sources join the first node's, keyed by node.
+ */
+export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
+  const ms = ctx.timeoutMs ?? 3000;
+  const timings: Snapshot['timings'] = {};
+  const manifestsDir = ctx.manifestsDir ?? MANIFESTS_DIR;
+  const others = ctx.nodes ?? [];
+  const [kubernetes, first, ...rest] = await Promise.all([
+    source('kubernetes', timings, ms, async () => {
+      await ctx.clients.refreshK8s();
+      return kubernetesItems(await kubernetesLists(ctx.clients.k8sGlobal()));
+    }),
+    machineSources(ctx.target, ctx.clients, manifestsDir, ms, timings),
+    ...others.map((node) => machineSources(node.target, node.clients, manifestsDir, ms, {})),
+  ]);
+  const sources = { kubernetes, ...first.sources };
+  const logs = { ...first.logs };
+  rest.forEach((node, i) => {
+    const name = (others[i] as SnapshotNode).name;
+    for (const key of Object.keys(node.sources) as MachineSource[]) sources[key] = mergeNode(sources[key], node.sources[key], name, key);
+    for (const [daemon, lines] of Object.entries(node.logs)) logs[`${name}/${daemon}`] = lines;
+  });
+  return { sources, logs, timings };
 }

@@ -70,6 +70,11 @@ export class AgentClient {
 
   constructor(private readonly argv: string[]) {}
 
+  /** The agent's process id (it is started if it is not running). */
+  pid(): number | undefined {
+    return this.start().pid;
+  }
+
   private start(): ChildProcess {
     if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
     const [command, ...args] = this.argv as [string, ...string[]];

@@ -56,6 +56,8 @@ export class LocalTarget implements Target {
   private readonly relays = new Map<string, Promise<string>>();
   /** Private (0700, from mkdtemp): the relays' sockets give root's access to the machine's loopback. */
   private relayDir?: string;
+  /** nativeRoot() for the agent process that answered it. */
+  private root?: { pid: number; path: string };
 
   constructor(options: LocalTargetOptions) {
     this.name = options.name;
@@ -71,7 +73,10 @@ export class LocalTarget implements Target {
     if (process.platform !== 'linux') throw new MachineUnreachable('the local target needs Linux', 'use --target ssh or --target vagrant');
     if (process.getuid?.() !== 0) throw new MachineUnreachable('the local target runs as root', 'run book as root (sudo), or use --target ssh');
     if (!existsSync(this.netnsPath)) {
-      throw new MachineUnreachable(`the local machine is not up (no network namespace at ${this.netnsPath})`, `run: book machine up --target ${this.name}`);
+      throw new MachineUnreachable(
+        `the local machine is not up (no network namespace at ${this.netnsPath})`,
+        `run: book machine up --target ${this.name.split('/')[0]}`,
+      );
     }
   }
 
@@ -85,8 +90,24 @@ export class LocalTarget implements Target {
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs };
   }
 
+  /**
+   * '' for a node that shares this host's mounts; for one with its own mount namespace, the root
+   * its agent sees (`/proc/PID/root`), once the agent is surely inside the namespace (it answered).
+   */
+  async nativeRoot(): Promise<string> {
+    if (!this.mountNamespace) return '';
+    if (this.root && this.root.pid === this.agent.pid()) return this.root.path;
+    const result = await this.agent.exec('true', this.env, {});
+    const pid = this.agent.pid();
+    if (result.exitCode !== 0 || !pid)
+      throw new MachineUnreachable(`cannot enter the mount namespace ${this.mountNamespace}`, `run: book machine up --target ${this.name.split('/')[0]}`);
+    this.root = { pid, path: `/proc/${pid}/root` };
+    return this.root.path;
+  }
+
   /** Atomic: a temp file beside the target, then rename; parents are created. */
-  async writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  async writeFile(machinePath: string, data: string | Buffer, mode = 0o644): Promise<void> {
+    const file = (await this.nativeRoot()) + machinePath;
     await mkdir(path.dirname(file), { recursive: true });
     // A hidden temp name: the kubelet ignores dotfiles in its static-pod folder. A visible one is
     // read as a second manifest for the same pod, and the real file waits for the next 20 s resync.
@@ -99,7 +120,7 @@ export class LocalTarget implements Target {
   /** Synchronous underneath: the machine's files are small, and the kubeconfig is re-read before
    * every block that uses k8s and in every snapshot, where libuv's thread pool costs ~0.25 ms a call. */
   async readFile(file: string): Promise<Buffer> {
-    return readFileSync(file);
+    return readFileSync(this.mountNamespace ? (await this.nativeRoot()) + file : file);
   }
 
   /**

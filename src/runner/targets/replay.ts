@@ -14,15 +14,18 @@ export class ReplayTarget implements Target {
     private readonly session: ReplaySession,
     readonly runtimeDir = '/run/book-machine',
     readonly dockerSocket = '/run/book-machine/docker.sock',
+    /** '' for the first node, `nodes.NAME.` for another (as the recording named its calls). */
+    private readonly prefix = '',
+    node?: string,
   ) {
-    this.name = `replay of ${session.transcript.target.name}`;
+    this.name = `replay of ${session.transcript.target.name}${node ? `/${node}` : ''}`;
   }
 
   async connect(): Promise<void> {}
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const args = options.stdin === undefined ? [command] : [command, { stdin: String(options.stdin) }];
-    const call = this.session.take('target', 'exec', this.session.redactor.redactDeep(args));
+    const call = this.session.take('target', `${this.prefix}exec`, this.session.redactor.redactDeep(args));
     if (call.error) throw new Error(call.error.message);
     const result = call.result as ExecResult;
     if (result.stdout) options.onStdout?.(result.stdout);
@@ -38,12 +41,12 @@ export class ReplayTarget implements Target {
 
   async writeFile(path: string, data: string | Buffer, mode?: number): Promise<void> {
     const text = Buffer.isBuffer(data) ? data.toString('utf8') : data;
-    const call = this.session.take('target', 'writeFile', this.session.writeArgs(path, text, mode));
+    const call = this.session.take('target', `${this.prefix}writeFile`, this.session.writeArgs(path, text, mode));
     if (call.error) throw new Error(call.error.message);
   }
 
   async readFile(path: string): Promise<Buffer> {
-    const call = this.session.take('target', 'readFile', [path]);
+    const call = this.session.take('target', `${this.prefix}readFile`, [path]);
     if (call.error) {
       const error = new Error(call.error.message) as NodeJS.ErrnoException;
       if (call.error.code !== undefined) error.code = String(call.error.code);

@@ -43,6 +43,12 @@ export interface Target {
   /** A byte stream to a unix socket on the machine. */
   openUnix(path: string): Promise<Duplex>;
   identity(): Promise<MachineIdentity>;
+  /**
+   * Local targets only: where the machine's file system is seen from this host ('' when it is this
+   * host's own; `/proc/PID/root` for a node with a mount namespace of its own). Readers of the
+   * machine's files use it to read them without a process.
+   */
+  nativeRoot?(): Promise<string>;
   /** argv that opens an interactive shell (or runs one command) on the machine from this host. */
   shellArgv(command: string[], env: Record<string, string>): string[];
   close(): Promise<void>;
