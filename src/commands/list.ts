@@ -1,13 +1,23 @@
-import { type Io, openBook } from './common.js';
+import { exitCodeFor, type Io, openBook } from './common.js';
 
 export async function listCommand(options: { book?: string; json?: boolean }, io: Io): Promise<number> {
+  try {
+    return await list(options, io);
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+}
+
+async function list(options: { book?: string; json?: boolean }, io: Io): Promise<number> {
   const book = await openBook(options.book);
   const chapters = book.chapters.map((c) => ({
     number: c.number,
     id: c.id,
     title: c.title,
     file: c.file,
-    blocks: c.blocks.filter((b) => b.kind !== 'prose').map((b) => ({ id: b.id, kind: b.kind, line: b.line, ...(b.attrs.file ? { file: b.attrs.file } : {}) })),
+    blocks: c.blocks
+      .filter((b) => b.kind !== 'prose')
+      .map((b) => ({ id: b.id, kind: b.kind, line: b.line, ...(b.attrs.file ? { file: b.attrs.file } : {}), ...(b.attrs.node ? { node: b.attrs.node } : {}) })),
   }));
   if (options.json) {
     io.out(`${JSON.stringify({ title: book.config.title, chapters }, null, 2)}\n`);

@@ -56,8 +56,15 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
 
 /** The recorded run's other nodes: targets answering from the transcript under their `nodes.NAME.` calls. */
 function replayNodes(session: ReplaySession): NodeTargets {
+  const recorded = session.transcript.target.nodes ?? [];
+  const place = (name: string) => {
+    const node = recorded.find((n) => n.name === name);
+    if (!node) throw new Error(`the transcript has no node named "${name}"`);
+    return { runtimeDir: node.runtimeDir, dockerSocket: node.dockerSocket };
+  };
   return {
-    names: session.transcript.target.nodes ?? [],
-    open: async (node) => new ReplayTarget(session, undefined, undefined, nodePrefix(node), node),
+    names: recorded.map((n) => n.name),
+    place,
+    open: async (name) => new ReplayTarget(session, place(name).runtimeDir, place(name).dockerSocket, nodePrefix(name), name),
   };
 }

@@ -60,7 +60,7 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
       await target.close();
       return session;
     }
-    const recording = options.record || options.transcript ? startRecording(book, target, { nodes: nodes.names }) : undefined;
+    const recording = options.record || options.transcript ? startRecording(book, target, { nodes }) : undefined;
     if (recording) bus.on(recording.listener);
     const interrupt = new AbortController();
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.

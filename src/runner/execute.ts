@@ -267,7 +267,8 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     }
     const code = compiled.get(block);
     if (!code) throw new Error(`internal: block ${block.id} was not compiled`);
-    if (/\bk8s\b/.test(block.code)) await clients.refreshK8s();
+    // `k8s` the client, not a name such as k8s-worker.
+    if (/\bk8s\b(?!-)/.test(block.code)) await clients.refreshK8s();
     await kernel.run(code);
   };
 

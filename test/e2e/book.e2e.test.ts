@@ -27,6 +27,12 @@ async function onMachine(command: string) {
   return { code: r.code, stdout: r.stdout.trim(), stderr: r.stderr };
 }
 
+/** The same on the second node: `book machine shell --node k8s-worker -- CMD`. */
+async function onWorker(command: string) {
+  const r = await book(['machine', 'shell', '--node', 'k8s-worker', '--', command], MIN);
+  return { code: r.code, stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
 interface JsonEvent {
   type: string;
   block?: string;
@@ -40,36 +46,48 @@ interface JsonEvent {
 
 /** The reader's view of a finished cluster, asked of the machine, not of the book. */
 async function checkClusterIndependently() {
+  const nodes = JSON.parse((await onMachine('kubectl get nodes -o json')).stdout).items as {
+    metadata: { name: string };
+    spec: { podCIDR: string };
+    status: { conditions: { type: string; status: string }[] };
+  }[];
+  expect(nodes.map((n) => n.metadata.name).sort()).toEqual(['k8s-master', 'k8s-worker']);
+  for (const node of nodes) expect(node.status.conditions.find((c) => c.type === 'Ready')?.status, node.metadata.name).toBe('True');
+  const cidr = Object.fromEntries(nodes.map((n) => [n.metadata.name, n.spec.podCIDR.replace(/0\/24$/, '')]));
   const deployment = JSON.parse((await onMachine('kubectl get deployment nginx-deployment -o json')).stdout);
-  expect(deployment.status.availableReplicas).toBe(2);
-  expect(deployment.status.replicas).toBe(2);
+  expect(deployment.status.availableReplicas).toBe(4);
   const pods = JSON.parse((await onMachine('kubectl get pods -l app=nginx -o json')).stdout).items as {
+    metadata: { name: string; ownerReferences?: unknown[] };
     status: { podIP: string; phase: string };
     spec: { nodeName: string };
   }[];
-  expect(pods).toHaveLength(2);
-  for (const pod of pods) {
-    expect(pod.spec.nodeName).toBe('k8s-master');
+  const owned = pods.filter((p) => p.metadata.ownerReferences?.length);
+  expect(owned).toHaveLength(4);
+  expect(new Set(owned.map((p) => p.spec.nodeName))).toEqual(new Set(['k8s-master', 'k8s-worker']));
+  for (const pod of owned) {
     expect(pod.status.phase).toBe('Running');
-    expect(pod.status.podIP).toMatch(/^10\.244\.0\.\d+$/); // CNI's pod CIDR, not docker0
+    expect(pod.status.podIP.startsWith(cidr[pod.spec.nodeName] as string), `${pod.status.podIP} in ${pod.spec.nodeName}'s pod CIDR`).toBe(true);
     const page = await onMachine(`curl -s --max-time 5 http://${pod.status.podIP}/`);
     expect(page.stdout).toContain('Welcome to nginx!');
   }
-  const sandboxes = (
-    await onMachine('docker ps --filter label=io.kubernetes.docker.type=podsandbox --format \'{{.Label "io.kubernetes.pod.name"}} {{.Image}}\'')
-  ).stdout.split('\n');
+  const sandboxes = async (on: typeof onMachine) =>
+    (await on('docker ps --filter label=io.kubernetes.docker.type=podsandbox --format \'{{.Label "io.kubernetes.pod.name"}} {{.Image}}\'')).stdout.split('\n');
+  const master = await sandboxes(onMachine);
   for (const pod of ['nginx-k8s-master', 'etcd-k8s-master', 'kube-apiserver-k8s-master', 'kube-controller-manager-k8s-master', 'kube-scheduler-k8s-master']) {
-    expect(sandboxes).toContain(`${pod} ${versions.PAUSE_IMAGE}`);
+    expect(master).toContain(`${pod} ${versions.PAUSE_IMAGE}`);
   }
-  expect(sandboxes.filter((s) => s.startsWith('nginx-deployment-'))).toHaveLength(2);
-  expect((await onMachine(`kubectl get node k8s-master -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`)).stdout).toBe('True');
-  // The Service works for anybody, not only for the book's own checks.
+  const worker = await sandboxes(onWorker);
+  expect(worker).toContain(`kube-proxy-k8s-worker ${versions.PAUSE_IMAGE}`);
+  expect(master.filter((s) => s.startsWith('nginx-deployment-')).length + worker.filter((s) => s.startsWith('nginx-deployment-')).length).toBe(4);
+  // The Service works for anybody, not only for the book's own checks, from either node.
   const clusterIp = (await onMachine("kubectl get service nginx-deployment -o 'jsonpath={.spec.clusterIP}'")).stdout;
   expect((await onMachine(`curl -s --max-time 5 http://${clusterIp}/`)).stdout).toContain('Welcome to nginx!');
+  expect((await onWorker(`curl -s --max-time 5 http://${clusterIp}/`)).stdout).toContain('Welcome to nginx!');
   expect((await onMachine('iptables-save -t nat')).stdout).toMatch(new RegExp(`-A KUBE-SERVICES -d ${clusterIp.replace(/\./g, '\\.')}/32 .* -j KUBE-SVC-`));
   // DNS, as the book left it: CoreDNS answers for the book's Service at the cluster DNS address.
   expect((await onMachine('dig +short +time=2 +tries=1 @10.96.0.10 nginx-deployment.default.svc.cluster.local')).stdout).toBe(clusterIp);
   await checkOwnWorkload();
+  await checkOwnDaemonSet();
 }
 
 /** Until `command` prints something that `accept` takes, or `seconds` pass: the last output. */
@@ -100,7 +118,7 @@ async function checkOwnWorkload() {
   expect(ready.stdout, ready.stderr).toBe('2');
   const ips = (await onMachine("kubectl -n own-check get pods -l app=web -o 'jsonpath={.items[*].status.podIP}'")).stdout.split(' ');
   expect(ips).toHaveLength(2);
-  for (const ip of ips) expect(ip).toMatch(/^10\.244\.0\.\d+$/);
+  for (const ip of ips) expect(ip).toMatch(/^10\.244\.[01]\.\d+$/);
   const clusterIp = (await onMachine("kubectl -n own-check get service web -o 'jsonpath={.spec.clusterIP}'")).stdout;
   const page = await pollOnMachine(`curl -s --max-time 2 http://${clusterIp}:8080/`, (out) => out.includes('Welcome to nginx!'));
   expect(page.stdout).toContain('Welcome to nginx!');
@@ -109,6 +127,55 @@ async function checkOwnWorkload() {
   const fromPod = await onMachine('kubectl exec dns-client -- curl -s --max-time 5 http://web.own-check:8080/');
   expect(fromPod.stdout, fromPod.stderr).toContain('Welcome to nginx!');
   expect((await onMachine('kubectl delete namespace own-check --wait=false')).code).toBe(0);
+}
+
+/**
+ * A reviewer's own DaemonSet and Service across the two nodes: one pod per node, each answering by
+ * its IP from the *other* node, the Service's ClusterIP answering from the worker, and its name
+ * resolving from the worker.
+ */
+async function checkOwnDaemonSet() {
+  const tags = (await onMachine("docker images nginx --format '{{.Tag}}'")).stdout.split('\n').filter((t) => t && t !== 'latest');
+  const manifest = `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: everywhere, namespace: ds-check }
+spec:
+  selector: { matchLabels: { app: everywhere } }
+  template:
+    metadata: { labels: { app: everywhere } }
+    spec:
+      containers:
+      - { name: web, image: "nginx:${tags[0]}", imagePullPolicy: IfNotPresent }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: everywhere, namespace: ds-check }
+spec:
+  selector: { app: everywhere }
+  ports: [{ port: 8081, targetPort: 80 }]
+`;
+  const created = await onMachine(`kubectl create namespace ds-check && printf '%s' '${manifest}' | kubectl apply -f -`);
+  expect(created.code, created.stderr).toBe(0);
+  const ready = await pollOnMachine(
+    "kubectl -n ds-check get daemonset everywhere -o 'jsonpath={.status.numberReady}/{.status.desiredNumberScheduled}'",
+    (out) => out === '2/2',
+  );
+  expect(ready.stdout, ready.stderr).toBe('2/2');
+  const pods = JSON.parse((await onMachine('kubectl -n ds-check get pods -o json')).stdout).items as {
+    spec: { nodeName: string };
+    status: { podIP: string };
+  }[];
+  expect(pods.map((p) => p.spec.nodeName).sort()).toEqual(['k8s-master', 'k8s-worker']);
+  for (const pod of pods) {
+    const other = pod.spec.nodeName === 'k8s-master' ? onWorker : onMachine;
+    expect((await other(`curl -s --max-time 5 http://${pod.status.podIP}/`)).stdout, `${pod.status.podIP} from the other node`).toContain('Welcome to nginx!');
+  }
+  const clusterIp = (await onMachine("kubectl -n ds-check get service everywhere -o 'jsonpath={.spec.clusterIP}'")).stdout;
+  const page = await pollOnMachine(`curl -s --max-time 2 http://${clusterIp}:8081/`, (out) => out.includes('Welcome to nginx!'));
+  expect(page.stdout).toContain('Welcome to nginx!');
+  expect((await onWorker(`curl -s --max-time 5 http://${clusterIp}:8081/`)).stdout).toContain('Welcome to nginx!');
+  expect((await onWorker('dig +short +time=2 +tries=1 @10.96.0.10 everywhere.ds-check.svc.cluster.local')).stdout).toBe(clusterIp);
+  expect((await onMachine('kubectl delete namespace ds-check --wait=false')).code).toBe(0);
 }
 
 /** What of the host a machine could leave behind: links, firewall rules (counters aside), mounts. */
@@ -207,7 +274,8 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
       for (const [from, to] of [
         ['07-pod-network', '07-pod-network'],
         ['08-services', '08-services'],
-        ['09-dns', '10-recap'],
+        ['09-dns', '09-dns'],
+        ['10-second-node', '11-recap'],
       ] as const) {
         const resumed = await book(['run', '--reporter', 'plain', '--from', from, '--to', to]);
         expect(resumed.code, `--from ${from}\n${resumed.stdout}\n${resumed.stderr}`).toBe(0);

@@ -42,7 +42,7 @@ describe('book render: the static site of the real book with its recorded run', 
     expect(apiServer).toContain(`kube-apiserver:${recorded.K8S_VERSION}`);
     expect(apiServer).not.toContain(['$', '{K8S_VERSION}'].join(''));
     // No network at view time: nothing but relative links and data: URLs.
-    for (const name of ['index.html', '01-kubelet.html', '10-recap.html']) {
+    for (const name of ['index.html', '01-kubelet.html', '11-recap.html']) {
       const html = readFileSync(path.join(out, name), 'utf8');
       expect(html.match(/(?:src|href)="(https?:)?\/\/[^"]*"/g) ?? []).toEqual([]);
     }
@@ -131,7 +131,15 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
         expect(diffs).toMatch(/\+ link cni0 +kind=bridge/);
         expect(diffs).toMatch(/\+ link veth\w+ +kind=veth master=cni0/);
       }
-      if (file === '10-recap.html') expect(await page.locator('figure[data-block="ownership-tree"] pre.output').textContent()).toMatch(/└── ReplicaSet/);
+      if (file === '10-second-node.html') {
+        // The second node, in the outputs and in the diffs (keyed by node).
+        expect(await page.locator('figure[data-block="two-nodes"] pre.output').textContent()).toMatch(/k8s-master\s+Ready[\s\S]*k8s-worker\s+Ready/);
+        const diffs = (await page.locator('pre.diff').allTextContents()).join('\n');
+        expect(diffs).toMatch(/\+ node k8s-worker /);
+        expect(diffs).toMatch(/\+ container k8s-worker\/k8s_POD_kube-proxy-k8s-worker_kube-system_/);
+        expect(diffs).toMatch(/\+ daemon k8s-worker\/kubelet /);
+      }
+      if (file === '11-recap.html') expect(await page.locator('figure[data-block="ownership-tree"] pre.output').textContent()).toMatch(/└── ReplicaSet/);
       const next = page.locator('nav.pager a.next');
       if ((await next.getAttribute('href')) === 'index.html') break;
       await next.click();

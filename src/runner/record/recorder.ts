@@ -4,6 +4,7 @@ import type { RunEvent } from '../events.js';
 import type { RunInstrument } from '../execute.js';
 import { type SnapshotContext, takeSnapshot } from '../state/snapshot.js';
 import type { Snapshot } from '../state/types.js';
+import type { NodePlace, NodeTargets } from '../targets/nodes.js';
 import type { Target } from '../targets/target.js';
 import type { Book } from '../types.js';
 import { type CallSink, errorJson, nodePrefix, recordApi, recordTarget, toJson } from './proxies.js';
@@ -85,7 +86,7 @@ export interface Recording {
 export function startRecording(
   book: Book,
   target: Target,
-  options: { snapshot?: (context: SnapshotContext) => Promise<Snapshot>; nodes?: readonly string[] } = {},
+  options: { snapshot?: (context: SnapshotContext) => Promise<Snapshot>; nodes?: NodeTargets } = {},
 ): Recording {
   const redactor = new Redactor();
   const chapters: RecordedChapter[] = [];
@@ -97,7 +98,13 @@ export function startRecording(
     format: TRANSCRIPT_FORMAT,
     title: book.config.title,
     recordedAt: new Date().toISOString(),
-    target: { name: target.name, type: target.type, ...(options.nodes?.length ? { nodes: [...options.nodes] } : {}) },
+    target: {
+      name: target.name,
+      type: target.type,
+      ...(options.nodes?.names.length
+        ? { nodes: options.nodes.names.map((name) => ({ name, ...options.nodes?.place(name) }) as { name: string } & NodePlace) }
+        : {}),
+    },
     runner: { node: process.version, platform: `${process.platform}-${process.arch}` },
     ...(book.versions ? { versions: { ...book.versions } as Record<string, string> } : {}),
   };

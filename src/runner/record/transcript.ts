@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BlockFailure, BlockStatus } from '../events.js';
 import { bookStateDir, writeAtomic } from '../files.js';
 import type { Snapshot, StateDiff } from '../state/types.js';
+import type { NodePlace } from '../targets/nodes.js';
 import type { Block, Book } from '../types.js';
 
 /** Bumped when a transcript written by an older runner can no longer be read. */
@@ -69,7 +70,7 @@ export interface Transcript {
   title: string;
   recordedAt: string;
   /** `nodes`: the target's other nodes, whose calls are recorded as `nodes.NAME.exec`, `nodes.NAME.docker.…`. */
-  target: { name: string; type: string; nodes?: string[] };
+  target: { name: string; type: string; nodes?: ({ name: string } & NodePlace)[] };
   /** The runner's environment, for the reader of a rendered page. */
   runner: { node: string; platform: string };
   /** The machine's versions (vagrant/versions.sh as resolved for the run): what `${NAME}` in a file block was. */
@@ -122,6 +123,11 @@ export async function readTranscript(file: string): Promise<Transcript> {
     throw new TranscriptError(
       `${file} is not a transcript of this runner (format ${String(data?.format)}, expected ${TRANSCRIPT_FORMAT}): re-record with book run --record`,
     );
+  const nodes = (data as { target?: { nodes?: unknown } }).target?.nodes;
+  const place = (n: unknown) =>
+    typeof n === 'object' && n !== null && ['name', 'runtimeDir', 'dockerSocket'].every((k) => typeof (n as Record<string, unknown>)[k] === 'string');
+  if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every(place)))
+    throw new TranscriptError(`${file}: target.nodes must list { name, runtimeDir, dockerSocket } for each node: re-record with book run --record`);
   return data;
 }
 

@@ -23,11 +23,21 @@ export const LOCAL_WORKER = {
 /** A target's nodes besides the first: their names, and a target for each, opened on demand. */
 export interface NodeTargets {
   readonly names: readonly string[];
+  /** Where a node keeps the runner's files and its Docker socket (a transcript records it for the replay). */
+  place(name: string): NodePlace;
   open(name: string): Promise<Target>;
+}
+
+export interface NodePlace {
+  runtimeDir: string;
+  dockerSocket: string;
 }
 
 export const NO_OTHER_NODES: NodeTargets = {
   names: [],
+  place: (name) => {
+    throw new Error(`no node named "${name}"`);
+  },
   open: (name) => Promise.reject(new Error(`no node named "${name}"`)),
 };
 
@@ -40,6 +50,7 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
     case 'local':
       return {
         names: [LOCAL_WORKER.name],
+        place: () => ({ runtimeDir: LOCAL_WORKER.runtimeDir, dockerSocket: LOCAL_WORKER.dockerSocket }),
         open: async (name) => {
           if (name !== LOCAL_WORKER.name) throw new Error(`the local machine has no node named "${name}"`);
           const { netns, mountNamespace, runtimeDir, dockerSocket } = LOCAL_WORKER;
@@ -50,6 +61,7 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
       const nodes = config.nodes ?? {};
       return {
         names: Object.keys(nodes),
+        place: () => ({ runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket }),
         open: async (name) => {
           const node = nodes[name];
           if (!node) throw new Error(`the ssh target "${targetName}" has no node named "${name}"`);
@@ -66,6 +78,7 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
     case 'vagrant':
       return {
         names: ['k8s-worker'],
+        place: () => ({ runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket }),
         open: async (name) => {
           const ssh = await vagrantSshConfig(path.resolve(book.dir, '..', config.dir), name);
           return new SshTarget({
