@@ -5,7 +5,7 @@
 //   book:   the whole book, plain reporter vs the Ink UI in a pseudo-terminal (`script`, 40x120): wall
 //           time and peak RSS, median of 3 each (BENCH_RUNS=N for more), runs alternating.
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { median } from './lib.mjs';
@@ -61,34 +61,62 @@ if (!only || only === 'resume') {
 }
 
 if (!only || only === 'book') {
-  const timeOne = (reporter) => {
+  // The whole machine's memory: summed RSS of every process in either node's network namespace
+  // (dockerd, cri-dockerd, kubelets, the control plane, pods). Shared pages count once per process.
+  const NETNS = ['/var/run/netns/book-minikube', '/var/run/netns/book-worker'];
+  const machineRssMb = () => {
+    const inodes = new Set(NETNS.filter(existsSync).map((f) => `net:[${statSync(f).ino}]`));
+    let kb = 0;
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        if (!inodes.has(readlinkSync(`/proc/${pid}/ns/net`))) continue;
+        kb += Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      } catch {}
+    }
+    return kb / 1024;
+  };
+  const timeOne = async (reporter) => {
     freshMachine();
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'book-bench-run-')), 'time.txt');
     // A terminal's size, as a reader's has: `script` without a controlling terminal gives a 0×0 pty.
-    const inner = `stty rows 40 cols 120; /usr/bin/time -f %M -o ${out} ${BIN} run --reporter ${reporter}`;
+    const inner = `stty rows 40 cols 120; /usr/bin/time -f %M -o ${out} ${BIN} run --reporter ${reporter} --junit ${out}.xml`;
     const t = performance.now();
+    let machinePeak = 0;
+    const sampler = setInterval(() => {
+      machinePeak = Math.max(machinePeak, machineRssMb());
+    }, 500);
     // `script` gives the Ink UI a terminal; plain runs inside it too, so both pay the same.
-    const r = spawnSync('script', ['-qfec', inner, '/dev/null'], {
+    const child = spawn('script', ['-qfec', inner, '/dev/null'], {
       cwd: root,
-      encoding: 'utf8',
       env: { ...process.env, CI: '', TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
-      maxBuffer: 1 << 28,
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
+    let stdout = '';
+    child.stdout.on('data', (c) => {
+      stdout += c;
+      if (stdout.length > 1 << 22) stdout = stdout.slice(-(1 << 20));
+    });
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    clearInterval(sampler);
     const wall = performance.now() - t;
-    if (r.status !== 0) throw new Error(`run with ${reporter} failed: ${r.stdout.slice(-3000)}`);
-    return { wall, rssMb: Number(readFileSync(out, 'utf8').trim().split('\n').pop()) / 1024 };
+    if (status !== 0) throw new Error(`run with ${reporter} failed: ${stdout.slice(-3000)}`);
+    // The chapters' times, from the JUnit file (one testsuite per chapter).
+    const junit = readFileSync(`${out}.xml`, 'utf8');
+    const chapter = (id) => Number(new RegExp(`<testsuite name="${id}[^"]*"[^>]* time="([\\d.]+)"`).exec(junit)?.[1] ?? Number.NaN);
+    return { wall, rssMb: Number(readFileSync(out, 'utf8').trim().split('\n').pop()) / 1024, machineMb: machinePeak, worker: chapter('10-second-node') };
   };
   const plain = [];
   const tui = [];
   // Book runs vary by seconds with the cluster's own timing: BENCH_RUNS=5 for a steadier median.
   const runs = Number(process.env.BENCH_RUNS ?? 3);
   for (let i = 0; i < runs; i++) {
-    plain.push(timeOne('plain'));
-    tui.push(timeOne('tui'));
+    plain.push(await timeOne('plain'));
+    tui.push(await timeOne('tui'));
   }
   const m = (xs, k) => median(xs.map((x) => x[k]));
   console.log(`whole book, plain: ${(m(plain, 'wall') / 1000).toFixed(1)} s, peak RSS ${m(plain, 'rssMb').toFixed(0)} MB`);
   console.log(`whole book, Ink UI: ${(m(tui, 'wall') / 1000).toFixed(1)} s, peak RSS ${m(tui, 'rssMb').toFixed(0)} MB (goal: +<10 % wall, < 200 MB)`);
+  console.log(`chapter 10 (the second node), plain: ${m(plain, 'worker').toFixed(1)} s; the machine's peak summed RSS (both nodes): ${m(plain, 'machineMb').toFixed(0)} MB`);
   console.log(`UI cost: ${(((m(tui, 'wall') - m(plain, 'wall')) / m(plain, 'wall')) * 100).toFixed(1)} %`);
   const all = (xs) => xs.map((x) => (x.wall / 1000).toFixed(1)).join(' ');
   console.log(`all runs (s), plain: ${all(plain)}; Ink UI: ${all(tui)}`);

@@ -46,7 +46,7 @@ export function App({ store, interactive, clock = Date.now, rows }: AppProps) {
   });
   return (
     <>
-      <Static items={model.done}>{(item) => <DoneLine key={item.key} item={item} />}</Static>
+      <Static items={model.done}>{(item) => <DoneLine key={item.key} item={item} width={columns} />}</Static>
       {model.finished ? null : (
         <Box flexDirection="column" marginTop={1}>
           <ChapterList chapters={model.chapters} now={current} fold={sizes.foldChapters} />

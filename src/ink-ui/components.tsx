@@ -9,7 +9,7 @@ import { CHECKPOINT, COLOR, SYMBOL } from './symbols.js';
 const tint = (color: string | undefined) => (process.env.NO_COLOR ? undefined : color);
 
 /** One finished line in the scrollback. */
-export function DoneLine({ item }: { item: DoneItem }) {
+export function DoneLine({ item, width = 200 }: { item: DoneItem /** The terminal's columns: output lines are cut, never wrapped. */; width?: number }) {
   switch (item.kind) {
     case 'title':
       return (
@@ -46,6 +46,13 @@ export function DoneLine({ item }: { item: DoneItem }) {
         </Box>
       );
     }
+    case 'output':
+      // A command's table stays a table: each line cut to the terminal, one Text for all of them.
+      return (
+        <Box paddingLeft={4}>
+          <Text dimColor>{item.lines.map((line) => `│ ${clip(line, width - 6)}`).join('\n')}</Text>
+        </Box>
+      );
     case 'diff':
       // One Text for the whole diff: one layout node instead of one per line.
       return (

@@ -32,6 +32,8 @@ export type DoneItem =
       expected?: string;
     }
   | { key: string; kind: 'diff'; block: string; lines: string[] }
+  /** What a finished block printed, kept in the scrollback: its first and last lines when long. */
+  | { key: string; kind: 'output'; block: string; lines: string[] }
   | { key: string; kind: 'chapter-end'; id: string; status: 'passed' | 'failed' | 'skipped'; durationMs: number }
   | { key: string; kind: 'checkpoint'; chapter: string; file: string }
   | { key: string; kind: 'end'; status: string; passed: number; failed: number; skipped: number; durationMs: number };
@@ -40,8 +42,11 @@ export interface RunningBlock {
   block: Block;
   attempt: number;
   startedAt: number;
-  /** Complete output lines (commands as `$ …`), capped. */
+  /** Complete output lines (commands as `$ …`), the last MAX_LINES of them. */
   lines: string[];
+  /** The first HEAD_LINES complete lines, and how many there were in all. */
+  head: string[];
+  total: number;
   partial: string;
   retries: string[];
 }
@@ -68,6 +73,18 @@ export interface UiModel {
 }
 
 export const MAX_LINES = 200;
+/** A finished block keeps this many first and last lines of its output in the scrollback. */
+export const HEAD_LINES = 12;
+export const TAIL_LINES_KEPT = 6;
+
+/** A finished block's output for the scrollback: all of it, or its head and tail around "… N more lines". */
+export function keptOutput(running: RunningBlock): string[] {
+  const all = running.partial ? [...running.lines, running.partial] : running.lines;
+  const total = running.total + (running.partial ? 1 : 0);
+  if (total <= HEAD_LINES + TAIL_LINES_KEPT) return all.slice(-total);
+  const tail = all.slice(-TAIL_LINES_KEPT);
+  return [...running.head, `… ${total - running.head.length - tail.length} more lines`, ...tail];
+}
 
 export function emptyModel(): UiModel {
   return { title: '', target: '', chapters: [], done: [], daemons: [], finished: false, interrupting: false };
@@ -77,6 +94,8 @@ function pushOutput(running: RunningBlock, text: string): void {
   const parts = (running.partial + text).split('\n');
   running.partial = parts.pop() ?? '';
   running.lines.push(...parts);
+  for (const line of parts) if (running.head.length < HEAD_LINES) running.head.push(line);
+  running.total += parts.length;
   if (running.lines.length > MAX_LINES) running.lines.splice(0, running.lines.length - MAX_LINES);
 }
 
@@ -113,6 +132,8 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
         attempt: event.attempt,
         startedAt: event.time,
         lines: [],
+        head: [],
+        total: 0,
         partial: '',
         retries: model.running?.block.id === event.block.id ? model.running.retries : [],
       };
@@ -130,8 +151,9 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
     case 'block:retry':
       if (model.running) model.running.retries.push(event.failure.message.split('\n')[0] ?? '');
       break;
-    case 'block:end':
-      if (model.running?.block.id === event.block.id) model.running = undefined;
+    case 'block:end': {
+      const finished = model.running?.block.id === event.block.id ? model.running : undefined;
+      model.running = undefined;
       model.done.push({
         key,
         kind: 'block',
@@ -143,7 +165,10 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
         failure: event.failure,
         expected: event.expectedFailure,
       });
+      const kept = finished ? keptOutput(finished) : [];
+      if (kept.length > 0) model.done.push({ key: `${model.done.length}`, kind: 'output', block: event.block.id, lines: kept });
       break;
+    }
     case 'state': {
       const lines = formatDiff(event.diff, { color });
       if (lines.length > 0) model.done.push({ key, kind: 'diff', block: event.block.id, lines });

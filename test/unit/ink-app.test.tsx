@@ -54,7 +54,7 @@ describe('the Ink UI on a recorded run', () => {
     expect(f).toMatch(/● sleeper running restarts 0 │ sleeper up/);
     // finished lines and the first block's state diff are in the scrollback
     expect(f).toMatch(
-      /✓ start-sleeper \(\d+ms\) <book>\/01-daemons.md:3\n\s+\+ daemon sleeper {2}state=running restarts=0\n\s+1 to add, 0 to change, 0 to remove/,
+      /✓ start-sleeper \(\d+ms\) <book>\/01-daemons.md:3\n(?:\s+│ .*\n)*\s+\+ daemon sleeper {2}state=running restarts=0\n\s+1 to add, 0 to change, 0 to remove/,
     );
   });
 
@@ -62,8 +62,31 @@ describe('the Ink UI on a recorded run', () => {
     const { feed, frame } = mount();
     await feed(EVENTS.slice(0, at('state', 'restart-sleeper') + 1));
     const f = frame();
-    expect(f).toMatch(/✓ restart-sleeper .*\n\s+~ daemon sleeper {2}restarts: 0 → 1\n\s+0 to add, 1 to change, 0 to remove/);
-    expect(f).toMatch(/✓ look \(\d+ms\) <book>\/01-daemons.md:8\n\s+✓ restart-sleeper/);
+    expect(f).toMatch(/✓ restart-sleeper .*\n(?:\s+│ .*\n)*\s+~ daemon sleeper {2}restarts: 0 → 1\n\s+0 to add, 1 to change, 0 to remove/);
+    // A block that changed nothing: its output stays, and no diff follows it.
+    expect(f).toMatch(/✓ look \(\d+ms\) <book>\/01-daemons.md:8\n(?:\s+│ .*\n)*\s+✓ restart-sleeper/);
+  });
+
+  it('keeps each finished block’s output in the scrollback: the first and last lines of a long one, cut to the width', async () => {
+    const { feed, frame } = mount();
+    await feed(EVENTS.slice(0, at('block:end', 'look') + 1));
+    // What `look` printed stays under it once it has finished.
+    expect(frame()).toMatch(/✓ look \(\d+ms\) <book>\/01-daemons.md:8\n\s+│ one\n\s+│ lo[^\n]*\n\s+│ two/);
+    const block = (EVENTS[at('block:start', 'look')] as { block: Block }).block;
+    const long = Array.from({ length: 40 }, (_, i) => `line ${i + 1} ${i === 0 ? 'x'.repeat(300) : ''}`).join('\n');
+    await feed([
+      { type: 'block:start', block, attempt: 1, time: 1 },
+      { type: 'block:output', block, stream: 'stdout', text: `${long}\n` },
+      { type: 'block:end', block, status: 'passed', durationMs: 5, attempts: 1 },
+    ]);
+    const f = frame();
+    const kept = f.slice(f.lastIndexOf('✓ look'));
+    expect(kept).toMatch(/│ line 1 x+\n/);
+    expect(kept).toMatch(/│ line 12\n\s+│ … 22 more lines\n\s+│ line 35\n/);
+    expect(kept).toMatch(/│ line 40/);
+    expect(kept).not.toContain('line 13\n');
+    // 100 columns (ink-testing-library's terminal): the 300-character line is cut, not wrapped.
+    for (const line of kept.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
   });
 
   it('ends with every chapter’s status, the failure with its .md line, and the summary; the live part is gone', async () => {
