@@ -96,7 +96,10 @@ if (!only || only === 'book') {
       stdout += c;
       if (stdout.length > 1 << 22) stdout = stdout.slice(-(1 << 20));
     });
+    // The Ink UI asks what to do after a failure: a failing run would wait for a key forever.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000);
     const status = await new Promise((resolve) => child.on('close', resolve));
+    clearTimeout(guard);
     clearInterval(sampler);
     const wall = performance.now() - t;
     if (status !== 0) throw new Error(`run with ${reporter} failed: ${stdout.slice(-3000)}`);

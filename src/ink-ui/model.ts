@@ -139,15 +139,19 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       };
       break;
     case 'command:start':
-      if (model.running && event.block.kind === 'ts') pushOutput(model.running, `${model.running.partial ? '\n' : ''}$ ${event.command.split('\n')[0]}\n`);
+      if (model.running && event.block.kind === 'ts')
+        pushOutput(model.running, `${model.running.partial ? '\n' : ''}${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}\n`);
       break;
     case 'block:output':
       if (model.running) pushOutput(model.running, event.text);
       break;
-    case 'daemon':
-      setDaemon(model, event.name, { state: event.action === 'stopped' ? 'stopped' : 'running' });
-      if (model.running) pushOutput(model.running, `${model.running.partial ? '\n' : ''}⚙ daemon ${event.name} ${event.action}\n`);
+    case 'daemon': {
+      // Another node's daemon is NODE/NAME, as in the snapshots.
+      const name = event.node ? `${event.node}/${event.name}` : event.name;
+      setDaemon(model, name, { state: event.action === 'stopped' ? 'stopped' : 'running' });
+      if (model.running) pushOutput(model.running, `${model.running.partial ? '\n' : ''}⚙ daemon ${name} ${event.action}\n`);
       break;
+    }
     case 'block:retry':
       if (model.running) model.running.retries.push(event.failure.message.split('\n')[0] ?? '');
       break;

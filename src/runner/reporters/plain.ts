@@ -40,13 +40,13 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         write(`  … ${event.block.id} (${event.block.file}:${event.block.line})${event.attempt > 1 ? ` attempt ${event.attempt}` : ''}\n`);
         break;
       case 'command:start':
-        if (event.block.kind === 'ts') write(`    $ ${event.command.split('\n')[0]}\n`);
+        if (event.block.kind === 'ts') write(`    ${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}\n`);
         break;
       case 'block:output':
         output(event.block.id, event.text);
         break;
       case 'daemon':
-        write(`    ⚙ daemon ${event.name} ${event.action}${event.pid ? ` (pid ${event.pid})` : ''}\n`);
+        write(`    ⚙ daemon ${event.node ? `${event.node}/` : ''}${event.name} ${event.action}${event.pid ? ` (pid ${event.pid})` : ''}\n`);
         break;
       case 'block:retry':
         flush(event.block.id);
