@@ -210,8 +210,8 @@ export function DaemonsPanel({ daemons, summary = false, width = 200 }: { daemon
   );
 }
 
-export const STEP_KEYS = '[Enter] run · [s] skip · [q] quit';
-export const FAILURE_KEYS = '[r] retry the block · [q] quit';
+export const STEP_KEYS = '[Enter] run · [s] skip · [q] quit · [o] full output of the last block';
+export const FAILURE_KEYS = '[r] retry the block · [q] quit · [o] full output';
 
 export function PromptLine({ prompt }: { prompt: Prompt }) {
   if (prompt.kind === 'before') {

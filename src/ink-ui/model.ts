@@ -47,6 +47,8 @@ export interface RunningBlock {
   /** The first HEAD_LINES complete lines, and how many there were in all. */
   head: string[];
   total: number;
+  /** Every complete line, up to FULL_LINES (for `o`, the full output of the last block). */
+  all: string[];
   partial: string;
   retries: string[];
 }
@@ -70,12 +72,15 @@ export interface UiModel {
   prompt?: Prompt;
   finished: boolean;
   interrupting: boolean;
+  /** The last finished block's whole output (up to FULL_LINES), while only its head and tail are shown: `o` prints it. */
+  clipped?: { block: string; lines: string[] };
 }
 
 export const MAX_LINES = 200;
 /** A finished block keeps this many first and last lines of its output in the scrollback. */
 export const HEAD_LINES = 12;
 export const TAIL_LINES_KEPT = 6;
+export const FULL_LINES = 5000;
 
 /** A finished block's output for the scrollback: all of it, or its head and tail around "… N more lines". */
 export function keptOutput(running: RunningBlock): string[] {
@@ -95,6 +100,7 @@ function pushOutput(running: RunningBlock, text: string): void {
   running.partial = parts.pop() ?? '';
   running.lines.push(...parts);
   for (const line of parts) if (running.head.length < HEAD_LINES) running.head.push(line);
+  if (running.all.length < FULL_LINES) running.all.push(...parts.slice(0, FULL_LINES - running.all.length));
   running.total += parts.length;
   if (running.lines.length > MAX_LINES) running.lines.splice(0, running.lines.length - MAX_LINES);
 }
@@ -134,6 +140,7 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
         lines: [],
         head: [],
         total: 0,
+        all: [],
         partial: '',
         retries: model.running?.block.id === event.block.id ? model.running.retries : [],
       };
@@ -171,6 +178,8 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       });
       const kept = finished ? keptOutput(finished) : [];
       if (kept.length > 0) model.done.push({ key: `${model.done.length}`, kind: 'output', block: event.block.id, lines: kept });
+      const whole = finished ? [...finished.all, ...(finished.partial ? [finished.partial] : [])] : [];
+      model.clipped = whole.length > kept.length ? { block: event.block.id, lines: whole } : undefined;
       break;
     }
     case 'state': {
@@ -213,4 +222,13 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       });
       break;
   }
+}
+
+/** `o`: the last finished block's whole output into the scrollback, once. False when there is none. */
+export function showFullOutput(model: UiModel): boolean {
+  const clipped = model.clipped;
+  if (!clipped) return false;
+  model.clipped = undefined;
+  model.done.push({ key: `${model.done.length}`, kind: 'output', block: clipped.block, lines: [`full output of ${clipped.block}:`, ...clipped.lines] });
+  return true;
 }

@@ -1,6 +1,6 @@
 import type { BlockFailure, RunEvent } from '../runner/events.js';
 import type { Block } from '../runner/types.js';
-import { apply, emptyModel, type UiModel } from './model.js';
+import { apply, emptyModel, showFullOutput, type UiModel } from './model.js';
 
 export type BeforeChoice = 'run' | 'skip' | 'quit';
 export type FailureChoice = 'retry' | 'quit';
@@ -115,6 +115,10 @@ export class UiStore {
   press(key: string): boolean {
     if (key === 'ctrl-c') {
       this.interrupt();
+      return true;
+    }
+    if (key === 'o' && showFullOutput(this.model)) {
+      this.publish();
       return true;
     }
     return this.answer?.(key) ?? false;

@@ -68,7 +68,7 @@ describe('the Ink UI on a recorded run', () => {
   });
 
   it('keeps each finished block’s output in the scrollback: the first and last lines of a long one, cut to the width', async () => {
-    const { feed, frame } = mount();
+    const { feed, frame, store } = mount();
     await feed(EVENTS.slice(0, at('block:end', 'look') + 1));
     // What `look` printed stays under it once it has finished.
     expect(frame()).toMatch(/✓ look \(\d+ms\) <book>\/01-daemons.md:8\n\s+│ one\n\s+│ lo[^\n]*\n\s+│ two/);
@@ -87,6 +87,12 @@ describe('the Ink UI on a recorded run', () => {
     expect(kept).not.toContain('line 13\n');
     // 100 columns (ink-testing-library's terminal): the 300-character line is cut, not wrapped.
     for (const line of kept.split('\n')) expect(line.length).toBeLessThanOrEqual(100);
+    // `o` prints all of it, once.
+    expect(store.press('o')).toBe(true);
+    await tick();
+    const full = frame().slice(frame().lastIndexOf('full output of look:'));
+    for (let i = 1; i <= 40; i++) expect(full).toMatch(new RegExp(`│ line ${i}\\b`));
+    expect(store.press('o')).toBe(false);
   });
 
   it('ends with every chapter’s status, the failure with its .md line, and the summary; the live part is gone', async () => {
