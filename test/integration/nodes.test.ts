@@ -1,6 +1,7 @@
 // Blocks on a second node (docs/two-nodes.md): `node=` on sh and file blocks, `nodes['NAME']` in
-// ts blocks, recorded under nodes.NAME.… and replayed. Both nodes are the same real sshd on
-// 127.0.0.1: they tell themselves apart by KUBECONFIG, which the runner sets per node.
+// ts blocks, recorded under nodes.NAME.… and replayed. Each node is its own real sshd on
+// 127.0.0.1 with its own client key (a worker block that reached the master's sshd would fail to
+// sign in); both serve this host, so blocks tell the nodes apart by KUBECONFIG, set per node.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -14,11 +15,13 @@ const OUT = `/tmp/book-nodes-${process.pid}`;
 const RUNTIME = `/run/book-nodes-it-${process.pid}`;
 const book = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '' } });
 
-describe.skipIf(!canRunSshd)('blocks on another node (node=, nodes[...]), on a real sshd', () => {
+describe.skipIf(!canRunSshd)('blocks on another node (node=, nodes[...]), each node its own real sshd', () => {
   let sshd: Sshd;
+  let workerSshd: Sshd;
   let yaml: string;
   beforeAll(async () => {
     sshd = await startSshd();
+    workerSshd = await startSshd();
     yaml = `title: Nodes
 kubeconfig: /etc/kubernetes/admin.kubeconfig
 target: lab
@@ -34,10 +37,13 @@ targets:
     nodes:
       k8s-worker:
         host: 127.0.0.1
+        port: ${workerSshd.port}
+        key: ${workerSshd.key}
 `;
   });
   afterAll(async () => {
     await sshd?.stop();
+    await workerSshd?.stop();
     rmSync(OUT, { recursive: true, force: true });
     rmSync(RUNTIME, { recursive: true, force: true });
   });
