@@ -116,9 +116,19 @@ async function checkOwnWorkload() {
   expect(created.code, created.stderr).toBe(0);
   const ready = await pollOnMachine("kubectl -n own-check get deployment web -o 'jsonpath={.status.availableReplicas}'", (out) => out === '2');
   expect(ready.stdout, ready.stderr).toBe('2');
-  const ips = (await onMachine("kubectl -n own-check get pods -l app=web -o 'jsonpath={.items[*].status.podIP}'")).stdout.split(' ');
-  expect(ips).toHaveLength(2);
-  for (const ip of ips) expect(ip).toMatch(/^10\.244\.[01]\.\d+$/);
+  const cidrs = Object.fromEntries(
+    (await onMachine(`kubectl get nodes -o 'jsonpath={range .items[*]}{.metadata.name} {.spec.podCIDR}{"\\n"}{end}'`)).stdout
+      .split('\n')
+      .map((line) => line.split(' ') as [string, string]),
+  );
+  const placed = (
+    await onMachine(`kubectl -n own-check get pods -l app=web -o 'jsonpath={range .items[*]}{.spec.nodeName} {.status.podIP}{"\\n"}{end}'`)
+  ).stdout
+    .split('\n')
+    .map((line) => line.split(' ') as [string, string]);
+  expect(placed).toHaveLength(2);
+  // Each pod's address is from its node's slice of 10.244.0.0/16 (the slice the controller manager gave).
+  for (const [node, ip] of placed) expect(ip.startsWith((cidrs[node] ?? '?').replace(/0\/24$/, '')), `${ip} on ${node} (${cidrs[node]})`).toBe(true);
   const clusterIp = (await onMachine("kubectl -n own-check get service web -o 'jsonpath={.spec.clusterIP}'")).stdout;
   const page = await pollOnMachine(`curl -s --max-time 2 http://${clusterIp}:8080/`, (out) => out.includes('Welcome to nginx!'));
   expect(page.stdout).toContain('Welcome to nginx!');
