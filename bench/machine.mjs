@@ -119,7 +119,9 @@ if (!only || only === 'book') {
   const m = (xs, k) => median(xs.map((x) => x[k]));
   console.log(`whole book, plain: ${(m(plain, 'wall') / 1000).toFixed(1)} s, peak RSS ${m(plain, 'rssMb').toFixed(0)} MB`);
   console.log(`whole book, Ink UI: ${(m(tui, 'wall') / 1000).toFixed(1)} s, peak RSS ${m(tui, 'rssMb').toFixed(0)} MB (goal: +<10 % wall, < 200 MB)`);
-  console.log(`chapter 10 (the second node), plain: ${m(plain, 'worker').toFixed(1)} s; the machine's peak summed RSS (both nodes): ${m(plain, 'machineMb').toFixed(0)} MB`);
+  console.log(
+    `chapter 10 (the second node), plain: ${m(plain, 'worker').toFixed(1)} s; the machine's peak summed RSS (both nodes): ${m(plain, 'machineMb').toFixed(0)} MB`,
+  );
   console.log(`UI cost: ${(((m(tui, 'wall') - m(plain, 'wall')) / m(plain, 'wall')) * 100).toFixed(1)} %`);
   const all = (xs) => xs.map((x) => (x.wall / 1000).toFixed(1)).join(' ');
   console.log(`all runs (s), plain: ${all(plain)}; Ink UI: ${all(tui)}`);
