@@ -90,6 +90,8 @@ if (!only || only === 'book') {
       cwd: root,
       env: { ...process.env, CI: '', TERM: 'xterm-256color', COLUMNS: '120', LINES: '40' },
       stdio: ['ignore', 'pipe', 'inherit'],
+      // Its own process group: the guard below stops the book run inside the pty too, not only `script`.
+      detached: true,
     });
     let stdout = '';
     child.stdout.on('data', (c) => {
@@ -97,7 +99,7 @@ if (!only || only === 'book') {
       if (stdout.length > 1 << 22) stdout = stdout.slice(-(1 << 20));
     });
     // The Ink UI asks what to do after a failure: a failing run would wait for a key forever.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 5 * 60_000);
+    const guard = setTimeout(() => process.kill(-child.pid, 'SIGKILL'), 5 * 60_000);
     const status = await new Promise((resolve) => child.on('close', resolve));
     clearTimeout(guard);
     clearInterval(sampler);

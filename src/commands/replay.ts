@@ -2,10 +2,11 @@ import path from 'node:path';
 import { EventBus } from '../runner/events.js';
 import { compileChapters, runBook } from '../runner/execute.js';
 import { bookStateDir } from '../runner/files.js';
+import { checkNodeAttributes } from '../runner/node-set.js';
 import { defaultTranscriptPath, ReplaySession, readTranscript, startReplay } from '../runner/record/index.js';
 import { nodePrefix } from '../runner/record/proxies.js';
 import { selectChapters } from '../runner/select.js';
-import type { NodeTargets } from '../runner/targets/nodes.js';
+import { FIRST_NODE, type NodeTargets } from '../runner/targets/nodes.js';
 import { ReplayTarget } from '../runner/targets/replay.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 import { attachReporters } from './reporting.js';
@@ -34,6 +35,9 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     const transcript = await readTranscript(file);
     // The recorded run's versions: its file blocks wrote these values.
     book.versions = transcript.versions;
+    const session = new ReplaySession(transcript);
+    const nodes = replayNodes(session);
+    checkNodeAttributes(chapters, [FIRST_NODE, ...nodes.names]);
     const bus = new EventBus();
     const reporter = options.reporter ?? 'plain';
     const reporting = attachReporters(bus, {
@@ -42,11 +46,10 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
       junitFile: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit-replay.xml') : undefined),
       color: false,
     });
-    const session = new ReplaySession(transcript);
     const replay = startReplay(session);
     const config = book.config.targets[book.config.target];
     const target = new ReplayTarget(session, config?.runtimeDir, config?.dockerSocket);
-    const result = await runBook({ book, chapters, target, nodes: replayNodes(session), bus, instrument: replay.instrument, snapshot: replay.snapshot });
+    const result = await runBook({ book, chapters, target, nodes, bus, instrument: replay.instrument, snapshot: replay.snapshot });
     await reporting.finish();
     return result.exitCode;
   } catch (error) {

@@ -3,10 +3,11 @@ import type { InkUi } from '../ink-ui/index.js';
 import { EventBus, type RunEvent } from '../runner/events.js';
 import { compileChapters, EXIT, type RunOptions, runBook } from '../runner/execute.js';
 import { bookStateDir } from '../runner/files.js';
+import { checkNodeAttributes } from '../runner/node-set.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
 import { createTarget } from '../runner/targets/index.js';
-import { nodeTargets } from '../runner/targets/nodes.js';
+import { FIRST_NODE, nodeTargets } from '../runner/targets/nodes.js';
 import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
 import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
@@ -39,6 +40,9 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     book.versions = machineVersions(book);
     const chapters = selectChapters(book, options);
     await compileChapters(chapters);
+    // Every node= names a node of the target: before the machine is touched (a BookError, exit 2).
+    const nodes = nodeTargets(book, options.target ?? book.config.target);
+    checkNodeAttributes(chapters, [FIRST_NODE, ...nodes.names]);
     const bus = new EventBus();
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
     // Loading Ink (React, the yoga layout engine) takes ~0.4 s: start it now, overlapping the setup below.
@@ -54,7 +58,6 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
     });
 
     const target = await createTarget(book, options.target);
-    const nodes = nodeTargets(book, options.target ?? book.config.target);
     const session = await openSession({ book, chapters, target, nodes, bus, io, force: options.force });
     if (typeof session === 'number') {
       await target.close();

@@ -179,7 +179,9 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       const kept = finished ? keptOutput(finished) : [];
       if (kept.length > 0) model.done.push({ key: `${model.done.length}`, kind: 'output', block: event.block.id, lines: kept });
       const whole = finished ? [...finished.all, ...(finished.partial ? [finished.partial] : [])] : [];
-      model.clipped = whole.length > kept.length ? { block: event.block.id, lines: whole } : undefined;
+      const total = finished ? finished.total + (finished.partial ? 1 : 0) : 0;
+      if (total > whole.length) whole.push(`… the first ${whole.length} of ${total} lines`);
+      model.clipped = total > HEAD_LINES + TAIL_LINES_KEPT ? { block: event.block.id, lines: whole } : undefined;
       break;
     }
     case 'state': {

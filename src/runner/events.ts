@@ -24,7 +24,8 @@ export type RunEvent =
       block: Block;
       id: number;
       command: string;
-      time: number /** Set when the command ran on a node other than the first. */;
+      time: number;
+      /** Set when the command ran on a node other than the first. */
       node?: string;
     }
   | { type: 'command:end'; block: Block; id: number; command: string; exitCode: number | null; durationMs: number; stdout: string; stderr: string }

@@ -171,9 +171,15 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   const docker = await clients.dockerClient();
   const nodes = new NodeSet(FIRST_NODE, { target, clients, $, machine, docker }, options.nodes ?? NO_OTHER_NODES, async (name, opened) => {
     const nodeTarget = options.instrument?.nodeTarget?.(name, opened) ?? opened;
-    await nodeTarget.connect();
     const nodeClients = options.instrument?.clients?.(nodeTarget, book.config.kubeconfig, name) ?? new MachineClients(nodeTarget, book.config.kubeconfig);
-    return { target: nodeTarget, clients: nodeClients, ...nodeTools(nodeTarget, name), docker: await nodeClients.dockerClient() };
+    try {
+      await nodeTarget.connect();
+      return { target: nodeTarget, clients: nodeClients, ...nodeTools(nodeTarget, name), docker: await nodeClients.dockerClient() };
+    } catch (error) {
+      await nodeClients.close().catch(() => {});
+      await nodeTarget.close().catch(() => {});
+      throw error;
+    }
   });
   nodes.check(chapters);
   const pollingWaitFor = makeWaitFor(signal, (info) => {

@@ -31,6 +31,8 @@ export interface NodeGlobal {
 export class NodeSet {
   private readonly opened = new Map<string, Promise<NodeTools>>();
   private readonly ready = new Map<string, NodeTools>();
+  /** Why a node could not be opened, the last time it was tried. */
+  private readonly problems = new Map<string, unknown>();
   /** The `nodes` global: `nodes['k8s-master']` is `{ $, docker, machine }` of the first node. */
   readonly global: Readonly<Record<string, NodeGlobal>>;
 
@@ -47,6 +49,8 @@ export class NodeSet {
         if (typeof key === 'symbol') return undefined;
         const tools = set.ready.get(key);
         if (tools) return { name: key, $: tools.$, docker: tools.docker, machine: tools.machine };
+        const problem = set.problems.get(key) as Error | undefined;
+        if (set.names.includes(key)) throw new Error(`node ${key} is not reachable: ${problem?.message ?? 'it was not opened'}`);
         throw new Error(`no node named "${key}" on this target: its nodes are ${set.names.join(', ')}`);
       },
       has: (_, key) => typeof key === 'string' && set.names.includes(key),
@@ -61,22 +65,14 @@ export class NodeSet {
 
   /** Every `node=` names a node of this target: checked before the first block runs. */
   check(chapters: Chapter[]): void {
-    const issues = chapters
-      .flatMap((chapter) => chapter.blocks)
-      .filter((block) => block.attrs.node !== undefined && !this.names.includes(block.attrs.node))
-      .map((block) => ({
-        file: block.file,
-        line: block.line,
-        message: `node=${block.attrs.node}: this target has no such node`,
-        hint: `its nodes are ${this.names.join(', ')} (an ssh target lists its others under nodes: in book.yaml)`,
-      }));
-    if (issues.length > 0) throw new BookError(issues);
+    checkNodeAttributes(chapters, this.names);
   }
 
   /** The node a block runs on, opened if it was not yet; a ts block that mentions `nodes` opens them all. */
   async forBlock(block: Block): Promise<NodeTools & { label: { node?: string } }> {
     const name = block.attrs.node ?? this.first;
-    if (block.kind === 'ts' && /\bnodes\b/.test(block.code)) await Promise.all(this.others.names.map((n) => this.tools(n)));
+    // Best effort: a block may mention nodes without using every one (the reason shows where it does).
+    if (block.kind === 'ts' && /\bnodes\b/.test(block.code)) await this.openReachable();
     const tools = await this.tools(name);
     return { ...tools, label: name === this.first ? {} : { node: name } };
   }
@@ -88,8 +84,14 @@ export class NodeSet {
     if (!opening) {
       opening = this.others.open(name).then((target) => this.open(name, target));
       opening.then(
-        (tools) => this.ready.set(name, tools),
-        () => this.opened.delete(name),
+        (tools) => {
+          this.ready.set(name, tools);
+          this.problems.delete(name);
+        },
+        (error) => {
+          this.opened.delete(name);
+          this.problems.set(name, error);
+        },
       );
       this.opened.set(name, opening);
     }
@@ -113,4 +115,18 @@ export class NodeSet {
       await tools.target.close();
     }
   }
+}
+
+/** Throws a BookError for each `node=` that names none of `names` (the target's nodes, the first included). */
+export function checkNodeAttributes(chapters: Chapter[], names: readonly string[]): void {
+  const issues = chapters
+    .flatMap((chapter) => chapter.blocks)
+    .filter((block) => block.attrs.node !== undefined && !names.includes(block.attrs.node))
+    .map((block) => ({
+      file: block.file,
+      line: block.line,
+      message: `node=${block.attrs.node}: this target has no such node`,
+      hint: `its nodes are ${names.join(', ')} (an ssh target lists its others under nodes: in book.yaml)`,
+    }));
+  if (issues.length > 0) throw new BookError(issues);
 }

@@ -149,7 +149,7 @@ export async function prepareResume(
 async function openNodes(nodes: NodeTargets | undefined, kubeconfig: string): Promise<SnapshotNode[]> {
   const opened = await Promise.all(
     (nodes?.names ?? []).map(async (name) => {
-      const target = await nodes?.open(name);
+      const target = await nodes?.open(name).catch(() => undefined);
       if (!target) return undefined;
       try {
         await target.connect();

@@ -118,6 +118,33 @@ true
     expect(existsSync(`${OUT}/must-not-exist`)).toBe(false);
   });
 
+  it('runs a block that only mentions nodes when a node is down, and says why where one is used', () => {
+    // The worker's port has no sshd (the master's yaml with a port nobody listens on).
+    const down = yaml.replace(`port: ${workerSshd.port}`, 'port: 1');
+    const dir = writeBook({
+      'book.yaml': down,
+      '01-down.md': `# Down
+
+\`\`\`ts run name=a-variable
+const nodes = ['a', 'b']
+assert.equal(nodes.length, 2)
+\`\`\`
+`,
+      // Another chapter: the first one's own \`nodes\` shadows the global for the rest of it.
+      '02-use.md': `# Use
+
+\`\`\`ts run name=uses-the-worker
+await nodes['k8s-worker'].$\`true\`
+\`\`\`
+`,
+    });
+    const run = book('run', '--book', dir, '--reporter', 'plain');
+    expect(run.status, run.stdout).toBe(1);
+    expect(run.stdout).toMatch(/✓ a-variable/);
+    expect(run.stdout).toMatch(/✗ uses-the-worker/);
+    expect(run.stdout).toContain('node k8s-worker is not reachable:');
+  });
+
   it('refuses node= on a ts block at parse time (ts blocks use nodes[...])', () => {
     const dir = writeBook({ 'book.yaml': yaml, '01-ts.md': '# T\n\n```ts run node=k8s-worker\nawait $`true`\n```\n' });
     const run = book('list', '--book', dir);

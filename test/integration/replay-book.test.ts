@@ -9,7 +9,12 @@ const BIN = path.join(ROOT, 'bin', 'book.js');
 const TRANSCRIPT = path.join(ROOT, 'test', 'fixtures', 'transcript', 'book.json');
 
 function book(args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1', GITHUB_ACTIONS: '' } });
+  // The json reporter prints every state snapshot: megabytes, past spawnSync's 1 MB default.
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', GITHUB_ACTIONS: '' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -93,7 +93,7 @@ echo "hello from the machine"
     term.keys('Enter');
     const afterStart = await term.waitFor(/next: skipped-one/);
     expect(afterStart).toMatch(
-      /✓ start-sleeper \(.*\) .*01-first\.md:3\n\s+\+ daemon sleeper {2}state=running restarts=0\n\s+1 to add, 0 to change, 0 to remove/,
+      /✓ start-sleeper \(.*\) .*01-first\.md:3\n\s+│ ⚙ daemon sleeper started\n\s+\+ daemon sleeper {2}state=running restarts=0\n\s+1 to add, 0 to change, 0 to remove/,
     );
     expect(afterStart).toMatch(/daemons\n\s+● sleeper\s+running\s+restarts 0 │ sleeper says hi/);
     term.keys('s');
@@ -107,6 +107,8 @@ echo "hello from the machine"
     expect(end).toMatch(/EXIT=130/);
     expect(end).toMatch(/- later \(skipped\)/);
     expect(end).toMatch(/2 passed, 0 failed, 2 skipped .* — interrupted/);
+    // After the run, what a block printed is still on the screen, under its result line.
+    expect(end).toMatch(/✓ hello \(.*\n\s+│ hello from the machine/);
     // the live part is gone: no prompt left on the screen
     expect(end.slice(end.indexOf('interrupted'))).not.toMatch(/\[Enter\] run/);
     await term.waitFor(/EXIT=130[\s\S]*$/);

@@ -170,7 +170,7 @@ export function startRecording(
         break;
       }
       case 'command:start': {
-        const command = { command: event.command, exitCode: null, durationMs: 0, stdout: '', stderr: '' };
+        const command = { command: event.command, exitCode: null, durationMs: 0, stdout: '', stderr: '', ...(event.node ? { node: event.node } : {}) };
         pending.set(event.id, command);
         blockRecord(event.block).commands.push(command);
         break;
@@ -185,7 +185,7 @@ export function startRecording(
         blockRecord(event.block).waits.push({ message: event.message, polls: event.polls });
         break;
       case 'daemon':
-        blockRecord(event.block).daemons.push({ name: event.name, action: event.action });
+        blockRecord(event.block).daemons.push({ name: event.name, action: event.action, ...(event.node ? { node: event.node } : {}) });
         break;
       case 'block:end': {
         const record = blockRecord(event.block);

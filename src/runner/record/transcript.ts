@@ -30,6 +30,8 @@ export interface RecordedCommand {
   durationMs: number;
   stdout: string;
   stderr: string;
+  /** A node other than the first, where the command ran. */
+  node?: string;
 }
 
 export interface RecordedBlock {
@@ -48,7 +50,8 @@ export interface RecordedBlock {
   /** Streamed output (stdout, stderr, console.log as `log`), consecutive chunks of a stream merged. */
   output: { stream: 'stdout' | 'stderr' | 'log'; text: string }[];
   waits: { message?: string; polls: number }[];
-  daemons: { name: string; action: string }[];
+  /** `node`: a node other than the first. */
+  daemons: { name: string; action: string; node?: string }[];
   calls: RecordedCall[];
   /** The cluster after the block, and what the block changed. */
   state?: { snapshot: Snapshot; diff: StateDiff };

@@ -65,7 +65,7 @@ type MachineSource = Exclude<SourceName, 'kubernetes'>;
 async function machineSources(target: Target, clients: MachineClients, manifestsDir: string, ms: number, timings: Snapshot['timings']) {
   const machine = new Machine(target, { onDaemon: () => {}, signal: () => undefined });
   // On the local target the machine's files are this host's: read them without a process.
-  const root = target.nativeRoot ? await target.nativeRoot().catch(() => undefined) : undefined;
+  const root = target.nativeRoot ? await within(target.nativeRoot(), ms).catch(() => undefined) : undefined;
   const native = root !== undefined;
   const files = native
     ? readMachineFilesNative(root + target.runtimeDir, root + manifestsDir)

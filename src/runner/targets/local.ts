@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -78,6 +78,13 @@ export class LocalTarget implements Target {
         `run: book machine up --target ${this.name.split('/')[0]}`,
       );
     }
+    // A mount namespace is kept by a bind mount of its file: a plain file there is a node that is down.
+    if (this.mountNamespace && !readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${this.mountNamespace} `)) {
+      throw new MachineUnreachable(
+        `the node ${this.name} is not up (no mount namespace at ${this.mountNamespace})`,
+        `run: book machine up --target ${this.name.split('/')[0]}`,
+      );
+    }
   }
 
   private argv(command: string[]): string[] {
@@ -99,7 +106,9 @@ export class LocalTarget implements Target {
     if (this.root && this.root.pid === this.agent.pid()) return this.root.path;
     const result = await this.agent.exec('true', this.env, {});
     const pid = this.agent.pid();
-    if (result.exitCode !== 0 || !pid)
+    // The agent must be inside the namespace, or its root is this host's: compare the namespaces.
+    const inside = pid ? readlinkOr(`/proc/${pid}/ns/mnt`) === `mnt:[${statSync(this.mountNamespace).ino}]` : false;
+    if (result.exitCode !== 0 || !pid || !inside)
       throw new MachineUnreachable(`cannot enter the mount namespace ${this.mountNamespace}`, `run: book machine up --target ${this.name.split('/')[0]}`);
     this.root = { pid, path: `/proc/${pid}/root` };
     return this.root.path;
@@ -191,5 +200,13 @@ export class LocalTarget implements Target {
     this.relays.clear();
     if (this.relayDir) rmSync(this.relayDir, { recursive: true, force: true });
     this.relayDir = undefined;
+  }
+}
+
+function readlinkOr(file: string): string | undefined {
+  try {
+    return readlinkSync(file);
+  } catch {
+    return undefined;
   }
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Book } from '../types.js';
-import { vagrantSshConfig } from './index.js';
 import { LocalTarget } from './local.js';
 import { SshTarget } from './ssh.js';
 import type { Target } from './target.js';
+import { vagrantSshConfig } from './vagrant-ssh.js';
 
 /** The node a target is (its blocks' `$`, `docker`, `machine`); the others are `nodes['NAME']`. */
 export const FIRST_NODE = 'k8s-master';
