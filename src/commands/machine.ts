@@ -56,11 +56,10 @@ export async function machineCommand(action: string, options: MachineCommandOpti
     if (node) {
       const others = nodeTargets(book, name);
       if (!others.names.includes(node)) {
+        const known = `its nodes: ${[FIRST_NODE, ...others.names].join(', ')}`;
         throw new MachineUnreachable(
           `the ${config.type} target "${name}" has no node named "${node}"`,
-          config.type === 'ssh'
-            ? `its nodes: ${[FIRST_NODE, ...others.names].join(', ')} (add one under nodes: in book.yaml, docs/two-nodes.md)`
-            : `its nodes: ${[FIRST_NODE, ...others.names].join(', ')}`,
+          config.type === 'ssh' ? `${known} (add one under nodes: in book.yaml, docs/two-nodes.md)` : known,
         );
       }
       const target = await others.open(node);

@@ -44,10 +44,9 @@ export interface RunningBlock {
   startedAt: number;
   /** Complete output lines (commands as `$ …`), the last MAX_LINES of them. */
   lines: string[];
-  /** The first HEAD_LINES complete lines, and how many there were in all. */
-  head: string[];
+  /** How many complete lines there were in all. */
   total: number;
-  /** Every complete line, up to FULL_LINES (for `o`, the full output of the last block). */
+  /** Every complete line, up to FULL_LINES: the head of the kept output, and `o`'s full output. */
   all: string[];
   partial: string;
   retries: string[];
@@ -88,7 +87,8 @@ export function keptOutput(running: RunningBlock): string[] {
   const total = running.total + (running.partial ? 1 : 0);
   if (total <= HEAD_LINES + TAIL_LINES_KEPT) return all.slice(-total);
   const tail = all.slice(-TAIL_LINES_KEPT);
-  return [...running.head, `… ${total - running.head.length - tail.length} more lines`, ...tail];
+  const head = running.all.slice(0, HEAD_LINES);
+  return [...head, `… ${total - head.length - tail.length} more lines`, ...tail];
 }
 
 export function emptyModel(): UiModel {
@@ -99,7 +99,6 @@ function pushOutput(running: RunningBlock, text: string): void {
   const parts = (running.partial + text).split('\n');
   running.partial = parts.pop() ?? '';
   running.lines.push(...parts);
-  for (const line of parts) if (running.head.length < HEAD_LINES) running.head.push(line);
   if (running.all.length < FULL_LINES) running.all.push(...parts.slice(0, FULL_LINES - running.all.length));
   running.total += parts.length;
   if (running.lines.length > MAX_LINES) running.lines.splice(0, running.lines.length - MAX_LINES);
@@ -138,7 +137,6 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
         attempt: event.attempt,
         startedAt: event.time,
         lines: [],
-        head: [],
         total: 0,
         all: [],
         partial: '',

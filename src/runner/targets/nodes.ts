@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Book } from '../types.js';
 import { LocalTarget } from './local.js';
-import { SshTarget } from './ssh.js';
+import { SshTarget, type SshTargetOptions } from './ssh.js';
 import type { Target } from './target.js';
 import { vagrantSshConfig } from './vagrant-ssh.js';
 
@@ -11,9 +11,12 @@ export const FIRST_NODE = 'k8s-master';
 /** `kubectl` on a node other than the first: the node's own kubeconfig (chapter 10 writes it), as on a real worker. */
 export const NODE_KUBECONFIG = '/etc/kubernetes/kubelet.kubeconfig';
 
+/** The second node of the local and vagrant targets (an ssh target names its own in book.yaml). */
+export const WORKER_NODE = 'k8s-worker';
+
 /** The local machine's second node, as vagrant/local-machine.sh makes it (docs/two-nodes.md). */
 export const LOCAL_WORKER = {
-  name: 'k8s-worker',
+  name: WORKER_NODE,
   netns: 'book-worker',
   mountNamespace: '/run/book-nodes/k8s-worker.mnt',
   runtimeDir: '/run/book-worker',
@@ -46,6 +49,10 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
   const config = book.config.targets[targetName];
   if (!config) return NO_OTHER_NODES;
   const env = (dockerSocket: string) => ({ DOCKER_HOST: `unix://${dockerSocket}`, KUBECONFIG: NODE_KUBECONFIG });
+  /** An ssh or vagrant node: its own connection, the target's runtime folder and Docker socket. */
+  const sshNode = (name: string, connection: Pick<SshTargetOptions, 'host' | 'port' | 'user' | 'key'>, place: NodePlace) =>
+    new SshTarget({ name: `${targetName}/${name}`, ...connection, ...place, env: env(place.dockerSocket) });
+  const place: NodePlace = { runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket };
   switch (config.type) {
     case 'local':
       return {
@@ -61,34 +68,20 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
       const nodes = config.nodes ?? {};
       return {
         names: Object.keys(nodes),
-        place: () => ({ runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket }),
+        place: () => place,
         open: async (name) => {
           const node = nodes[name];
           if (!node) throw new Error(`the ssh target "${targetName}" has no node named "${name}"`);
-          return new SshTarget({
-            name: `${targetName}/${name}`,
-            ...node,
-            runtimeDir: config.runtimeDir,
-            dockerSocket: config.dockerSocket,
-            env: env(config.dockerSocket),
-          });
+          return sshNode(name, node, place);
         },
       };
     }
     case 'vagrant':
+      // The Vagrantfile's second VM.
       return {
-        names: ['k8s-worker'],
-        place: () => ({ runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket }),
-        open: async (name) => {
-          const ssh = await vagrantSshConfig(path.resolve(book.dir, '..', config.dir), name);
-          return new SshTarget({
-            name: `${targetName}/${name}`,
-            ...ssh,
-            runtimeDir: config.runtimeDir,
-            dockerSocket: config.dockerSocket,
-            env: env(config.dockerSocket),
-          });
-        },
+        names: [WORKER_NODE],
+        place: () => place,
+        open: async (name) => sshNode(name, await vagrantSshConfig(path.resolve(book.dir, '..', config.dir), name), place),
       };
   }
 }
