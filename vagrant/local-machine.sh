@@ -54,6 +54,7 @@ WORKER_NETNS_FILE=/var/run/netns/$WORKER_NETNS
 WORKER_IP=${BOOK_WORKER_IP:-192.168.56.11}
 NODES_NS_DIR=/run/book-nodes          # the nodes' mount namespaces, kept as `ip netns` keeps its own
 WORKER_MNT=$NODES_NS_DIR/$WORKER.mnt
+WORKER_OWNER=$NODES_NS_DIR/$WORKER.master   # the master's netns name (src/runner/targets/nodes.ts reads it)
 WORKER_RUN=/run/book-worker
 WORKER_DATA=/var/lib/book-machine/nodes/$WORKER
 # In the worker's mount namespace these are its own: bind mounts of $WORKER_DATA/root/PATH.
@@ -233,6 +234,8 @@ create_worker_mount_ns() {
       [[ -n $m ]] && { nsenter --mount="$WORKER_MNT" umount -l "$m" 2>/dev/null || true; }
     done < <(grep -E '^(/var/lib/kubelet|/var/lib/book-machine|/run/book-machine|/var/lib/etcd|/run/netns/|/run/book-nodes/)' <<<"$mounts" | sort -r)
   fi
+  # Whose worker this is: the runner opens it only for a book whose target is this master's netns.
+  printf '%s\n' "$NETNS" >"$WORKER_OWNER.tmp" && mv -f "$WORKER_OWNER.tmp" "$WORKER_OWNER"
   # The worker's own folders. The mount points are made on this host too (the file system is
   # shared); `down` removes them with the master's (BOOK_PATHS, RUNTIME_PATHS).
   local p
@@ -538,7 +541,7 @@ down_worker() {
     say "mount namespace: deleting $WORKER_MNT"
     umount "$WORKER_MNT" 2>/dev/null || umount -l "$WORKER_MNT" 2>/dev/null || say "  cannot unmount $WORKER_MNT"
   fi
-  rm -f "$WORKER_MNT"
+  rm -f "$WORKER_MNT" "$WORKER_OWNER"
   if mountpoint -q "$NODES_NS_DIR"; then umount "$NODES_NS_DIR" 2>/dev/null || umount -l "$NODES_NS_DIR" 2>/dev/null || true; fi
   rmdir "$NODES_NS_DIR" 2>/dev/null || true
   delete_netns

@@ -8,6 +8,7 @@ import { defaultTranscriptPath, startRecording } from '../runner/record/index.js
 import { selectChapters } from '../runner/select.js';
 import { createTarget } from '../runner/targets/index.js';
 import { FIRST_NODE, nodeTargets } from '../runner/targets/nodes.js';
+import { BookReader } from '../terminal/prose.js';
 import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
 import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
@@ -90,11 +91,21 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
           },
         }
       : {};
-    // --step without the Ink UI (plain reporter in a terminal): one question per line.
+    // --step without the Ink UI: the prose and a question per line, on a terminal or a pipe.
     const prompts =
-      !uiReady && options.step && process.stdin.isTTY
-        ? (await import('../ink-ui/line-prompt.js')).linePrompts({ input: process.stdin, output: process.stdout, signal: interrupt.signal })
+      !uiReady && options.step
+        ? (await import('../ink-ui/line-prompt.js')).linePrompts({
+            input: process.stdin,
+            // JSON and JUnit on stdout stay machine-readable: the reading goes to stderr.
+            output: reporter === 'plain' ? process.stdout : process.stderr,
+            signal: interrupt.signal,
+            reader: new BookReader(() => ({
+              width: Math.max(40, (process.stdout.columns || 80) - 2),
+              color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY),
+            })),
+          })
         : undefined;
+    if (prompts) bus.on(prompts.listener);
     const onSigint = () => interrupt.abort();
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);

@@ -53,6 +53,24 @@ export function DoneLine({ item, width = 200 }: { item: DoneItem /** The termina
           <Text dimColor>{item.lines.map((line) => `│ ${clip(line, width - 6)}`).join('\n')}</Text>
         </Box>
       );
+    case 'prose':
+      // Already wrapped to the terminal's width by the reader (src/terminal/prose.ts).
+      return (
+        <Box paddingLeft={2} marginTop={1}>
+          <Text>{item.lines.join('\n')}</Text>
+        </Box>
+      );
+    case 'diagnostics':
+      return (
+        <Box flexDirection="column" paddingLeft={2}>
+          <Text color={tint('red')}>
+            {SYMBOL.failed} {item.block} failed; what the machine says:
+          </Text>
+          <Box paddingLeft={2}>
+            <Text>{item.lines.map((line) => clip(line, width - 4)).join('\n')}</Text>
+          </Box>
+        </Box>
+      );
     case 'diff':
       // One Text for the whole diff: one layout node instead of one per line.
       return (

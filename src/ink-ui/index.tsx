@@ -1,6 +1,7 @@
 import { render } from 'ink';
 import type { RunEvent } from '../runner/events.js';
 import type { RunOptions } from '../runner/execute.js';
+import { BookReader } from '../terminal/prose.js';
 import { App } from './App.js';
 import { UiStore } from './store.js';
 
@@ -34,6 +35,10 @@ export function startInkUi(options: InkUiOptions): InkUi {
   const store = new UiStore({
     color: options.color ?? !process.env.NO_COLOR,
     onInterrupt: options.onInterrupt,
+    // Reading mode: the prose is wrapped to the terminal as it is when the block comes up.
+    reader: options.step
+      ? new BookReader(() => ({ width: Math.max(40, (stdout.columns || 80) - 4), color: options.color ?? !process.env.NO_COLOR }))
+      : undefined,
     // A second Ctrl-C while stopping: leave now, with the terminal restored.
     onForceQuit: () => {
       instance.unmount();

@@ -1,21 +1,37 @@
 import readline from 'node:readline';
-import type { BlockFailure } from '../runner/events.js';
-import type { Block } from '../runner/types.js';
+import type { BlockFailure, RunEvent } from '../runner/events.js';
+import type { Block, Chapter } from '../runner/types.js';
+import type { BookReader } from '../terminal/prose.js';
 
 export interface LinePrompts {
   beforeBlock: (block: Block) => Promise<'run' | 'skip' | 'quit'>;
   afterFailure: (block: Block, failure: BlockFailure) => Promise<'retry' | 'quit'>;
+  /** Follows the run: a chapter's closing prose, and the last block's output for `o`. */
+  listener: (event: RunEvent) => void;
   close(): void;
 }
 
+export interface LinePromptOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  signal?: AbortSignal;
+  /** Reading mode: the prose before each block and after each chapter. */
+  reader?: BookReader;
+}
+
 /**
- * `--step` without the Ink UI (`--reporter plain` in a terminal): a line per question, answered
- * with Enter. Ctrl-C is SIGINT as usual (the run stops); a pending question is answered "quit".
+ * `--step` without the Ink UI (`--reporter plain`, a pipe, a screen reader): the prose, then a
+ * line per question, answered with a line (Enter alone runs). Works on a pipe too: the end of the
+ * input answers "quit". Ctrl-C is SIGINT as usual; a pending question is answered "quit".
  */
-export function linePrompts(options: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; signal?: AbortSignal }): LinePrompts {
+export function linePrompts(options: LinePromptOptions): LinePrompts {
   const rl = readline.createInterface({ input: options.input, output: options.output, terminal: false });
   const lines: string[] = [];
   const waiting: ((line: string | undefined) => void)[] = [];
+  const write = (text: string) => options.output.write(text);
+  let chapter: Chapter | undefined;
+  let current: { id: string; output: string } | undefined;
+  let last: { id: string; output: string } | undefined;
   rl.on('line', (line) => {
     const next = waiting.shift();
     if (next) next(line);
@@ -26,24 +42,51 @@ export function linePrompts(options: { input: NodeJS.ReadableStream; output: Nod
   };
   rl.on('close', end);
   options.signal?.addEventListener('abort', end, { once: true });
+  const showLast = () => {
+    if (!last) write('  (no block has printed anything yet)\n');
+    else write(`  full output of ${last.id}:\n${last.output.replace(/\n?$/, '\n')}`);
+  };
   const ask = async <T>(question: string, choose: (answer: string) => T | undefined, otherwise: T): Promise<T> => {
     for (;;) {
       if (options.signal?.aborted) return otherwise;
-      options.output.write(question);
+      write(question);
       const line = lines.shift() ?? (await new Promise<string | undefined>((resolve) => waiting.push(resolve)));
       if (line === undefined) return otherwise;
-      const choice = choose(line.trim().toLowerCase());
+      // A pipe does not echo the answer: end the question's line ourselves.
+      if (!(options.input as NodeJS.ReadStream).isTTY) write('\n');
+      const answer = line.trim().toLowerCase();
+      if (answer === 'o') {
+        showLast();
+        continue;
+      }
+      const choice = choose(answer);
       if (choice !== undefined) return choice;
     }
   };
+  const prose = (text: string[]) => {
+    if (text.length > 0) write(`\n${text.map((l) => `  ${l}`.trimEnd()).join('\n')}\n\n`);
+  };
   return {
-    beforeBlock: (block) =>
-      ask(
-        `  ? next: ${block.id} (${block.file}:${block.line}) — Enter runs, s skips, q quits: `,
+    beforeBlock: (block) => {
+      if (options.reader && chapter?.id === block.chapterId) prose(options.reader.before(chapter, block));
+      return ask(
+        `  ? next: ${block.id} (${block.file}:${block.line}) — Enter runs, s skips, q quits, o shows the last output: `,
         (a) => (a === '' ? 'run' : a === 's' ? 'skip' : a === 'q' ? 'quit' : undefined),
         'quit',
-      ),
-    afterFailure: (block) => ask(`  ? ${block.id} failed — r retries, q quits: `, (a) => (a === 'r' ? 'retry' : a === 'q' ? 'quit' : undefined), 'quit'),
+      );
+    },
+    afterFailure: (block) =>
+      ask(`  ? ${block.id} failed — r retries, q quits, o shows its output: `, (a) => (a === 'r' ? 'retry' : a === 'q' ? 'quit' : undefined), 'quit'),
+    listener: (event) => {
+      if (event.type === 'chapter:start') chapter = event.chapter;
+      if (event.type === 'block:start') current = { id: event.block.id, output: '' };
+      if (event.type === 'block:output' && current?.id === event.block.id) current.output += event.text;
+      if (event.type === 'block:end' && current?.id === event.block.id) {
+        if (current.output) last = current;
+        current = undefined;
+      }
+      if (event.type === 'chapter:end' && event.status === 'passed' && options.reader) prose(options.reader.end(event.chapter));
+    },
     close: () => {
       options.signal?.removeEventListener('abort', end);
       rl.close();

@@ -1,3 +1,4 @@
+import { diagnosticLines } from '../runner/diagnostics.js';
 import type { BlockFailure, RunEvent } from '../runner/events.js';
 import { formatDiff } from '../runner/state/diff.js';
 import type { Block } from '../runner/types.js';
@@ -32,6 +33,10 @@ export type DoneItem =
       expected?: string;
     }
   | { key: string; kind: 'diff'; block: string; lines: string[] }
+  /** Reading mode: the chapter's prose that leads to the next block, and the block's code. */
+  | { key: string; kind: 'prose'; lines: string[] }
+  /** What the machine said when a block failed: printed before the reader is asked to retry. */
+  | { key: string; kind: 'diagnostics'; block: string; lines: string[] }
   /** What a finished block printed, kept in the scrollback: its first and last lines when long. */
   | { key: string; kind: 'output'; block: string; lines: string[] }
   | { key: string; kind: 'chapter-end'; id: string; status: 'passed' | 'failed' | 'skipped'; durationMs: number }
@@ -182,6 +187,9 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       model.clipped = total > HEAD_LINES + TAIL_LINES_KEPT ? { block: event.block.id, lines: whole } : undefined;
       break;
     }
+    case 'block:diagnostics':
+      model.done.push({ key, kind: 'diagnostics', block: event.block.id, lines: diagnosticLines(event.sections) });
+      break;
     case 'state': {
       const lines = formatDiff(event.diff, { color });
       if (lines.length > 0) model.done.push({ key, kind: 'diff', block: event.block.id, lines });

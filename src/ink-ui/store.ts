@@ -1,5 +1,6 @@
 import type { BlockFailure, RunEvent } from '../runner/events.js';
-import type { Block } from '../runner/types.js';
+import type { Block, Chapter } from '../runner/types.js';
+import type { BookReader } from '../terminal/prose.js';
 import { apply, emptyModel, showFullOutput, type UiModel } from './model.js';
 
 export type BeforeChoice = 'run' | 'skip' | 'quit';
@@ -15,6 +16,8 @@ export interface StoreOptions {
   onInterrupt?: () => void;
   /** Ctrl-C again while stopping: leave at once. */
   onForceQuit?: () => void;
+  /** Reading mode (--step): the prose before each block, and after each chapter's last. */
+  reader?: BookReader;
 }
 
 const TICK_MS = 1000;
@@ -35,6 +38,7 @@ export class UiStore {
   private answer?: (key: string) => boolean;
   private readonly throttleMs: number;
   private readonly urgentMs: number;
+  private chapter?: Chapter;
 
   constructor(private readonly options: StoreOptions = {}) {
     this.throttleMs = options.throttleMs ?? 400;
@@ -47,7 +51,10 @@ export class UiStore {
    * arrive within milliseconds of each other and make one frame, not five.
    */
   readonly listener = (event: RunEvent): void => {
+    if (event.type === 'chapter:start') this.chapter = event.chapter;
     apply(this.model, event, this.options.color);
+    // Reading mode: a chapter's closing words follow its last block.
+    if (event.type === 'chapter:end' && this.options.reader && event.status === 'passed') this.addProse(this.options.reader.end(event.chapter));
     if (this.throttleMs === 0) this.publish();
     else this.publishWithin(URGENT.has(event.type) ? this.urgentMs : this.throttleMs);
   };
@@ -103,9 +110,15 @@ export class UiStore {
     });
   }
 
-  /** RunOptions.beforeBlock for --step: Enter runs, s skips, q quits. */
-  beforeBlock = (block: Block): Promise<BeforeChoice> =>
-    this.ask({ kind: 'before', block }, (key) => (key === 'return' ? 'run' : key === 's' ? 'skip' : key === 'q' ? 'quit' : undefined));
+  private addProse(lines: string[]): void {
+    if (lines.length > 0) this.model.done.push({ key: `${this.model.done.length}`, kind: 'prose', lines });
+  }
+
+  /** RunOptions.beforeBlock for --step: the prose and code of the block, then Enter runs, s skips, q quits. */
+  beforeBlock = (block: Block): Promise<BeforeChoice> => {
+    if (this.options.reader && this.chapter?.id === block.chapterId) this.addProse(this.options.reader.before(this.chapter, block));
+    return this.ask({ kind: 'before', block }, (key) => (key === 'return' ? 'run' : key === 's' ? 'skip' : key === 'q' ? 'quit' : undefined));
+  };
 
   /** RunOptions.afterFailure: r retries the block, q quits. */
   afterFailure = (block: Block, failure: BlockFailure): Promise<FailureChoice> =>

@@ -1,36 +1,9 @@
-import hljs from 'highlight.js/lib/core';
-import bash from 'highlight.js/lib/languages/bash';
-import json from 'highlight.js/lib/languages/json';
-import plaintext from 'highlight.js/lib/languages/plaintext';
-import typescript from 'highlight.js/lib/languages/typescript';
-import yaml from 'highlight.js/lib/languages/yaml';
+export { escapeHtml } from '../markdown/index.js';
 
-hljs.registerLanguage('typescript', typescript);
-hljs.registerLanguage('bash', bash);
-hljs.registerLanguage('yaml', yaml);
-hljs.registerLanguage('json', json);
-hljs.registerLanguage('plaintext', plaintext);
-
-const ALIASES: Record<string, string> = {
-  ts: 'typescript',
-  js: 'typescript',
-  javascript: 'typescript',
-  sh: 'bash',
-  shell: 'bash',
-  console: 'bash',
-  yml: 'yaml',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
+import { highlight as highlightCode } from '../markdown/index.js';
 
 /** Highlighted at build time: the pages carry the markup, no highlighter runs in the browser. */
-export function highlight(code: string, lang: string): { html: string; language: string } {
-  const language = ALIASES[lang] ?? lang;
-  if (language && hljs.getLanguage(language)) return { html: hljs.highlight(code, { language, ignoreIllegals: true }).value, language };
-  return { html: escapeHtml(code), language: 'plaintext' };
-}
+export const highlight = highlightCode;
 
 /** Terminal colours do not belong in a page. */
 export function stripAnsi(text: string): string {

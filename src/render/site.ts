@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
+import { createMarkdown } from '../markdown/index.js';
 import { writeAtomic } from '../runner/files.js';
 import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
 import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
@@ -100,7 +101,7 @@ interface PageContext {
 }
 
 function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
-  const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+  const md = createMarkdown();
   const byLine = new Map(chapter.blocks.map((b) => [b.line, b]));
   const usedSlugs = new Map<string, number>();
   md.renderer.rules.fence = (tokens, idx) => {

@@ -1,3 +1,4 @@
+import type { DiagnosticSection } from './diagnostics.js';
 import type { Snapshot, StateDiff } from './state/types.js';
 import type { Block, Chapter } from './types.js';
 
@@ -32,6 +33,8 @@ export type RunEvent =
   | { type: 'daemon'; block: Block; name: string; action: 'started' | 'adopted' | 'restarted' | 'stopped'; pid?: number; node?: string }
   | { type: 'wait'; block: Block; message?: string; polls: number; lastFalseAt: number | null; trueAt: number }
   | { type: 'block:retry'; block: Block; attempt: number; failure: BlockFailure }
+  /** A block failed (after its retries): what the machine says, before the reader is asked to retry and before `block:end`. */
+  | { type: 'block:diagnostics'; block: Block; sections: DiagnosticSection[]; durationMs: number }
   | { type: 'block:end'; block: Block; status: BlockStatus; durationMs: number; attempts: number; failure?: BlockFailure; expectedFailure?: string }
   | { type: 'chapter:end'; chapter: Chapter; status: BlockStatus; durationMs: number }
   /** After every block that ran (passed or failed): the cluster as it is now, and what the block changed. */

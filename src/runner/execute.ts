@@ -1,5 +1,6 @@
 import { MachineClients } from './clients.js';
 import { type CompiledBlock, compileBlock } from './compile.js';
+import { collectDiagnostics, type DiagnoseFn, type DiagnosticSection } from './diagnostics.js';
 import type { BlockFailure, BlockStatus, EventBus } from './events.js';
 import { assert, ChapterKernel, makeConsole, mdLineFromStack } from './kernel.js';
 import { Machine } from './machine.js';
@@ -12,7 +13,7 @@ import { FIRST_NODE, NO_OTHER_NODES, type NodeTargets } from './targets/nodes.js
 import { shellQuote, type Target } from './targets/target.js';
 import { type Block, type Book, BookError, type BookIssue, type Chapter } from './types.js';
 import { substituteVersions } from './versions.js';
-import { makeWaitFor } from './wait-for.js';
+import { makeWaitFor, type WaitOptions } from './wait-for.js';
 
 export const EXIT = { ok: 0, failed: 1, badBook: 2, unreachable: 3, interrupted: 130 } as const;
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   baseline?: Snapshot;
   /** Takes the cluster-state snapshot after each block (a `state` event); tests inject a fake, false turns it off. */
   snapshot?: ((context: SnapshotContext) => Promise<Snapshot>) | false;
+  /** What the machine says when a block fails (a `block:diagnostics` event); tests inject their own, false turns it off. */
+  diagnose?: DiagnoseFn | false;
   /** The target's other nodes (`nodes['k8s-worker']`, `node=`); none by default. */
   nodes?: NodeTargets;
   /** Record and replay (src/runner/record): how the blocks' clients are made, and hooks around each attempt. */
@@ -50,6 +53,8 @@ export interface RunInstrument {
   enterBlock?: (block: Block) => void;
   /** Receives a function that aborts the running attempt with an error (a replay call the transcript lacks). */
   bindAbort?: (abort: (error: Error) => void) => void;
+  /** Around the diagnostics of a failed block: recording keeps their calls out of the block's; replay answers with the recorded ones. */
+  diagnose?: (block: Block, collect: () => Promise<DiagnosticSection[]>) => Promise<DiagnosticSection[]>;
   /** waitFor polls without sleeping (replay: the answers are already known). */
   instantWaits?: boolean;
 }
@@ -75,8 +80,10 @@ export async function compileChapters(chapters: Chapter[]): Promise<Map<Block, C
 }
 
 class BlockTimeout extends Error {
-  constructor(ms: number) {
-    super(`timed out after ${ms / 1000}s (raise timeout= on the block if it needs longer)`);
+  /** `waiting`: the block's waitFor calls still polling, each with what it last saw. */
+  constructor(ms: number, waiting: string[] = []) {
+    const still = waiting.length > 0 ? `; still waiting for ${waiting.join('; and for ')}` : '';
+    super(`timed out after ${ms / 1000}s${still} (raise timeout= on the block if it needs longer)`);
     this.name = 'BlockTimeout';
   }
 }
@@ -185,7 +192,9 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
   const pollingWaitFor = makeWaitFor(signal, (info) => {
     if (current) bus.emit({ type: 'wait', block: current.block, ...info });
   });
-  const waitFor: typeof pollingWaitFor = options.instrument?.instantWaits ? (fn, opts = {}) => pollingWaitFor(fn, { ...opts, interval: 0 }) : pollingWaitFor;
+  const waitFor: typeof pollingWaitFor = options.instrument?.instantWaits
+    ? Object.assign(<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}) => pollingWaitFor(fn, { ...opts, interval: 0 }), { pending: pollingWaitFor.pending })
+    : pollingWaitFor;
   options.instrument?.bindAbort?.((error) => current?.controller.abort(error));
   const log = makeConsole((text) => {
     if (current) bus.emit({ type: 'block:output', block: current.block, stream: 'log', text });
@@ -211,6 +220,24 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     const diff = diffSnapshots(lastSnapshot, next);
     lastSnapshot = next;
     bus.emit({ type: 'state', block, snapshot: next, diff, durationMs: performance.now() - t0 });
+  };
+
+  const diagnoseFn = options.diagnose === false ? undefined : (options.diagnose ?? collectDiagnostics);
+  /** After a failure the retries did not mend: what the machine says, as a `block:diagnostics` event. */
+  const diagnose = async (block: Block, failure: BlockFailure, since: number) => {
+    if (!diagnoseFn) return;
+    const t0 = performance.now();
+    const collect = () =>
+      diagnoseFn({
+        block,
+        failure,
+        since,
+        kubeconfig: book.config.kubeconfig,
+        nodes: [{ name: FIRST_NODE, target, clients }, ...nodes.openedOthers()],
+      });
+    const around = options.instrument?.diagnose;
+    const sections = await (around ? around(block, collect) : collect()).catch(() => []);
+    if (sections.length > 0) bus.emit({ type: 'block:diagnostics', block, sections, durationMs: performance.now() - t0 });
   };
 
   const runOnce = async (block: Block, kernel: ChapterKernel): Promise<void> => {
@@ -286,7 +313,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     const onInterrupt = () => controller.abort(new Interrupted());
     options.signal?.addEventListener('abort', onInterrupt, { once: true });
     const stopped = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => controller.abort(new BlockTimeout(block.timeoutMs)), block.timeoutMs);
+      timer = setTimeout(() => controller.abort(new BlockTimeout(block.timeoutMs, pollingWaitFor.pending())), block.timeoutMs);
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     stopped.catch(() => {});
@@ -367,6 +394,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
         continue;
       }
       const blockStarted = performance.now();
+      const since = Date.now();
       let attempts = 0;
       let outcome: { failure?: BlockFailure; expected?: string } = {};
       for (;;) {
@@ -385,6 +413,8 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
           await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempts)));
           continue;
         }
+        // A replay that cannot go on says so itself; the machine has nothing to add.
+        if ((error as Error | undefined)?.name !== 'ReplayMismatch') await diagnose(block, outcome.failure, since);
         if (options.afterFailure && (await options.afterFailure(block, outcome.failure)) === 'retry') continue;
         break;
       }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import MarkdownIt from 'markdown-it';
+import { createMarkdown } from '../markdown/index.js';
 import { parseInfo } from './info-string.js';
 import type { Block, BookIssue, Chapter } from './types.js';
 import { misspelledVersionNames } from './versions.js';
 
-const markdown = new MarkdownIt();
+const markdown = createMarkdown();
 
 /** `03-api-server.md` → { number: 3, id: '03-api-server' }; undefined for other names. */
 export function chapterName(fileName: string): { id: string; number: number } | undefined {

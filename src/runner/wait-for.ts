@@ -27,52 +27,79 @@ export interface WaitSatisfied {
   trueAt: number;
 }
 
-export function makeWaitFor(signal: () => AbortSignal | undefined, onSatisfied?: (info: WaitSatisfied) => void) {
-  return async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
+/** A wait still polling: what it waits for and what its last poll saw. */
+interface PendingWait {
+  what: string;
+  last: () => string;
+}
+
+/** What a poll saw, for a message: the error's text, or the value as JSON (cut). */
+function seen(lastError: unknown, lastValue: unknown): string {
+  if (lastError) return `last error: ${(lastError as Error).message ?? String(lastError)}`;
+  const json = JSON.stringify(lastValue) ?? String(lastValue);
+  return `last value: ${json.length > 200 ? `${json.slice(0, 199)}…` : json}`;
+}
+
+export type WaitForFn = (<T>(fn: () => T | Promise<T>, options?: WaitOptions) => Promise<T>) & {
+  /** The waits still polling, each with what it last saw: a block that timed out says so. */
+  pending(): string[];
+};
+
+export function makeWaitFor(signal: () => AbortSignal | undefined, onSatisfied?: (info: WaitSatisfied) => void): WaitForFn {
+  const waits = new Set<PendingWait>();
+  const waitFor = async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
     const timeoutMs = typeof options.timeout === 'string' ? parseDuration(options.timeout) : options.timeout;
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
     let interval = options.interval ?? 25;
     let lastError: unknown;
     let lastValue: unknown;
-    const abort = signal();
-    let polls = 0;
-    let lastFalseAt: number | null = null;
-    for (;;) {
-      if (abort?.aborted) throw abort.reason instanceof Error ? abort.reason : new Error('aborted');
-      try {
-        polls++;
-        const value = await fn();
-        if (value) {
-          onSatisfied?.({ message: options.message, polls, lastFalseAt, trueAt: Date.now() });
-          return value;
-        }
-        lastFalseAt = Date.now();
-        lastValue = value;
-        lastError = undefined;
-      } catch (error) {
-        lastFalseAt = Date.now();
-        lastError = error;
-      }
-      if (performance.now() >= deadline) {
-        const what = options.message ?? fn.toString().replace(/\s+/g, ' ').slice(0, 120);
-        const why = lastError ? ` (last error: ${(lastError as Error).message ?? String(lastError)})` : ` (last value: ${JSON.stringify(lastValue)})`;
-        throw new WaitTimeout(`waitFor timed out after ${timeoutMs} ms: ${what}${why}`, lastError);
-      }
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(
-          () => {
-            abort?.removeEventListener('abort', wake);
-            resolve();
-          },
-          Math.min(interval, Math.max(0, deadline - performance.now())),
-        );
-        abort?.addEventListener('abort', wake, { once: true });
-      });
-      interval = Math.min(100, Math.ceil(interval * 1.5));
+    const what = options.message ?? fn.toString().replace(/\s+/g, ' ').slice(0, 120);
+    const pending: PendingWait = { what, last: () => seen(lastError, lastValue) };
+    waits.add(pending);
+    try {
+      return await poll();
+    } finally {
+      waits.delete(pending);
     }
-  };
+    async function poll(): Promise<T> {
+      const abort = signal();
+      let polls = 0;
+      let lastFalseAt: number | null = null;
+      for (;;) {
+        if (abort?.aborted) throw abort.reason instanceof Error ? abort.reason : new Error('aborted');
+        try {
+          polls++;
+          const value = await fn();
+          if (value) {
+            onSatisfied?.({ message: options.message, polls, lastFalseAt, trueAt: Date.now() });
+            return value;
+          }
+          lastFalseAt = Date.now();
+          lastValue = value;
+          lastError = undefined;
+        } catch (error) {
+          lastFalseAt = Date.now();
+          lastError = error;
+        }
+        if (performance.now() >= deadline) throw new WaitTimeout(`waitFor timed out after ${timeoutMs} ms: ${what} (${seen(lastError, lastValue)})`, lastError);
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(
+            () => {
+              abort?.removeEventListener('abort', wake);
+              resolve();
+            },
+            Math.min(interval, Math.max(0, deadline - performance.now())),
+          );
+          abort?.addEventListener('abort', wake, { once: true });
+        });
+        interval = Math.min(100, Math.ceil(interval * 1.5));
+      }
+    }
+  } as WaitForFn;
+  waitFor.pending = () => [...waits].map((w) => `${w.what} (${w.last()})`);
+  return waitFor;
 }

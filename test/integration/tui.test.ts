@@ -71,6 +71,8 @@ describe.skipIf(!canUseNetns || !hasTmux)('the Ink UI in a real terminal', () =>
       'book.yaml': localTargetYaml(NETNS, RUNTIME),
       '01-first.md': `# First steps
 
+The sleeper is a **daemon**: it outlives the block that started it, as the kubelet will.
+
 \`\`\`ts run name=start-sleeper
 await machine.daemon('sleeper', ['bash', '-c', 'echo sleeper says hi; exec sleep 1000'])
 \`\`\`
@@ -87,13 +89,18 @@ echo "hello from the machine"
     });
     const term = new Terminal(['run', '--book', dir, '--step']);
     terminals.push(term);
-    await term.waitFor(/next: start-sleeper \(.*01-first\.md:3\) — \[Enter\] run · \[s\] skip · \[q\] quit/);
+    const first = await term.waitFor(/next: start-sleeper \(.*01-first\.md:5\) — \[Enter\] run · \[s\] skip · \[q\] quit/);
+    // Reading mode: the chapter's prose and the block's code, before the block runs.
+    expect(first).toMatch(
+      /First steps\n\s+=+\n\n\s+The sleeper is a daemon: it outlives the block that started it, as the kubelet will\.\n\n\s+6 │ await machine\.daemon\('sleeper'/,
+    );
+    expect(first).not.toMatch(/✓ start-sleeper/);
     expect(term.screen()).toMatch(/▶ 01-first +First steps/);
     expect(term.screen()).toMatch(/○ 02-second +Second/);
     term.keys('Enter');
     const afterStart = await term.waitFor(/next: skipped-one/);
     expect(afterStart).toMatch(
-      /✓ start-sleeper \(.*\) .*01-first\.md:3\n\s+│ ⚙ daemon sleeper started\n\s+\+ daemon sleeper {2}state=running restarts=0\n\s+1 to add, 0 to change, 0 to remove/,
+      /✓ start-sleeper \(.*\) .*01-first\.md:5\n\s+│ ⚙ daemon sleeper started\n\s+\+ daemon sleeper {2}state=running restarts=0\n\s+1 to add, 0 to change, 0 to remove/,
     );
     expect(afterStart).toMatch(/daemons\n\s+● sleeper\s+running\s+restarts 0 │ sleeper says hi/);
     term.keys('s');
@@ -137,6 +144,10 @@ echo sleeping; sleep 73
     terminals.push(term);
     const failed = await term.waitFor(/\[r\] retry the block · \[q\] quit/);
     expect(failed).toMatch(/✗ second-time-lucky failed at .*01-a\.md:5: .*exit code 4/);
+    // What the machine says comes before the question: here, that there is no Docker daemon.
+    expect(failed).toMatch(
+      /✗ second-time-lucky failed; what the machine says:\n\s+── Events\n[\s\S]*── containers on k8s-master \(docker ps -a\)\n\s+not available: /,
+    );
     term.keys('r');
     const sleeping = await term.waitFor(/▶ slow .*01-a\.md:8[\s\S]*│ sleeping/);
     expect(sleeping).toMatch(/✓ second-time-lucky \(.*\) after 2 attempts/);

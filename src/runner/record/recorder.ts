@@ -92,6 +92,8 @@ export function startRecording(
   const chapters: RecordedChapter[] = [];
   const blocks = new Map<string, RecordedBlock>();
   let current: RecordedBlock | undefined;
+  /** Diagnostics read the machine with the block's clients: their calls are not the block's. */
+  let diagnosing = false;
   let baseline: Snapshot | null | undefined;
   const started = performance.now();
   const transcript: Omit<Transcript, 'chapters' | 'finalState' | 'baseline'> = {
@@ -111,7 +113,7 @@ export function startRecording(
 
   const sink: CallSink = {
     begin(kind, path, args) {
-      if (!current) return undefined;
+      if (!current || diagnosing) return undefined;
       const call: RecordedCall = { kind, path, args: toJson(args) as unknown[], durationMs: 0 };
       current.calls.push(call);
       return call;
@@ -187,6 +189,9 @@ export function startRecording(
       case 'daemon':
         blockRecord(event.block).daemons.push({ name: event.name, action: event.action, ...(event.node ? { node: event.node } : {}) });
         break;
+      case 'block:diagnostics':
+        blockRecord(event.block).diagnostics = event.sections;
+        break;
       case 'block:end': {
         const record = blockRecord(event.block);
         Object.assign(record, {
@@ -230,6 +235,14 @@ export function startRecording(
     instrument: {
       clients: (t, kubeconfig, node) => new RecordingClients(t, kubeconfig, sink, node ? `${nodePrefix(node)}docker` : 'docker'),
       nodeTarget: (node, t) => recordTarget(t, sink, onWrite, nodePrefix(node)),
+      diagnose: async (_block, collect) => {
+        diagnosing = true;
+        try {
+          return await collect();
+        } finally {
+          diagnosing = false;
+        }
+      },
     },
     listener,
     transcript: (finalState = {}) =>

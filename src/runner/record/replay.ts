@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type Docker from 'dockerode';
 import { ApiUnavailable, type K8s, MachineClients } from '../clients.js';
+import type { DiagnosticSection } from '../diagnostics.js';
 import type { RunInstrument } from '../execute.js';
 import type { Snapshot } from '../state/types.js';
 import type { Target } from '../targets/target.js';
@@ -138,6 +139,11 @@ export class ReplaySession {
     return snapshot ? Promise.resolve(structuredClone(snapshot)) : Promise.reject(new Error('no snapshot was recorded here'));
   }
 
+  /** What the machine said when this block failed in the recording: replayed, not collected. */
+  diagnostics(block: Block): DiagnosticSection[] {
+    return structuredClone(this.blocks.get(block.id)?.diagnostics ?? []);
+  }
+
   /** Written data as the recording saw it: a private file's content is a secret, compared blank. */
   writeArgs(path: string, data: string, mode: number | undefined): unknown[] {
     this.redactor.registerFile(data, mode);
@@ -243,6 +249,7 @@ export function startReplay(session: ReplaySession): ReplayRun {
       clients: (target, kubeconfig, node) => new ReplayClients(target, kubeconfig, session, node ? `${nodePrefix(node)}docker` : 'docker'),
       enterBlock: (block) => session.enter(block),
       bindAbort: (abort) => session.bindAbort(abort),
+      diagnose: async (block) => session.diagnostics(block),
       instantWaits: true,
     },
     snapshot: () => session.snapshot(),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { DiagnosticSection } from '../diagnostics.js';
 import type { BlockFailure, BlockStatus } from '../events.js';
 import { bookStateDir, writeAtomic } from '../files.js';
 import type { Snapshot, StateDiff } from '../state/types.js';
@@ -45,6 +46,8 @@ export interface RecordedBlock {
   attempts: number;
   failure?: BlockFailure;
   expectedFailure?: string;
+  /** What the machine said when the block failed (the last failure's, if it was retried by hand). */
+  diagnostics?: DiagnosticSection[];
   /** What the reader saw: `sh` and `$` commands, `write` of file blocks. */
   commands: RecordedCommand[];
   /** Streamed output (stdout, stderr, console.log as `log`), consecutive chunks of a stream merged. */

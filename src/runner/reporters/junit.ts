@@ -1,3 +1,4 @@
+import { diagnosticLines } from '../diagnostics.js';
 import type { RunEvent } from '../events.js';
 
 interface Case {
@@ -7,6 +8,8 @@ interface Case {
   seconds: number;
   status: 'passed' | 'failed' | 'skipped';
   message?: string;
+  /** What the machine said about the failure. */
+  diagnostics?: string;
   output: string;
 }
 
@@ -19,11 +22,13 @@ const escapeXml = (text: string) =>
 export function junitReporter(): { listener: (event: RunEvent) => void; xml: () => string } {
   const suites: { name: string; title: string; cases: Case[]; seconds: number }[] = [];
   const outputs = new Map<string, string>();
+  const diagnostics = new Map<string, string>();
   let total = 0;
   return {
     listener: (event) => {
       if (event.type === 'chapter:start') suites.push({ name: event.chapter.id, title: event.chapter.title, cases: [], seconds: 0 });
       if (event.type === 'block:output') outputs.set(event.block.id, (outputs.get(event.block.id) ?? '') + event.text);
+      if (event.type === 'block:diagnostics') diagnostics.set(event.block.id, diagnosticLines(event.sections).join('\n'));
       if (event.type === 'block:end') {
         suites.at(-1)?.cases.push({
           name: event.block.id,
@@ -32,6 +37,7 @@ export function junitReporter(): { listener: (event: RunEvent) => void; xml: () 
           seconds: event.durationMs / 1000,
           status: event.status,
           message: event.failure ? `${event.failure.file}:${event.failure.line}: ${event.failure.message}` : undefined,
+          diagnostics: event.failure ? diagnostics.get(event.block.id) : undefined,
           output: outputs.get(event.block.id) ?? '',
         });
       }
@@ -57,7 +63,9 @@ export function junitReporter(): { listener: (event: RunEvent) => void; xml: () 
             `    <testcase classname="${escapeXml(suite.name)}" name="${escapeXml(c.name)}" file="${escapeXml(c.file)}" line="${c.line}" time="${c.seconds.toFixed(3)}">`,
           );
           if (c.status === 'failed')
-            lines.push(`      <failure message="${escapeXml((c.message ?? '').split('\n')[0] ?? '')}">${escapeXml(c.message ?? '')}</failure>`);
+            lines.push(
+              `      <failure message="${escapeXml((c.message ?? '').split('\n')[0] ?? '')}">${escapeXml(`${c.message ?? ''}${c.diagnostics ? `\n\nwhat the machine says:\n${c.diagnostics}` : ''}`)}</failure>`,
+            );
           if (c.status === 'skipped') lines.push('      <skipped/>');
           if (c.output) lines.push(`      <system-out>${escapeXml(c.output)}</system-out>`);
           lines.push('    </testcase>');

@@ -1,3 +1,4 @@
+import { diagnosticLines } from '../diagnostics.js';
 import { formatDuration } from '../durations.js';
 import type { RunEvent } from '../events.js';
 import { formatDiff } from '../state/diff.js';
@@ -12,6 +13,11 @@ export interface PlainOptions {
 
 const SYMBOL = { passed: '✓', failed: '✗', skipped: '-' } as const;
 
+/** A GitHub workflow command's message: one line, with `%`, CR and LF escaped as the runner expects. */
+function annotation(lines: string[]): string {
+  return lines.join('\n').replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
 /** Line-oriented text, no cursor movement: for pipes, logs and CI. */
 export function plainReporter(options: PlainOptions): (event: RunEvent) => void {
   const { write, github = false, color = false } = options;
@@ -22,6 +28,8 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
     if (rest) write(`    │ ${rest}\n`);
     partial.delete(key);
   };
+  /** The first lines of a block's diagnostics, for its GitHub annotation. */
+  const hints = new Map<string, string[]>();
   const output = (key: string, text: string) => {
     const lines = ((partial.get(key) ?? '') + text).split('\n');
     partial.set(key, lines.pop() ?? '');
@@ -52,6 +60,18 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         flush(event.block.id);
         write(`  ↻ ${event.block.id} failed (${event.failure.message.split('\n')[0]}), retrying\n`);
         break;
+      case 'block:diagnostics': {
+        flush(event.block.id);
+        write(`  ${paint(31, '✗')} ${event.block.id} failed; what the machine says (${formatDuration(event.durationMs)}):\n`);
+        for (const line of diagnosticLines(event.sections)) write(`    ${line}\n`);
+        // The annotation carries the sections that say something is wrong, not the all-clear ones.
+        const telling = event.sections.filter((s) => !s.quiet).slice(0, 2);
+        hints.set(
+          event.block.id,
+          telling.flatMap((s) => [`${s.title}:`, ...s.lines.slice(0, 3)]),
+        );
+        break;
+      }
       case 'block:end': {
         flush(event.block.id);
         const symbol = SYMBOL[event.status];
@@ -62,7 +82,7 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
           const f = event.failure;
           write(`    ${f.file}:${f.line}: ${f.message.split('\n').join('\n    ')}\n`);
           if (f.exitCode !== undefined && f.exitCode !== null) write(`    exit code ${f.exitCode}\n`);
-          if (github) write(`::error file=${f.file},line=${f.line}::${f.message.split('\n')[0]?.replace(/%/g, '%25')}\n`);
+          if (github) write(`::error file=${f.file},line=${f.line}::${annotation([f.message.split('\n')[0] ?? '', ...(hints.get(event.block.id) ?? [])])}\n`);
         }
         break;
       }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Book } from '../types.js';
 import { LocalTarget } from './local.js';
@@ -19,6 +20,8 @@ export const LOCAL_WORKER = {
   name: WORKER_NODE,
   netns: 'book-worker',
   mountNamespace: '/run/book-nodes/k8s-worker.mnt',
+  /** The netns of the master whose worker it is, written by local-machine.sh. */
+  ownerFile: '/run/book-nodes/k8s-worker.master',
   runtimeDir: '/run/book-worker',
   dockerSocket: '/run/book-worker/docker.sock',
 } as const;
@@ -60,7 +63,16 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
         place: () => ({ runtimeDir: LOCAL_WORKER.runtimeDir, dockerSocket: LOCAL_WORKER.dockerSocket }),
         open: async (name) => {
           if (name !== LOCAL_WORKER.name) throw new Error(`the local machine has no node named "${name}"`);
-          const { netns, mountNamespace, runtimeDir, dockerSocket } = LOCAL_WORKER;
+          const { netns, mountNamespace, runtimeDir, dockerSocket, ownerFile } = LOCAL_WORKER;
+          // Another book's machine (a test's namespace) must not reach this machine's worker.
+          const owner = await readFile(ownerFile, 'utf8').then(
+            (text) => text.trim(),
+            () => undefined,
+          );
+          if (owner !== config.netns)
+            throw new Error(
+              `the local machine in netns ${config.netns} has no ${name}${owner ? ` (the worker on this host belongs to the machine in ${owner})` : ''}: run book machine up`,
+            );
           return new LocalTarget({ name: `${targetName}/${name}`, netns, mountNamespace, runtimeDir, dockerSocket, env: env(dockerSocket) });
         },
       };
