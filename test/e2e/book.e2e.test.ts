@@ -4,11 +4,13 @@
 //
 // Needs root on Linux; provisions offline (a cold cache builds Kubernetes: tens of minutes).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveVersions } from '../../src/runner/versions.js';
 import { type Finished, runAsync } from '../helpers/spawn.js';
+import { hasTmux, stopTerminals, Terminal } from '../helpers/terminal.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const BIN = path.join(root, 'bin', 'book.js');
@@ -215,9 +217,34 @@ function timingReport(events: JsonEvent[]) {
   return { chapters, wallSeconds1to7: Number(wall.toFixed(1)), handoffs };
 }
 
+/** The book CLI as a terminal runs it: `node bin/book.js ARGS`. */
+const bookCommand = (args: string[]) => `${process.execPath} ${BIN} ${args.join(' ')}`;
+
+/** A reader's book of one chapter on this machine: a pod whose image no one ever built. */
+function brokenPodBook(pod: string): string {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'book-broken-')), 'book');
+  mkdirSync(dir);
+  copyFileSync(path.join(root, 'book', 'book.yaml'), path.join(dir, 'book.yaml'));
+  writeFileSync(
+    path.join(dir, '01-broken.md'),
+    `# A pod that cannot start
+
+\`\`\`ts run name=wait-for-${pod} timeout=30s
+await k8s.core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: '${pod}' }, spec: { containers: [{ name: 'app', image: 'never-built:1' }] } } })
+await waitFor(async () => (await k8s.core.readNamespacedPod({ name: '${pod}', namespace: 'default' })).status?.phase === 'Running', { message: '${pod} is Running' })
+\`\`\`
+`,
+  );
+  return dir;
+}
+
+/** What the kubelet and Docker say about an image that is nowhere: the reason a reader needs. */
+const PULL_FAILED = /Failed to pull image "never-built:1"|ErrImagePull|ImagePullBackOff/;
+
 describe.skipIf(skip)('the whole book on the local machine', () => {
   let hostBefore: ReturnType<typeof hostState> | undefined;
   afterAll(async () => {
+    stopTerminals();
     await book(['machine', 'down'], 5 * MIN);
   });
 
@@ -234,6 +261,74 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
       await checkClusterIndependently();
     },
     70 * MIN,
+  );
+
+  it(
+    'a block waiting for a pod that can never start: plain output, JUnit and the UI say why',
+    async () => {
+      const plainBook = brokenPodBook('broken-plain');
+      const junit = path.join(plainBook, '..', 'junit.xml');
+      const run = await book(['run', '--book', plainBook, '--reporter', 'plain', '--junit', junit], 3 * MIN);
+      expect(run.code, run.stdout).toBe(1);
+      const says = run.stdout.slice(run.stdout.indexOf('what the machine says'));
+      expect(says, run.stdout).toMatch(/── Events \(since the block started.*\n(?:\s+.*\n)*?\s+Warning \w+ pod\/default\/broken-plain/);
+      expect(says).toMatch(PULL_FAILED);
+      expect(run.stdout).toMatch(/timed out after 30s; still waiting for broken-plain is Running \(last value: false\)/);
+      const failure = /<failure [^>]*>([^<]*)<\/failure>/.exec(readFileSync(junit, 'utf8'))?.[1] ?? '';
+      expect(failure).toMatch(/what the machine says:/);
+      expect(failure).toMatch(PULL_FAILED);
+
+      if (hasTmux) {
+        const uiBook = brokenPodBook('broken-ui');
+        const term = new Terminal(bookCommand(['run', '--book', uiBook]));
+        try {
+          const asked = await term.waitFor(/\[r\] retry the block · \[q\] quit/, 2 * MIN, 2000);
+          expect(asked).toMatch(/✗ wait-for-broken-ui failed; what the machine says:/);
+          expect(asked.slice(asked.indexOf('what the machine says'))).toMatch(PULL_FAILED);
+          term.keys('q');
+          expect(await term.waitFor(/EXIT=\d+/, MIN, 2000)).toMatch(/EXIT=1/);
+        } finally {
+          term.close();
+        }
+      }
+      await onMachine('kubectl delete pod broken-plain broken-ui --ignore-not-found --wait=false');
+    },
+    10 * MIN,
+  );
+
+  it.skipIf(!hasTmux)(
+    'reads like a book in a terminal: --step shows the prose before its block; after a whole run the outputs are on the screen',
+    async () => {
+      expect((await book(['machine', 'down'], 5 * MIN)).code).toBe(0);
+      expect((await book(['machine', 'up'], 10 * MIN)).code).toBe(0);
+      const reading = new Terminal(bookCommand(['run', '--step']), { cwd: root });
+      try {
+        const first = await reading.waitFor(/next: versions \(book\/00-machine\.md:\d+\)/, MIN);
+        expect(first).toContain('Let us check the versions, as the tutorial did.');
+        expect(first).not.toMatch(/✓ versions/);
+        reading.keys('Enter');
+        const second = await reading.waitFor(/next: machine-ready/, MIN);
+        expect(second).toMatch(/✓ versions \(/);
+        expect(second).toMatch(/The same facts, checked: the kubelet is the version the machine was built for/);
+        reading.keys('q');
+        expect(await reading.waitFor(/EXIT=\d+/, MIN)).toMatch(/EXIT=130/);
+      } finally {
+        reading.close();
+      }
+
+      const whole = new Terminal(bookCommand(['run']), { cwd: root, history: 100_000 });
+      try {
+        const screen = await whole.waitFor(/EXIT=\d+/, 10 * MIN, 100_000);
+        expect(screen, screen.slice(-3000)).toMatch(/EXIT=0/);
+        expect(screen).toMatch(/\d+ passed, 0 failed, 0 skipped/);
+        // kubectl's table and docker ps's, kept under their blocks after the run.
+        expect(screen).toMatch(/│ NAME +STATUS +ROLES +AGE +VERSION.*\n.*│ k8s-master +(?:Not)?Ready/);
+        expect(screen).toMatch(/│ NAMES +IMAGE +STATUS\n.*│ k8s_(?:POD|nginx)_nginx-k8s-master_default_/);
+      } finally {
+        whole.close();
+      }
+    },
+    20 * MIN,
   );
 
   it(

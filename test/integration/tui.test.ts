@@ -1,55 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localTargetYaml, writeBook } from '../helpers/book.js';
 import { canUseNetns, createNetns } from '../helpers/netns.js';
+import { hasTmux, stopTerminals, Terminal } from '../helpers/terminal.js';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
 const NETNS = `book-tui-${process.pid}`;
 const RUNTIME = `/run/book-tui-${process.pid}`;
-const hasTmux = existsSync('/usr/bin/tmux');
-
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-
-/** A real terminal (tmux, 120×40) running `book run`; the screen is read back with capture-pane. */
-class Terminal {
-  readonly name = `book-tui-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'book-tui-'));
-  constructor(args: string[]) {
-    const command = [
-      `cd ${this.dir}`,
-      'stty -g > stty.before',
-      `env -u CI -u GITHUB_ACTIONS NO_COLOR=1 TERM=xterm-256color ${process.execPath} ${BIN} ${args.join(' ')}`,
-      'echo "EXIT=$?"',
-      'stty -g > stty.after',
-      'sleep 600',
-    ].join('; ');
-    tmux('new-session', '-d', '-s', this.name, '-x', '120', '-y', '40', `bash -c '${command}'`);
-  }
-  screen(): string {
-    return tmux('capture-pane', '-p', '-J', '-S', '-300', '-t', this.name);
-  }
-  async waitFor(pattern: RegExp, timeoutMs = 45_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const screen = this.screen();
-      if (pattern.test(screen)) return screen;
-      if (Date.now() > deadline || (/EXIT=\d+/.test(screen) && !/EXIT/.test(pattern.source))) throw new Error(`the screen never showed ${pattern}:\n${screen}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-  keys(...keys: string[]): void {
-    tmux('send-keys', '-t', this.name, ...keys);
-  }
-  close(): void {
-    try {
-      tmux('kill-session', '-t', this.name);
-    } catch {}
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
+const book = (args: string[]) => `${process.execPath} ${BIN} ${args.join(' ')}`;
 
 describe.skipIf(!canUseNetns || !hasTmux)('the Ink UI in a real terminal', () => {
   let ns: ReturnType<typeof createNetns>;
@@ -59,6 +19,7 @@ describe.skipIf(!canUseNetns || !hasTmux)('the Ink UI in a real terminal', () =>
   });
   afterAll(() => {
     for (const t of terminals) t.close();
+    stopTerminals();
     try {
       execFileSync('bash', ['-c', `for p in ${RUNTIME}/daemons/*.pid; do [ -e "$p" ] && kill -KILL -- -"$(cat "$p")"; done; true`]);
     } catch {}
@@ -87,7 +48,7 @@ echo "hello from the machine"
 `,
       '02-second.md': '# Second\n\n```sh run name=later\ntrue\n```\n',
     });
-    const term = new Terminal(['run', '--book', dir, '--step']);
+    const term = new Terminal(book(['run', '--book', dir, '--step']));
     terminals.push(term);
     const first = await term.waitFor(/next: start-sleeper \(.*01-first\.md:5\) — \[Enter\] run · \[s\] skip · \[q\] quit/);
     // Reading mode: the chapter's prose and the block's code, before the block runs.
@@ -140,7 +101,7 @@ echo sleeping; sleep 73
 `,
     });
     rmSync(mark, { force: true });
-    const term = new Terminal(['run', '--book', dir]);
+    const term = new Terminal(book(['run', '--book', dir]));
     terminals.push(term);
     const failed = await term.waitFor(/\[r\] retry the block · \[q\] quit/);
     expect(failed).toMatch(/✗ second-time-lucky failed at .*01-a\.md:5: .*exit code 4/);
