@@ -7,6 +7,7 @@ import { machineCommand } from './commands/machine.js';
 import { renderCommand } from './commands/render.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
+import { ERRORS, formatError } from './runner/errors.js';
 
 const USAGE = `usage:
   book list    [--book DIR] [--json]
@@ -52,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    process.stderr.write(`book: ${(error as Error).message}\n${USAGE}`);
+    process.stderr.write(`${formatError('ARGUMENTS_INVALID', (error as Error).message)}${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
@@ -68,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'run': {
       const reporter = str('reporter');
       if (reporter && !(REPORTERS as readonly string[]).includes(reporter)) {
-        process.stderr.write(`book: --reporter must be one of ${REPORTERS.join(', ')}\n`);
+        process.stderr.write(formatError('ARGUMENTS_INVALID', `--reporter must be one of ${REPORTERS.join(', ')}`));
         return 2;
       }
       return runCommand(
@@ -94,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'replay': {
       const reporter = str('reporter');
       if (reporter && !['plain', 'json', 'junit'].includes(reporter)) {
-        process.stderr.write('book: replay --reporter must be one of plain, json, junit\n');
+        process.stderr.write(formatError('ARGUMENTS_INVALID', 'replay --reporter must be one of plain, json, junit'));
         return 2;
       }
       return replayCommand(
@@ -113,16 +114,16 @@ export async function main(argv: string[]): Promise<number> {
       return checkpointsCommand({ book: str('book'), target: str('target'), json: Boolean(values.json) }, processIo);
     case 'machine':
       if (!action || !['up', 'status', 'down', 'shell'].includes(action)) {
-        process.stderr.write(`book: machine needs up, status, down or shell\n${USAGE}`);
+        process.stderr.write(`${formatError('ARGUMENTS_INVALID', 'machine needs up, status, down or shell')}${USAGE}`);
         return 2;
       }
       if (str('node') !== undefined && action !== 'shell') {
-        process.stderr.write(`book: --node goes with machine shell (up, status and down handle every node)\n${USAGE}`);
+        process.stderr.write(`${formatError('ARGUMENTS_INVALID', '--node goes with machine shell (up, status and down handle every node)')}${USAGE}`);
         return 2;
       }
       return machineCommand(action, { book: str('book'), target: str('target'), node: str('node'), command: passthrough }, processIo);
     default:
-      process.stderr.write(`book: unknown command "${command}"\n${USAGE}`);
+      process.stderr.write(`${formatError('ARGUMENTS_INVALID', `unknown command "${command}"`)}${USAGE}`);
       return 2;
   }
 }
@@ -142,7 +143,8 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 50).unref();
   },
   (error: Error) => {
-    process.stderr.write(`book: internal error: ${error.stack ?? error.message}\n`);
+    process.stderr.write(formatError('INTERNAL', error.message, ERRORS.INTERNAL.todo));
+    if (process.env.BOOK_DEBUG) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exit(1);
   },
 );

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT } from '../runner/execute.js';
+import { ERRORS, type ErrorCode, exitCodeOf, formatError } from '../runner/errors.js';
 import { loadBook } from '../runner/load-book.js';
+import { MachineBusy } from '../runner/lock.js';
 import { TranscriptError } from '../runner/record/transcript.js';
+import { ResumeRefused } from '../runner/resume.js';
 import { BadArguments } from '../runner/select.js';
 import { MachineUnreachable } from '../runner/targets/target.js';
 import { type Book, BookError } from '../runner/types.js';
@@ -38,27 +40,25 @@ export function machineVersions(book: Book, env: NodeJS.ProcessEnv = process.env
   return resolveVersions(path.join(PACKAGE_ROOT, 'vagrant', 'versions.sh'), wanted);
 }
 
-/** Turns the errors every command can meet into the documented exit codes. */
+/** The errors a command can meet before or around a run: each has its code (src/runner/errors.ts). */
+const KNOWN = [TranscriptError, BadArguments, VersionError, MachineUnreachable, MachineBusy, ResumeRefused];
+
+/**
+ * Turns an error into its message and documented exit code (docs/errors.md). Anything else is a
+ * bug in the runner: one line with what to do, the stack only with BOOK_DEBUG=1.
+ */
 export function exitCodeFor(error: unknown, io: Io): number {
   if (error instanceof BookError) {
-    io.err(`book: the book has ${error.issues.length} problem(s); nothing was run:\n${error.message}\n`);
-    return EXIT.badBook;
+    io.err(formatError(error.code, `the book has ${error.issues.length} problem(s); nothing was run:\n${error.message}`));
+    return exitCodeOf(error.code);
   }
-  if (error instanceof TranscriptError) {
-    io.err(`book: ${error.message}\n`);
-    return EXIT.badBook;
+  if (KNOWN.some((kind) => error instanceof kind)) {
+    const known = error as Error & { code: ErrorCode; hint?: string };
+    io.err(formatError(known.code, known.message, known.hint));
+    return exitCodeOf(known.code);
   }
-  if (error instanceof BadArguments) {
-    io.err(`book: ${error.message}\n`);
-    return EXIT.badBook;
-  }
-  if (error instanceof VersionError) {
-    io.err(`book: ${error.message}\n  → ${error.hint}\n`);
-    return EXIT.badBook;
-  }
-  if (error instanceof MachineUnreachable) {
-    io.err(`book: ${error.message}\n  → ${error.hint}\n`);
-    return EXIT.unreachable;
-  }
-  throw error;
+  const message = (error as Error)?.message ?? String(error);
+  io.err(formatError('INTERNAL', message, ERRORS.INTERNAL.todo));
+  if (process.env.BOOK_DEBUG) io.err(`${(error as Error)?.stack ?? ''}\n`);
+  return exitCodeOf('INTERNAL');
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type BlockResult, checkpointFile, fingerprint, readCheckpoint, removeCheckpointsFrom, writeCheckpoint } from '../runner/checkpoints.js';
+import { exitCodeOf, formatError } from '../runner/errors.js';
 import type { EventBus } from '../runner/events.js';
 import { lockMachine, MachineBusy } from '../runner/lock.js';
 import { prepareResume, ResumeRefused } from '../runner/resume.js';
@@ -51,8 +52,8 @@ export async function openSession(args: {
     lock = await lockMachine(target);
   } catch (error) {
     if (error instanceof MachineBusy) {
-      io.err(`book: ${error.message}\n`);
-      return 2;
+      io.err(formatError(error.code, error.message));
+      return exitCodeOf(error.code);
     }
     throw error;
   }
@@ -84,7 +85,7 @@ export async function openSession(args: {
   } catch (error) {
     await lock.release();
     if (error instanceof ResumeRefused) {
-      io.err(`book: ${error.message}\n`);
+      io.err(formatError(error.code, error.message));
       if (error.diff) {
         // formatDiff ends with the summary line.
         for (const line of formatDiff(error.diff, { color: false })) io.err(`  ${line}\n`);

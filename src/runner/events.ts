@@ -1,4 +1,5 @@
 import type { DiagnosticSection } from './diagnostics.js';
+import type { ErrorCode } from './errors.js';
 import type { Snapshot, StateDiff } from './state/types.js';
 import type { Block, Chapter } from './types.js';
 
@@ -6,6 +7,8 @@ export type BlockStatus = 'passed' | 'failed' | 'skipped';
 
 /** Where a failure happened, mapped back to the chapter's Markdown. */
 export interface BlockFailure {
+  /** What kind of failure (docs/errors.md): COMMAND_FAILED, BLOCK_TIMEOUT, WAIT_TIMEOUT, … */
+  code: ErrorCode;
   message: string;
   file: string;
   line: number;

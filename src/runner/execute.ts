@@ -1,6 +1,7 @@
 import { MachineClients } from './clients.js';
 import { type CompiledBlock, compileBlock } from './compile.js';
 import { collectDiagnostics, type DiagnoseFn, type DiagnosticSection } from './diagnostics.js';
+import { codeOf, exitCodeOf } from './errors.js';
 import type { BlockFailure, BlockStatus, EventBus } from './events.js';
 import { assert, ChapterKernel, makeConsole, mdLineFromStack } from './kernel.js';
 import { Machine } from './machine.js';
@@ -15,7 +16,14 @@ import { type Block, type Book, BookError, type BookIssue, type Chapter } from '
 import { substituteVersions } from './versions.js';
 import { makeWaitFor, type WaitOptions } from './wait-for.js';
 
-export const EXIT = { ok: 0, failed: 1, badBook: 2, unreachable: 3, interrupted: 130 } as const;
+/** The run's exit codes, from the one table in errors.ts. */
+export const EXIT = {
+  ok: 0,
+  failed: exitCodeOf('BLOCK_FAILED'),
+  badBook: exitCodeOf('BOOK_INVALID'),
+  unreachable: exitCodeOf('MACHINE_UNREACHABLE'),
+  interrupted: exitCodeOf('INTERRUPTED'),
+} as const;
 
 export interface RunOptions {
   book: Book;
@@ -103,7 +111,7 @@ function describeFailure(block: Block, error: unknown): BlockFailure {
   const mapped = mdLineFromStack(error instanceof ProcessFailed ? error.callSite : err?.stack);
   if (mapped && mapped.block === block) line = mapped.line;
   if (typeof err?.mdLine === 'number') line = err.mdLine;
-  const failure: BlockFailure = { message: err?.message ?? String(error), file: block.file, line };
+  const failure: BlockFailure = { code: codeOf(error), message: err?.message ?? String(error), file: block.file, line };
   if (error instanceof ProcessFailed) {
     failure.exitCode = error.exitCode;
     failure.stderrTail = lastLines(error.stderr, 8);
@@ -343,6 +351,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     if (error === undefined) {
       return {
         failure: {
+          code: 'EXPECTATION_UNMET',
           message: `this block must fail${expectation.text ? ` with "${expectation.text}"` : ''}, but it succeeded`,
           file: block.file,
           line: block.line,
@@ -354,7 +363,12 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     const haystack = `${failure.message}\n${failure.stderrTail ?? ''}`;
     if (expectation.text && !haystack.includes(expectation.text)) {
       return {
-        failure: { ...failure, message: `this block must fail with "${expectation.text}", but it failed with: ${failure.message}`, expectation: 'text' },
+        failure: {
+          ...failure,
+          code: 'EXPECTATION_UNMET',
+          message: `this block must fail with "${expectation.text}", but it failed with: ${failure.message}`,
+          expectation: 'text',
+        },
       };
     }
     return { expected: failure.message };
@@ -403,7 +417,7 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
         const error = await attempt(block, kernel);
         if (error instanceof Interrupted || options.signal?.aborted) {
           interrupted = true;
-          outcome = { failure: { message: 'interrupted (Ctrl-C)', file: block.file, line: block.line } };
+          outcome = { failure: { code: 'INTERRUPTED', message: 'interrupted (Ctrl-C)', file: block.file, line: block.line } };
           break;
         }
         outcome = judge(block, error);

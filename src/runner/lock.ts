@@ -3,6 +3,7 @@ import type { Target } from './targets/target.js';
 import { shellQuote } from './targets/target.js';
 
 export class MachineBusy extends Error {
+  readonly code = 'MACHINE_BUSY';
   constructor(
     readonly holder: { pid: number; host: string; since: string },
     file: string,

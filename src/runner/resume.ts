@@ -1,5 +1,6 @@
 import { type BlockResult, type Checkpoint, checkpointFile, fingerprint, readCheckpoint } from './checkpoints.js';
 import { MachineClients } from './clients.js';
+import { type ErrorCode, exitCodeOf } from './errors.js';
 import { diffSnapshots } from './state/diff.js';
 import { type SnapshotNode, takeSnapshot } from './state/snapshot.js';
 import type { Snapshot, SourceState, StateDiff } from './state/types.js';
@@ -7,15 +8,17 @@ import type { NodeTargets } from './targets/nodes.js';
 import type { Target } from './targets/target.js';
 import type { Book, Chapter } from './types.js';
 
-/** Why `--from` cannot continue; `exitCode` 2 for a missing or damaged checkpoint, 1 for drift. */
+/** Why `--from` cannot continue: its code says which (a missing or damaged checkpoint, drift, …). */
 export class ResumeRefused extends Error {
+  readonly exitCode: number;
   constructor(
     message: string,
-    readonly exitCode: 1 | 2,
+    readonly code: Extract<ErrorCode, 'CHECKPOINT_MISSING' | 'CHECKPOINT_DAMAGED' | 'CHAPTER_CHANGED' | 'MACHINE_RECREATED' | 'MACHINE_DRIFTED'>,
     readonly diff?: StateDiff,
   ) {
     super(message);
     this.name = 'ResumeRefused';
+    this.exitCode = exitCodeOf(code);
   }
 }
 
@@ -89,12 +92,12 @@ export async function prepareResume(
     if (/ENOENT/.test(read.problem)) {
       throw new ResumeRefused(
         `no checkpoint for ${previous.id} on target ${target.name}, so there is nothing to resume ${from.id} from; run the book up to it first: book run --to ${previous.number}`,
-        2,
+        'CHECKPOINT_MISSING',
       );
     }
     throw new ResumeRefused(
       `the checkpoint ${read.file} cannot be used: ${read.problem}. Run chapter ${previous.number} again (book run --from ${previous.number}) to replace it, or delete the file`,
-      2,
+        'CHECKPOINT_DAMAGED',
     );
   }
   const checkpoint = read.checkpoint;
@@ -109,14 +112,14 @@ export async function prepareResume(
   if (changed.length > 0 && !options.force) {
     throw new ResumeRefused(
       `chapter(s) ${changed.join(', ')} changed since the checkpoint of ${previous.id} was taken (${checkpoint.createdAt}); the machine was built by the old code. Run from ${changed[0]} again, or pass --force`,
-      1,
+        'CHAPTER_CHANGED',
     );
   }
   const identity = await target.identity();
   if (identity.instance !== checkpoint.machine.instance && !options.force) {
     throw new ResumeRefused(
       `the machine is not the one the checkpoint of ${previous.id} was taken on (it was recreated: ${checkpoint.machine.instance} → ${identity.instance}); run the book from the start, or pass --force`,
-      1,
+        'MACHINE_RECREATED',
     );
   }
   let live: Snapshot | undefined;
@@ -129,7 +132,7 @@ export async function prepareResume(
       if (diff.changes.length > 0) {
         throw new ResumeRefused(
           `the machine drifted since the checkpoint of ${previous.id} (${checkpoint.createdAt}); run from an earlier chapter, or pass --force to continue anyway`,
-          1,
+        'MACHINE_DRIFTED',
           diff,
         );
       }

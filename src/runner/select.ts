@@ -2,6 +2,7 @@ import { findChapter } from './load-book.js';
 import type { Book, Chapter } from './types.js';
 
 export class BadArguments extends Error {
+  readonly code = 'ARGUMENTS_INVALID';
   constructor(message: string) {
     super(message);
     this.name = 'BadArguments';

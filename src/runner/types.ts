@@ -102,6 +102,7 @@ export interface BookIssue {
 }
 
 export class BookError extends Error {
+  readonly code = 'BOOK_INVALID';
   constructor(readonly issues: BookIssue[]) {
     super(issues.map(formatIssue).join('\n'));
     this.name = 'BookError';

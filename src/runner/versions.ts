@@ -24,6 +24,7 @@ export type Versions = Record<VersionName, string>;
 export const K8S_VERSION_PATTERN = /^v1\.\d{1,3}\.\d{1,3}(-(alpha|beta|rc)\.\d{1,3})?$/;
 
 export class VersionError extends Error {
+  readonly code = 'VERSION_UNKNOWN';
   constructor(
     message: string,
     readonly hint: string,

@@ -106,6 +106,7 @@ export async function writeTranscript(file: string, transcript: Transcript): Pro
 }
 
 export class TranscriptError extends Error {
+  readonly code = 'TRANSCRIPT_INVALID';
   constructor(message: string) {
     super(message);
     this.name = 'TranscriptError';

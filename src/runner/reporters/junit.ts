@@ -8,6 +8,8 @@ interface Case {
   seconds: number;
   status: 'passed' | 'failed' | 'skipped';
   message?: string;
+  /** The failure's code (docs/errors.md), JUnit's `type`. */
+  type?: string;
   /** What the machine said about the failure. */
   diagnostics?: string;
   output: string;
@@ -38,6 +40,7 @@ export function junitReporter(): { listener: (event: RunEvent) => void; xml: () 
           status: event.status,
           message: event.failure ? `${event.failure.file}:${event.failure.line}: ${event.failure.message}` : undefined,
           diagnostics: event.failure ? diagnostics.get(event.block.id) : undefined,
+          type: event.failure?.code,
           output: outputs.get(event.block.id) ?? '',
         });
       }
@@ -64,7 +67,7 @@ export function junitReporter(): { listener: (event: RunEvent) => void; xml: () 
           );
           if (c.status === 'failed')
             lines.push(
-              `      <failure message="${escapeXml((c.message ?? '').split('\n')[0] ?? '')}">${escapeXml(`${c.message ?? ''}${c.diagnostics ? `\n\nwhat the machine says:\n${c.diagnostics}` : ''}`)}</failure>`,
+              `      <failure type="${escapeXml(c.type ?? 'BLOCK_FAILED')}" message="${escapeXml((c.message ?? '').split('\n')[0] ?? '')}">${escapeXml(`${c.message ?? ''}${c.diagnostics ? `\n\nwhat the machine says:\n${c.diagnostics}` : ''}`)}</failure>`,
             );
           if (c.status === 'skipped') lines.push('      <skipped/>');
           if (c.output) lines.push(`      <system-out>${escapeXml(c.output)}</system-out>`);

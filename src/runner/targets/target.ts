@@ -55,6 +55,7 @@ export interface Target {
 }
 
 export class MachineUnreachable extends Error {
+  readonly code = 'MACHINE_UNREACHABLE';
   constructor(
     message: string,
     readonly hint: string,

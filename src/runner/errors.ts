@@ -1,0 +1,73 @@
+/**
+ * Every error the CLI can print, by a stable code: its exit status and what the reader should do.
+ * The one table of exit codes; docs/errors.md lists the same codes (a test keeps them in step).
+ */
+export const ERRORS = {
+  BOOK_INVALID: { exit: 2, todo: 'fix the chapter or book.yaml at the file:line the message names; nothing ran' },
+  ARGUMENTS_INVALID: { exit: 2, todo: 'check the command line against `book --help`' },
+  TRANSCRIPT_INVALID: { exit: 2, todo: 'record the transcript again: book run --record' },
+  VERSION_UNKNOWN: { exit: 2, todo: 'pick a Kubernetes version vagrant/versions.sh knows (K8S_VERSION or `kubernetes:` in book.yaml)' },
+  CHECKPOINT_MISSING: { exit: 2, todo: 'run the book up to the chapter before the one you resume from: book run --to N' },
+  CHECKPOINT_DAMAGED: { exit: 2, todo: 'run that chapter again to replace the checkpoint, or delete the file' },
+  MACHINE_BUSY: { exit: 2, todo: 'wait for the other book run on this machine, or stop it' },
+  MACHINE_UNREACHABLE: { exit: 3, todo: 'bring the machine up: book machine up (the message says what did not answer)' },
+  MACHINE_DRIFTED: { exit: 1, todo: 'resume from an earlier chapter, or pass --force to continue anyway' },
+  MACHINE_RECREATED: { exit: 1, todo: 'run the book from the start on the new machine, or pass --force' },
+  CHAPTER_CHANGED: { exit: 1, todo: 'run again from the first changed chapter, or pass --force' },
+  BLOCK_FAILED: { exit: 1, todo: "read the block's error and the machine's diagnostics; fix, then retry (r) or run --from its chapter" },
+  COMMAND_FAILED: { exit: 1, todo: "a command exited non-zero: read its stderr and the machine's diagnostics" },
+  BLOCK_TIMEOUT: { exit: 1, todo: 'the block ran past timeout=: read what it still waited for; raise timeout= if it needs longer' },
+  WAIT_TIMEOUT: { exit: 1, todo: "a waitFor gave up: its last value or error says what was not there yet; read the diagnostics" },
+  API_UNAVAILABLE: { exit: 1, todo: 'the API server did not answer: is kube-apiserver running and ready (/readyz)?' },
+  EXPECTATION_UNMET: { exit: 1, todo: 'a block marked fails= succeeded or failed with other text: check the book against the machine' },
+  REPLAY_MISMATCH: { exit: 1, todo: 'the book changed since the transcript was recorded: book run --record' },
+  INTERRUPTED: { exit: 130, todo: 'the run was stopped (Ctrl-C or q); daemons were left running: book run --from CH resumes' },
+  INTERNAL: { exit: 1, todo: 'a bug in the runner: report it with the command and this message' },
+} as const satisfies Record<string, { exit: number; todo: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** An error that knows its code; `hint` is the next step when the message alone does not say it. */
+export class CodedError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'CodedError';
+  }
+}
+
+export function exitCodeOf(code: ErrorCode): number {
+  return ERRORS[code].exit;
+}
+
+/** The code of any error: its own, else by what it is (the runner's classes keep theirs by name). */
+export function codeOf(error: unknown): ErrorCode {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === 'string' && code in ERRORS) return code as ErrorCode;
+  switch ((error as Error | undefined)?.name) {
+    case 'ProcessFailed':
+      return 'COMMAND_FAILED';
+    case 'BlockTimeout':
+      return 'BLOCK_TIMEOUT';
+    case 'WaitTimeout':
+      return 'WAIT_TIMEOUT';
+    case 'ApiUnavailable':
+      return 'API_UNAVAILABLE';
+    case 'ReplayMismatch':
+      return 'REPLAY_MISMATCH';
+    case 'Interrupted':
+      return 'INTERRUPTED';
+    default:
+      return 'BLOCK_FAILED';
+  }
+}
+
+/** How the CLI prints an error: `book: [CODE] message`, then the next step. */
+export function formatError(code: ErrorCode, message: string, hint?: string): string {
+  return `book: [${code}] ${message}\n${hint ? `  → ${hint}\n` : ''}`;
+}
