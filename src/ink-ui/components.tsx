@@ -38,7 +38,8 @@ export function DoneLine({ item, width = 200 }: { item: DoneItem /** The termina
           {failure ? (
             <Text color={tint('red')}>
               {'    '}
-              {failure.file}:{failure.line}: [{failure.code}] {failure.message.split('\n').join('\n    ')}
+              {failure.file}:{failure.line}: {failure.code ? `[${failure.code}] ` : ''}
+              {failure.message.split('\n').join('\n    ')}
               {failure.exitCode !== undefined && failure.exitCode !== null ? `\n    exit code ${failure.exitCode}` : ''}
               {failure.stderrTail ? `\n    ${failure.stderrTail.split('\n').join('\n    ')}` : ''}
             </Text>

@@ -17,7 +17,7 @@ export const ERRORS = {
   BLOCK_FAILED: { exit: 1, todo: "read the block's error and the machine's diagnostics; fix, then retry (r) or run --from its chapter" },
   COMMAND_FAILED: { exit: 1, todo: "a command exited non-zero: read its stderr and the machine's diagnostics" },
   BLOCK_TIMEOUT: { exit: 1, todo: 'the block ran past timeout=: read what it still waited for; raise timeout= if it needs longer' },
-  WAIT_TIMEOUT: { exit: 1, todo: "a waitFor gave up: its last value or error says what was not there yet; read the diagnostics" },
+  WAIT_TIMEOUT: { exit: 1, todo: 'a waitFor gave up: its last value or error says what was not there yet; read the diagnostics' },
   API_UNAVAILABLE: { exit: 1, todo: 'the API server did not answer: is kube-apiserver running and ready (/readyz)?' },
   EXPECTATION_UNMET: { exit: 1, todo: 'a block marked fails= succeeded or failed with other text: check the book against the machine' },
   REPLAY_MISMATCH: { exit: 1, todo: 'the book changed since the transcript was recorded: book run --record' },

@@ -97,7 +97,7 @@ export async function prepareResume(
     }
     throw new ResumeRefused(
       `the checkpoint ${read.file} cannot be used: ${read.problem}. Run chapter ${previous.number} again (book run --from ${previous.number}) to replace it, or delete the file`,
-        'CHECKPOINT_DAMAGED',
+      'CHECKPOINT_DAMAGED',
     );
   }
   const checkpoint = read.checkpoint;
@@ -112,14 +112,14 @@ export async function prepareResume(
   if (changed.length > 0 && !options.force) {
     throw new ResumeRefused(
       `chapter(s) ${changed.join(', ')} changed since the checkpoint of ${previous.id} was taken (${checkpoint.createdAt}); the machine was built by the old code. Run from ${changed[0]} again, or pass --force`,
-        'CHAPTER_CHANGED',
+      'CHAPTER_CHANGED',
     );
   }
   const identity = await target.identity();
   if (identity.instance !== checkpoint.machine.instance && !options.force) {
     throw new ResumeRefused(
       `the machine is not the one the checkpoint of ${previous.id} was taken on (it was recreated: ${checkpoint.machine.instance} → ${identity.instance}); run the book from the start, or pass --force`,
-        'MACHINE_RECREATED',
+      'MACHINE_RECREATED',
     );
   }
   let live: Snapshot | undefined;
@@ -132,7 +132,7 @@ export async function prepareResume(
       if (diff.changes.length > 0) {
         throw new ResumeRefused(
           `the machine drifted since the checkpoint of ${previous.id} (${checkpoint.createdAt}); run from an earlier chapter, or pass --force to continue anyway`,
-        'MACHINE_DRIFTED',
+          'MACHINE_DRIFTED',
           diff,
         );
       }

@@ -53,20 +53,27 @@ describe('the book CLI, spawned end to end', () => {
     });
     const result = book(['run', '--book', dir, '--target', 'nowhere']);
     expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^book: \[BOOK_INVALID\] the book has 2 problem\(s\); nothing was run:/);
     const rel = path.relative(process.cwd(), dir);
     expect(result.stderr).toContain(`${rel}/01-a.md:7: unknown attribute "timout="\n  → did you mean timeout=?`);
     expect(result.stderr).toContain(`${rel}/02-b.md:7: "yaml" blocks cannot run`);
     expect(existsSync(MARK)).toBe(false);
     expect(book(['run', '--book', writeBook({ '01-a.md': '# A\n\n```ts run\nconst x = (\n```\n' })]).stderr).toMatch(/01-a\.md:5: TypeScript does not parse/);
-    expect(book(['run', '--book', dir, '--from', '9']).code).toBe(2);
-    expect(book(['frobnicate']).code).toBe(2);
-    expect(book(['run', '--reporter', 'fancy']).code).toBe(2);
+    // Each with its code (docs/errors.md), and no stack trace.
+    const good = writeBook({ '01-a.md': '# A\n\n```sh run\ntrue\n```\n' });
+    for (const args of [['run', '--book', good, '--from', '9'], ['frobnicate'], ['run', '--reporter', 'fancy'], ['run', '--frob']]) {
+      const refused = book(args);
+      expect(refused.code, args.join(' ')).toBe(2);
+      expect(refused.stderr, args.join(' ')).toMatch(/^book: \[ARGUMENTS_INVALID\] /);
+      expect(refused.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('exits 3 with what to do when the machine is not up', () => {
     const dir = writeBook({ 'book.yaml': localTargetYaml('book-cli-missing', RUNTIME), '01-a.md': '# A\n\n```sh run\ntrue\n```\n' });
     const result = book(['run', '--book', dir]);
     expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/^book: \[MACHINE_UNREACHABLE\] /);
     expect(result.stderr).toContain('the local machine is not up');
     expect(result.stderr).toContain('book machine up --target t');
   });
@@ -115,7 +122,7 @@ describe('the book CLI, spawned end to end', () => {
           … boom (<book>/02-second.md:3)
             │ bad
           ✗ boom (<time>)
-            <book>/02-second.md:5: command failed with exit code 5: exit 5
+            <book>/02-second.md:5: [COMMAND_FAILED] command failed with exit code 5: exit 5
             bad
             exit code 5
           - never (skipped)
@@ -127,7 +134,7 @@ describe('the book CLI, spawned end to end', () => {
       const xml = readFileSync(junit, 'utf8');
       expect(xml.match(/<testsuite /g)).toHaveLength(2);
       expect(xml).toContain('<testcase classname="02-second" name="boom"');
-      expect(xml).toMatch(/<failure message="[^"]*02-second.md:5: command failed with exit code 5/);
+      expect(xml).toMatch(/<failure type="COMMAND_FAILED" message="[^"]*02-second.md:5: command failed with exit code 5/);
       expect(xml).toContain('<testcase classname="02-second" name="never"');
       const json = book(['run', '--book', dir, '--reporter', 'json', '--only', '1']);
       const events = json.stdout
@@ -147,7 +154,7 @@ describe('the book CLI, spawned end to end', () => {
         env: { ...process.env, CI: 'true', GITHUB_ACTIONS: 'true' },
       });
       expect(result.stdout).toContain('::group::01-a A');
-      expect(result.stdout).toMatch(/::error file=.*01-a\.md,line=4::command failed with exit code 1/);
+      expect(result.stdout).toMatch(/::error file=.*01-a\.md,line=4::\[COMMAND_FAILED\] command failed with exit code 1/);
       expect(result.stdout).toContain('::endgroup::');
     });
 

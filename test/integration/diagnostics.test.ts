@@ -59,7 +59,7 @@ describe.skipIf(!canUseNetns)('diagnostics of a failed block, on a real (namespa
     // The annotation points at the failed line and carries the telling section, not the all-clear ones.
     expect(shown).toMatch(/::error file=.*01-grumpy\.md,line=8::.*exit code 3.*%0Agrumpy log .*%0AE\d{4} .*cannot open/);
     const xml = readFileSync(junit, 'utf8');
-    expect(xml).toMatch(/<failure message="[^"]*">[^<]*what the machine says:[^<]*cannot open \/etc\/grumpy\/happy\.conf/);
+    expect(xml).toMatch(/<failure type="COMMAND_FAILED" message="[^"]*">[^<]*what the machine says:[^<]*cannot open \/etc\/grumpy\/happy\.conf/);
     const recorded = JSON.parse(readFileSync(transcript, 'utf8'));
     const block = recorded.chapters[0].blocks.find((b: { id: string }) => b.id === 'ask-grumpy');
     expect(block.diagnostics.map((s: { title: string }) => s.title)).toContain(

@@ -15,7 +15,7 @@ import type { Block } from '../../src/runner/types.js';
 const now = Date.parse('2026-12-02T10:00:00Z');
 const since = now - 30_000;
 const block = { code: "await k8s.apps.createNamespacedDeployment({ body: web })\nawait waitFor(() => ready('web-frontend'))" } as Block;
-const failure = { message: 'waitFor timed out', file: 'book/x.md', line: 3 };
+const failure = { code: 'WAIT_TIMEOUT' as const, message: 'waitFor timed out', file: 'book/x.md', line: 3 };
 const context = { block, failure, since };
 
 describe('diagnostics: what the machine says about a failed block', () => {

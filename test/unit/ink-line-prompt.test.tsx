@@ -23,7 +23,7 @@ describe('--step without the Ink UI: line prompts', () => {
     input.write('Q\n');
     await expect(prompts.beforeBlock(block)).resolves.toBe('quit');
     input.write('x\nr\n');
-    await expect(prompts.afterFailure(block, { message: 'boom', file: block.file, line: 41 })).resolves.toBe('retry');
+    await expect(prompts.afterFailure(block, { code: 'BLOCK_FAILED', message: 'boom', file: block.file, line: 41 })).resolves.toBe('retry');
     expect(shown).toContain('? next: start-kubelet (book/01-kubelet.md:40) — Enter runs, s skips, q quits, o shows the last output: ');
     expect(shown.match(/\? next: start-kubelet/g)?.length).toBe(4);
     prompts.close();
@@ -37,7 +37,7 @@ describe('--step without the Ink UI: line prompts', () => {
     controller.abort();
     await expect(pending).resolves.toBe('quit');
     const other = linePrompts({ input: new PassThrough(), output: new PassThrough() });
-    const waiting = other.afterFailure(block, { message: 'boom', file: block.file, line: 41 });
+    const waiting = other.afterFailure(block, { code: 'BLOCK_FAILED', message: 'boom', file: block.file, line: 41 });
     other.close();
     await expect(waiting).resolves.toBe('quit');
   });

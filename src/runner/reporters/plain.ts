@@ -80,9 +80,12 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         write(`  ${colored} ${event.block.id}${event.status === 'skipped' ? ' (skipped)' : ` (${formatDuration(event.durationMs)})`}${expected}\n`);
         if (event.failure) {
           const f = event.failure;
-          write(`    ${f.file}:${f.line}: [${f.code}] ${f.message.split('\n').join('\n    ')}\n`);
+          // A transcript recorded before the codes has none.
+          const code = f.code ? `[${f.code}] ` : '';
+          write(`    ${f.file}:${f.line}: ${code}${f.message.split('\n').join('\n    ')}\n`);
           if (f.exitCode !== undefined && f.exitCode !== null) write(`    exit code ${f.exitCode}\n`);
-          if (github) write(`::error file=${f.file},line=${f.line}::${annotation([`[${f.code}] ${f.message.split('\n')[0] ?? ''}`, ...(hints.get(event.block.id) ?? [])])}\n`);
+          if (github)
+            write(`::error file=${f.file},line=${f.line}::${annotation([`${code}${f.message.split('\n')[0] ?? ''}`, ...(hints.get(event.block.id) ?? [])])}\n`);
         }
         break;
       }
