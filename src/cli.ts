@@ -136,13 +136,24 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// A command whose promise never settles while nothing else keeps the process alive would end with
+// exit 0 and no verdict: a false pass. Say so and fail instead.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write(formatError('INTERNAL', 'the command stopped with nothing left to wait for (a promise that never settles)', ERRORS.INTERNAL.todo));
+  process.exit(1);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
     // Clients may keep sockets alive; the run is over.
     setTimeout(() => process.exit(code), 50).unref();
   },
   (error: Error) => {
+    settled = true;
     process.stderr.write(formatError('INTERNAL', error.message, ERRORS.INTERNAL.todo));
     if (process.env.BOOK_DEBUG) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exit(1);

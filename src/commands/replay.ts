@@ -5,9 +5,9 @@ import { bookStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
 import { defaultTranscriptPath, ReplaySession, readTranscript, startReplay } from '../runner/record/index.js';
 import { nodePrefix } from '../runner/record/proxies.js';
+import { ReplayTarget } from '../runner/record/replay-target.js';
 import { selectChapters } from '../runner/select.js';
 import { FIRST_NODE, type NodeTargets } from '../runner/targets/nodes.js';
-import { ReplayTarget } from '../runner/targets/replay.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 import { attachReporters } from './reporting.js';
 

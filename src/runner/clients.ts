@@ -63,9 +63,10 @@ export class MachineClients {
 
   async dockerClient(): Promise<Docker> {
     if (this.docker) return this.docker;
-    // The local machine's socket is a file on this host: no forward needed.
-    if (this.target.type === 'local') {
-      this.docker = new Docker({ socketPath: this.target.dockerSocket });
+    // A local machine's socket is a file on this host: no forward needed.
+    const direct = this.target.hostSocketPath?.(this.target.dockerSocket);
+    if (direct) {
+      this.docker = new Docker({ socketPath: direct });
       return this.docker;
     }
     this.dockerForward = await startForward(() => this.target.openUnix(this.target.dockerSocket));

@@ -9,9 +9,13 @@ const FRAME = /book-blocks\/(\d+)\.js:(\d+):(\d+)/g;
 const registry = new Map<number, CompiledBlock>();
 let nextId = 1;
 
-/** The .md line of the innermost frame of a block's code in a stack, if any. */
-export function mdLineFromStack(stack: string | undefined): { block: Block; line: number } | undefined {
+/**
+ * The .md line of the innermost frame of block code in a stack, if any; of `prefer`'s code when
+ * it has a frame (a function another block declared, called from this one: the call is the line).
+ */
+export function mdLineFromStack(stack: string | undefined, prefer?: Block): { block: Block; line: number } | undefined {
   if (!stack) return undefined;
+  let first: { block: Block; line: number } | undefined;
   for (const match of stack.matchAll(FRAME)) {
     const compiled = registry.get(Number(match[1]));
     if (!compiled) continue;
@@ -20,9 +24,11 @@ export function mdLineFromStack(stack: string | undefined): { block: Block; line
     let position = originalPositionFor(compiled.map, { line: generatedLine, column });
     if (position.line === null) position = originalPositionFor(compiled.map, { line: generatedLine, column: 0, bias: -1 as never });
     if (position.line === null) continue;
-    return { block: compiled.block, line: compiled.block.codeLine + position.line - 1 };
+    const frame = { block: compiled.block, line: compiled.block.codeLine + position.line - 1 };
+    if (!prefer || frame.block === prefer) return frame;
+    first ??= frame;
   }
-  return undefined;
+  return first;
 }
 
 export type Globals = Record<string, unknown>;

@@ -97,6 +97,11 @@ export class LocalTarget implements Target {
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs };
   }
 
+  /** The machine's sockets are files on this host (the nodes' runtime folders are shared). */
+  hostSocketPath(machinePath: string): string {
+    return machinePath;
+  }
+
   /**
    * '' for a node that shares this host's mounts; for one with its own mount namespace, the root
    * its agent sees (`/proc/PID/root`), once the agent is surely inside the namespace (it answered).

@@ -27,7 +27,8 @@ export interface MachineIdentity {
 /** One Linux machine the book runs on. Every block global reaches the machine through this. */
 export interface Target {
   readonly name: string;
-  readonly type: 'local' | 'ssh' | 'vagrant' | 'replay';
+  /** `fake`: test/fakes/fake-target.ts, for the runner's own tests. */
+  readonly type: 'local' | 'ssh' | 'vagrant' | 'replay' | 'fake';
   /** Where the runner keeps daemon records and logs on the machine. */
   readonly runtimeDir: string;
   /** The machine's Docker socket, as a path on the machine. */
@@ -49,6 +50,8 @@ export interface Target {
    * machine's files use it to read them without a process.
    */
   nativeRoot?(): Promise<string>;
+  /** Local targets: where this host opens one of the machine's unix sockets directly (no forward needed). */
+  hostSocketPath?(machinePath: string): string;
   /** argv that opens an interactive shell (or runs one command) on the machine from this host. */
   shellArgv(command: string[], env: Record<string, string>): string[];
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { ReplayMismatch, type ReplaySession } from '../record/replay.js';
-import type { ExecOptions, ExecResult, MachineIdentity, Target } from './target.js';
+import type { ExecOptions, ExecResult, MachineIdentity, Target } from '../targets/target.js';
+import { ReplayMismatch, type ReplaySession } from './replay.js';
 
 /**
  * A machine that is a transcript: exec, writeFile and readFile answer what the recorded run's

@@ -1,0 +1,68 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localTargetYaml, writeBook } from '../helpers/book.js';
+import { canUseNetns, createNetns } from '../helpers/netns.js';
+
+const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
+const NETNS = `book-verdict-${process.pid}`;
+const RUNTIME = `/run/book-verdict-${process.pid}`;
+
+function book(args: string[]) {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', GITHUB_ACTIONS: '' },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, seconds: (performance.now() - started) / 1000 };
+}
+
+// Ordinary mistakes in a reader's block: each must end the run with that block failed at its
+// line, the summary printed and exit 1, in `book run` and in `book replay` (no false pass).
+const CASES = {
+  'never settles': { code: 'await new Promise(() => {})', attrs: ' timeout=2s', line: 3, error: 'BLOCK_TIMEOUT' },
+  'throws in a timer': {
+    code: 'setTimeout(() => { throw new Error("boom") }, 10)\nawait new Promise((r) => setTimeout(r, 500))',
+    attrs: '',
+    line: 4,
+    error: 'BLOCK_FAILED',
+  },
+  'un-awaited failing $': { code: '$`false`\nawait new Promise((r) => setTimeout(r, 500))', attrs: '', line: 4, error: 'COMMAND_FAILED' },
+};
+
+describe.skipIf(!canUseNetns)('every run ends with a verdict (book run and book replay)', () => {
+  let remove: () => void;
+  beforeAll(() => {
+    remove = createNetns(NETNS).remove;
+  });
+  afterAll(() => {
+    try {
+      execFileSync('bash', ['-c', `for p in ${RUNTIME}/daemons/*.pid; do [ -e "$p" ] && kill -KILL -- -"$(cat "$p")"; done; true`]);
+    } catch {}
+    remove();
+    rmSync(RUNTIME, { recursive: true, force: true });
+  });
+
+  for (const [name, c] of Object.entries(CASES)) {
+    it(`a block that ${name}`, () => {
+      const dir = writeBook({
+        'book.yaml': localTargetYaml(NETNS, RUNTIME),
+        '01-a.md': `# A\n\n\`\`\`ts run name=mistake${c.attrs}\n${c.code}\n\`\`\`\n\n\`\`\`sh run name=after\ntrue\n\`\`\`\n`,
+      });
+      const transcript = path.join(dir, '..', 'transcript.json');
+      for (const args of [
+        ['run', '--book', dir, '--reporter', 'plain', '--transcript', transcript],
+        ['replay', '--book', dir, '--transcript', transcript, '--reporter', 'plain'],
+      ]) {
+        const r = book(args);
+        expect(r.code, `${args[0]}: ${r.stdout}${r.stderr}`).toBe(1);
+        expect(r.stdout).toMatch(new RegExp(`01-a\\.md:${c.line}: \\[${c.error}\\]`));
+        expect(r.stdout).toMatch(/0 passed, 1 failed, 1 skipped/);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+        expect(r.seconds).toBeLessThan(15);
+      }
+    });
+  }
+});
