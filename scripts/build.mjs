@@ -10,7 +10,9 @@ const next = `dist.next-${process.pid}`;
 rmSync(next, { recursive: true, force: true });
 
 await build({
-  entryPoints: ['src/cli.ts', 'src/runner-api.ts'],
+  // The kernel thread's entry is a file of its own: src/runner/isolate/host.ts starts it.
+  entryPoints: ['src/cli.ts', 'src/runner-api.ts', 'src/runner/isolate/worker.ts'],
+  outbase: 'src',
   outdir: next,
   bundle: true,
   platform: 'node',

@@ -11,6 +11,8 @@ export interface CompiledBlock {
   /** Top-level names the block declares; copied into the chapter scope when it ends. */
   names: string[];
   map: TraceMap;
+  /** The source map as esbuild wrote it (for a kernel in another thread). */
+  mapText: string;
 }
 
 /** Lines the wrapper puts before the block's own code. */
@@ -104,7 +106,7 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
   const map = new TraceMap(mapText);
   // esbuild prints every top-level statement from column 0 and indents nested ones: a block with no
   // line starting like a declaration declares nothing, and needs no parse (most blocks only act).
-  if (!TOP_LEVEL_DECLARATION.test(js)) return { block, body: functionBody(js, []), names: [], map };
+  if (!TOP_LEVEL_DECLARATION.test(js)) return { block, body: functionBody(js, []), names: [], map, mapText };
   let program: AcornNode;
   try {
     program = parseJs(js, { ecmaVersion: 'latest', sourceType: 'module', allowAwaitOutsideFunction: true }) as unknown as AcornNode;
@@ -141,7 +143,7 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
   }
   for (const edit of edits.sort((a, b) => b.start - a.start)) js = js.slice(0, edit.start) + edit.text + js.slice(edit.end);
   const exported = [...new Set(names.filter(Boolean))];
-  return { block, body: functionBody(js, exported), names: exported, map };
+  return { block, body: functionBody(js, exported), names: exported, map, mapText };
 }
 
 const TOP_LEVEL_DECLARATION = /^(?:const|let|var|function|async|class|import|export|using|await\s+using)\b/m;

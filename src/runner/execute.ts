@@ -3,6 +3,7 @@ import { type CompiledBlock, compileBlock } from './compile.js';
 import { collectDiagnostics, type DiagnoseFn, type DiagnosticSection } from './diagnostics.js';
 import { codeOf, exitCodeOf } from './errors.js';
 import type { BlockFailure, BlockStatus, EventBus } from './events.js';
+import { IsolatedKernel } from './isolate/host.js';
 import { assert, ChapterKernel, makeConsole } from './kernel.js';
 import { NodeSet } from './node-set.js';
 import { runAttempt } from './run/attempt.js';
@@ -50,6 +51,11 @@ export interface RunOptions {
   diagnose?: DiagnoseFn | false;
   /** The target's other nodes (`nodes['k8s-worker']`, `node=`); none by default. */
   nodes?: NodeTargets;
+  /**
+   * Each chapter's ts blocks run in a worker thread (src/runner/isolate), so a timeout always
+   * fires, a synchronous loop included (default). false runs them in the runner's own thread.
+   */
+  isolate?: boolean;
   /** Record and replay (src/runner/record): how the blocks' clients are made, and hooks around each attempt. */
   instrument?: RunInstrument;
 }
@@ -207,8 +213,11 @@ async function openRun(options: RunOptions, state: Record<string, unknown>, comp
   });
 }
 
+/** Where a chapter's ts blocks run: in a thread of their own, or in the runner's (isolate: false). */
+type BlockKernel = ChapterKernel | IsolatedKernel;
+
 /** One attempt's work: a file written, an sh block run, or a ts block run in the chapter's kernel. */
-async function executeBlock(run: BookRun, block: Block, kernel: ChapterKernel): Promise<void> {
+async function executeBlock(run: BookRun, block: Block, kernel: BlockKernel): Promise<void> {
   run.options.instrument?.enterBlock?.(block);
   const on = await run.nodes.forBlock(block);
   const { bus } = run;
@@ -232,14 +241,14 @@ async function executeBlock(run: BookRun, block: Block, kernel: ChapterKernel): 
   if (!code) throw new Error(`internal: block ${block.id} was not compiled`);
   // `k8s` the client, not a name such as k8s-worker.
   if (/\bk8s\b(?!-)/.test(block.code)) await run.clients.refreshK8s();
-  await kernel.run(code);
+  await kernel.run(code, run.running?.signal);
 }
 
 /** One attempt under the block's timeout, with the run's interrupt and the uncaught errors bound to it. */
-function attempt(run: BookRun, block: Block, kernel: ChapterKernel): Promise<unknown> {
+function attempt(run: BookRun, block: Block, kernel: BlockKernel): Promise<unknown> {
   return runAttempt(block, () => executeBlock(run, block, kernel), {
     interrupt: run.options.signal,
-    pendingWaits: () => run.waitFor.pending(),
+    pendingWaits: () => [...run.waitFor.pending(), ...(kernel instanceof IsolatedKernel ? kernel.pendingWaits : [])],
     bind: (control) => {
       run.running = control ? { block, signal: control.controller.signal } : undefined;
       run.abort = control ? (error) => control.controller.abort(error) : undefined;
@@ -271,7 +280,7 @@ async function diagnose(run: BookRun, block: Block, failure: BlockFailure, since
  * A block from its start to its verdict: attempts (automatic retries, then the reader's), the
  * judgement of `fails=`, diagnostics of a failure, `block:end`. Interrupts end the run.
  */
-async function runBlock(run: BookRun, block: Block, kernel: ChapterKernel, progress: Progress): Promise<BlockStatus> {
+async function runBlock(run: BookRun, block: Block, kernel: BlockKernel, progress: Progress): Promise<BlockStatus> {
   const { bus, options } = run;
   const started = performance.now();
   const since = Date.now();
@@ -311,24 +320,47 @@ async function choose(run: BookRun, block: Block): Promise<'run' | 'skip' | 'qui
   return run.options.beforeBlock ? run.options.beforeBlock(block) : 'run';
 }
 
+/** The kernel a chapter's ts blocks share: a worker thread's (isolate, the default) or this thread's. */
+function chapterKernel(run: BookRun): BlockKernel & { close?: () => Promise<void> } {
+  const { $, machine, docker } = run.tools;
+  const { options, bus } = run;
+  if (options.isolate === false) {
+    return new ChapterKernel({
+      $,
+      machine,
+      docker,
+      nodes: run.nodes.global,
+      k8s: run.clients.k8sGlobal(),
+      waitFor: run.waitFor,
+      assert,
+      state: run.state,
+      versions: run.versions,
+      console: run.console,
+    });
+  }
+  return new IsolatedKernel({
+    roots: { docker: () => docker, machine: () => machine, k8s: () => run.clients.k8sGlobal(), nodes: () => run.nodes.global },
+    shell: (node) => (node ? run.nodes.global[node]?.$ : undefined) ?? $,
+    onOutput: (text) => {
+      if (run.running) bus.emit({ type: 'block:output', block: run.running.block, stream: 'log', text });
+    },
+    onWait: (info) => {
+      if (run.running) bus.emit({ type: 'wait', block: run.running.block, ...info });
+    },
+    onUncaught: (error) => run.uncaught.report(error),
+    state: run.state,
+    versions: run.versions as Record<string, unknown>,
+    nodes: run.nodes.names,
+    instantWaits: options.instrument?.instantWaits,
+  });
+}
+
 /** A chapter's blocks in order over one kernel; a chapter that passed whole gets its checkpoint. */
 async function runChapter(run: BookRun, chapter: Chapter, progress: Progress): Promise<void> {
   const { bus, options } = run;
   const started = performance.now();
   bus.emit({ type: 'chapter:start', chapter, time: Date.now() });
-  const { $, machine, docker } = run.tools;
-  const kernel = new ChapterKernel({
-    $,
-    machine,
-    docker,
-    nodes: run.nodes.global,
-    k8s: run.clients.k8sGlobal(),
-    waitFor: run.waitFor,
-    assert,
-    state: run.state,
-    versions: run.versions,
-    console: run.console,
-  });
+  const kernel = chapterKernel(run);
   let failed = false;
   let skipped = 0;
   let passed = 0;
@@ -362,6 +394,7 @@ async function runChapter(run: BookRun, chapter: Chapter, progress: Progress): P
       passed++;
     }
   }
+  await kernel.close?.();
   // A chapter with skipped blocks is not a safe place to resume from, so it gets no checkpoint.
   const status: BlockStatus = failed ? 'failed' : skipped > 0 || (passed === 0 && progress.skipRest) ? 'skipped' : 'passed';
   if (status === 'passed' && options.afterChapter) await options.afterChapter(chapter, run.state, run.recorder.latest);

@@ -54,7 +54,7 @@ export class ChapterKernel {
     return this.scope[name];
   }
 
-  async run(compiled: CompiledBlock): Promise<void> {
+  async run(compiled: CompiledBlock, _signal?: AbortSignal): Promise<void> {
     const id = nextId++;
     registry.set(id, compiled);
     const fn = vm.compileFunction(compiled.body, ['__scope', '__import'], { filename: `/book-blocks/${id}.js` }) as (

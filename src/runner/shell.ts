@@ -78,11 +78,13 @@ export interface Shell {
   nothrow(pieces: TemplateStringsArray, ...values: unknown[]): Promise<ProcessOutput>;
   /** Does not stream output to the reporters (it is still in the result). */
   quiet(pieces: TemplateStringsArray, ...values: unknown[]): Promise<ProcessOutput>;
+  /** A command line as it is (no template): its output whatever the exit code, and the signal that ended it. */
+  exec(command: string, options?: { quiet?: boolean }): Promise<{ output: ProcessOutput; signal: string | null }>;
 }
 
 /** The `$` global: zx-style, but bash runs ON THE MACHINE through the target. */
 export function makeShell(target: Target, hooks: ShellHooks): Shell {
-  const run = async (command: string, nothrow: boolean, quiet: boolean, callSite: string) => {
+  const exec = async (command: string, quiet: boolean) => {
     const id = hooks.onStart(command);
     const options: ExecOptions = {
       signal: hooks.signal(),
@@ -92,11 +94,16 @@ export function makeShell(target: Target, hooks: ShellHooks): Shell {
     const result = await target.exec(`set -o pipefail; ${command}`, options);
     const output = new ProcessOutput(result.stdout, result.stderr, result.exitCode, result.durationMs);
     hooks.onEnd(id, command, output);
-    if (!nothrow && result.exitCode !== 0) throw new ProcessFailed(command, output, result.signal, callSite);
+    return { output, signal: result.signal };
+  };
+  const run = async (command: string, nothrow: boolean, quiet: boolean, callSite: string) => {
+    const { output, signal } = await exec(command, quiet);
+    if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, signal, callSite);
     return output;
   };
   const $ = ((pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, false, new Error().stack ?? '')) as Shell;
   $.nothrow = (pieces, ...values) => run(buildCommand(pieces, values), true, false, new Error().stack ?? '');
   $.quiet = (pieces, ...values) => run(buildCommand(pieces, values), false, true, new Error().stack ?? '');
+  $.exec = (command, options = {}) => exec(command, Boolean(options.quiet));
   return $;
 }

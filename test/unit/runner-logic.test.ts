@@ -110,4 +110,44 @@ describe('the runner on a fake machine: every run ends with a verdict', () => {
     expect((result as { error: Error }).error.name).toBe('MachineUnreachable');
     expect(end).toMatchObject({ type: 'run:end', status: 'failed', exitCode: 3 });
   });
+
+  it('a synchronous loop cannot stop the run: its thread is ended at the timeout; a retry starts a new one, with state kept', async () => {
+    const loop = ts('loop', "if (!(await machine.exists('marker'))) {\n  await machine.writeFile('marker', 'x')\n  while (true) {}\n}", 'timeout=1s');
+    const before = ts('before', "const declared = 1\nstate.kept = 'yes'");
+    const after = ts('after', "assert.equal(state.kept, 'yes')\nassert.equal(typeof declared, 'undefined')");
+    let retries = 0;
+    const { byId, end, seconds } = await run(
+      { '01-a.md': `# A\n\n${before}${loop}${after}` },
+      { afterFailure: async () => (retries++ === 0 ? 'retry' : 'quit') },
+    );
+    expect(retries).toBe(1);
+    expect(byId.loop).toMatchObject({ status: 'passed', attempts: 2 });
+    expect(byId.after?.status, JSON.stringify(byId.after?.failure)).toBe('passed');
+    expect(end).toMatchObject({ status: 'passed', exitCode: 0 });
+    expect(seconds).toBeLessThan(15);
+  });
+
+  it('a synchronous loop without a retry fails at its timeout and the run ends with its verdict', async () => {
+    const { byId, end, seconds } = await run({ '01-a.md': `# A\n\n${ts('spin', 'while (true) {}', 'timeout=1s')}${sh('after', 'true')}` });
+    expect(byId.spin).toMatchObject({ status: 'failed', failure: { code: 'BLOCK_TIMEOUT', line: 3 } });
+    expect(end).toMatchObject({ status: 'failed', exitCode: 1, skipped: 1 });
+    expect(seconds).toBeLessThan(10);
+  });
+
+  it("a block's thread reaches the runner's objects: handles with methods, errors with their fields, no callbacks", async () => {
+    const code = [
+      "const daemon = await machine.daemon('sleeper', ['sleep', '30'])",
+      "assert.equal(daemon.name, 'sleeper')",
+      "assert.equal((await daemon.restart()).name, 'sleeper')",
+      'assert.equal((await daemon.status()).running, true)',
+      'await daemon.stop()',
+      "await assert.rejects(machine.readFile('/nonexistent/file'), (e) => e.code === 'ENOENT')",
+      "await assert.rejects(async () => machine.writeFile('x', () => 1), /a function cannot cross/)",
+      'const out = await $`echo hello`',
+      "assert.equal(String(out), 'hello')",
+      "assert.deepEqual(out.lines(), ['hello'])",
+    ].join('\n');
+    const { byId } = await run({ '01-a.md': `# A\n\n${ts('remote', code)}` });
+    expect(byId.remote?.status, JSON.stringify(byId.remote?.failure)).toBe('passed');
+  });
 });

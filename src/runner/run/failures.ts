@@ -26,15 +26,17 @@ export class Interrupted extends Error {
  * thrown by another block's code after it ended (a timer, an un-awaited promise) names that block.
  */
 export function describeFailure(block: Block, error: unknown): BlockFailure {
-  const err = error as Error & { mdLine?: number };
+  // `mdLine`/`mdFile`: mapped where the code ran (an sh block's trap, a kernel thread's source maps).
+  const err = error as Error & { mdLine?: number; mdFile?: string; exitCode?: number | null; stderr?: string };
   let at = { file: block.file, line: block.line };
   const mapped = mdLineFromStack(error instanceof ProcessFailed ? error.callSite : err?.stack, block);
   if (mapped) at = { file: mapped.block.file, line: mapped.line };
-  if (typeof err?.mdLine === 'number') at = { file: block.file, line: err.mdLine };
+  if (typeof err?.mdLine === 'number') at = { file: err.mdFile ?? block.file, line: err.mdLine };
   const failure: BlockFailure = { code: codeOf(error), message: err?.message ?? String(error), ...at };
-  if (error instanceof ProcessFailed) {
-    failure.exitCode = error.exitCode;
-    failure.stderrTail = lastLines(error.stderr, 8);
+  // A command's failure, from this thread (ProcessFailed) or a kernel thread (its fields).
+  if (err?.name === 'ProcessFailed') {
+    failure.exitCode = err.exitCode ?? null;
+    failure.stderrTail = lastLines(err.stderr ?? '', 8);
   }
   return failure;
 }

@@ -7,21 +7,22 @@
 export class UncaughtErrors {
   private late: unknown[] = [];
   private fail?: (error: unknown) => void;
-  private readonly onError = (error: unknown) => {
+  /** An error of the blocks' code that no one awaited (also from a kernel thread). */
+  readonly report = (error: unknown) => {
     if (this.fail) this.fail(error);
     else this.late.push(error);
   };
 
   /** From now until `stop`, uncaught errors and unhandled rejections are the blocks'. */
   start(): this {
-    process.on('uncaughtException', this.onError);
-    process.on('unhandledRejection', this.onError);
+    process.on('uncaughtException', this.report);
+    process.on('unhandledRejection', this.report);
     return this;
   }
 
   stop(): void {
-    process.off('uncaughtException', this.onError);
-    process.off('unhandledRejection', this.onError);
+    process.off('uncaughtException', this.report);
+    process.off('unhandledRejection', this.report);
   }
 
   /** The running attempt's failure callback; an error that came while no block ran fails it at once. */
