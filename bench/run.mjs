@@ -65,16 +65,23 @@ if (!only || only === 'overhead') {
     report('per-block overhead, zx markdown mode (host, no namespace)', median(per.zx).toFixed(2), 'ms');
     // The same books in this process with state snapshots off: what the runner costs without the
     // per-block diff of the cluster (the snapshot is what the UI and plain reporter show).
-    const inProcess = (dir) => {
+    const inProcess = (dir, isolate = true) => {
       const script = `import { loadBook, runBook, EventBus, createTarget } from '${root}/dist/runner-api.js';
 const book = await loadBook(${JSON.stringify(dir)}); const target = await createTarget(book); await target.connect();
-const t = performance.now(); await runBook({ book, chapters: book.chapters, target, bus: new EventBus(), snapshot: false });
+const t = performance.now(); await runBook({ book, chapters: book.chapters, target, bus: new EventBus(), snapshot: false, isolate: ${isolate} });
 console.log(performance.now() - t); await target.close(); process.exit(0);`;
       return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString());
     };
     const off = [];
     for (let i = 0; i < 7; i++) off.push((inProcess(big) - inProcess(small)) / 100);
     report('per-block overhead, book runner, snapshots off (in process)', median(off).toFixed(2), 'ms');
+    // What running the blocks in a worker thread costs (isolate: false runs them in the runner's thread).
+    const inThread = [];
+    for (let i = 0; i < 7; i++) inThread.push((inProcess(big, false) - inProcess(small, false)) / 100);
+    report('per-block overhead, same, blocks in the runner thread (isolate: false)', median(inThread).toFixed(2), 'ms');
+    const start = [];
+    for (let i = 0; i < 7; i++) start.push(inProcess(small) - inProcess(small, false));
+    report("a chapter's kernel thread: start-up over the in-thread kernel (1-block book)", median(start).toFixed(1), 'ms');
   });
 }
 
