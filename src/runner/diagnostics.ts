@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { MachineClients } from './clients.js';
 import type { BlockFailure } from './events.js';
+import type { DockerContainer } from './state/docker.js';
 import { shellQuote, type Target } from './targets/target.js';
 import type { Block } from './types.js';
 
@@ -147,14 +148,7 @@ async function eventsSection(context: DiagnosticsContext, ms: number): Promise<D
   }
 }
 
-interface ContainerLike {
-  Id: string;
-  Names?: string[];
-  Image?: string;
-  State?: string;
-  Status?: string;
-  Created?: number;
-}
+type ContainerLike = Pick<DockerContainer, 'Id' | 'Names' | 'Image' | 'State' | 'Status' | 'Created'>;
 
 /** `k8s_nginx_nginx-deployment-…_default_<uid>_0` → its pod's name. */
 function podOf(name: string): string | undefined {

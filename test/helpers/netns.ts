@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 
 export const canUseNetns = process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/sbin/ip');
 
@@ -20,6 +20,26 @@ export function createNetns(name: string): { name: string; remove: () => void } 
       } catch {
         // already gone
       }
+    },
+  };
+}
+
+/**
+ * A test's own machine: a sealed namespace and a runtime folder, made before the tests and
+ * removed after them with every daemon the tests started there (as `book machine down` stops them).
+ */
+export function testMachine(netns: string, runtimeDir: string): { setUp: () => void; tearDown: () => void } {
+  let ns: { remove: () => void } | undefined;
+  return {
+    setUp: () => {
+      ns = createNetns(netns);
+    },
+    tearDown: () => {
+      try {
+        execFileSync('bash', ['-c', `for p in ${runtimeDir}/daemons/*.pid; do [ -e "$p" ] && kill -KILL -- -"$(cat "$p")"; done; true`]);
+      } catch {}
+      ns?.remove();
+      rmSync(runtimeDir, { recursive: true, force: true });
     },
   };
 }

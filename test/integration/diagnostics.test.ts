@@ -1,9 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ends, localTargetYaml, runAndCollect, writeBook } from '../helpers/book.js';
-import { canUseNetns, createNetns } from '../helpers/netns.js';
+import { canUseNetns, testMachine } from '../helpers/netns.js';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
 const NETNS = `book-diag-${process.pid}`;
@@ -28,17 +28,9 @@ test -e /etc/grumpy/happy.conf || { echo "grumpy is not happy" >&2; exit 3; }
 `;
 
 describe.skipIf(!canUseNetns)('diagnostics of a failed block, on a real (namespaced) machine', () => {
-  let remove: () => void;
-  beforeAll(() => {
-    remove = createNetns(NETNS).remove;
-  });
-  afterAll(() => {
-    try {
-      execFileSync('bash', ['-c', `for p in ${RUNTIME}/daemons/*.pid; do [ -e "$p" ] && kill -KILL -- -"$(cat "$p")"; done; true`]);
-    } catch {}
-    remove();
-    rmSync(RUNTIME, { recursive: true, force: true });
-  });
+  const machine = testMachine(NETNS, RUNTIME);
+  beforeAll(machine.setUp);
+  afterAll(machine.tearDown);
 
   it('names what the machine says in plain output, the GitHub annotation, JUnit and the transcript; replay shows the same', () => {
     const dir = writeBook({ 'book.yaml': localTargetYaml(NETNS, RUNTIME), '01-grumpy.md': CHAPTER });

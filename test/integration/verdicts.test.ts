@@ -1,9 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTargetYaml, writeBook } from '../helpers/book.js';
-import { canUseNetns, createNetns } from '../helpers/netns.js';
+import { canUseNetns, testMachine } from '../helpers/netns.js';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
 const NETNS = `book-verdict-${process.pid}`;
@@ -33,17 +32,9 @@ const CASES = {
 };
 
 describe.skipIf(!canUseNetns)('every run ends with a verdict (book run and book replay)', () => {
-  let remove: () => void;
-  beforeAll(() => {
-    remove = createNetns(NETNS).remove;
-  });
-  afterAll(() => {
-    try {
-      execFileSync('bash', ['-c', `for p in ${RUNTIME}/daemons/*.pid; do [ -e "$p" ] && kill -KILL -- -"$(cat "$p")"; done; true`]);
-    } catch {}
-    remove();
-    rmSync(RUNTIME, { recursive: true, force: true });
-  });
+  const machine = testMachine(NETNS, RUNTIME);
+  beforeAll(machine.setUp);
+  afterAll(machine.tearDown);
 
   for (const [name, c] of Object.entries(CASES)) {
     it(`a block that ${name}`, () => {
