@@ -316,7 +316,7 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
         reading.close();
       }
 
-      const whole = new Terminal(bookCommand(['run']), { cwd: root, history: 100_000 });
+      const whole = new Terminal(bookCommand(['run']), { cwd: root });
       try {
         const screen = await whole.waitFor(/EXIT=\d+/, 10 * MIN, 100_000);
         expect(screen, screen.slice(-3000)).toMatch(/EXIT=0/);

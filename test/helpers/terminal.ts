@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -7,6 +7,9 @@ export const hasTmux = existsSync('/usr/bin/tmux');
 
 /** This test run's own tmux server: its options (a long history) touch no one else's sessions. */
 const SOCKET = `book-tests-${process.pid}`;
+/** Every terminal keeps a long scrollback: a whole book's run is read back from it. */
+const CONFIG = path.join(mkdtempSync(path.join(tmpdir(), 'book-tmux-')), 'tmux.conf');
+writeFileSync(CONFIG, 'set-option -g history-limit 100000\n');
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
 
 /**
@@ -17,7 +20,7 @@ export class Terminal {
   readonly name = `book-${Math.random().toString(36).slice(2, 8)}`;
   readonly dir = mkdtempSync(path.join(tmpdir(), 'book-tui-'));
 
-  constructor(command: string, options: { columns?: number; rows?: number; history?: number; cwd?: string } = {}) {
+  constructor(command: string, options: { columns?: number; rows?: number; cwd?: string } = {}) {
     const script = [
       `cd ${options.cwd ?? this.dir}`,
       `stty -g > ${this.dir}/stty.before`,
@@ -26,9 +29,9 @@ export class Terminal {
       `stty -g > ${this.dir}/stty.after`,
       'sleep 3600',
     ].join('; ');
-    // The history limit applies to windows made after it is set: set it on the server first.
-    tmux('start-server', ';', 'set-option', '-g', 'history-limit', String(options.history ?? 2000));
-    tmux('new-session', '-d', '-s', this.name, '-x', String(options.columns ?? 120), '-y', String(options.rows ?? 40), `bash -c '${script}'`);
+    // The history limit applies to windows made after it is set, and a server with no session
+    // exits at once: so the server reads it from its config file as it starts.
+    tmux('-f', CONFIG, 'new-session', '-d', '-s', this.name, '-x', String(options.columns ?? 120), '-y', String(options.rows ?? 40), `bash -c '${script}'`);
   }
 
   /** The visible screen and up to `scrollback` lines above it, wrapped lines joined. */
