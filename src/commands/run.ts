@@ -8,7 +8,6 @@ import { defaultTranscriptPath, startRecording } from '../runner/record/index.js
 import { selectChapters } from '../runner/select.js';
 import { createTarget } from '../runner/targets/index.js';
 import { FIRST_NODE, nodeTargets } from '../runner/targets/nodes.js';
-import { BookReader } from '../terminal/prose.js';
 import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
 import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
@@ -99,7 +98,8 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
             // JSON and JUnit on stdout stay machine-readable: the reading goes to stderr.
             output: reporter === 'plain' ? process.stdout : process.stderr,
             signal: interrupt.signal,
-            reader: new BookReader(() => ({
+            // The reader (markdown-it rendering, highlight.js) is loaded only for --step.
+            reader: new (await import('../terminal/prose.js')).BookReader(() => ({
               width: Math.max(40, (process.stdout.columns || 80) - 2),
               color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY),
             })),

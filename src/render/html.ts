@@ -1,6 +1,6 @@
-export { escapeHtml } from '../markdown/index.js';
+export { escapeHtml } from '../markdown/highlight.js';
 
-import { highlight as highlightCode } from '../markdown/index.js';
+import { highlight as highlightCode } from '../markdown/highlight.js';
 
 /** Highlighted at build time: the pages carry the markup, no highlighter runs in the browser. */
 export const highlight = highlightCode;

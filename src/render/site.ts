@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type MarkdownIt from 'markdown-it';
-import { createMarkdown } from '../markdown/index.js';
+import { createMarkdown } from '../markdown/markdown.js';
 import { writeAtomic } from '../runner/files.js';
 import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
 import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';

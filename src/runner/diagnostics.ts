@@ -2,6 +2,8 @@ import type Docker from 'dockerode';
 import type { MachineClients } from './clients.js';
 import type { BlockFailure } from './events.js';
 import type { DockerContainer } from './state/docker.js';
+import { logTailsScript, parseLogTails } from './state/machine-files.js';
+import { within } from './state/snapshot.js';
 import { shellQuote, type Target } from './targets/target.js';
 import type { Block } from './types.js';
 
@@ -63,14 +65,6 @@ function cut(line: string): string {
 function bounded(lines: string[], max = MAX_LINES): string[] {
   if (lines.length <= max) return lines.map(cut);
   return [...lines.slice(0, max).map(cut), `… ${lines.length - max} more`];
-}
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The words of the block and its failure: an object is the block's when it names one of them. */
@@ -206,26 +200,6 @@ async function containerSections(node: DiagnosticsNode, context: DiagnosticsCont
   }
 }
 
-/** `tail -v` of the daemons' logs in one process: the runner's daemons and the machine's own. */
-function logTailScript(runtimeDir: string): string {
-  const rt = shellQuote(runtimeDir);
-  return `set -- ${rt}/daemons/*.log ${rt}/logs/*.log; logs=(); for f; do [ -e "$f" ] && logs+=("$f"); done
-[ \${#logs[@]} -gt 0 ] && tail -v -n ${LOG_SCAN_LINES} -- "\${logs[@]}" 2>/dev/null; exit 0`;
-}
-
-export function parseLogTails(text: string): Map<string, string[]> {
-  const logs = new Map<string, string[]>();
-  let current: string[] | undefined;
-  for (const line of text.split('\n')) {
-    const header = /^==> .*\/([^/]+)\.log <==$/.exec(line);
-    if (header?.[1]) {
-      current = [];
-      logs.set(header[1], current);
-    } else if (current && line.trim() !== '') current.push(line);
-  }
-  return logs;
-}
-
 /** A log line's time, when it has one: klog's `E1202 06:11:57.512340` (this year, UTC) or logrus' `time="…"`. */
 export function logLineTime(line: string, now = new Date()): number | undefined {
   const klog = /^[IWEF](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{1,3})/.exec(line);
@@ -262,7 +236,7 @@ export function telling(lines: string[], block: Pick<Block, 'code'>, since: numb
 
 async function daemonLogSections(node: DiagnosticsNode, context: DiagnosticsContext, ms: number, prefix: string): Promise<DiagnosticSection[]> {
   try {
-    const result = await within(node.target.exec(logTailScript(node.target.runtimeDir)), ms);
+    const result = await within(node.target.exec(`${logTailsScript(node.target.runtimeDir, LOG_SCAN_LINES)}; exit 0`), ms);
     const logs = parseLogTails(result.stdout);
     const words = mentionedWords(context);
     const wanted = [...logs.keys()].filter((daemon) => USUAL_DAEMONS.includes(daemon) || words.has(daemon));

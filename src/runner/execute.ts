@@ -18,7 +18,7 @@ import { FIRST_NODE, NO_OTHER_NODES, type NodeTargets } from './targets/nodes.js
 import { shellQuote, type Target } from './targets/target.js';
 import { type Block, type Book, BookError, type BookIssue, type Chapter } from './types.js';
 import { substituteVersions } from './versions.js';
-import { makeWaitFor, type WaitForFn, type WaitOptions } from './wait-for.js';
+import { makeWaitFor, type WaitForFn } from './wait-for.js';
 
 export const EXIT = {
   ok: 0,
@@ -165,16 +165,14 @@ async function openRun(options: RunOptions, state: Record<string, unknown>, comp
     }
   });
   nodes.check(options.chapters);
-  const polling = makeWaitFor(
+  // Replay: the answers are known, so polls do not sleep.
+  const waitFor = makeWaitFor(
     () => run.running?.signal,
     (info) => {
       if (run.running) bus.emit({ type: 'wait', block: run.running.block, ...info });
     },
+    () => Boolean(options.instrument?.instantWaits),
   );
-  // Replay: the answers are known, so polls do not sleep.
-  const waitFor: WaitForFn = options.instrument?.instantWaits
-    ? Object.assign(<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}) => polling(fn, { ...opts, interval: 0 }), { pending: polling.pending })
-    : polling;
   options.instrument?.bindAbort?.((error) => run.abort?.(error));
   const log = makeConsole((text) => {
     if (run.running) bus.emit({ type: 'block:output', block: run.running.block, stream: 'log', text });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createMarkdown } from '../markdown/index.js';
+import { createMarkdown } from '../markdown/markdown.js';
 import { parseInfo } from './info-string.js';
 import type { Block, BookIssue, Chapter } from './types.js';
 import { misspelledVersionNames } from './versions.js';

@@ -72,12 +72,17 @@ export interface ShellHooks {
   onEnd(id: number, command: string, output: ProcessOutput): void;
 }
 
-export interface Shell {
+/** `$`: a tagged template that runs bash on the machine. */
+export interface TemplateShell {
   (pieces: TemplateStringsArray, ...values: unknown[]): Promise<ProcessOutput>;
   /** Resolves whatever the exit code. */
   nothrow(pieces: TemplateStringsArray, ...values: unknown[]): Promise<ProcessOutput>;
   /** Does not stream output to the reporters (it is still in the result). */
   quiet(pieces: TemplateStringsArray, ...values: unknown[]): Promise<ProcessOutput>;
+}
+
+/** The runner's `$`: also runs a command line as it is (for a kernel thread's `$`). */
+export interface Shell extends TemplateShell {
   /** A command line as it is (no template): its output whatever the exit code, and the signal that ended it. */
   exec(command: string, options?: { quiet?: boolean }): Promise<{ output: ProcessOutput; signal: string | null }>;
 }
@@ -101,9 +106,16 @@ export function makeShell(target: Target, hooks: ShellHooks): Shell {
     if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, signal, callSite);
     return output;
   };
-  const $ = ((pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, false, new Error().stack ?? '')) as Shell;
-  $.nothrow = (pieces, ...values) => run(buildCommand(pieces, values), true, false, new Error().stack ?? '');
-  $.quiet = (pieces, ...values) => run(buildCommand(pieces, values), false, true, new Error().stack ?? '');
-  $.exec = (command, options = {}) => exec(command, Boolean(options.quiet));
+  return Object.assign(templateShell(run), { exec: (command: string, options: { quiet?: boolean } = {}) => exec(command, Boolean(options.quiet)) });
+}
+
+/** Runs a built command line; `callSite` is the stack where `$` was called (the block's .md line). */
+export type RunCommand = (command: string, nothrow: boolean, quiet: boolean, callSite: string) => Promise<ProcessOutput>;
+
+/** `$`, `$.nothrow` and `$.quiet` over a way to run a command: the runner's thread and a kernel thread share them. */
+export function templateShell(run: RunCommand): TemplateShell {
+  const $ = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, false, new Error().stack ?? '');
+  $.nothrow = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), true, false, new Error().stack ?? '');
+  $.quiet = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, true, new Error().stack ?? '');
   return $;
 }

@@ -45,12 +45,17 @@ export type WaitForFn = (<T>(fn: () => T | Promise<T>, options?: WaitOptions) =>
   pending(): string[];
 };
 
-export function makeWaitFor(signal: () => AbortSignal | undefined, onSatisfied?: (info: WaitSatisfied) => void): WaitForFn {
+/** `instant`: polls do not sleep (a replay, whose answers are already known). */
+export function makeWaitFor(
+  signal: () => AbortSignal | undefined,
+  onSatisfied?: (info: WaitSatisfied) => void,
+  instant: () => boolean = () => false,
+): WaitForFn {
   const waits = new Set<PendingWait>();
   const waitFor = async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
     const timeoutMs = typeof options.timeout === 'string' ? parseDuration(options.timeout) : options.timeout;
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs;
-    let interval = options.interval ?? 25;
+    let interval = instant() ? 0 : (options.interval ?? 25);
     let lastError: unknown;
     let lastValue: unknown;
     const what = options.message ?? fn.toString().replace(/\s+/g, ' ').slice(0, 120);

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import { highlight } from '../markdown/index.js';
+import { highlight } from '../markdown/highlight.js';
 
 /** highlight.js's classes → terminal styles; unlisted classes keep the surrounding style. */
 const STYLES: Record<string, (c: ChalkInstance) => ChalkInstance> = {

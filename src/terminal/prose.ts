@@ -1,7 +1,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type Token from 'markdown-it/lib/token.mjs';
 import wrapAnsi from 'wrap-ansi';
-import { createMarkdown } from '../markdown/index.js';
+import { createMarkdown } from '../markdown/markdown.js';
 import type { Block, Chapter } from '../runner/types.js';
 import { highlightLines } from './highlight.js';
 

@@ -6,10 +6,10 @@ import {
   isMentioned,
   logLineTime,
   mentionedWords,
-  parseLogTails,
   readyzLines,
   telling,
 } from '../../src/runner/diagnostics.js';
+import { parseLogTails } from '../../src/runner/state/machine-files.js';
 import type { Block } from '../../src/runner/types.js';
 
 const now = Date.parse('2026-12-02T10:00:00Z');

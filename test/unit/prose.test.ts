@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMarkdown } from '../../src/markdown/index.js';
+import { createMarkdown } from '../../src/markdown/markdown.js';
 import { parseChapter } from '../../src/runner/parse.js';
 import { BookReader, chapterProse, renderProse } from '../../src/terminal/prose.js';
 

@@ -27,8 +27,14 @@ export interface KernelHost {
 /** How long a stopped block's thread gets to answer before it is ended (a synchronous loop never answers). */
 const ANSWER_MS = 1000;
 
-/** dist/runner/isolate/worker.js beside the bundle; from src (tests) the built one. */
+/** dist/runner/isolate/worker.js beside the bundle; from src (tests) the built one. Looked up once. */
+let found: string | undefined;
 function workerFile(): string {
+  found ??= findWorkerFile();
+  return found;
+}
+
+function findWorkerFile(): string {
   const here = fileURLToPath(import.meta.url);
   const bundled = path.join(path.dirname(here), 'runner', 'isolate', 'worker.js');
   if (existsSync(bundled)) return bundled;

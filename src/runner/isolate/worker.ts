@@ -2,9 +2,9 @@ import { parentPort } from 'node:worker_threads';
 import { TraceMap } from '@jridgewell/trace-mapping';
 import type { CompiledBlock } from '../compile.js';
 import { assert, ChapterKernel, makeConsole, mdLineFromStack } from '../kernel.js';
-import { buildCommand, ProcessFailed, ProcessOutput } from '../shell.js';
+import { ProcessFailed, ProcessOutput, templateShell } from '../shell.js';
 import type { Block } from '../types.js';
-import { makeWaitFor, type WaitOptions } from '../wait-for.js';
+import { makeWaitFor } from '../wait-for.js';
 import { errorToWire, type FromKernel, fromWire, type Root, type Step, type ToKernel, toWire, type WireHandle } from './wire.js';
 
 /**
@@ -97,21 +97,16 @@ function shellFor(node?: string) {
     if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, answer.signal, callSite);
     return output;
   };
-  const $ = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, false, new Error().stack ?? '');
-  $.nothrow = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), true, false, new Error().stack ?? '');
-  $.quiet = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, true, new Error().stack ?? '');
-  return $;
+  return templateShell(run);
 }
 
 let current: { id: number; block: Block; controller: AbortController } | undefined;
 let instantWaits = false;
-const polling = makeWaitFor(
+const waitFor = makeWaitFor(
   () => current?.controller.signal,
   (info) => send({ t: 'wait', info }),
+  () => instantWaits,
 );
-const waitFor = Object.assign(<T>(fn: () => T | Promise<T>, options: WaitOptions = {}) => polling(fn, instantWaits ? { ...options, interval: 0 } : options), {
-  pending: polling.pending,
-});
 
 /** An error as the runner reports it: mapped to its .md line here, where the blocks' source maps are. */
 function failure(error: unknown, block: Block | undefined): unknown {

@@ -20,9 +20,29 @@ export function machineFilesScript(runtimeDir: string, manifestsDir: string): st
 for f in ${rt}/*.pid; do [ -e "$f" ] || continue; n=\${f##*/}; n=\${n%.pid}; p=; read -r p < "$f"; p=\${p//[!0-9]/}; r=0
   if [ -n "$p" ] && [ -r /proc/$p/stat ] && read -r s < /proc/$p/stat && [[ $s != *") Z "* ]]; then r=1; fi
   printf 'D\\t%s\\t%s\\t%s\\n' "$n" "$p" "$r"; done
-set -- ${rt}/daemons/*.log ${rt}/logs/*.log; logs=(); for f; do [ -e "$f" ] && logs+=("$f"); done
-[ \${#logs[@]} -gt 0 ] && tail -v -n ${LOG_LINES} -- "\${logs[@]}" 2>/dev/null
+${logTailsScript(runtimeDir, LOG_LINES)}
 true`;
+}
+
+/** The last `lines` of every daemon's log (the runner's and the machine's own), as `tail -v` prints them. */
+export function logTailsScript(runtimeDir: string, lines: number): string {
+  const rt = shellQuote(runtimeDir);
+  return `set -- ${rt}/daemons/*.log ${rt}/logs/*.log; logs=(); for f; do [ -e "$f" ] && logs+=("$f"); done
+[ \${#logs[@]} -gt 0 ] && tail -v -n ${lines} -- "\${logs[@]}" 2>/dev/null`;
+}
+
+/** `tail -v` output → each log's non-empty lines, by daemon (`kubelet` for …/kubelet.log). */
+export function parseLogTails(text: string): Map<string, string[]> {
+  const logs = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split('\n')) {
+    const header = /^==> (.*) <==$/.exec(line);
+    if (header) {
+      current = [];
+      logs.set((header[1] ?? '').replace(/^.*\//, '').replace(/\.log$/, ''), current);
+    } else if (current && line !== '') current.push(line);
+  }
+  return logs;
 }
 
 export interface MachineFiles {
@@ -34,18 +54,10 @@ export interface MachineFiles {
 export function parseMachineFiles(stdout: string): MachineFiles {
   const out: MachineFiles = { manifests: {}, provisioned: [], logs: {} };
   const manifests = new Map<string, { size?: string; sha256?: string }>();
-  let log: string | undefined;
-  for (const line of stdout.split('\n')) {
-    const header = /^==> (.*) <==$/.exec(line);
-    if (header) {
-      log = (header[1] ?? '').replace(/^.*\//, '').replace(/\.log$/, '');
-      out.logs[log] = [];
-      continue;
-    }
-    if (log !== undefined) {
-      if (line !== '') out.logs[log]?.push(line.replace(/\r/g, '').slice(0, 400));
-      continue;
-    }
+  // The logs' tails come last.
+  const tails = stdout.search(/^==> .* <==$/m);
+  for (const [log, lines] of parseLogTails(tails < 0 ? '' : stdout.slice(tails))) out.logs[log] = lines.map((l) => l.replace(/\r/g, '').slice(0, 400));
+  for (const line of (tails < 0 ? stdout : stdout.slice(0, tails)).split('\n')) {
     const [tag, name = '', a = ''] = line.split('\t');
     if (tag === 'H') manifests.set(name, { ...manifests.get(name), sha256: a });
     else if (tag === 'S') manifests.set(name, { ...manifests.get(name), size: a.trim() });

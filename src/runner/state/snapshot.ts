@@ -24,7 +24,8 @@ export interface SnapshotContext {
 /** What the runner calls after every block; tests inject their own. */
 export type SnapshotFn = () => Promise<Snapshot>;
 
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** The promise's answer, or an error saying none came within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000}s`)), ms);

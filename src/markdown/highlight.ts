@@ -4,17 +4,8 @@ import json from 'highlight.js/lib/languages/json';
 import plaintext from 'highlight.js/lib/languages/plaintext';
 import typescript from 'highlight.js/lib/languages/typescript';
 import yaml from 'highlight.js/lib/languages/yaml';
-import MarkdownIt from 'markdown-it';
 
-/**
- * The book's Markdown, one way for every reader of it: the parser (blocks), the site (HTML) and
- * the terminal (reading mode) take their tokens and their highlighting from here.
- */
-
-/** Raw HTML off, no linkify or typographer: what the chapter says is what every reader sees. */
-export function createMarkdown(): MarkdownIt {
-  return new MarkdownIt({ html: false, linkify: false, typographer: false });
-}
+/** highlight.js with the languages the book uses: the site's markup and the terminal's colours. */
 
 hljs.registerLanguage('typescript', typescript);
 hljs.registerLanguage('bash', bash);
