@@ -19,6 +19,9 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['esbuild', 'ssh2', 'cpu-features', 'ink', 'react', 'react/jsx-runtime', 'yoga-layout', 'playwright-core', 'zx'],
+  // tr46 (via the Kubernetes client's URL parser) asks for Node's own punycode, deprecated since
+  // Node 21 and warned about by Deno; the userland copy markdown-it already brings is the same code.
+  alias: { punycode: 'punycode.js' },
   banner: { js: "import { createRequire as __bookRequire } from 'node:module'; const require = __bookRequire(import.meta.url);" },
   sourcemap: true,
   splitting: true,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localTargetYaml, writeBook } from '../helpers/book.js';
 import { canUseNetns, createNetns } from '../helpers/netns.js';
+import { bookCommand, RUNTIMES } from '../helpers/runtimes.js';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
 const NETNS = `book-cli-${process.pid}`;
@@ -158,13 +159,14 @@ describe('the book CLI, spawned end to end', () => {
       expect(result.stdout).toContain('::endgroup::');
     });
 
-    it('Ctrl-C stops the running block, leaves daemons running, exits 130', async () => {
+    it.each(RUNTIMES)('Ctrl-C stops the running block, leaves daemons running, exits 130 (%s)', async (runtime) => {
       const dir = writeBook({
         'book.yaml': localTargetYaml(NETNS, RUNTIME),
         '01-a.md':
           "# A\n\n```ts run name=start\nconst d = await machine.daemon('keeper', ['sleep', '600'])\nstate.pid = (await d.status()).pid\nconsole.log('daemon pid', state.pid)\n```\n\n```sh run name=long\nsleep 987\n```\n",
       });
-      const child = spawn(process.execPath, [BIN, 'run', '--book', dir], { env: { ...process.env, CI: 'true' } });
+      const command = bookCommand(runtime, ['run', '--book', dir]);
+      const child = spawn(command.file, command.args, { env: { ...process.env, ...command.env, CI: 'true' } });
       let stdout = '';
       const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       await new Promise<void>((resolve) => {
