@@ -34,7 +34,11 @@ export function defaultReporter(stdoutIsTty: boolean): 'tui' | 'plain' {
   return stdoutIsTty && !process.env.CI ? 'tui' : 'plain';
 }
 
-export async function runCommand(options: RunCommandOptions, io: Io): Promise<number> {
+/**
+ * `book run`. `openTarget` reaches the machine the book names (tests of the checkpoint logic
+ * pass a FAKE machine here; everything else is the command as the CLI runs it).
+ */
+export async function runCommand(options: RunCommandOptions, io: Io, openTarget: typeof createTarget = createTarget): Promise<number> {
   try {
     const book = await openBook(options.book);
     book.versions = machineVersions(book);
@@ -57,14 +61,13 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
       color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY),
     });
 
-    const target = await createTarget(book, options.target);
+    const target = await openTarget(book, options.target);
     const session = await openSession({ book, chapters, target, nodes, bus, io, force: options.force });
     if (typeof session === 'number') {
       await target.close();
       return session;
     }
     const recording = options.record || options.transcript ? startRecording(book, target, { nodes }) : undefined;
-    if (recording) bus.on(recording.listener);
     const interrupt = new AbortController();
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
     // The run does not wait for it: events are kept until it is ready and then handed over, so
@@ -113,15 +116,13 @@ export async function runCommand(options: RunCommandOptions, io: Io): Promise<nu
       const result = await runBook({
         book,
         chapters,
-        target: recording?.target ?? target,
+        target,
         nodes,
         bus,
         signal: interrupt.signal,
-        snapshot: recording?.snapshot,
         instrument: recording?.instrument,
         state: session.state,
-        // A recording takes its own snapshots (they go into the transcript).
-        baseline: recording ? undefined : session.baseline,
+        baseline: session.baseline,
         afterChapter: session.afterChapter,
         beforeBlock: uiHooks.beforeBlock ?? prompts?.beforeBlock,
         afterFailure: uiHooks.afterFailure ?? prompts?.afterFailure,

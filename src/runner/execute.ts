@@ -1,8 +1,9 @@
 import { MachineClients } from './clients.js';
 import { type CompiledBlock, compileBlock } from './compile.js';
-import { collectDiagnostics, type DiagnoseFn, type DiagnosticSection } from './diagnostics.js';
+import { collectDiagnostics, type DiagnoseFn } from './diagnostics.js';
 import { codeOf, exitCodeOf } from './errors.js';
 import type { BlockFailure, BlockStatus, EventBus } from './events.js';
+import type { RunInstrument } from './instrument.js';
 import { IsolatedKernel } from './isolate/host.js';
 import { assert, ChapterKernel, makeConsole } from './kernel.js';
 import { NodeSet } from './node-set.js';
@@ -56,23 +57,8 @@ export interface RunOptions {
    * fires, a synchronous loop included (default). false runs them in the runner's own thread.
    */
   isolate?: boolean;
-  /** Record and replay (src/runner/record): how the blocks' clients are made, and hooks around each attempt. */
+  /** Record and replay (src/runner/record): the run's target, clients, snapshots and events pass through it. */
   instrument?: RunInstrument;
-}
-
-export interface RunInstrument {
-  /** Builds the `k8s` and `docker` clients (recording proxies, or answers from a transcript); `node` names a node other than the first. */
-  clients?: (target: Target, kubeconfig: string, node?: string) => MachineClients;
-  /** Wraps the target of a node other than the first (recording), or stands in for it (replay). */
-  nodeTarget?: (node: string, target: Target) => Target;
-  /** Called as each attempt of a block starts; throwing fails the attempt (a replay whose block changed). */
-  enterBlock?: (block: Block) => void;
-  /** Receives a function that aborts the running attempt with an error (a replay call the transcript lacks). */
-  bindAbort?: (abort: (error: Error) => void) => void;
-  /** Around the diagnostics of a failed block: recording keeps their calls out of the block's; replay answers with the recorded ones. */
-  diagnose?: (block: Block, collect: () => Promise<DiagnosticSection[]>) => Promise<DiagnosticSection[]>;
-  /** waitFor polls without sleeping (replay: the answers are already known). */
-  instantWaits?: boolean;
 }
 
 export interface RunResult {
@@ -177,7 +163,8 @@ async function openRun(options: RunOptions, state: Record<string, unknown>, comp
   const log = makeConsole((text) => {
     if (run.running) bus.emit({ type: 'block:output', block: run.running.block, stream: 'log', text });
   });
-  const take = options.snapshot === false ? undefined : (options.snapshot ?? takeSnapshot);
+  const usual = options.snapshot === false ? undefined : (options.snapshot ?? takeSnapshot);
+  const take = usual && options.instrument?.snapshot ? options.instrument.snapshot(usual) : usual;
   // The snapshot reads every node that is up, from the first block on (a node that is down is left out).
   if (take) await nodes.openReachable();
   const context: SnapshotContext = {
@@ -188,7 +175,8 @@ async function openRun(options: RunOptions, state: Record<string, unknown>, comp
     },
   };
   const recorder = new StateRecorder(take, context, bus);
-  await recorder.start(options.baseline);
+  // A recording's first snapshot is its transcript's baseline, and a replay's is the recorded one.
+  await recorder.start(options.instrument?.snapshot ? undefined : options.baseline);
   return Object.assign(run, {
     options,
     bus,
@@ -403,9 +391,13 @@ async function runChapter(run: BookRun, chapter: Chapter, progress: Progress): P
  * Runs the chapters in order on the target, emitting events; never prints. Every run that starts
  * ends with `run:end` and its verdict, whatever happened on the way.
  */
-export async function runBook(options: RunOptions): Promise<RunResult> {
+export async function runBook(given: RunOptions): Promise<RunResult> {
+  const { instrument } = given;
+  // Recording wraps the first node's target; everything downstream talks to the wrapped one.
+  const options: RunOptions = instrument?.target ? { ...given, target: instrument.target(given.target) } : given;
   const { bus, target, book, chapters } = options;
   const compiled = await compileChapters(chapters);
+  const stopListening = instrument?.listener ? bus.on(instrument.listener) : undefined;
   const state: Record<string, unknown> = options.state ?? {};
   const started = performance.now();
   const progress: Progress = { passed: 0, failed: 0, skipped: 0, skipRest: false, interrupted: false };
@@ -434,5 +426,6 @@ export async function runBook(options: RunOptions): Promise<RunResult> {
     await run?.close().catch(() => {});
     const { passed, failed, skipped } = progress;
     bus.emit({ type: 'run:end', ...verdict, durationMs: performance.now() - started, passed, failed, skipped });
+    stopListening?.();
   }
 }

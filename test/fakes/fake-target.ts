@@ -15,21 +15,24 @@ import {
 
 /**
  * FAKE machine, for tests of the runner's own logic (retries, fails=, timeouts, interrupts,
- * skips, uncaught errors) without root: commands run in bash on this host as the test's user, in
- * a temp folder that is also where the machine's files live; nothing can be connected to (no
- * Docker, no API server). Real targets are tested against real namespaces, sshd and VMs.
+ * skips, uncaught errors, checkpoints) without root: commands run in bash on this host as the
+ * test's user, in a temp folder that is also where the machine's files live (its /etc, /var and
+ * /run); nothing can be connected to (no Docker, no API server). Real targets are tested against real namespaces, sshd and VMs.
  */
 export class FakeTarget implements Target {
   readonly type = 'fake' as const;
   readonly name = 'fake';
   readonly root = mkdtempSync(path.join(tmpdir(), 'book-fake-machine-'));
-  readonly runtimeDir = path.join(this.root, 'run');
-  readonly dockerSocket = path.join(this.root, 'run', 'docker.sock');
+  readonly runtimeDir = '/run/book-fake';
+  readonly dockerSocket = '/run/book-fake/docker.sock';
   /** Commands run so far, for assertions. */
   readonly commands: string[] = [];
 
+  /** Which machine this is: a new instance is a recreated machine (checkpoints refuse to resume on it). */
+  instance = 'fake-1';
+
   constructor(private readonly options: { unreachable?: boolean } = {}) {
-    mkdirSync(this.runtimeDir, { recursive: true });
+    for (const dir of ['/etc', '/var', this.runtimeDir]) mkdirSync(this.local(dir), { recursive: true });
   }
 
   async connect(): Promise<void> {
@@ -40,7 +43,11 @@ export class FakeTarget implements Target {
     this.commands.push(command);
     const started = performance.now();
     return new Promise((resolve) => {
-      const child = spawn('bash', ['-c', command], { cwd: this.root, env: { ...process.env, ...options.env, BOOK_FAKE_ROOT: this.root }, detached: true });
+      const child = spawn('bash', ['-c', this.onThisHost(command)], {
+        cwd: this.root,
+        env: { ...process.env, ...options.env, BOOK_FAKE_ROOT: this.root },
+        detached: true,
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => {
@@ -67,6 +74,19 @@ export class FakeTarget implements Target {
     });
   }
 
+  /**
+   * The machine's own folders (/etc, /var, /run) are under the root here: the runner's scripts
+   * (the lock, daemons, snapshots) then read and write the fake's files, never this host's.
+   */
+  private onThisHost(command: string): string {
+    return command.replace(/(?<![\w.\-/])\/(etc|var|run)\//g, `${this.root}/$1/`);
+  }
+
+  /** The snapshot reads the machine's files under the root, as it does a local machine's. */
+  async nativeRoot(): Promise<string> {
+    return this.root;
+  }
+
   /** The machine's `/x/y` is `<root>/x/y` here. */
   local(machinePath: string): string {
     return path.join(this.root, machinePath);
@@ -90,7 +110,7 @@ export class FakeTarget implements Target {
   }
 
   async identity(): Promise<MachineIdentity> {
-    return { target: this.name, hostname: 'fake', instance: 'fake-1' };
+    return { target: this.name, hostname: 'fake', instance: this.instance };
   }
 
   shellArgv(command: string[]): string[] {

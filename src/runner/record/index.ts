@@ -3,5 +3,6 @@
 export { normaliseVolatile, stableJson } from './normalise.js';
 export { type Recording, startRecording } from './recorder.js';
 export { isPrivateMode, REDACTED, Redactor, redactShapes } from './redact.js';
-export { ReplayClients, ReplayMismatch, type ReplayRun, ReplaySession, startReplay } from './replay.js';
+export { ReplayClients, ReplayMismatch, ReplaySession } from './replay.js';
+export { type ReplayRun, startReplay } from './replay-run.js';
 export * from './transcript.js';

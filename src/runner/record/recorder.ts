@@ -1,14 +1,14 @@
 import type Docker from 'dockerode';
 import { type K8s, MachineClients } from '../clients.js';
 import type { RunEvent } from '../events.js';
-import type { RunInstrument } from '../execute.js';
-import { type SnapshotContext, takeSnapshot } from '../state/snapshot.js';
+import type { RunInstrument } from '../instrument.js';
 import type { Snapshot } from '../state/types.js';
 import type { NodePlace, NodeTargets } from '../targets/nodes.js';
 import type { Target } from '../targets/target.js';
 import type { Book } from '../types.js';
-import { type CallSink, errorJson, nodePrefix, recordApi, recordTarget, toJson } from './proxies.js';
-import { REDACTED, Redactor } from './redact.js';
+import { dockerPath, errorJson, nodePrefix, toJson } from './calls.js';
+import { type CallSink, recordApi, recordTarget } from './proxies.js';
+import { Redactor } from './redact.js';
 import { blockHash, type RecordedBlock, type RecordedCall, type RecordedChapter, TRANSCRIPT_FORMAT, type Transcript, writeTranscript } from './transcript.js';
 
 /** MachineClients whose `k8s` APIs and `docker` client report every call a block makes. */
@@ -20,8 +20,8 @@ class RecordingClients extends MachineClients {
     target: Target,
     kubeconfig: string,
     private readonly sink: CallSink,
-    /** `docker`, or `nodes.NAME.docker` on another node. */
-    private readonly dockerPath = 'docker',
+    /** The node's docker in call paths (calls.ts dockerPath). */
+    private readonly dockerPath: string,
   ) {
     super(target, kubeconfig);
   }
@@ -66,12 +66,8 @@ class RecordingClients extends MachineClients {
 }
 
 export interface Recording {
-  /** The target to run the book on: its exec, writeFile and readFile calls are recorded. */
-  target: Target;
-  /** Takes the usual snapshot, and keeps the first one (the baseline). */
-  snapshot: (context: SnapshotContext) => Promise<Snapshot>;
+  /** For `runBook`: records the target's and clients' calls, the snapshots (the first is the baseline) and the events. */
   instrument: RunInstrument;
-  listener: (event: RunEvent) => void;
   /** The transcript so far, redacted. */
   transcript(finalState?: Record<string, unknown>): Transcript;
   /** Writes the redacted transcript (atomic, mode 0600). */
@@ -83,11 +79,7 @@ export interface Recording {
  * and the clients. Everything is kept in memory, raw, and redacted once when the transcript is
  * written, so a secret registered late (a token file written in chapter 2) is blanked in chapter 0 too.
  */
-export function startRecording(
-  book: Book,
-  target: Target,
-  options: { snapshot?: (context: SnapshotContext) => Promise<Snapshot>; nodes?: NodeTargets } = {},
-): Recording {
+export function startRecording(book: Book, target: Target, options: { nodes?: NodeTargets } = {}): Recording {
   const redactor = new Redactor();
   const chapters: RecordedChapter[] = [];
   const blocks = new Map<string, RecordedBlock>();
@@ -220,21 +212,20 @@ export function startRecording(
     }
   };
 
-  const take = options.snapshot ?? takeSnapshot;
-  const onWrite = (_path: string, data: string, mode: number | undefined) => (redactor.registerFile(data, mode) ? REDACTED : data);
   const recording: Recording = {
-    target: recordTarget(target, sink, onWrite),
-    snapshot: async (context) => {
-      const snapshot = await take(context).catch((error) => {
-        if (baseline === undefined) baseline = null;
-        throw error;
-      });
-      if (baseline === undefined) baseline = { ...snapshot, logs: {} };
-      return snapshot;
-    },
     instrument: {
-      clients: (t, kubeconfig, node) => new RecordingClients(t, kubeconfig, sink, node ? `${nodePrefix(node)}docker` : 'docker'),
-      nodeTarget: (node, t) => recordTarget(t, sink, onWrite, nodePrefix(node)),
+      target: (t) => recordTarget(t, sink, redactor),
+      nodeTarget: (node, t) => recordTarget(t, sink, redactor, nodePrefix(node)),
+      clients: (t, kubeconfig, node) => new RecordingClients(t, kubeconfig, sink, dockerPath(node)),
+      snapshot: (take) => async (context) => {
+        const snapshot = await take(context).catch((error) => {
+          if (baseline === undefined) baseline = null;
+          throw error;
+        });
+        if (baseline === undefined) baseline = { ...snapshot, logs: {} };
+        return snapshot;
+      },
+      listener,
       diagnose: async (_block, collect) => {
         diagnosing = true;
         try {
@@ -244,7 +235,6 @@ export function startRecording(
         }
       },
     },
-    listener,
     transcript: (finalState = {}) =>
       redactor.redactDeep({ ...transcript, baseline: baseline ?? null, chapters, finalState: toJson(finalState) as Record<string, unknown> }),
     save: (file, finalState) => writeTranscript(file, recording.transcript(finalState)),

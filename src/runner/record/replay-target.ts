@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ExecOptions, ExecResult, MachineIdentity, Target } from '../targets/target.js';
+import { targetCalls } from './calls.js';
 import { ReplayMismatch, type ReplaySession } from './replay.js';
 
 /**
@@ -24,35 +25,23 @@ export class ReplayTarget implements Target {
   async connect(): Promise<void> {}
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const args = options.stdin === undefined ? [command] : [command, { stdin: String(options.stdin) }];
-    const call = this.session.take('target', `${this.prefix}exec`, this.session.redactor.redactDeep(args));
-    if (call.error) throw new Error(call.error.message);
-    const result = call.result as ExecResult;
+    const result = targetCalls.replayExec((await this.answer('exec', targetCalls.execArgs(command, options))) as Partial<ExecResult> | undefined);
     if (result.stdout) options.onStdout?.(result.stdout);
     if (result.stderr) options.onStderr?.(result.stderr);
-    return {
-      stdout: result.stdout ?? '',
-      stderr: result.stderr ?? '',
-      exitCode: result.exitCode ?? null,
-      signal: result.signal ?? null,
-      durationMs: result.durationMs ?? 0,
-    };
+    return result;
   }
 
   async writeFile(path: string, data: string | Buffer, mode?: number): Promise<void> {
-    const text = Buffer.isBuffer(data) ? data.toString('utf8') : data;
-    const call = this.session.take('target', `${this.prefix}writeFile`, this.session.writeArgs(path, text, mode));
-    if (call.error) throw new Error(call.error.message);
+    await this.answer('writeFile', targetCalls.writeArgs(this.session.redactor, path, data, mode));
   }
 
   async readFile(path: string): Promise<Buffer> {
-    const call = this.session.take('target', `${this.prefix}readFile`, [path]);
-    if (call.error) {
-      const error = new Error(call.error.message) as NodeJS.ErrnoException;
-      if (call.error.code !== undefined) error.code = String(call.error.code);
-      throw error;
-    }
-    return Buffer.from(String(call.result ?? ''), 'utf8');
+    return targetCalls.replayRead(await this.answer('readFile', targetCalls.readArgs(path)));
+  }
+
+  /** The recorded result of this node's call, or its recorded error thrown. */
+  private answer(call: 'exec' | 'writeFile' | 'readFile', args: unknown[]): Promise<unknown> {
+    return this.session.answer('target', `${this.prefix}${call}`, args);
   }
 
   openTcp(host: string, port: number): Promise<Duplex> {

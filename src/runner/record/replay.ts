@@ -2,13 +2,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type Docker from 'dockerode';
 import { ApiUnavailable, type K8s, MachineClients } from '../clients.js';
 import type { DiagnosticSection } from '../diagnostics.js';
-import type { RunInstrument } from '../execute.js';
 import type { Snapshot } from '../state/types.js';
 import type { Target } from '../targets/target.js';
 import type { Block } from '../types.js';
+import { errorFromJson, fromJson, handlePath, isDockerHandle } from './calls.js';
 import { normaliseVolatile, stableJson } from './normalise.js';
-import { isDockerHandle, nodePrefix } from './proxies.js';
-import { isPrivateMode, REDACTED, Redactor } from './redact.js';
+import { Redactor } from './redact.js';
 import { blockHash, type RecordedBlock, type RecordedCall, type Transcript, transcriptBlocks } from './transcript.js';
 
 const RERECORD = 're-record the transcript on a machine with: book run --record';
@@ -40,28 +39,6 @@ function firstDifference(a: unknown[], b: unknown[]): number {
   let i = 0;
   while (i < x.length && i < y.length && x[i] === y[i]) i++;
   return i;
-}
-
-const DATE_KEY = /(?:Timestamp|Time)$/;
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/;
-
-/** Back from JSON: the Kubernetes client's Dates are Dates again, Buffers Buffers. */
-function revive(value: unknown, kind: RecordedCall['kind']): unknown {
-  if (value === null || value === undefined) return value ?? undefined;
-  return JSON.parse(JSON.stringify(value), (key, v) => {
-    if (kind === 'k8s' && typeof v === 'string' && DATE_KEY.test(key) && ISO.test(v)) return new Date(v);
-    if (v && typeof v === 'object' && typeof (v as { $buffer?: unknown }).$buffer === 'string')
-      return Buffer.from((v as { $buffer: string }).$buffer, 'base64');
-    return v;
-  });
-}
-
-function toError(recorded: NonNullable<RecordedCall['error']>): Error {
-  const error = new Error(recorded.message) as Error & { code?: string | number; body?: unknown };
-  error.name = recorded.name;
-  if (recorded.code !== undefined) error.code = recorded.code;
-  if (recorded.body !== undefined) error.body = recorded.body;
-  return error;
 }
 
 /**
@@ -126,7 +103,7 @@ export class ReplaySession {
   answer(kind: RecordedCall['kind'], path: string, args: unknown[]): Promise<unknown> {
     try {
       const call = this.take(kind, path, args);
-      return call.error ? Promise.reject(toError(call.error)) : Promise.resolve(revive(call.result, kind));
+      return call.error ? Promise.reject(errorFromJson(call.error)) : Promise.resolve(fromJson(call.result, kind));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -143,13 +120,6 @@ export class ReplaySession {
   diagnostics(block: Block): DiagnosticSection[] {
     return structuredClone(this.blocks.get(block.id)?.diagnostics ?? []);
   }
-
-  /** Written data as the recording saw it: a private file's content is a secret, compared blank. */
-  writeArgs(path: string, data: string, mode: number | undefined): unknown[] {
-    this.redactor.registerFile(data, mode);
-    const shown = isPrivateMode(mode) ? REDACTED : data;
-    return mode === undefined ? [path, shown] : [path, shown, mode];
-  }
 }
 
 /** A client answering from the transcript: any method call is looked up; `getX(id)` gives a handle. */
@@ -158,7 +128,7 @@ function replayApi<T>(session: ReplaySession, kind: 'docker' | 'k8s', prefix: st
     get(_, key) {
       if (typeof key === 'symbol' || key === 'then') return undefined;
       return (...args: unknown[]) => {
-        if (kind === 'docker' && isDockerHandle(key)) return replayApi(session, kind, `${prefix}.${key}(${args.map((a) => String(a)).join(',')})`);
+        if (kind === 'docker' && isDockerHandle(key)) return replayApi(session, kind, handlePath(prefix, key, args));
         return session.answer(kind, `${prefix}.${key}`, args);
       };
     },
@@ -177,8 +147,8 @@ export class ReplayClients extends MachineClients {
     private readonly replayTarget: Target,
     private readonly kubeconfig: string,
     private readonly session: ReplaySession,
-    /** `docker`, or `nodes.NAME.docker` on another node. */
-    private readonly dockerPath = 'docker',
+    /** The node's docker in call paths (calls.ts dockerPath). */
+    private readonly dockerPath: string,
   ) {
     super(replayTarget, kubeconfig);
     this.core = replayApi(session, 'k8s', 'core');
@@ -232,26 +202,4 @@ export class ReplayClients extends MachineClients {
   }
 
   override async close(): Promise<void> {}
-}
-
-export interface ReplayRun {
-  session: ReplaySession;
-  instrument: RunInstrument;
-
-  snapshot: () => Promise<Snapshot>;
-}
-
-/** What `runBook` needs to run against a transcript: pair it with a ReplayTarget on the same session. */
-export function startReplay(session: ReplaySession): ReplayRun {
-  return {
-    session,
-    instrument: {
-      clients: (target, kubeconfig, node) => new ReplayClients(target, kubeconfig, session, node ? `${nodePrefix(node)}docker` : 'docker'),
-      enterBlock: (block) => session.enter(block),
-      bindAbort: (abort) => session.bindAbort(abort),
-      diagnose: async (block) => session.diagnostics(block),
-      instantWaits: true,
-    },
-    snapshot: () => session.snapshot(),
-  };
 }

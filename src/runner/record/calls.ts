@@ -1,0 +1,86 @@
+import type { ExecOptions, ExecResult } from '../targets/target.js';
+import { REDACTED, type Redactor } from './redact.js';
+import type { RecordedCall } from './transcript.js';
+
+// The shape of every recorded call, said once: the recorder (proxies.ts) writes calls in it and
+// the replay (replay.ts, replay-target.ts) reads them back in it, so the two cannot drift apart.
+
+/** Where a node other than the first records its calls: `nodes.k8s-worker.exec`, `nodes.k8s-worker.docker.…`. */
+export const nodePrefix = (node: string) => `nodes.${node}.`;
+
+/** The docker client's name in call paths: `docker`, or `nodes.NAME.docker` on another node. */
+export const dockerPath = (node?: string) => (node ? `${nodePrefix(node)}docker` : 'docker');
+
+/** dockerode's `getContainer(id)`, `getImage(name)`…: synchronous handles, part of the path, not calls. */
+export const isDockerHandle = (key: string) => /^get[A-Z]/.test(key);
+
+/** The path a handle's calls are recorded under: `docker.getContainer(abc).inspect`. */
+export const handlePath = (prefix: string, key: string, args: unknown[]) => `${prefix}.${key}(${args.map((a) => String(a)).join(',')})`;
+
+/** A target's calls (`exec`, `writeFile`, `readFile`): their arguments and results as recorded. */
+export const targetCalls = {
+  execArgs: (command: string, options: ExecOptions = {}): unknown[] => (options.stdin === undefined ? [command] : [command, { stdin: String(options.stdin) }]),
+  /** A written file's text, or REDACTED for a secret (a private mode); the redactor learns the secret either way. */
+  writeArgs: (redactor: Redactor, file: string, data: string | Buffer, mode: number | undefined): unknown[] => {
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : data;
+    const shown = redactor.registerFile(text, mode) ? REDACTED : text;
+    return mode === undefined ? [file, shown] : [file, shown, mode];
+  },
+  readArgs: (file: string): unknown[] => [file],
+  /** readFile's result is kept as UTF-8 text. */
+  recordRead: (buffer: Buffer): string => buffer.toString('utf8'),
+  replayRead: (result: unknown): Buffer => Buffer.from(String(result ?? ''), 'utf8'),
+  replayExec: (result: Partial<ExecResult> | undefined): ExecResult => ({
+    stdout: result?.stdout ?? '',
+    stderr: result?.stderr ?? '',
+    exitCode: result?.exitCode ?? null,
+    signal: result?.signal ?? null,
+    durationMs: result?.durationMs ?? 0,
+  }),
+};
+
+/** A JSON copy of what a call returned: dates as ISO strings, Buffers as `{ $buffer }`, managedFields (server bookkeeping, large) left out. */
+export function toJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  return JSON.parse(
+    JSON.stringify(value, (key, v) => {
+      if (key === 'managedFields') return undefined;
+      if (Buffer.isBuffer(v) || (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)))
+        return { $buffer: Buffer.from((v as { data: number[] }).data ?? v).toString('base64') };
+      return v;
+    }) ?? 'null',
+  );
+}
+
+const DATE_KEY = /(?:Timestamp|Time)$/;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$/;
+
+/** Back from toJson: the Kubernetes client's Dates are Dates again, Buffers Buffers. */
+export function fromJson(value: unknown, kind: RecordedCall['kind']): unknown {
+  if (value === null || value === undefined) return value ?? undefined;
+  return JSON.parse(JSON.stringify(value), (key, v) => {
+    if (kind === 'k8s' && typeof v === 'string' && DATE_KEY.test(key) && ISO.test(v)) return new Date(v);
+    if (v && typeof v === 'object' && typeof (v as { $buffer?: unknown }).$buffer === 'string')
+      return Buffer.from((v as { $buffer: string }).$buffer, 'base64');
+    return v;
+  });
+}
+
+/** An error as recorded: its name, message, code and (API) body. */
+export function errorJson(error: unknown): NonNullable<RecordedCall['error']> {
+  const e = error as { name?: string; message?: string; code?: string | number; body?: unknown; statusCode?: number };
+  const out: NonNullable<RecordedCall['error']> = { name: e?.name ?? 'Error', message: e?.message ?? String(error) };
+  const code = e?.code ?? e?.statusCode;
+  if (code !== undefined) out.code = code;
+  if (e?.body !== undefined) out.body = typeof e.body === 'string' ? e.body : toJson(e.body);
+  return out;
+}
+
+/** Back from errorJson: an Error with the recorded name, message, code and body. */
+export function errorFromJson(recorded: NonNullable<RecordedCall['error']>): Error {
+  const error = new Error(recorded.message) as Error & { code?: string | number; body?: unknown };
+  error.name = recorded.name;
+  if (recorded.code !== undefined) error.code = recorded.code;
+  if (recorded.body !== undefined) error.body = recorded.body;
+  return error;
+}
