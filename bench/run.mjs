@@ -1,7 +1,8 @@
 // npm run bench — the project's speed figures, as medians on this machine (see docs/benchmarks.md).
 // Needs root on Linux (the local target's namespace) and zx (devDependency) for the comparison.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { chapterText, localYaml, median, withNetns, writeBook } from './lib.mjs';
 
@@ -14,6 +15,17 @@ const report = (name, value, unit, goal) => {
   console.log(`${name.padEnd(58)} ${String(value).padStart(9)} ${unit.padEnd(3)} ${goal ? `(goal ${goal})` : ''}`);
 };
 
+/**
+ * Runs a module in a fresh process, from a file: under `node -e` the runner's kernel threads
+ * inherit the `-e` and its code with the process's options, and every snapshot got ~4x slower
+ * (58 ms instead of 14 ms), which skewed the in-process figures.
+ */
+function runScript(script) {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'book-bench-script-')), 'bench.mjs');
+  writeFileSync(file, script);
+  return execFileSync(process.execPath, [file]);
+}
+
 console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}; node ${process.version}\n`);
 
 if (!only || only === 'parse') {
@@ -24,7 +36,7 @@ if (!only || only === 'parse') {
   const script = `import { loadBook } from '${root}/dist/runner-api.js'; import { compileChapters } from '${root}/dist/runner-api.js';
 const t = performance.now(); const book = await loadBook(${JSON.stringify(dir)}); await compileChapters(book.chapters); console.log(performance.now() - t);`;
   const times = [];
-  for (let i = 0; i < 15; i++) times.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString()));
+  for (let i = 0; i < 15; i++) times.push(Number(runScript(script).toString()));
   report('parse + compile, 10 chapters (60 ts blocks), cold process', median(times).toFixed(1), 'ms', '< 300 ms');
 }
 
@@ -70,7 +82,7 @@ if (!only || only === 'overhead') {
 const book = await loadBook(${JSON.stringify(dir)}); const target = await createTarget(book); await target.connect();
 const t = performance.now(); await runBook({ book, chapters: book.chapters, target, bus: new EventBus(), snapshot: false, isolate: ${isolate} });
 console.log(performance.now() - t); await target.close(); process.exit(0);`;
-      return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString());
+      return Number(runScript(script).toString());
     };
     const off = [];
     for (let i = 0; i < 7; i++) off.push((inProcess(big) - inProcess(small)) / 100);
@@ -83,6 +95,34 @@ console.log(performance.now() - t); await target.close(); process.exit(0);`;
     for (let i = 0; i < 7; i++) start.push(inProcess(small) - inProcess(small, false));
     report("a chapter's kernel thread: start-up over the in-thread kernel (1-block book)", median(start).toFixed(1), 'ms');
   });
+}
+
+if (!only || only === 'snapshot') {
+  // What the per-block figure above is mostly made of: the cluster-state snapshot after each block
+  // (every source of both nodes, in parallel). Measured on the reader's machine with the cluster up
+  // (book machine up && book run first), over a book of 101 `await $\`true\`` blocks; skipped when
+  // the machine is down.
+  const dir = writeBook({
+    'book.yaml': readFileSync(path.join(root, 'book', 'book.yaml'), 'utf8'),
+    '01-a.md': `# A\n\n${'```ts run\nawait $`true`\n```\n\n'.repeat(101)}`,
+  });
+  const script = `import { loadBook, runBook, EventBus, createTarget } from '${root}/dist/runner-api.js';
+const book = await loadBook(${JSON.stringify(dir)}); const target = await createTarget(book); await target.connect();
+const took = []; const sources = {};
+const instrument = { snapshot: (take) => async (ctx) => { const t = performance.now(); const s = await take(ctx); took.push(performance.now() - t);
+  for (const [k, v] of Object.entries(s.timings ?? {})) (sources[k] ??= []).push(v); return s; } };
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+await runBook({ book, chapters: book.chapters, target, bus: new EventBus(), instrument });
+console.log(JSON.stringify({ snapshot: median(took), sources: Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, median(v)])) }));
+await target.close(); process.exit(0);`;
+  const up = spawnSync(process.execPath, [BOOK, 'machine', 'status'], { encoding: 'utf8' });
+  if (up.status !== 0) console.log('snapshot: skipped (the machine is down: book machine up && book run first)');
+  else {
+    const runs = Array.from({ length: 5 }, () => JSON.parse(runScript(script).toString()));
+    report('state snapshot after a block, real machine, cluster up (both nodes)', median(runs.map((r) => r.snapshot)).toFixed(2), 'ms');
+    for (const name of Object.keys(runs[0].sources))
+      report(`  of which the ${name} source (in parallel with the others)`, median(runs.map((r) => r.sources[name])).toFixed(2), 'ms');
+  }
 }
 
 if (!only || only === 'rss') {
