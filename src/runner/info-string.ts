@@ -24,16 +24,51 @@ interface Word {
   value?: string;
 }
 
+/** Characters an info string must not hold outside quotes: invisible ones and spaces other than ' ' and tab. */
+const ODD_CHARACTER = /[\p{Cc}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\uFFFD]/u;
+
+/** `U+00A0 (a no-break space)` for the reader, who cannot see it. */
+function describeCharacter(c: string): string {
+  const code = `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  const names: Record<string, string> = {
+    '\u00a0': 'a no-break space',
+    '\u200b': 'a zero-width space',
+    '\u2009': 'a thin space',
+    '\u3000': 'an ideographic space',
+    '\ufeff': 'a byte-order mark',
+    '\ufffd': 'a replacement character: the file is not valid UTF-8 here',
+    '\r': 'a carriage return',
+  };
+  return `${code} (${names[c] ?? (/\p{Zs}/u.test(c) ? 'a space that is not a plain one' : 'an invisible character')})`;
+}
+
+/** The first character a reader would not type in an info string (copied from a web page), outside quotes. */
+export function oddCharacter(info: string): { column: number; description: string } | undefined {
+  let quote: string | undefined;
+  for (let i = 0; i < info.length; i++) {
+    const c = info[i] as string;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c !== ' ' && c !== '\t' && ODD_CHARACTER.test(c)) return { column: i + 1, description: describeCharacter(c) };
+  }
+  return undefined;
+}
+
 /** Splits `ts run name=x fails="a b"` into words; quotes may hold spaces and \" escapes. */
 export function tokenize(info: string): Word[] | string {
   const words: Word[] = [];
   let i = 0;
   while (i < info.length) {
-    while (info[i] === ' ' || info[i] === '\t') i++;
+    while (i < info.length && /\s/.test(info[i] as string)) i++;
     if (i >= info.length) break;
     let key = '';
     while (i < info.length && !/[\s=]/.test(info[i] as string)) key += info[i++];
     if (info[i] !== '=') {
+      // Every turn of the loop consumes at least one character: the key, or the '=' below.
       words.push({ key });
       continue;
     }
@@ -88,10 +123,19 @@ function editDistance(a: string, b: string): number {
  */
 export function parseInfo(info: string, where: { file: string; line: number }): ParsedInfo | BookIssue[] {
   const issue = (message: string, hint?: string): BookIssue => ({ ...where, message, hint });
+  const odd = oddCharacter(info);
+  if (odd)
+    return [
+      issue(
+        `the fence's info string holds ${odd.description} at its column ${odd.column}`,
+        'retype the info string with plain spaces, e.g. ```sh run name=start (text copied from a web page often carries these)',
+      ),
+    ];
   const words = tokenize(info);
   if (typeof words === 'string') return [issue(words, 'close the quote: fails="text with spaces"')];
   const [first, ...rest] = words;
-  const lang = first && first.value === undefined ? first.key : '';
+  // ```run with no language is ours too (and then an error), not prose that silently never runs.
+  const lang = first && first.value === undefined && first.key !== 'run' ? first.key : '';
   const attrWords = lang ? rest : words;
   const ours = attrWords.some((w) => (w.key === 'run' && w.value === undefined) || w.key === 'file');
   if (!ours) return { lang, kind: 'prose', attrs: { run: false } };

@@ -24,6 +24,7 @@ export interface ParseResult {
  */
 export function parseChapter(file: string, id: string, number: number, text: string, defaults: { timeoutMs: number; retries: number }): ParseResult {
   const tokens = markdown.parse(text, {});
+  const sourceLines = text.split('\n');
   const issues: BookIssue[] = [];
   const blocks: Block[] = [];
   let title = id;
@@ -36,6 +37,16 @@ export function parseChapter(file: string, id: string, number: number, text: str
     }
     if (token.type !== 'fence' || !token.map) continue;
     const line = token.map[0] + 1;
+    if (!fenceClosed(sourceLines, token.map, token.markup)) {
+      // markdown-it runs an unclosed fence to the end of the file: the prose after it would be its code.
+      issues.push({
+        file,
+        line,
+        message: `the fence opened here (${token.markup}${token.info}) is never closed`,
+        hint: `close it with ${token.markup} on a line of its own; until then the rest of the chapter is its code`,
+      });
+      continue;
+    }
     const parsed = parseInfo(token.info, { file, line });
     if (Array.isArray(parsed)) {
       issues.push(...parsed);
@@ -71,6 +82,15 @@ export function parseChapter(file: string, id: string, number: number, text: str
   }
   const hash = createHash('sha256').update(text).digest('hex');
   return { chapter: { id, number, title, file, source: text, blocks, hash }, issues };
+}
+
+/** Whether a fence's last line closes it: its marker (``` or ~~~), at least as long, alone on the line. */
+function fenceClosed(lines: string[], map: [number, number], markup: string): boolean {
+  if (map[1] - map[0] < 2) return false;
+  // Inside a quote or a list the closing line carries the quote's > and the item's indent.
+  const last = (lines[map[1] - 1] ?? '').replace(/^[\s>]*/, '').trimEnd();
+  const marker = markup[0] as string;
+  return last.length >= markup.length && [...last].every((c) => c === marker);
 }
 
 /** Names must be unique in the whole book; the second use is the one reported. */

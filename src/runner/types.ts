@@ -67,6 +67,8 @@ export interface SshNodeConfig {
   port: number;
   user: string;
   key?: string;
+  /** The host key's pinned fingerprint (`SHA256:…`); unset: learned once into known_hosts. */
+  hostKey?: string;
 }
 
 export type TargetConfig =
@@ -77,6 +79,8 @@ export type TargetConfig =
       port: number;
       user: string;
       key?: string;
+      /** The host key's pinned fingerprint (`SHA256:…`); unset: learned once into known_hosts. */
+      hostKey?: string;
       dockerSocket: string;
       runtimeDir: string;
       /** The other nodes of the cluster, a host each (docs/two-nodes.md); the target's host is k8s-master. */

@@ -69,7 +69,9 @@ describe('book.yaml kubernetes:', () => {
   it('takes a version and names the line of a bad one', () => {
     expect(parseBookConfig('book.yaml', 'kubernetes: v1.35.4\n').config.kubernetes).toBe('v1.35.4');
     const bad = parseBookConfig('book.yaml', 'title: x\nkubernetes: 1.35\n');
-    expect(bad.issues).toEqual([expect.objectContaining({ line: 2, message: expect.stringContaining('kubernetes must be a version') })]);
+    expect(bad.issues).toEqual([
+      expect.objectContaining({ line: 2, message: expect.stringContaining('kubernetes: must be a version such as v1.35.4 (got 1.35)') }),
+    ]);
   });
 });
 
