@@ -8,6 +8,7 @@ import { renderCommand } from './commands/render.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
 import { ERRORS, formatError } from './runner/errors.js';
+import { COMMAND_OPTIONS, type CommandName, checkOptions } from './runner/schemas/cli-args.js';
 
 const USAGE = `usage:
   book list    [--book DIR] [--json]
@@ -21,7 +22,7 @@ const USAGE = `usage:
   book machine shell [--target NAME] [--node NAME] [-- CMD ARGS...]
 `;
 
-const REPORTERS = ['tui', 'plain', 'json', 'junit'] as const;
+type Reporter = 'tui' | 'plain' | 'json' | 'junit';
 
 /** Argument parsing only: every command lives in src/commands. Exit 2 for bad arguments. */
 export async function main(argv: string[]): Promise<number> {
@@ -63,15 +64,19 @@ export async function main(argv: string[]): Promise<number> {
     (values.help ? process.stdout : process.stderr).write(USAGE);
     return values.help ? 0 : 2;
   }
+  if (command in COMMAND_OPTIONS) {
+    const defined = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
+    const wrong = checkOptions(command as CommandName, defined);
+    if (wrong) {
+      process.stderr.write(`${formatError('ARGUMENTS_INVALID', wrong)}${USAGE}`);
+      return 2;
+    }
+  }
   switch (command) {
     case 'list':
       return listCommand({ book: str('book'), json: Boolean(values.json) }, processIo);
     case 'run': {
       const reporter = str('reporter');
-      if (reporter && !(REPORTERS as readonly string[]).includes(reporter)) {
-        process.stderr.write(formatError('ARGUMENTS_INVALID', `--reporter must be one of ${REPORTERS.join(', ')}`));
-        return 2;
-      }
       return runCommand(
         {
           book: str('book'),
@@ -80,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
           to: str('to'),
           only: str('only'),
           step: Boolean(values.step),
-          reporter: reporter as (typeof REPORTERS)[number] | undefined,
+          reporter: reporter as Reporter | undefined,
           junit: str('junit'),
           ci: Boolean(values.ci),
           force: Boolean(values.force),
@@ -94,10 +99,6 @@ export async function main(argv: string[]): Promise<number> {
       return renderCommand({ book: str('book'), out: str('out'), transcript: str('transcript') }, processIo);
     case 'replay': {
       const reporter = str('reporter');
-      if (reporter && !['plain', 'json', 'junit'].includes(reporter)) {
-        process.stderr.write(formatError('ARGUMENTS_INVALID', 'replay --reporter must be one of plain, json, junit'));
-        return 2;
-      }
       return replayCommand(
         {
           book: str('book'),

@@ -1,4 +1,5 @@
 import { fingerprint, listCheckpoints } from '../runner/checkpoints.js';
+import { targetConfig } from '../runner/targets/index.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 
 /** `book checkpoints`: what a `--from` could resume from, and what is wrong with the rest. */
@@ -6,6 +7,7 @@ export async function checkpointsCommand(options: { book?: string; target?: stri
   try {
     const book = await openBook(options.book);
     const target = options.target ?? book.config.target;
+    targetConfig(book, target);
     const all = await listCheckpoints(book, target);
     const rows = all.map((r) => {
       if (!r.ok) return { file: r.file, ok: false as const, problem: r.problem };

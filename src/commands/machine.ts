@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTarget } from '../runner/targets/index.js';
+import { createTarget, targetConfig } from '../runner/targets/index.js';
 import { FIRST_NODE, NODE_KUBECONFIG, nodeTargets } from '../runner/targets/nodes.js';
 import { commandLine, MachineUnreachable, shellQuote, type Target } from '../runner/targets/target.js';
 import { exitCodeFor, type Io, machineVersions, openBook, PACKAGE_ROOT } from './common.js';
@@ -41,8 +41,7 @@ export async function machineCommand(action: string, options: MachineCommandOpti
     // The one setting that picks Kubernetes reaches the provisioning scripts as K8S_VERSION.
     const { K8S_VERSION } = machineVersions(book);
     const name = options.target ?? book.config.target;
-    const config = book.config.targets[name];
-    if (!config) throw new MachineUnreachable(`no target named "${name}"`, `use one of: ${Object.keys(book.config.targets).join(', ')}`);
+    const config = targetConfig(book, name);
     const node = options.node && options.node !== FIRST_NODE ? options.node : undefined;
     if (config.type === 'local') {
       const env = { ...process.env, K8S_VERSION, BOOK_NETNS: config.netns, BOOK_RUNTIME_DIR: config.runtimeDir };

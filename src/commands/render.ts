@@ -3,8 +3,9 @@ import path from 'node:path';
 import { renderSite } from '../render/index.js';
 import { EXIT } from '../runner/execute.js';
 import { bookStateDir } from '../runner/files.js';
-import { defaultTranscriptPath, readTranscript, type Transcript } from '../runner/record/transcript.js';
+import { checkTranscriptOfBook, defaultTranscriptPath, readTranscript, type Transcript } from '../runner/record/transcript.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
+import { checkOutputFolder } from './output-paths.js';
 
 export interface RenderCommandOptions {
   book?: string;
@@ -17,9 +18,13 @@ export interface RenderCommandOptions {
 export async function renderCommand(options: RenderCommandOptions, io: Io): Promise<number> {
   try {
     const book = await openBook(options.book);
+    await checkOutputFolder('--out', options.out);
     const file = options.transcript ?? defaultTranscriptPath(book);
     let transcript: Transcript | undefined;
-    if (options.transcript || existsSync(file)) transcript = await readTranscript(file);
+    if (options.transcript || existsSync(file)) {
+      transcript = await readTranscript(file);
+      checkTranscriptOfBook(file, transcript, book);
+    }
     const outDir = options.out ?? path.join(bookStateDir(book), 'site');
     const result = await renderSite({ book, transcript, outDir });
     const shown = path.relative(process.cwd(), result.outDir) || '.';

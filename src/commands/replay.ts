@@ -3,10 +3,11 @@ import { EventBus } from '../runner/events.js';
 import { compileChapters, runBook } from '../runner/execute.js';
 import { bookStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
-import { defaultTranscriptPath, ReplaySession, readTranscript, startReplay } from '../runner/record/index.js';
+import { checkTranscriptOfBook, defaultTranscriptPath, ReplaySession, readTranscript, startReplay } from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
 import { FIRST_NODE } from '../runner/targets/nodes.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
+import { checkOutputFile } from './output-paths.js';
 import { attachReporters } from './reporting.js';
 
 export interface ReplayCommandOptions {
@@ -27,10 +28,12 @@ export interface ReplayCommandOptions {
 export async function replayCommand(options: ReplayCommandOptions, io: Io): Promise<number> {
   try {
     const book = await openBook(options.book);
+    await checkOutputFile('--junit', options.junit);
     const chapters = selectChapters(book, { to: options.to });
     await compileChapters(chapters);
     const file = options.transcript ?? defaultTranscriptPath(book);
     const transcript = await readTranscript(file);
+    checkTranscriptOfBook(file, transcript, book);
     // The recorded run's versions: its file blocks wrote these values.
     book.versions = transcript.versions;
     const config = book.config.targets[book.config.target];

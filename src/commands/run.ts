@@ -6,9 +6,10 @@ import { bookStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
-import { createTarget } from '../runner/targets/index.js';
+import { createTarget, targetConfig } from '../runner/targets/index.js';
 import { FIRST_NODE, nodeTargets } from '../runner/targets/nodes.js';
 import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
+import { checkOutputFile } from './output-paths.js';
 import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
 
@@ -44,6 +45,9 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     book.versions = machineVersions(book);
     const chapters = selectChapters(book, options);
     await compileChapters(chapters);
+    targetConfig(book, options.target);
+    await checkOutputFile('--junit', options.junit);
+    await checkOutputFile('--transcript', options.transcript);
     // Every node= names a node of the target: before the machine is touched (a BookError, exit 2).
     const nodes = nodeTargets(book, options.target ?? book.config.target);
     checkNodeAttributes(chapters, [FIRST_NODE, ...nodes.names]);

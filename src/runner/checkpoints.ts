@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { bookStateDir, writeAtomic } from './files.js';
+import { checkpointSchema } from './schemas/checkpoint.js';
+import { firstProblem } from './schemas/problem.js';
 import type { Snapshot } from './state/types.js';
 import type { MachineIdentity } from './targets/target.js';
 import type { Book, Chapter } from './types.js';
@@ -92,6 +94,8 @@ export async function readCheckpoint(file: string): Promise<ReadResult> {
   // The checksum covers the body exactly as written.
   const body = text.slice(start + '"body":'.length, text.trimEnd().length - 1);
   if (sha256(body) !== parsed.sha256) return { ok: false, file, problem: 'its checksum does not match (the file was edited or damaged)' };
+  const checked = checkpointSchema.safeParse(parsed.body);
+  if (!checked.success) return { ok: false, file, problem: `it does not hold what resume needs (${firstProblem(checked.error)})` };
   return { ok: true, checkpoint: parsed.body, file };
 }
 

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { DiagnosticSection } from '../diagnostics.js';
 import type { BlockFailure, BlockStatus } from '../events.js';
 import { bookStateDir, writeAtomic } from '../files.js';
+import { firstProblem } from '../schemas/problem.js';
+import { transcriptSchema } from '../schemas/transcript.js';
 import type { Snapshot, StateDiff } from '../state/types.js';
 import type { NodePlace } from '../targets/nodes.js';
 import type { Block, Book } from '../types.js';
@@ -130,12 +132,26 @@ export async function readTranscript(file: string): Promise<Transcript> {
     throw new TranscriptError(
       `${file} is not a transcript of this runner (format ${String(data?.format)}, expected ${TRANSCRIPT_FORMAT}): re-record with book run --record`,
     );
-  const nodes = (data as { target?: { nodes?: unknown } }).target?.nodes;
-  const place = (n: unknown) =>
-    typeof n === 'object' && n !== null && ['name', 'runtimeDir', 'dockerSocket'].every((k) => typeof (n as Record<string, unknown>)[k] === 'string');
-  if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every(place)))
-    throw new TranscriptError(`${file}: target.nodes must list { name, runtimeDir, dockerSocket } for each node: re-record with book run --record`);
+  const checked = transcriptSchema.safeParse(data);
+  if (!checked.success) throw new TranscriptError(`${file} is not a whole transcript (${firstProblem(checked.error)}): re-record with book run --record`);
   return data;
+}
+
+/**
+ * A transcript is of this book when they share chapters: one recorded from another book would
+ * render its outputs under this book's code, or replay nothing.
+ */
+export function checkTranscriptOfBook(file: string, transcript: Transcript, book: Pick<Book, 'chapters' | 'config'>): void {
+  const ours = new Set(book.chapters.map((c) => c.id));
+  if (transcript.chapters.length > 0 && !transcript.chapters.some((c) => ours.has(c.id)))
+    throw new TranscriptError(
+      `${file} was recorded from another book ("${transcript.title}": ${transcript.chapters
+        .slice(0, 3)
+        .map((c) => c.id)
+        .join(
+          ', ',
+        )}${transcript.chapters.length > 3 ? ', …' : ''}), not "${book.config.title}": pass this book's transcript with --transcript, or record one with book run --record`,
+    );
 }
 
 /** Every block of a transcript by id. */

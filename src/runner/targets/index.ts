@@ -1,22 +1,28 @@
 import path from 'node:path';
-import type { Book } from '../types.js';
+import { BadArguments } from '../select.js';
+import type { Book, TargetConfig } from '../types.js';
 import { LocalTarget } from './local.js';
 import { SshTarget } from './ssh.js';
-import { MachineUnreachable, type Target } from './target.js';
+import type { Target } from './target.js';
 import { vagrantSshConfig } from './vagrant-ssh.js';
 
 export type { Target } from './target.js';
 export { parseSshConfig, vagrantSshConfig } from './vagrant-ssh.js';
 
-/** Builds the named target of a book; the environment makes `docker` and `kubectl` find the machine's daemons. */
-export async function createTarget(book: Book, name = book.config.target): Promise<Target> {
+/** The book's target of that name; an unknown name is a bad argument (exit 2), before any connection. */
+export function targetConfig(book: Book, name = book.config.target): TargetConfig {
   const config = book.config.targets[name];
   if (!config) {
-    throw new MachineUnreachable(
-      `no target named "${name}"`,
-      `use one of: ${Object.keys(book.config.targets).join(', ')} (or define it in book.yaml under targets:)`,
+    throw new BadArguments(
+      `--target ${name}: the book has no target named "${name}"; use one of: ${Object.keys(book.config.targets).join(', ')} (or define it in book.yaml under targets:)`,
     );
   }
+  return config;
+}
+
+/** Builds the named target of a book; the environment makes `docker` and `kubectl` find the machine's daemons. */
+export async function createTarget(book: Book, name = book.config.target): Promise<Target> {
+  const config = targetConfig(book, name);
   const env = { DOCKER_HOST: `unix://${config.dockerSocket}`, KUBECONFIG: book.config.kubeconfig };
   switch (config.type) {
     case 'local':
