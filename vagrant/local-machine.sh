@@ -46,6 +46,10 @@ NETNS_FILE=/var/run/netns/$NETNS
 NODE_IP=${BOOK_NODE_IP:-192.168.56.10}
 RUN_DIR=${BOOK_RUNTIME_DIR:-/run/book-machine}
 STATE_DIR=/var/lib/book-machine/state   # survives a crash of the host's /run; removed by down
+# One local machine per host: its first node's files (/etc/kubernetes, /var/lib/book-machine, the
+# CRI socket) are this host's own, so a second book's machine in another netns cannot sit beside
+# it. The netns of the machine that is up is kept here; up and down refuse another's.
+OWNER_FILE=$STATE_DIR/netns
 
 # The second node. BOOK_WORKER= (empty) makes a machine of one node.
 WORKER=${BOOK_WORKER-k8s-worker}
@@ -603,10 +607,24 @@ cmd_down() {
 # which leaves nothing behind.
 lock() { exec 8<"$here/local-machine.sh"; flock 8; }
 
+# refuse_other_machine up|down — exit 3 when the local machine that is up belongs to another netns.
+refuse_other_machine() {
+  local other; other=$(cat "$OWNER_FILE" 2>/dev/null || true)
+  [[ -n $other && $other != "$NETNS" && -e /var/run/netns/$other ]] || return 0
+  say "ERROR: cannot bring the local machine $1 in netns $NETNS: the local machine of netns $other is up on this host"
+  say "  what to do: one local machine per host (they would share /etc/kubernetes and /var/lib/book-machine): bring that one down with its book (book machine down), or give this book's target netns: $other"
+  exit 3
+}
+
+claim_host() {
+  mkdir -p "$STATE_DIR"
+  printf '%s\n' "$NETNS" >"$OWNER_FILE.tmp" && mv -f "$OWNER_FILE.tmp" "$OWNER_FILE"
+}
+
 case ${1:-} in
-  up) lock; cmd_up ;;
+  up) lock; refuse_other_machine up; cmd_up; claim_host ;;
   status) shift; cmd_status "$@" ;;
-  down) lock; cmd_down ;;
+  down) lock; refuse_other_machine down; cmd_down ;;
   -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" ;;
   *) echo "usage: $0 up|status [--json]|down" >&2; exit 2 ;;
 esac

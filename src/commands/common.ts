@@ -6,7 +6,7 @@ import { MachineBusy } from '../runner/lock.js';
 import { TranscriptError } from '../runner/record/transcript.js';
 import { ResumeRefused } from '../runner/resume.js';
 import { BadArguments } from '../runner/select.js';
-import { MachineUnreachable } from '../runner/targets/target.js';
+import { HostKeyRefused, MachineUnreachable } from '../runner/targets/target.js';
 import { type Book, BookError } from '../runner/types.js';
 import { resolveVersions, VersionError, type Versions } from '../runner/versions.js';
 
@@ -41,7 +41,7 @@ export function machineVersions(book: Book, env: NodeJS.ProcessEnv = process.env
 }
 
 /** The errors a command can meet before or around a run: each has its code (src/runner/errors.ts). */
-const KNOWN = [TranscriptError, BadArguments, VersionError, MachineUnreachable, MachineBusy, ResumeRefused];
+const KNOWN = [TranscriptError, BadArguments, VersionError, MachineUnreachable, HostKeyRefused, MachineBusy, ResumeRefused];
 
 /**
  * Turns an error into its message and documented exit code (docs/errors.md). Anything else is a

@@ -31,7 +31,9 @@ async function runRemoteScript(target: Target, script: string, args: string[], i
   for (const file of await readdir(VAGRANT_DIR)) {
     if (file.endsWith('.sh')) await target.writeFile(`${dir}/${file}`, await readFile(path.join(VAGRANT_DIR, file)), 0o755);
   }
-  const result = await target.exec(`K8S_VERSION=${k8sVersion} bash ${dir}/${script} ${args.join(' ')}`, { onStdout: io.out, onStderr: io.err });
+  // The scripts find the book's daemons and Docker where the target's book.yaml entry puts them.
+  const env = `K8S_VERSION=${shellQuote(k8sVersion)} BOOK_RUNTIME_DIR=${shellQuote(target.runtimeDir)} BOOK_DOCKER_SOCKET=${shellQuote(target.dockerSocket)}`;
+  const result = await target.exec(`${env} bash ${dir}/${script} ${args.join(' ')}`, { onStdout: io.out, onStderr: io.err });
   return result.exitCode ?? 1;
 }
 

@@ -64,8 +64,18 @@ function schemaIssues(file: string, doc: Document, lines: LineCounter, error: z.
         hint: allowed ? `${where.length ? pathText(where) : 'book.yaml'} takes: ${allowed.join(', ')}` : 'remove it',
       };
     }
+    // A bad key of a map (a node or target name): zod keeps why in the key's own issues.
+    if (issue.code === 'invalid_key')
+      return {
+        file,
+        line: lineAt(doc, lines, issue.path),
+        message: `${pathText(issue.path)}: ${issue.issues.map((i) => i.message).join('; ')}`,
+        hint: BOOK_YAML_HINTS[String(issue.path.at(-2) ?? '')] ?? 'rename it',
+      };
     const key = [...issue.path].reverse().find((p) => typeof p === 'string') as string | undefined;
     const got = valueAt(doc, issue.path);
+    if (issue.code === 'invalid_type' && doc.getIn(issue.path as unknown[], true) === undefined)
+      return { file, line: lineAt(doc, lines, issue.path), message: `${pathText(issue.path)} is missing`, hint: (key && BOOK_YAML_HINTS[key]) ?? 'add it' };
     return {
       file,
       line: lineAt(doc, lines, issue.path),

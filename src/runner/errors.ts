@@ -11,6 +11,10 @@ export const ERRORS = {
   CHECKPOINT_DAMAGED: { exit: 2, todo: 'run that chapter again to replace the checkpoint, or delete the file' },
   MACHINE_BUSY: { exit: 2, todo: 'wait for the other book run on this machine, or stop it' },
   MACHINE_UNREACHABLE: { exit: 3, todo: 'bring the machine up: book machine up (the message says what did not answer)' },
+  HOST_KEY_REFUSED: {
+    exit: 3,
+    todo: "if the ssh host was reinstalled, forget its old key (ssh-keygen -R '[host]:port') or pin the new one; otherwise do not connect",
+  },
   MACHINE_DRIFTED: { exit: 1, todo: 'resume from an earlier chapter, or pass --force to continue anyway' },
   MACHINE_RECREATED: { exit: 1, todo: 'run the book from the start on the new machine, or pass --force' },
   CHAPTER_CHANGED: { exit: 1, todo: 'run again from the first changed chapter, or pass --force' },

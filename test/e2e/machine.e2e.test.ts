@@ -135,6 +135,22 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
     expect(Number(api.split('.')[1])).toBeGreaterThanOrEqual(42);
   });
 
+  it("refuses a second book's local machine in another netns, up or down, and leaves this one as it was", () => {
+    for (const action of ['up', 'down']) {
+      const r = spawnSync('bash', [machine, action], {
+        encoding: 'utf8',
+        env: { ...process.env, BOOK_NETNS: 'book-e2e-other', BOOK_RUNTIME_DIR: '/run/book-e2e-other' },
+      });
+      expect(r.status, r.stdout + r.stderr).toBe(3);
+      expect(r.stderr).toContain(
+        `cannot bring the local machine ${action} in netns book-e2e-other: the local machine of netns book-minikube is up on this host`,
+      );
+      expect(r.stderr).toContain('what to do: one local machine per host');
+    }
+    expect(existsSync('/var/run/netns/book-e2e-other')).toBe(false);
+    expect(run(machine, ['status']).code).toBe(0);
+  });
+
   it(
     'runs the seed nginx pod with a standalone kubelet, reachable inside the namespace',
     async () => {

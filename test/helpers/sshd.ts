@@ -10,7 +10,8 @@ export const canRunSshd = process.getuid?.() === 0 && existsSync(SSHD);
 export interface Sshd {
   port: number;
   key: string;
-  hostKeySha256: string;
+  /** The host key's fingerprint, `SHA256:…`, as ssh-keygen -lf prints it. */
+  hostKey: string;
   stop(): Promise<void>;
 }
 
@@ -23,9 +24,13 @@ async function freePort(): Promise<number> {
 }
 
 /** A real OpenSSH server on 127.0.0.1 with throwaway host and client keys, for root only. */
-export async function startSshd(): Promise<Sshd> {
+/**
+ * `privateDirs`: folders the sessions see as empty tmpfs mounts of their own (sshd runs in a mount
+ * namespace of its own), so a script that deletes the cluster's files cannot touch this host's.
+ */
+export async function startSshd(options: { port?: number; privateDirs?: string[] } = {}): Promise<Sshd> {
   const dir = mkdtempSync(path.join(tmpdir(), 'book-sshd-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${dir}/host_key`]);
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', `${dir}/client_key`]);
   writeFileSync(`${dir}/authorized_keys`, readFileSync(`${dir}/client_key.pub`), { mode: 0o600 });
@@ -48,7 +53,27 @@ export async function startSshd(): Promise<Sshd> {
       'LogLevel ERROR',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', `${dir}/sshd_config`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sshd = [SSHD, '-D', '-e', '-f', `${dir}/sshd_config`];
+  const privateDirs = options.privateDirs ?? [];
+  for (const d of privateDirs) mkdirSync(d, { recursive: true });
+  const child: ChildProcess = privateDirs.length
+    ? spawn(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          '--',
+          'bash',
+          '-c',
+          'for d in "${@:2}"; do mount -t tmpfs book-test "$d"; done; exec $1',
+          'sshd',
+          sshd.join(' '),
+          ...privateDirs,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      )
+    : spawn(sshd[0] as string, sshd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {
     stderr += c.toString();
@@ -67,11 +92,11 @@ export async function startSshd(): Promise<Sshd> {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`sshd did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${dir}/host_key.pub`]).toString();
+  const fingerprint = /SHA256:\S+/.exec(execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${dir}/host_key.pub`]).toString())?.[0] ?? '';
   return {
     port,
     key: `${dir}/client_key`,
-    hostKeySha256: fingerprint,
+    hostKey: fingerprint,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('close', r));

@@ -41,7 +41,7 @@ describe('an ssh target with more than one node (book.yaml nodes:)', () => {
     expect(unknown.stderr).toContain('k8s-master, k8s-worker');
     const noHost = shell(bookWith('    type: ssh\n    host: 127.0.0.2\n    nodes:\n      k8s-worker: { port: 22 }\n'), '--node', 'k8s-worker');
     expect(noHost.status).toBe(2);
-    expect(noHost.stderr).toMatch(/book\.yaml:\d+: .*nodes: k8s-worker needs host:/);
+    expect(noHost.stderr).toMatch(/book\.yaml:\d+: targets\.\w+\.nodes\.k8s-worker\.host is missing/);
     const master = shell(bookWith('    type: ssh\n    host: 127.0.0.2\n    nodes:\n      k8s-master: { host: 127.0.0.4 }\n'), '--node', 'k8s-worker');
     expect(master.status).toBe(2);
     expect(master.stderr).toContain('k8s-master is the target itself');

@@ -34,6 +34,7 @@ export async function createTarget(book: Book, name = book.config.target): Promi
         port: config.port,
         user: config.user,
         key: config.key,
+        hostKey: config.hostKey,
         runtimeDir: config.runtimeDir,
         dockerSocket: config.dockerSocket,
         env,
@@ -41,7 +42,8 @@ export async function createTarget(book: Book, name = book.config.target): Promi
     case 'vagrant': {
       const dir = path.resolve(book.dir, '..', config.dir);
       const ssh = await vagrantSshConfig(dir);
-      return new SshTarget({ name, ...ssh, runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket, env });
+      // A Vagrant VM gets a new host key with each `vagrant up` (its ssh-config says so: no known_hosts).
+      return new SshTarget({ name, ...ssh, knownHosts: false, runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket, env });
     }
   }
 }

@@ -53,7 +53,7 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
   if (!config) return NO_OTHER_NODES;
   const env = (dockerSocket: string) => ({ DOCKER_HOST: `unix://${dockerSocket}`, KUBECONFIG: NODE_KUBECONFIG });
   /** An ssh or vagrant node: its own connection, the target's runtime folder and Docker socket. */
-  const sshNode = (name: string, connection: Pick<SshTargetOptions, 'host' | 'port' | 'user' | 'key'>, place: NodePlace) =>
+  const sshNode = (name: string, connection: Pick<SshTargetOptions, 'host' | 'port' | 'user' | 'key' | 'hostKey' | 'knownHosts'>, place: NodePlace) =>
     new SshTarget({ name: `${targetName}/${name}`, ...connection, ...place, env: env(place.dockerSocket) });
   const place: NodePlace = { runtimeDir: config.runtimeDir, dockerSocket: config.dockerSocket };
   switch (config.type) {
@@ -93,7 +93,7 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
       return {
         names: [WORKER_NODE],
         place: () => place,
-        open: async (name) => sshNode(name, await vagrantSshConfig(path.resolve(book.dir, '..', config.dir), name), place),
+        open: async (name) => sshNode(name, { ...(await vagrantSshConfig(path.resolve(book.dir, '..', config.dir), name)), knownHosts: false }, place),
       };
   }
 }

@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
+import { fingerprint, verifyHostKey } from './known-hosts.js';
 import {
   ConnectionRefused,
   commandLine,
   type ExecOptions,
   type ExecResult,
   exportPrefix,
+  HostKeyRefused,
   type MachineIdentity,
   MachineUnreachable,
   machineEnv,
@@ -24,8 +25,13 @@ export interface SshTargetOptions {
   runtimeDir: string;
   dockerSocket: string;
   env: Record<string, string>;
-  /** sha256 of the host key, hex; when set, any other key is refused. */
-  hostKeySha256?: string;
+  /** The host key's fingerprint pinned in book.yaml (`SHA256:…`): any other key is refused. */
+  hostKey?: string;
+  /**
+   * Where unpinned host keys are learned and checked (accept-new, known-hosts.ts); default
+   * ~/.ssh/known_hosts. false: not checked (a Vagrant VM's key, new with each `vagrant up`).
+   */
+  knownHosts?: string | false;
 }
 
 const PID_MARK = '\u001eBOOKPID ';
@@ -42,7 +48,10 @@ export class SshTarget implements Target {
   private client?: Client;
   private ready?: Promise<Client>;
   private readonly env: Record<string, string>;
-  hostKeySha256?: string;
+  /** The host key's fingerprint, once connected. */
+  hostKey?: string;
+  /** Why the host key was refused, for the connection error. */
+  private refused?: { message: string; hint: string };
 
   constructor(private readonly options: SshTargetOptions) {
     this.name = options.name;
@@ -81,6 +90,7 @@ export class SshTarget implements Target {
       });
       client.once('error', (error) => {
         this.ready = undefined;
+        if (this.refused) return reject(new HostKeyRefused(this.refused.message, this.refused.hint));
         reject(
           new MachineUnreachable(
             `cannot reach ${this.where()}: ${error.message}`,
@@ -101,9 +111,17 @@ export class SshTarget implements Target {
         readyTimeout: 10_000,
         keepaliveInterval: 15_000,
         hostVerifier: (key: Buffer) => {
-          const digest = createHash('sha256').update(key).digest('hex');
-          this.hostKeySha256 = digest;
-          return !this.options.hostKeySha256 || this.options.hostKeySha256 === digest;
+          this.hostKey = fingerprint(key);
+          if (this.options.knownHosts === false && !this.options.hostKey) return true;
+          const verdict = verifyHostKey({
+            host: this.options.host,
+            port: this.options.port,
+            key,
+            pinned: this.options.hostKey,
+            knownHosts: this.options.knownHosts || undefined,
+          });
+          this.refused = verdict.ok ? undefined : verdict;
+          return verdict.ok;
         },
       });
     });

@@ -68,6 +68,18 @@ export class MachineUnreachable extends Error {
   }
 }
 
+/** An ssh host whose key is not the pinned or the known one: never connected to. */
+export class HostKeyRefused extends Error {
+  readonly code = 'HOST_KEY_REFUSED';
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+    this.name = 'HostKeyRefused';
+  }
+}
+
 export class ConnectionRefused extends Error {
   constructor(
     readonly endpoint: string,
