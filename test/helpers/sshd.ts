@@ -66,7 +66,8 @@ export async function startSshd(options: { port?: number; privateDirs?: string[]
           '--',
           'bash',
           '-c',
-          'for d in "${@:2}"; do mount -t tmpfs book-test "$d"; done; exec $1',
+          // $1 is sshd's command line, the rest the folders: shift, mount each, exec sshd.
+          'cmd=$1; shift; for d; do mount -t tmpfs book-test "$d"; done; exec $cmd',
           'sshd',
           sshd.join(' '),
           ...privateDirs,
