@@ -50,6 +50,9 @@ timings=$logdir/timings.tsv
 
 say() { printf '[build-offline %(%H:%M:%S)T] %s\n' -1 "$*" | tee -a "$log"; }
 die() { say "ERROR: $*"; echo "  full log: $log" >&2; exit 1; }
+# The step's timing file, however the script ends (a step that fails exits through die).
+step_tfile=
+trap 'rm -f "$step_tfile"' EXIT
 
 need() {
   local cmd
@@ -62,7 +65,8 @@ need() {
 run_step() {
   local name=$1; shift
   local tfile start rc=0
-  tfile=$(mktemp)
+  tfile=$(mktemp "${TMPDIR:-/tmp}/build-offline-time.XXXXXX")
+  step_tfile=$tfile   # removed by the EXIT trap when die ends the script from here
   start=$(date +%s)
   say "  $name: running (log: $log)"
   if [[ -x /usr/bin/time ]]; then

@@ -13,6 +13,14 @@
 # others tagged) and `change INSTRUCTION` lines (passed to `docker import --change`).
 
 images_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# What the caller must have set (versions.sh does): said here, not assumed.
+: "${IMAGES_CACHE:?images.sh needs versions.sh sourced first (IMAGES_CACHE)}"
+: "${K8S_CACHE:?images.sh needs versions.sh sourced first (K8S_CACHE)}"
+: "${K8S_VERSION:?images.sh needs versions.sh sourced first (K8S_VERSION)}"
+
+# images_workdir — a scratch folder for one image, inside the cache: a build that dies midway
+# leaves it there, and the next images_build removes it (with any half-written tarball).
+images_workdir() { mkdir -p "$IMAGES_CACHE" && mktemp -d "$IMAGES_CACHE/.work.XXXXXX"; }
 
 # The helpers it uses: the caller's own say/die/need when it has them (build-offline.sh logs
 # to its build log), these plain ones otherwise.
@@ -94,7 +102,7 @@ build_image_pause() {
   local ref=$PAUSE_IMAGE name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
   need gcc
-  local root; root=$(mktemp -d)
+  local root; root=$(images_workdir)
   mkdir -p "$root"
   gcc -static -O2 -s -Wall -Wextra -DPAUSE_VERSION="\"$PAUSE_IMAGE_TAG\"" -o "$root/pause" "$images_here/images/pause.c" \
     || die "cannot build pause with gcc -static (install gcc and libc6-dev)"
@@ -106,7 +114,7 @@ build_image_k8s() {
   local c=$1 ref="registry.k8s.io/$1:$K8S_VERSION" name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
   [[ -x $K8S_CACHE/bin/$c ]] || die "$K8S_CACHE/bin/$c is missing: build k8s first"
-  local root; root=$(mktemp -d)
+  local root; root=$(images_workdir)
   rootfs_skeleton "$root"
   cp "$K8S_CACHE/bin/$c" "$root/usr/local/bin/$c"
   if [[ $c == kube-proxy ]]; then
@@ -144,7 +152,7 @@ build_image_etcd() {
   local ref="registry.k8s.io/etcd:$ETCD_IMAGE_TAG" name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
   [[ -x $ETCD_CACHE/bin/etcd ]] || die "$ETCD_CACHE/bin/etcd is missing: build etcd first"
-  local root; root=$(mktemp -d)
+  local root; root=$(images_workdir)
   rootfs_skeleton "$root"
   cp "$ETCD_CACHE/bin/etcd" "$ETCD_CACHE/bin/etcdctl" "$root/usr/local/bin/"
   mkdir -p "$root/var/lib/etcd"
@@ -173,7 +181,7 @@ build_image_coredns() {
   local ref=$COREDNS_IMAGE name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
   [[ -x $COREDNS_CACHE/bin/coredns ]] || die "$COREDNS_CACHE/bin/coredns is missing: build coredns first"
-  local root; root=$(mktemp -d)
+  local root; root=$(images_workdir)
   rootfs_skeleton "$root"
   # As upstream: the static binary at /coredns, its entrypoint.
   cp "$COREDNS_CACHE/bin/coredns" "$root/coredns"
@@ -183,7 +191,7 @@ build_image_coredns() {
 
 # busybox_into ROOT DEB — Debian's static busybox and a link for each applet not already in ROOT.
 busybox_into() {
-  local root=$1 deb=$2 x; x=$(mktemp -d)
+  local root=$1 deb=$2 x; x=$(images_workdir)
   dpkg-deb -x "$deb" "$x"
   cp "$x/bin/busybox" "$root/usr/bin/busybox"
   rm -rf "$x"
@@ -196,12 +204,12 @@ busybox_into() {
 
 # A one-shot client for the Service chapter: Debian's static busybox (sh, nc).
 build_image_busybox() {
-  local dl; dl=$(mktemp -d)
+  local dl; dl=$(images_workdir)
   debian_download "$dl" busybox-static
   local deb ver; deb=$(ls "$dl"/busybox-static_*.deb); ver=$(deb_version "$deb")
   local ref="busybox:$ver" name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; rm -rf "$dl"; return 0; fi
-  local root; root=$(mktemp -d)
+  local root; root=$(images_workdir)
   rootfs_skeleton "$root"
   busybox_into "$root" "$deb"
   write_image "$root" "$name" "busybox:$ver,busybox:latest" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
@@ -221,7 +229,7 @@ build_image_dnsutils() {
   local ver; ver=$(dpkg-query -W -f='${Version}' bind9-dnsutils); ver=${ver#*:}; ver=${ver%%-*}
   local ref="dnsutils:$ver" name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
-  local dl root; dl=$(mktemp -d); root=$(mktemp -d)
+  local dl root; dl=$(images_workdir); root=$(images_workdir)
   debian_download "$dl" busybox-static
   rootfs_skeleton "$root"
   add_with_libs "$root" /usr/bin/dig /usr/bin/host /usr/bin/nslookup /usr/bin/curl
@@ -232,14 +240,14 @@ build_image_dnsutils() {
 
 build_image_nginx() {
   need ldd
-  local dl; dl=$(mktemp -d)
+  local dl; dl=$(images_workdir)
   debian_download "$dl" nginx nginx-common
   local deb ver
   deb=$(ls "$dl"/nginx_*.deb)
   ver=$(deb_version "$deb")
   local ref="nginx:$ver" name; name=$(image_file "$ref")
   if image_cached "$name"; then say "  image $ref: cached"; rm -rf "$dl"; return 0; fi
-  local root x; root=$(mktemp -d); x=$dl/x
+  local root x; root=$(images_workdir); x=$dl/x
   rootfs_skeleton "$root"
   dpkg-deb -x "$deb" "$x"; dpkg-deb -x "$(ls "$dl"/nginx-common_*.deb)" "$x"
   # the binary and its libraries (resolved on this host, the same Debian release)
@@ -279,6 +287,8 @@ build_image_nginx() {
 
 images_build() {
   mkdir -p "$IMAGES_CACHE"
+  # Half-done state of a build that was killed: scratch folders and tarballs never renamed.
+  rm -rf "$IMAGES_CACHE"/.work.* "$IMAGES_CACHE"/.*.tar.tmp "$IMAGES_CACHE"/*.meta.tmp
   say "images: building rootfs tarballs into $IMAGES_CACHE"
   build_image_pause
   local c
