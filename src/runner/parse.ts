@@ -23,8 +23,10 @@ export interface ParseResult {
  * shown to the reader in messages.
  */
 export function parseChapter(file: string, id: string, number: number, text: string, defaults: { timeoutMs: number; retries: number }): ParseResult {
-  const tokens = markdown.parse(text, {});
-  const sourceLines = text.split('\n');
+  // Lines as markdown-it counts them: it ends a line at \r\n, \r and \n alike.
+  const normalised = text.replace(/\r\n?/g, '\n');
+  const tokens = markdown.parse(normalised, {});
+  const sourceLines = normalised.split('\n');
   const issues: BookIssue[] = [];
   const blocks: Block[] = [];
   let title = id;

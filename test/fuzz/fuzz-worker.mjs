@@ -106,7 +106,7 @@ const properties = {
   }),
   chapter: fc.property(chapter, (text) => {
     seen(text);
-    const lines = text.split('\n').length;
+    const lines = text.split(/\r\n?|\n/).length;
     const { chapter: parsed, issues } = parseChapter('01-a.md', '01-a', 1, text, { timeoutMs: 60_000, retries: 0 });
     return issues.every((i) => isIssue(i, lines + 1)) && parsed.blocks.every((b) => b.line >= 1 && b.line <= lines);
   }),
