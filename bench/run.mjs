@@ -125,6 +125,26 @@ await target.close(); process.exit(0);`;
   }
 }
 
+if (only === 'fuzz') {
+  // The long fuzz run (npm test runs a short one): FUZZ_RUNS cases of each property, with the time
+  // each took (test/unit/fuzz.test.ts prints them). Not part of the default bench: ~25 s.
+  const runs = process.env.FUZZ_RUNS ?? '50000';
+  const r = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', 'vitest.config.ts', 'test/unit/fuzz.test.ts'],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, FUZZ_RUNS: runs },
+    },
+  );
+  for (const line of r.stdout.split('\n').filter((l) => l.startsWith('fuzz '))) console.log(line);
+  if (r.status !== 0) {
+    console.log(r.stdout.slice(-3000));
+    process.exitCode = 1;
+  }
+}
+
 if (!only || only === 'rss') {
   // Peak RSS of `book run` over a 10-chapter book with the plain reporter.
   const files = { 'book.yaml': localYaml('book-bench') };

@@ -131,12 +131,11 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
         beforeBlock: uiHooks.beforeBlock ?? prompts?.beforeBlock,
         afterFailure: uiHooks.afterFailure ?? prompts?.afterFailure,
       });
+      // The transcript first: a JUnit file that cannot be written must not cost the recording.
+      const transcriptFile = recording ? (options.transcript ?? defaultTranscriptPath(book)) : undefined;
+      if (recording && transcriptFile) await recording.save(transcriptFile, result.state);
       await reporting.finish();
-      if (recording) {
-        const file = options.transcript ?? defaultTranscriptPath(book);
-        await recording.save(file, result.state);
-        if (reporter !== 'tui') io.err(`transcript: ${path.relative(process.cwd(), file) || file}\n`);
-      }
+      if (transcriptFile && reporter !== 'tui') io.err(`transcript: ${path.relative(process.cwd(), transcriptFile) || transcriptFile}\n`);
       return result.exitCode;
     } finally {
       await uiReady?.catch(() => {});

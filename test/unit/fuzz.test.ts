@@ -3,7 +3,7 @@
 // random bytes. Each must end, within a bound, with a valid result or issues that have a line.
 // The properties run in a worker thread (test/fuzz/fuzz-worker.mjs, over dist/) so an input that
 // makes the parser spin is caught and named instead of hanging the tests.
-// FUZZ_RUNS=N raises the number of cases (the bench runs a long one: npm run bench -- fuzz).
+// FUZZ_RUNS=N raises the number of cases (the bench runs a long one: node bench/run.mjs fuzz).
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
