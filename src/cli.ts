@@ -14,9 +14,9 @@ const USAGE = `usage:
   book list    [--book DIR] [--json]
   book run     [--book DIR] [--target NAME] [--from CH] [--to CH] [--only CH] [--step]
                [--reporter tui|plain|json|junit] [--junit FILE] [--ci] [--force]
-               [--record] [--transcript FILE]
+               [--record] [--transcript FILE] [--no-tree]
   book render  [--book DIR] [--out DIR] [--transcript FILE]
-  book replay  [--book DIR] [--transcript FILE] [--to CH] [--reporter plain|json|junit] [--junit FILE] [--ci]
+  book replay  [--book DIR] [--transcript FILE] [--to CH] [--reporter plain|json|junit] [--junit FILE] [--ci] [--no-tree]
   book checkpoints [--book DIR] [--target NAME] [--json]
   book machine up|status|down [--target NAME]
   book machine shell [--target NAME] [--node NAME] [-- CMD ARGS...]
@@ -50,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         json: { type: 'boolean' },
         node: { type: 'string' },
+        'no-tree': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -91,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
           force: Boolean(values.force),
           record: Boolean(values.record),
           transcript: str('transcript'),
+          tree: !values['no-tree'],
         },
         processIo,
       );
@@ -107,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
           reporter: reporter as 'plain' | 'json' | 'junit' | undefined,
           junit: str('junit'),
           ci: Boolean(values.ci),
+          tree: !values['no-tree'],
         },
         processIo,
       );

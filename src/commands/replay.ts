@@ -18,6 +18,8 @@ export interface ReplayCommandOptions {
   reporter?: 'plain' | 'json' | 'junit';
   junit?: string;
   ci?: boolean;
+  /** Draw the cluster as a tree after each chapter (default true; --no-tree). */
+  tree?: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
       io,
       junitFile: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit-replay.xml') : undefined),
       color: false,
+      tree: options.tree,
     });
     const result = await runBook({ book, chapters, target: replay.target, nodes: replay.nodes, bus, instrument: replay.instrument });
     await reporting.finish();

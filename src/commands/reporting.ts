@@ -9,9 +9,12 @@ import type { Io } from './common.js';
  * The text reporters of `book run` and `book replay`: plain, json, and JUnit (on stdout with
  * `--reporter junit`, or into `junitFile`). `finish` writes the JUnit XML once the run is over.
  */
-export function attachReporters(bus: EventBus, options: { reporter: string; io: Io; junitFile?: string; color: boolean }): { finish(): Promise<void> } {
+export function attachReporters(
+  bus: EventBus,
+  options: { reporter: string; io: Io; junitFile?: string; color: boolean; tree?: boolean },
+): { finish(): Promise<void> } {
   const { reporter, io, junitFile } = options;
-  if (reporter === 'plain') bus.on(plainReporter({ write: io.out, github: Boolean(process.env.GITHUB_ACTIONS), color: options.color }));
+  if (reporter === 'plain') bus.on(plainReporter({ write: io.out, github: Boolean(process.env.GITHUB_ACTIONS), color: options.color, tree: options.tree }));
   if (reporter === 'json') bus.on(jsonReporter(io.out));
   const junit = reporter === 'junit' || junitFile ? junitReporter() : undefined;
   if (junit) bus.on(junit.listener);

@@ -29,6 +29,8 @@ export interface RunCommandOptions {
   record?: boolean;
   /** Where the transcript goes (implies --record); default book/../.book/transcript.json. */
   transcript?: string;
+  /** Draw the cluster as a tree after each chapter (default true; --no-tree). */
+  tree?: boolean;
 }
 
 export function defaultReporter(stdoutIsTty: boolean): 'tui' | 'plain' {
@@ -63,6 +65,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
       io,
       junitFile: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit.xml') : undefined),
       color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY),
+      tree: options.tree,
     });
 
     const target = await openTarget(book, options.target);
@@ -79,7 +82,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     let ui: InkUi | undefined;
     const early: RunEvent[] = [];
     const uiReady = inkUi?.then((module) => {
-      ui = module.startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort() });
+      ui = module.startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort(), tree: options.tree });
       for (const event of early.splice(0)) ui.listener(event);
     });
     if (uiReady) bus.on((event) => (ui ? ui.listener(event) : early.push(event)));

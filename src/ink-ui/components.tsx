@@ -54,6 +54,15 @@ export function DoneLine({ item, width = 200 }: { item: DoneItem /** The termina
           <Text dimColor>{item.lines.map((line) => `│ ${clip(line, width - 6)}`).join('\n')}</Text>
         </Box>
       );
+    case 'tree':
+      return (
+        <Box flexDirection="column" paddingLeft={2}>
+          <Text dimColor>cluster after {item.chapter}:</Text>
+          <Box paddingLeft={2}>
+            <Text>{item.lines.map((line) => clip(line, width - 6)).join('\n')}</Text>
+          </Box>
+        </Box>
+      );
     case 'prose':
       // Already wrapped to the terminal's width by the reader (src/terminal/prose.ts).
       return (

@@ -13,6 +13,8 @@ export interface InkUiOptions {
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   color?: boolean;
+  /** The cluster drawn as a tree after each chapter (default on). */
+  tree?: boolean;
 }
 
 export interface InkUi {
@@ -35,6 +37,7 @@ export function startInkUi(options: InkUiOptions): InkUi {
   const store = new UiStore({
     color: options.color ?? !process.env.NO_COLOR,
     onInterrupt: options.onInterrupt,
+    tree: options.tree,
     // Reading mode: the prose is wrapped to the terminal as it is when the block comes up.
     reader: options.step
       ? new BookReader(() => ({ width: Math.max(40, (stdout.columns || 80) - 4), color: options.color ?? !process.env.NO_COLOR }))

@@ -41,6 +41,8 @@ export type DoneItem =
   | { key: string; kind: 'output'; block: string; lines: string[] }
   | { key: string; kind: 'chapter-end'; id: string; status: 'passed' | 'failed' | 'skipped'; durationMs: number }
   | { key: string; kind: 'checkpoint'; chapter: string; file: string }
+  /** The cluster after a chapter: nodes → pods → containers (src/runner/state/tree.ts). */
+  | { key: string; kind: 'tree'; chapter: string; lines: string[] }
   | { key: string; kind: 'end'; status: string; passed: number; failed: number; skipped: number; durationMs: number };
 
 export interface RunningBlock {

@@ -1,4 +1,6 @@
 import type { BlockFailure, RunEvent } from '../runner/events.js';
+import { clusterTree, formatClusterTree } from '../runner/state/tree.js';
+import type { Snapshot } from '../runner/state/types.js';
 import type { Block, Chapter } from '../runner/types.js';
 import type { BookReader } from '../terminal/prose.js';
 import { apply, emptyModel, showFullOutput, type UiModel } from './model.js';
@@ -18,6 +20,8 @@ export interface StoreOptions {
   onForceQuit?: () => void;
   /** Reading mode (--step): the prose before each block, and after each chapter's last. */
   reader?: BookReader;
+  /** The cluster drawn as a tree after each chapter (default on). */
+  tree?: boolean;
 }
 
 const TICK_MS = 1000;
@@ -39,6 +43,8 @@ export class UiStore {
   private readonly throttleMs: number;
   private readonly urgentMs: number;
   private chapter?: Chapter;
+  /** The cluster after the latest block. */
+  private latest?: Snapshot;
 
   constructor(private readonly options: StoreOptions = {}) {
     this.throttleMs = options.throttleMs ?? 400;
@@ -52,7 +58,13 @@ export class UiStore {
    */
   readonly listener = (event: RunEvent): void => {
     if (event.type === 'chapter:start') this.chapter = event.chapter;
+    if (event.type === 'state') this.latest = event.snapshot;
     apply(this.model, event, this.options.color);
+    if (event.type === 'chapter:end' && event.status !== 'skipped' && this.options.tree !== false && this.latest) {
+      // Plain: the UI clips each line to the terminal and drops colours (src/ink-ui/clip.ts).
+      const lines = formatClusterTree(clusterTree(this.latest));
+      if (lines.length > 0) this.model.done.push({ key: `${this.model.done.length}`, kind: 'tree', chapter: event.chapter.id, lines });
+    }
     // Reading mode: a chapter's closing words follow its last block.
     if (event.type === 'chapter:end' && this.options.reader && event.status === 'passed') this.addProse(this.options.reader.end(event.chapter));
     if (this.throttleMs === 0) this.publish();

@@ -2,6 +2,8 @@ import { diagnosticLines } from '../diagnostics.js';
 import { formatDuration } from '../durations.js';
 import type { RunEvent } from '../events.js';
 import { formatDiff } from '../state/diff.js';
+import { clusterTree, formatClusterTree } from '../state/tree.js';
+import type { Snapshot } from '../state/types.js';
 
 export interface PlainOptions {
   write: (text: string) => void;
@@ -9,6 +11,8 @@ export interface PlainOptions {
   github?: boolean;
   /** Symbols carry the meaning; colour only decorates (and is off with NO_COLOR). */
   color?: boolean;
+  /** The cluster drawn as a tree after each chapter (default on; `--no-tree` turns it off). */
+  tree?: boolean;
 }
 
 const SYMBOL = { passed: '✓', failed: '✗', skipped: '-' } as const;
@@ -20,7 +24,9 @@ function annotation(lines: string[]): string {
 
 /** Line-oriented text, no cursor movement: for pipes, logs and CI. */
 export function plainReporter(options: PlainOptions): (event: RunEvent) => void {
-  const { write, github = false, color = false } = options;
+  const { write, github = false, color = false, tree = true } = options;
+  /** The cluster after the latest block: what the chapter's tree draws. */
+  let latest: Snapshot | undefined;
   const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const partial = new Map<string, string>();
   const flush = (key: string) => {
@@ -90,6 +96,7 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         break;
       }
       case 'state':
+        latest = event.snapshot;
         // What the block changed in the cluster, Terraform-style; nothing when nothing changed.
         for (const line of formatDiff(event.diff, { color })) write(`      ${line}\n`);
         break;
@@ -98,6 +105,10 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         break;
       case 'chapter:end':
         write(`  ${SYMBOL[event.status]} ${event.chapter.id} ${event.status} (${formatDuration(event.durationMs)})\n`);
+        if (tree && latest && event.status !== 'skipped') {
+          const lines = formatClusterTree(clusterTree(latest), { color });
+          if (lines.length > 0) write(`  cluster after ${event.chapter.id}:\n${lines.map((l) => `    ${l}\n`).join('')}`);
+        }
         if (github) write('::endgroup::\n');
         break;
       case 'run:end':

@@ -25,6 +25,7 @@ export const COMMAND_OPTIONS = {
     force: flag,
     record: flag,
     transcript: path.optional(),
+    'no-tree': flag,
   }),
   render: z.strictObject({ ...common, out: path.optional(), transcript: path.optional() }),
   replay: z.strictObject({
@@ -34,6 +35,7 @@ export const COMMAND_OPTIONS = {
     reporter: z.enum(['plain', 'json', 'junit'], { error: 'takes plain, json or junit (a replay has no terminal UI)' }).optional(),
     junit: path.optional(),
     ci: flag,
+    'no-tree': flag,
   }),
   checkpoints: z.strictObject({ ...common, target: z.string().min(1).optional(), json: flag }),
   machine: z.strictObject({ ...common, target: z.string().min(1).optional(), node: z.string().min(1).optional() }),
