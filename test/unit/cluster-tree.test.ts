@@ -14,7 +14,7 @@ import { BOOK_BIN } from '../helpers/runtimes.js';
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const TRANSCRIPT = path.join(ROOT, 'test', 'fixtures', 'transcript', 'book.json');
 const transcript = JSON.parse(readFileSync(TRANSCRIPT, 'utf8')) as Transcript;
-const after = (id: string) => (transcript.chapters.find((c) => c.id === id) as RecordedChapter).blocks.at(-1)?.state?.snapshot as Snapshot;
+const snapshotAfter = (id: string) => (transcript.chapters.find((c) => c.id === id) as RecordedChapter).blocks.at(-1)?.state?.snapshot as Snapshot;
 const items = (s: Snapshot, source: 'kubernetes' | 'docker') => {
   const src = s.sources[source];
   return src.available ? Object.entries(src.items) : [];
@@ -22,7 +22,7 @@ const items = (s: Snapshot, source: 'kubernetes' | 'docker') => {
 
 describe('the cluster as a tree', () => {
   it('after the scheduler chapter: two nginx-deployment pods on the node, each with its pause container, owned by their ReplicaSet', () => {
-    const [master, ...others] = clusterTree(after('06-scheduler'));
+    const [master, ...others] = clusterTree(snapshotAfter('06-scheduler'));
     expect(master?.name).toBe('k8s-master');
     const deployment = master?.pods.filter((p) => p.name.startsWith('default/nginx-deployment-')) ?? [];
     expect(deployment).toHaveLength(2);
@@ -54,7 +54,7 @@ describe('the cluster as a tree', () => {
   });
 
   it('after the second node: both nodes, each with its own kube-proxy as a static pod', () => {
-    const tree = clusterTree(after('10-second-node'));
+    const tree = clusterTree(snapshotAfter('10-second-node'));
     expect(tree.map((n) => n.name)).toEqual(['k8s-master', 'k8s-worker']);
     for (const node of tree) expect(node.pods.find((p) => p.name === `kube-system/kube-proxy-${node.name}`)?.static, node.name).toBe(true);
     const lines = formatClusterTree(tree);
@@ -79,7 +79,7 @@ describe('the cluster as a tree', () => {
     const chapter = { id: '06-scheduler', number: 6, title: 'The scheduler', file: 'x.md', source: '', blocks: [], hash: '' };
     const events = [
       { type: 'chapter:start', chapter, time: 0 },
-      { type: 'state', block: { id: 'b' }, snapshot: after('06-scheduler'), diff: { changes: [] } },
+      { type: 'state', block: { id: 'b' }, snapshot: snapshotAfter('06-scheduler'), diff: { changes: [] } },
       { type: 'chapter:end', chapter, status: 'passed', durationMs: 1 },
     ] as unknown as RunEvent[];
     for (const tree of [true, false]) {
