@@ -1,7 +1,7 @@
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { parseDuration } from './durations.js';
-import { BOOK_YAML_HINTS, type BookYaml, bookYamlSchema, targetSchema } from './schemas/book-yaml.js';
+import { BOOK_YAML_HINTS, type BookYaml, bookYamlSchema, defaultsSchema, sshNodeSchema, targetSchema } from './schemas/book-yaml.js';
 import type { BookConfig, BookIssue, SshNodeConfig, TargetConfig } from './types.js';
 
 /** Where every target keeps the runner's records on the machine. */
@@ -91,17 +91,16 @@ function valueAt(doc: Document, path: PropertyKey[]): unknown {
   return value;
 }
 
-/** The keys an object in book.yaml takes: top level, defaults, or a target of the type it names. */
+/** The keys an object in book.yaml takes (read from its schema): top level, defaults, a target of the type it names, or a node. */
 function allowedKeys(path: PropertyKey[], doc: Document): string[] | undefined {
-  const shape = (schema: z.ZodType): string[] | undefined => (schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined);
-  if (path.length === 0) return shape(bookYamlSchema);
-  if (path[0] === 'defaults') return ['timeout', 'retries'];
+  if (path.length === 0) return Object.keys(bookYamlSchema.shape);
+  if (path[0] === 'defaults') return Object.keys(defaultsSchema.shape);
   if (path[0] === 'targets' && path.length === 2) {
     const type = doc.getIn([...path, 'type']) as unknown;
     const option = targetSchema.options.find((o) => o.shape.type.value === type);
     return option ? Object.keys(option.shape) : undefined;
   }
-  if (path[0] === 'targets' && path[2] === 'nodes') return ['host', 'port', 'user', 'key', 'hostKey'];
+  if (path[0] === 'targets' && path[2] === 'nodes') return Object.keys(sshNodeSchema.shape);
   return undefined;
 }
 

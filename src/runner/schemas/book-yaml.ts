@@ -20,7 +20,7 @@ const nodeName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a nod
 
 const place = { runtimeDir: absolutePath.optional(), dockerSocket: absolutePath.optional() };
 
-const sshNode = z.strictObject({
+export const sshNodeSchema = z.strictObject({
   host: z.string().min(1),
   port: port.optional(),
   user: z.string().min(1).optional(),
@@ -42,7 +42,7 @@ export const targetSchema = z.discriminatedUnion(
       nodes: z
         .record(
           nodeName.refine((n) => n !== 'k8s-master', 'k8s-master is the target itself (its host:): list the other nodes'),
-          sshNode,
+          sshNodeSchema,
         )
         .optional(),
       ...place,
@@ -52,10 +52,12 @@ export const targetSchema = z.discriminatedUnion(
   { error: 'type must be local, ssh or vagrant' },
 );
 
+export const defaultsSchema = z.strictObject({ timeout: duration.optional(), retries: z.number().int().min(0).max(20).optional() });
+
 export const bookYamlSchema = z.strictObject({
   title: z.string().min(1).optional(),
   chapters: z.array(z.string().regex(/^\d+-[a-z0-9][a-z0-9-]*$/, 'a chapter is named by its file stem, e.g. 01-kubelet')).optional(),
-  defaults: z.strictObject({ timeout: duration.optional(), retries: z.number().int().min(0).max(20).optional() }).optional(),
+  defaults: defaultsSchema.optional(),
   kubeconfig: absolutePath.optional(),
   kubernetes: text('must be a version such as v1.35.4').regex(K8S_VERSION_PATTERN, 'must be a version such as v1.35.4').optional(),
   target: z.string().min(1).optional(),

@@ -36,13 +36,11 @@ export interface TreeNode {
 
 const FIRST = 'k8s-master';
 
-/** `container k8s-worker/k8s_…` → ['k8s-worker', 'k8s_…']; the first node has no prefix. */
-function onNode(key: string, kind: string): [string, string] | undefined {
+/** `container k8s-worker/k8s_…` → ['k8s-worker', 'k8s_…']; the first node's items have no prefix. */
+function onNode(key: string, kind: 'container' | 'daemon' | 'manifest'): [string, string] | undefined {
   if (!key.startsWith(`${kind} `)) return undefined;
   const rest = key.slice(kind.length + 1);
   const slash = rest.indexOf('/');
-  // Pod and object names hold a namespace/ too: only a node prefix is followed by k8s_ or a daemon name.
-  if (kind === 'pod') return [FIRST, rest];
   return slash > 0 && !rest.startsWith('k8s_') ? [rest.slice(0, slash), rest.slice(slash + 1)] : [FIRST, rest];
 }
 
@@ -87,7 +85,7 @@ export function clusterTree(snapshot: Snapshot): TreeNode[] {
     if (!p) {
       const bare = name.slice(name.indexOf('/') + 1);
       const owner = replicaSets.find((rs) => name.startsWith(`${rs}-`) && rs.split('/')[0] === name.split('/')[0]);
-      p = { name, static: [...manifests].some((m) => m === bare), containers: [], ...(owner ? { owner: `replicaset ${owner}` } : {}) };
+      p = { name, static: manifests.has(bare), containers: [], ...(owner ? { owner: `replicaset ${owner}` } : {}) };
       pods.set(name, p);
     }
     return p;
