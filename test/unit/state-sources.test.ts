@@ -88,8 +88,14 @@ describe('kubernetes objects', () => {
     const items = kubernetesItems(lists());
     const kinds = [...new Set(Object.keys(items).map((k) => k.split(' ')[0]))];
     expect(kinds).toEqual(['node', 'pod', 'deployment', 'replicaset', 'service', 'endpointslice']);
-    expect(items['endpointslice default/nginx-deployment-8fl26']).toEqual({ service: 'nginx-deployment', endpoints: '10.244.0.3,10.244.0.4', ports: '80/TCP' });
-    expect(items['endpointslice kube-system/kube-dns-fz9dx']?.endpoints).toBe('192.168.56.10');
+    expect(items['endpointslice default/nginx-deployment-8fl26']).toEqual({
+      service: 'nginx-deployment',
+      endpoints: '10.244.0.3,10.244.0.4',
+      pods: 'nginx-deployment-d8b657495-2kd95 nginx-deployment-d8b657495-6wbjr',
+      ports: '80/TCP',
+    });
+    // A host-network endpoint's address is the node's: the pod behind it is named.
+    expect(items['endpointslice kube-system/kube-dns-fz9dx']).toMatchObject({ endpoints: '192.168.56.10', pods: 'coredns-fc744fdc8-j5vgw' });
     expect(items['node k8s-master']).toMatchObject({ ready: expect.stringMatching(/True|False|Unknown/) });
     expect(items['service default/kubernetes']).toMatchObject({ type: 'ClusterIP', ports: '443/TCP' });
     const pod = items['pod kube-system/etcd-k8s-master'];

@@ -58,12 +58,21 @@ export function kubernetesItems(lists: KubernetesLists): Record<string, Fields> 
     addItem(items, `service ${nsName(s)}`, compact({ type: s.spec?.type, clusterIP: s.spec?.clusterIP, ports }));
   }
   for (const e of lists.endpointslices ?? []) {
-    const ready = (e.endpoints ?? []).filter((p) => p.conditions?.ready !== false).flatMap((p) => p.addresses);
+    const serving = (e.endpoints ?? []).filter((p) => p.conditions?.ready !== false);
+    const ready = serving.flatMap((p) => p.addresses);
+    // The pods behind the addresses: a host-network pod's address is its node's, shared by many.
+    const pods = serving.flatMap((p) => (p.targetRef?.kind === 'Pod' && p.targetRef.name ? [p.targetRef.name] : []));
     const ports = (e.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',');
     addItem(
       items,
       `endpointslice ${nsName(e)}`,
-      compact({ service: e.metadata?.labels?.['kubernetes.io/service-name'], endpoints: ready.sort().join(','), ports }),
+      compact({
+        service: e.metadata?.labels?.['kubernetes.io/service-name'],
+        endpoints: ready.sort().join(','),
+        // Spaces, not commas: a comma list of long names reads like a token-auth line to the redactor.
+        pods: pods.sort().join(' '),
+        ports,
+      }),
     );
   }
   return items;
