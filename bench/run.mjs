@@ -1,7 +1,7 @@
 // npm run bench — the project's speed figures, as medians on this machine (see docs/benchmarks.md).
 // Needs root on Linux (the local target's namespace) and zx (devDependency) for the comparison.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { chapterText, localYaml, median, withNetns, writeBook } from './lib.mjs';
@@ -173,7 +173,40 @@ if (!only || only === 'render') {
   const out = path.join(writeBook({}), '..', 'site');
   const times = [];
   for (let i = 0; i < 11; i++) times.push(timeRun([process.execPath, BOOK, 'render', '--book', REAL_BOOK, '--transcript', TRANSCRIPT, '--out', out]));
-  report('book render, real book (8 chapters) + transcript, process', median(times).toFixed(0), 'ms', '< 2000 ms');
+  const chapters = readdirSync(REAL_BOOK).filter((n) => n.endsWith('.md')).length;
+  report(`book render, real book (${chapters} chapters, diagrams on) + transcript, process`, median(times).toFixed(0), 'ms', '< 2000 ms');
+}
+
+if (!only || only === 'diagrams') {
+  // The diagrams' share of a render, in-process: every drawing the site has (after each chapter and
+  // after each busy block), model + both layouts + SVG, bundled from the sources on the fly.
+  const { build } = await import('esbuild');
+  const bundle = path.join(mkdtempSync(path.join(tmpdir(), 'book-bench-')), 'diagrams.mjs');
+  await build({
+    stdin: {
+      contents: "export { diagramFigure } from './src/render/diagram/index.ts'; export { snapshotTimeline } from './src/render/timeline.ts';",
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: bundle,
+    logLevel: 'error',
+  });
+  const { diagramFigure, snapshotTimeline } = await import(bundle);
+  const transcript = JSON.parse(readFileSync(TRANSCRIPT, 'utf8'));
+  const times = [];
+  let count = 0;
+  for (let i = 0; i < 11; i++) {
+    const start = performance.now();
+    const timeline = snapshotTimeline(transcript);
+    const drawings = [...timeline.chapters.values(), ...timeline.blocks.values()];
+    for (const d of drawings) diagramFigure(d.snapshot, d.previous, { title: 'bench', kind: 'chapter' });
+    times.push(performance.now() - start);
+    count = drawings.length;
+  }
+  report(`cluster diagrams of the real book (${count} drawings, 2 layouts each), in-process`, median(times).toFixed(1), 'ms', 'part of render');
 }
 
 if (!only || only === 'replay') {

@@ -9,7 +9,9 @@ import { formatDiff } from '../runner/state/diff.js';
 import type { Block, Book, Chapter } from '../runner/types.js';
 import { substituteVersions } from '../runner/versions.js';
 import { BOOK_JS, STYLE_CSS } from './assets.js';
+import { diagramFigure } from './diagram/index.js';
 import { escapeHtml, formatMs, highlight, slug, stripAnsi } from './html.js';
+import { type SnapshotTimeline, snapshotTimeline } from './timeline.js';
 
 export interface RenderOptions {
   book: Book;
@@ -68,7 +70,7 @@ function diffHtml(record: RecordedBlock): string {
   return `<details class="state"><summary>State after this block: ${escapeHtml(lines.length ? (formatDiff(record.state.diff).at(-1) ?? '') : '')}</summary><pre class="diff">${lines.join('\n')}</pre></details>`;
 }
 
-function resultHtml(block: Block, record: RecordedBlock | undefined, stale: boolean): string {
+function resultHtml(block: Block, record: RecordedBlock | undefined, stale: boolean, timeline: SnapshotTimeline): string {
   if (!record) return '';
   if (stale)
     return '<div class="result"><p class="expected">This block changed since the run was recorded; re-record with <code>book run --record</code>.</p></div>';
@@ -82,6 +84,11 @@ function resultHtml(block: Block, record: RecordedBlock | undefined, stale: bool
       `<details class="commands"><summary>Commands on the machine (${record.commands.length})</summary><pre class="output">${commandsHtml(record)}</pre></details>`,
     );
   parts.push(diffHtml(record));
+  const drawing = timeline.blocks.get(block.id);
+  if (drawing)
+    parts.push(
+      `<details class="block-diagram"><summary>The cluster after this block</summary>${diagramFigure(drawing.snapshot, drawing.previous, { title: `The cluster after ${block.attrs.name ?? `line ${block.line}`}`, kind: 'block' })}</details>`,
+    );
   const body = parts.filter(Boolean).join('');
   return body ? `<div class="result">${body}</div>` : '';
 }
@@ -97,6 +104,7 @@ interface PageContext {
   book: Book;
   transcript?: Transcript;
   recorded: Map<string, RecordedBlock>;
+  timeline: SnapshotTimeline;
   stale: string[];
 }
 
@@ -120,7 +128,7 @@ function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
     return `<figure class="${classes}" id="block-${escapeHtml(slug(block.id))}" data-block="${escapeHtml(block.id)}">
 <figcaption>${badges(block)}${statusBadge(record, stale)}<a class="where" href="#block-${escapeHtml(slug(block.id))}">${escapeHtml(path.basename(block.file))}:${block.line}</a></figcaption>
 <pre><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>
-${resultHtml(block, record, stale)}</figure>\n`;
+${resultHtml(block, record, stale, ctx.timeline)}</figure>\n`;
   };
   md.renderer.rules.heading_open = (tokens, idx, options, _env, self) => {
     const token = tokens[idx];
@@ -196,6 +204,13 @@ function ownershipTree(transcript: Transcript | undefined): string {
   return `<section class="tree" id="ownership-tree"><h2>The ownership tree at the end of the run</h2><pre>${escapeHtml(tree)}</pre></section>`;
 }
 
+function chapterDiagram(ctx: PageContext, chapter: Chapter): string {
+  const drawing = ctx.timeline.chapters.get(chapter.id);
+  if (!drawing) return '';
+  const figure = diagramFigure(drawing.snapshot, drawing.previous, { title: `The cluster after chapter ${chapter.number}, ${chapter.title}`, kind: 'chapter' });
+  return figure ? `<section class="chapter-diagram" id="cluster-diagram"><h2>The cluster after this chapter</h2>${figure}</section>` : '';
+}
+
 function chapterPage(ctx: PageContext, chapter: Chapter, index: number): string {
   const md = markdownFor(chapter, ctx);
   const prev = ctx.book.chapters[index - 1];
@@ -204,7 +219,7 @@ function chapterPage(ctx: PageContext, chapter: Chapter, index: number): string 
   const pager = `<nav class="pager" aria-label="Pages">${prev ? `<a class="prev" rel="prev" href="${pageName(prev)}">← ${escapeHtml(prev.title)}</a>` : '<a class="prev" href="index.html">← Contents</a>'}${
     next ? `<a class="next" rel="next" href="${pageName(next)}">${escapeHtml(next.title)} →</a>` : '<a class="next" href="index.html">Contents →</a>'
   }</nav>`;
-  const body = `<article class="chapter" data-chapter="${escapeHtml(chapter.id)}">${md.render(chapter.source)}${last ? ownershipTree(ctx.transcript) : ''}</article>${pager}`;
+  const body = `<article class="chapter" data-chapter="${escapeHtml(chapter.id)}">${md.render(chapter.source)}${chapterDiagram(ctx, chapter)}${last ? ownershipTree(ctx.transcript) : ''}</article>${pager}`;
   return layout(ctx, { title: `${chapter.title} — ${ctx.book.config.title}`, current: chapter, body, prev, next });
 }
 
@@ -236,7 +251,13 @@ ${ownershipTree(ctx.transcript)}`;
 export async function renderSite(options: RenderOptions): Promise<RenderResult> {
   const { book, transcript } = options;
   const outDir = path.resolve(options.outDir);
-  const ctx: PageContext = { book, transcript, recorded: transcript ? transcriptBlocks(transcript) : new Map(), stale: [] };
+  const ctx: PageContext = {
+    book,
+    transcript,
+    recorded: transcript ? transcriptBlocks(transcript) : new Map(),
+    timeline: snapshotTimeline(transcript),
+    stale: [],
+  };
   await mkdir(path.join(outDir, 'assets'), { recursive: true });
   // Pages of chapters that no longer exist would linger: clear the old ones first.
   const old = (await readdir(outDir)).filter((n) => n.endsWith('.html'));

@@ -5,8 +5,11 @@ import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderSite } from '../../src/render/index.js';
+import { snapshotTimeline } from '../../src/render/timeline.js';
 import { loadBook } from '../../src/runner/load-book.js';
-import { readTranscript } from '../../src/runner/record/transcript.js';
+import { readTranscript, type Transcript } from '../../src/runner/record/transcript.js';
+import type { Snapshot } from '../../src/runner/state/types.js';
+import { podsIn, podsWithSandbox } from '../helpers/snapshot-pods.js';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const TRANSCRIPT = path.join(ROOT, 'test', 'fixtures', 'transcript', 'book.json');
@@ -152,6 +155,90 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
     await page.waitForURL(/04-deployment\.html$/);
     await page.click('#toggle-outputs');
     expect(await page.locator('.result details:not([open])').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('draws the cluster after each chapter from its snapshot: wide and on a phone, in dark and in print, offline', async () => {
+    const transcript = JSON.parse(readFileSync(TRANSCRIPT, 'utf8')) as Transcript;
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`${page.url()}: console ${message.type()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file://') || url.startsWith('data:')) return route.continue();
+      problems.push(`network request ${url}`);
+      return route.abort();
+    });
+    const drawn = (selector: string, attribute: string) => page.locator(selector).evaluateAll((els, a) => els.map((e) => e.getAttribute(a) ?? ''), attribute);
+    let previous: Snapshot | undefined;
+    for (const screen of [
+      { width: 1280, shown: '.diagram-wide', hidden: '.diagram-narrow', name: 'wide' },
+      { width: 390, shown: '.diagram-narrow', hidden: '.diagram-wide', name: 'phone' },
+    ]) {
+      await page.setViewportSize({ width: screen.width, height: 900 });
+      previous = undefined;
+      for (const chapter of transcript.chapters) {
+        const snapshot = chapter.blocks.filter((b) => b.state?.snapshot).at(-1)?.state?.snapshot;
+        if (!snapshot) continue;
+        await page.goto(pathToFileURL(path.join(out, `${chapter.id}.html`)).href);
+        const svg = page.locator(`#cluster-diagram ${screen.shown} svg`);
+        if (podsIn(snapshot).size === 0 && (await svg.count()) === 0) continue;
+        expect(await svg.isVisible(), `${chapter.id} ${screen.name}`).toBe(true);
+        expect(await page.locator(`#cluster-diagram ${screen.hidden} svg`).isVisible()).toBe(false);
+        // Every pod of the snapshot, once, each sandbox drawn as its pause container.
+        const pods = await drawn(`#cluster-diagram ${screen.shown} g.pod`, 'data-pod');
+        expect(pods.length, chapter.id).toBe(podsIn(snapshot).size);
+        expect(new Set(pods), chapter.id).toEqual(podsIn(snapshot));
+        const withPause = await drawn(`#cluster-diagram ${screen.shown} g.pod:has(g.ctr.pause)`, 'data-pod');
+        expect(new Set(withPause), chapter.id).toEqual(podsWithSandbox(snapshot));
+        // What is new since the chapter before is marked: exactly the pods that were not in its snapshot.
+        const fresh = await drawn(`#cluster-diagram ${screen.shown} g.pod.new`, 'data-pod');
+        const before = previous ? podsIn(previous) : new Set<string>();
+        expect(new Set(fresh), chapter.id).toEqual(new Set([...podsIn(snapshot)].filter((p) => !before.has(p))));
+        previous = snapshot;
+        if (chapter.id === '06-scheduler') {
+          const nginx = await drawn(`#cluster-diagram ${screen.shown} g.pod[data-pod^="default/nginx-deployment-"]:has(g.ctr.pause)`, 'data-pod');
+          expect(nginx).toHaveLength(2);
+          expect(await page.locator(`#cluster-diagram ${screen.shown} g.edge.owns[data-to^="default/nginx-deployment-"]`).count()).toBe(2);
+        }
+        // Readable: the drawing is never shrunk below 80 %, so its 11 px text stays at 8.8 px or more.
+        const scale = await svg.evaluate((el) => el.getBoundingClientRect().width / (el as SVGSVGElement).viewBox.baseVal.width);
+        expect(scale, `${chapter.id} ${screen.name}`).toBeGreaterThanOrEqual(0.79);
+        if (['06-scheduler', '10-second-node'].includes(chapter.id)) {
+          // The sticky header would cover the drawing's top in a screenshot of the element alone.
+          await page.addStyleTag({ content: 'header.top { position: static; }' });
+          await page.locator('#cluster-diagram').screenshot({ path: path.join(RESULTS, `diagram-${chapter.id}-${screen.name}.png`) });
+        }
+      }
+    }
+    // A block that changed the cluster a lot has its own drawing, folded under it.
+    for (const [id] of snapshotTimeline(transcript).blocks) {
+      const chapter = transcript.chapters.find((c) => c.blocks.some((b) => b.id === id));
+      await page.goto(pathToFileURL(path.join(out, `${chapter?.id}.html`)).href);
+      expect(await page.locator(`figure[data-block="${id}"] details.block-diagram svg.cluster`).count(), id).toBeGreaterThan(0);
+    }
+    expect(snapshotTimeline(transcript).blocks.size).toBeGreaterThan(0);
+    // Dark: the page's colours, not fixed ones; print: the wide drawing, no navigation.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(pathToFileURL(path.join(out, '10-second-node.html')).href);
+    const fill = () =>
+      page
+        .locator('#cluster-diagram .diagram-wide .node-box')
+        .first()
+        .evaluate((el) => getComputedStyle(el).fill);
+    const light = await fill();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await fill()).not.toBe(light);
+    await page.addStyleTag({ content: 'header.top { position: static; }' });
+    await page.locator('#cluster-diagram').screenshot({ path: path.join(RESULTS, 'diagram-10-second-node-dark.png') });
+    await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+    expect(await fill()).toBe(light);
+    expect(await page.locator('#cluster-diagram .diagram-wide svg').isVisible()).toBe(true);
+    expect(await page.locator('nav.chapters').isVisible()).toBe(false);
+    await page.pdf({ path: path.join(RESULTS, 'diagram-10-second-node-print.pdf') });
     expect(problems).toEqual([]);
   });
 

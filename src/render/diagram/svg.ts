@@ -1,0 +1,68 @@
+import { escapeHtml } from '../html.js';
+import { type Chip, type DiagramLayout, type Edge, FONT, type PlacedNode, type PlacedObject, type PlacedPod, SMALL } from './layout.js';
+import type { ChangeMark } from './model.js';
+
+// A laid-out diagram as inline SVG. Colours come from the page's stylesheet (classes only), so the
+// same markup follows the light and dark schemes and prints in black on white.
+
+/** Below this scale the text is too small to read: the drawing scrolls sideways instead. */
+const MIN_SCALE = 0.8;
+const n = (v: number) => Math.round(v * 10) / 10;
+const attr = (v: string) => escapeHtml(v);
+const cls = (...names: (string | false | undefined)[]) => names.filter(Boolean).join(' ');
+
+export function stateClass(state: string): string {
+  if (state.startsWith('running') || state === 'Running') return 'state-running';
+  if (state.startsWith('exited') || state === 'Succeeded') return 'state-exited';
+  return 'state-other';
+}
+
+/** A `new`/`changed` tag in a box's top-right corner: the highlight also reads without colour. */
+function tag(change: ChangeMark | undefined, right: number, top: number): string {
+  if (!change) return '';
+  return `<text class="tag" x="${n(right - 4)}" y="${n(top + 11)}" text-anchor="end" font-size="${SMALL - 1}">${change}</text>`;
+}
+
+function chip(c: Chip, kind: 'daemon' | 'ctr', data: string): string {
+  const pause = kind === 'ctr' && c.label.startsWith('pause');
+  return `<g class="${cls(kind, pause && 'pause', stateClass(c.state), c.change)}" ${data}><title>${attr(`${c.label}: ${c.state}`)}</title><rect x="${n(c.x)}" y="${n(c.y)}" width="${n(c.w)}" height="${c.h}" rx="3"/><text x="${n(c.x + 5)}" y="${n(c.y + 12)}" font-size="${SMALL}">${attr(c.label)}</text></g>`;
+}
+
+function nodeSvg(node: PlacedNode): string {
+  const daemons = node.daemons.map((d) => chip(d, 'daemon', `data-daemon="${attr(d.label)}"`)).join('');
+  return `<g class="${cls('node', node.node.change)}" data-node="${attr(node.node.name)}"><rect class="node-box" x="${n(node.x)}" y="${n(node.y)}" width="${n(node.w)}" height="${n(node.h)}" rx="6"/><text class="node-title" x="${n(node.x + 10)}" y="${n(node.y + 17)}" font-size="12">${attr(node.title)}</text>${tag(node.node.change, node.x + node.w, node.y)}${daemons}</g>`;
+}
+
+function podSvg(p: PlacedPod, node: string): string {
+  const chips = p.chips.map((c) => chip(c, 'ctr', `data-container="${attr(c.container?.name ?? c.label)}"`)).join('');
+  return `<g class="${cls('pod', p.pod.static && 'static', p.pod.change)}" data-pod="${attr(p.pod.key)}" data-node="${attr(node)}"><rect class="pod-box" x="${n(p.x)}" y="${n(p.y)}" width="${n(p.w)}" height="${n(p.h)}" rx="4"/><text class="pod-name" x="${n(p.x + 8)}" y="${n(p.y + 15)}" font-size="${FONT}">${attr(p.name)}</text><text class="pod-meta" x="${n(p.x + 8)}" y="${n(p.y + 29)}" font-size="${SMALL}">${attr(p.meta)}</text>${tag(p.pod.change, p.x + p.w, p.y)}${chips}</g>`;
+}
+
+function objectSvg(o: PlacedObject): string {
+  const rows = o.rows
+    .map((r) => {
+      const x = o.x + (r.kind === 'ReplicaSet' && o.rows[0]?.kind === 'Deployment' ? 22 : 8);
+      return `<g class="${cls('object', r.kind.toLowerCase(), r.object.change)}" data-object="${attr(r.object.key)}"><text class="kind" x="${n(x)}" y="${n(r.y + 12)}" font-size="${SMALL}">${r.kind}</text><text class="obj-name" x="${n(x + (r.kind.length + 1) * SMALL * 0.6)}" y="${n(r.y + 12)}" font-size="${FONT}">${attr(r.name)}</text><text class="obj-detail" x="${n(x)}" y="${n(r.y + 26)}" font-size="${SMALL}">${attr(r.object.detail)}</text>${tag(r.object.change, o.x + o.w, r.y - 2)}</g>`;
+    })
+    .join('');
+  const inner = o.inner.map((pts) => edgePaths({ kind: 'owns', from: '', to: '', points: pts as [number, number][] })).join('');
+  return `<g class="objects"><rect class="object-box" x="${n(o.x)}" y="${n(o.y)}" width="${n(o.w)}" height="${n(o.h)}" rx="4"/>${inner}${rows}</g>`;
+}
+
+/** The line and, at its end, an arrowhead pointing along the last segment. */
+function edgePaths(e: Edge): string {
+  const d = e.points.map(([x, y], i) => `${i ? 'L' : 'M'}${n(x)} ${n(y)}`).join(' ');
+  const [x1, y1] = e.points.at(-2) ?? [0, 0];
+  const [x2, y2] = e.points.at(-1) ?? [0, 0];
+  const dx = Math.sign(x2 - x1);
+  const dy = Math.sign(y2 - y1);
+  const head = `M${n(x2)} ${n(y2)} L${n(x2 - 6 * dx - 3.5 * dy)} ${n(y2 - 6 * dy + 3.5 * dx)} L${n(x2 - 6 * dx + 3.5 * dy)} ${n(y2 - 6 * dy - 3.5 * dx)} Z`;
+  const data = e.from ? ` data-from="${attr(e.from)}" data-to="${attr(e.to)}"` : '';
+  return `<g class="edge ${e.kind}"${data}><path class="line" d="${d}"/><path class="head" d="${head}"/></g>`;
+}
+
+export function diagramSvg(layout: DiagramLayout, title: string): string {
+  const podCount = layout.nodes.reduce((sum, node) => sum + node.pods.length, 0);
+  const label = `${title}: ${layout.nodes.length} node${layout.nodes.length === 1 ? '' : 's'}, ${podCount} pod${podCount === 1 ? '' : 's'}`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="cluster cluster-${layout.mode}" viewBox="0 0 ${layout.width} ${layout.height}" width="${layout.width}" height="${layout.height}" style="min-width:${Math.round(layout.width * MIN_SCALE)}px" role="img" aria-label="${attr(label)}"><title>${attr(label)}</title>${layout.nodes.map(nodeSvg).join('')}${layout.objects.map(objectSvg).join('')}${layout.edges.map(edgePaths).join('')}${layout.nodes.flatMap((node) => node.pods.map((p) => podSvg(p, node.node.name))).join('')}</svg>`;
+}
