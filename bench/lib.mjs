@@ -29,8 +29,13 @@ export function withNetns(name, fn) {
   }
 }
 
+/**
+ * A book on a throwaway namespace of its own. Its kubeconfig is its own too (and absent, as before
+ * chapter 2): the host's /etc/kubernetes would point it at the reader's cluster, which is not in
+ * that namespace, and every snapshot would measure a refused connection instead of the runner.
+ */
 export function localYaml(netns) {
-  return `title: Bench\ntarget: t\ntargets:\n  t:\n    type: local\n    netns: ${netns}\n    runtimeDir: /run/${netns}\n    dockerSocket: /run/${netns}/docker.sock\n`;
+  return `title: Bench\ntarget: t\nkubeconfig: /run/${netns}/admin.kubeconfig\ntargets:\n  t:\n    type: local\n    netns: ${netns}\n    runtimeDir: /run/${netns}\n    dockerSocket: /run/${netns}/docker.sock\n`;
 }
 
 /** A realistic chapter: prose, a few ts blocks with types, a yaml file block, an sh block. */

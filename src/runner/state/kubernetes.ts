@@ -100,7 +100,7 @@ async function agentFor(kc: KubeConfig, secure: boolean): Promise<{ agent: http.
  * connection (a new tunnel into the machine, a new TLS handshake) per request; these requests go
  * through the same kubeconfig and forward, on kept-alive connections (~150 ms → ~20 ms).
  */
-export async function kubernetesLists(k8s: K8s): Promise<KubernetesLists> {
+async function listAll(k8s: K8s): Promise<KubernetesLists> {
   const kc = k8s.kc;
   const base = kc.getCurrentCluster()?.server;
   if (!base) throw new Error('the kubeconfig has no current cluster');
@@ -130,8 +130,12 @@ export async function kubernetesLists(k8s: K8s): Promise<KubernetesLists> {
         ),
       );
     });
+  // An API server that did not answer last time is asked once before the other five: while it is
+  // down (its kubeconfig written, the process not started yet) a snapshot costs one refused connection.
+  const first = list<V1Node>('/api/v1/nodes');
+  if (unanswered.has(kc)) await first;
   const [nodes, pods, deployments, replicasets, services, endpointslices] = await Promise.all([
-    list<V1Node>('/api/v1/nodes'),
+    first,
     list<V1Pod>('/api/v1/pods'),
     list<V1Deployment>('/apis/apps/v1/deployments'),
     list<V1ReplicaSet>('/apis/apps/v1/replicasets'),
@@ -139,4 +143,20 @@ export async function kubernetesLists(k8s: K8s): Promise<KubernetesLists> {
     list<V1EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices'),
   ]);
   return { nodes, pods, deployments, replicasets, services, endpointslices };
+}
+
+/** Kubeconfigs whose API server failed the last snapshot's lists. */
+const unanswered = new WeakSet<KubeConfig>();
+
+/** The six lists, remembering whether the API server answered them (asked once first while it does not). */
+export async function kubernetesLists(k8s: K8s): Promise<KubernetesLists> {
+  const kc = k8s.kc;
+  try {
+    const lists = await listAll(k8s);
+    unanswered.delete(kc);
+    return lists;
+  } catch (error) {
+    unanswered.add(kc);
+    throw error;
+  }
 }

@@ -89,17 +89,31 @@ async function machineSources(target: Target, clients: MachineClients, manifests
       const [recorded, f] = await Promise.all([native ? readDaemonsNative(root + target.runtimeDir) : machine.daemons(), files]);
       return daemonItems(recorded, f.provisioned);
     }),
-    source('network', timings, ms, async () => {
-      const r = await target.exec(NETWORK_SCRIPT);
-      if (r.exitCode !== 0) throw new Error(`reading the machine's network failed: ${r.stderr.trim().split('\n').pop()}`);
-      return networkItems(r.stdout);
-    }),
+    source('network', timings, ms, () => readNetwork(target)),
   ]);
   const logs = await within(files, ms).then(
     (f) => f.logs,
     () => ({}),
   );
   return { sources: { docker, manifests, daemons, network } as Record<MachineSource, SourceState>, logs };
+}
+
+/** The network each target showed last, kept while its machine says nothing changed there. */
+const lastNetwork = new WeakMap<Target, Record<string, Fields>>();
+
+async function readNetwork(target: Target): Promise<Record<string, Fields>> {
+  const before = lastNetwork.get(target);
+  // Asked before the read: a change during the read leaves a notification, and the next snapshot reads again.
+  if (before && target.networkChanged && !(await target.networkChanged())) return before;
+  if (!before) await target.networkChanged?.();
+  const r = await target.exec(NETWORK_SCRIPT);
+  if (r.exitCode !== 0) {
+    lastNetwork.delete(target);
+    throw new Error(`reading the machine's network failed: ${r.stderr.trim().split('\n').pop()}`);
+  }
+  const items = networkItems(r.stdout);
+  lastNetwork.set(target, items);
+  return items;
 }
 
 /** `container k8s_POD_…` on node k8s-worker is `container k8s-worker/k8s_POD_…`. */

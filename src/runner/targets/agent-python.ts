@@ -8,7 +8,8 @@
  * command per block that is the difference between the runner being slower than zx or not
  * (docs/benchmarks.md).
  *
- * Also relays TCP connections into the namespace (op 'relay'), so that an API request costs no process.
+ * Also relays TCP connections into the namespace (op 'relay'), so that an API request costs no process,
+ * and tells whether the namespace's network changed since it was last asked (op 'netchanged').
  *
  * Exit is reported once both pipes are closed and the process is reaped, like Node's 'close'; a
  * command that closes its pipes but keeps running is noticed through SIGCHLD, never waited on.
@@ -171,6 +172,51 @@ def relay(m):
     threading.Thread(target=accept, daemon=True).start()
     send({'id': m['id'], 't': 'x', 'code': 0, 'signal': None})
 
+# Netlink listeners in this namespace (op 'netchanged'): links and IPv4 addresses (rtnetlink
+# groups LINK and IPV4_IFADDR) and nftables commits, which iptables-nft makes (NFNLGRP_NFTABLES).
+# The kernel queues a notification before the change's system call returns, so a command that
+# changed the network has always left one by the time it exits. Exit 0: changed, or cannot tell
+# (first ask, lost notifications, legacy iptables, no netlink); exit 1: nothing changed for sure.
+netwatch = None
+
+def open_netwatch():
+    try:
+        v = subprocess.run(['iptables', '-V'], capture_output=True, text=True).stdout
+    except OSError:
+        v = ''
+    if 'legacy' in v:
+        return False
+    try:
+        route = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK, 0)
+        route.bind((0, 0x1 | 0x10))
+        nft = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_NONBLOCK, 12)
+        nft.bind((0, 0))
+        nft.setsockopt(270, 1, 7)
+        return [route, nft]
+    except OSError:
+        return False
+
+def net_changed():
+    global netwatch
+    if netwatch is None:
+        netwatch = open_netwatch()
+        return True
+    if netwatch is False:
+        return True
+    changed = False
+    for s in netwatch:
+        while True:
+            try:
+                if not s.recv(65536):
+                    break
+                changed = True
+            except BlockingIOError:
+                break
+            except OSError:
+                changed = True
+                break
+    return changed
+
 pending = b''
 sel.register(0, selectors.EVENT_READ, ('control', None))
 while True:
@@ -193,6 +239,8 @@ while True:
                         kill(running[m['id']])
                 elif m['op'] == 'relay':
                     relay(m)
+                elif m['op'] == 'netchanged':
+                    send({'id': m['id'], 't': 'x', 'code': 0 if net_changed() else 1, 'signal': None})
                 else:
                     start(m)
         elif kind == 'wake':

@@ -23,6 +23,8 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const m = JSON.parse(line);
   if (m.op === 'kill') { const c = running.get(m.id); if (c) kill(c); return; }
   if (m.op === 'relay') { relay(m); return; }
+  // No netlink here: the network may always have changed (the Python agent watches it).
+  if (m.op === 'netchanged') { send({ id: m.id, t: 'x', code: 0, signal: null }); return; }
   let child;
   try { child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }); }
   catch (e) { send({ id: m.id, t: 'x', code: 127, signal: null, error: e.message }); return; }
@@ -155,6 +157,11 @@ export class AgentClient {
   async relay(path: string, host: string, port: number): Promise<void> {
     const result = await this.request({ op: 'relay', path, host, port }).answer;
     if (result.exitCode !== 0) throw new Error(`the machine agent cannot relay to ${host}:${port}: ${result.stderr.trim()}`);
+  }
+
+  /** Whether the agent's namespace saw a link, address or nftables change since the last ask (exit 1: none for sure). */
+  async networkChanged(): Promise<boolean> {
+    return (await this.request({ op: 'netchanged' }).answer).exitCode !== 1;
   }
 
   close(): void {

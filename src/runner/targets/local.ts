@@ -97,6 +97,10 @@ export class LocalTarget implements Target {
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs };
   }
 
+  networkChanged(): Promise<boolean> {
+    return this.agent.networkChanged();
+  }
+
   /** The machine's sockets are files on this host (the nodes' runtime folders are shared). */
   hostSocketPath(machinePath: string): string {
     return machinePath;

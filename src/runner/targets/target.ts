@@ -50,6 +50,12 @@ export interface Target {
    * machine's files use it to read them without a process.
    */
   nativeRoot?(): Promise<string>;
+  /**
+   * Whether the machine's interfaces, addresses or firewall rules may have changed since the last
+   * call: false only when the machine said so for sure (netlink notifications, the local target's
+   * Python agent); the snapshot then keeps the network it read before instead of reading it again.
+   */
+  networkChanged?(): Promise<boolean>;
   /** Local targets: where this host opens one of the machine's unix sockets directly (no forward needed). */
   hostSocketPath?(machinePath: string): string;
   /** argv that opens an interactive shell (or runs one command) on the machine from this host. */
