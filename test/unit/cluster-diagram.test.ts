@@ -133,7 +133,8 @@ const clusterArb = fc
   .record({
     nodes: fc.integer({ min: 1, max: 3 }),
     workloads: fc.array(fc.record({ name, ns: fc.constantFrom('default', 'team-a'), pods: fc.array(fc.nat(2), { maxLength: 6 }) }), { maxLength: 3 }),
-    bare: fc.array(fc.record({ name, node: fc.nat(2), docker: fc.boolean() }), { maxLength: 4 }),
+    // node 3: pending (no node yet, nothing in Docker); names up to 60 characters (drawn clipped).
+    bare: fc.array(fc.record({ name: fc.stringMatching(/^[a-z][a-z0-9-]{0,59}$/), node: fc.nat(3), docker: fc.boolean() }), { maxLength: 4 }),
     statics: fc.uniqueArray(fc.constantFrom('kube-apiserver', 'etcd', 'kube-scheduler', 'kube-proxy'), { maxLength: 4 }),
     services: fc.array(fc.record({ workload: fc.nat(3), withPods: fc.boolean() }), { maxLength: 3 }),
   })
@@ -173,7 +174,10 @@ const clusterArb = fc
       const ips = w.pods.map((n, j) => place(w.ns, pods[j] as string, nodes[n % nodes.length] as string, w.name));
       workloadIps.push({ ns: w.ns, name: deployment, pods, ips });
     });
-    for (const [i, b] of c.bare.entries()) place('default', `${b.name}-${i}`, nodes[b.node % nodes.length] as string, 'app', true, b.docker);
+    for (const [i, b] of c.bare.entries()) {
+      if (b.node === 3) kube[`pod default/${b.name}-${i}`] = { phase: 'Pending' };
+      else place('default', `${b.name}-${i}`, nodes[b.node % nodes.length] as string, 'app', true, b.docker);
+    }
     c.services.forEach((s, i) => {
       const target = workloadIps[s.workload % Math.max(1, workloadIps.length)];
       const ns = target?.ns ?? 'default';
