@@ -212,5 +212,10 @@ if (!only || only === 'diagrams') {
 if (!only || only === 'replay') {
   const times = [];
   for (let i = 0; i < 11; i++) times.push(timeRun([process.execPath, BOOK, 'replay', '--book', REAL_BOOK, '--transcript', TRANSCRIPT, '--reporter', 'plain']));
-  report(`book replay, real book (${readdirSync(REAL_BOOK).filter((n) => n.endsWith('.md')).length} chapters), process`, median(times).toFixed(0), 'ms', '< 5000 ms');
+  report(
+    `book replay, real book (${readdirSync(REAL_BOOK).filter((n) => n.endsWith('.md')).length} chapters), process`,
+    median(times).toFixed(0),
+    'ms',
+    '< 5000 ms',
+  );
 }

@@ -82,7 +82,23 @@ section.tree pre { background: var(--out-bg); color: var(--out-fg); padding: .8r
 figure.cluster-diagram { container-type: inline-size; margin: 1rem 0; padding: .75rem; border: 1px solid var(--border); border-radius: 8px; background: var(--panel); }
 figure.cluster-diagram .diagram-wide, figure.cluster-diagram .diagram-narrow { overflow-x: auto; }
 figure.cluster-diagram .diagram-narrow { display: none; }
-@container (max-width: 640px) { .diagram-wide { display: none; } .diagram-narrow { display: block !important; } }
+/* The stacked drawing where the wide one would have to shrink below 80 %: each figure says from which width on the wide one fits (.fits-N). */
+@container (max-width: 499px) { .fits-500 .diagram-wide { display: none; } .fits-500 .diagram-narrow { display: block !important; } }
+@container (max-width: 599px) { .fits-600 .diagram-wide { display: none; } .fits-600 .diagram-narrow { display: block !important; } }
+@container (max-width: 699px) { .fits-700 .diagram-wide { display: none; } .fits-700 .diagram-narrow { display: block !important; } }
+@container (max-width: 799px) { .fits-800 .diagram-wide { display: none; } .fits-800 .diagram-narrow { display: block !important; } }
+@container (max-width: 899px) { .fits-900 .diagram-wide { display: none; } .fits-900 .diagram-narrow { display: block !important; } }
+@container (max-width: 999px) { .fits-1000 .diagram-wide { display: none; } .fits-1000 .diagram-narrow { display: block !important; } }
+@container (max-width: 1099px) { .fits-1100 .diagram-wide { display: none; } .fits-1100 .diagram-narrow { display: block !important; } }
+@container (max-width: 1199px) { .fits-1200 .diagram-wide { display: none; } .fits-1200 .diagram-narrow { display: block !important; } }
+@container (max-width: 1299px) { .fits-1300 .diagram-wide { display: none; } .fits-1300 .diagram-narrow { display: block !important; } }
+@container (max-width: 1399px) { .fits-1400 .diagram-wide { display: none; } .fits-1400 .diagram-narrow { display: block !important; } }
+@container (max-width: 1499px) { .fits-1500 .diagram-wide { display: none; } .fits-1500 .diagram-narrow { display: block !important; } }
+@container (max-width: 1599px) { .fits-1600 .diagram-wide { display: none; } .fits-1600 .diagram-narrow { display: block !important; } }
+@container (max-width: 1699px) { .fits-1700 .diagram-wide { display: none; } .fits-1700 .diagram-narrow { display: block !important; } }
+@container (max-width: 1799px) { .fits-1800 .diagram-wide { display: none; } .fits-1800 .diagram-narrow { display: block !important; } }
+@container (max-width: 1899px) { .fits-1900 .diagram-wide { display: none; } .fits-1900 .diagram-narrow { display: block !important; } }
+@container (max-width: 1999px) { .fits-2000 .diagram-wide { display: none; } .fits-2000 .diagram-narrow { display: block !important; } }
 figure.cluster-diagram > figcaption { margin-top: .5rem; font-size: .85rem; color: var(--muted); }
 figure.cluster-diagram .removed { margin: .3rem 0 0; }
 ul.legend { display: flex; flex-wrap: wrap; gap: .2rem 1.1rem; list-style: none; margin: .4rem 0 0; padding: 0; font-size: .8rem; }
@@ -113,8 +129,9 @@ svg.cluster .edge.owns .line { stroke: var(--d-owns); } svg.cluster .edge.owns .
 svg.cluster .edge.routes .line { stroke: var(--d-routes); stroke-dasharray: 5 3; } svg.cluster .edge.routes .head { fill: var(--d-routes); }
 svg.cluster .edge.api .line { stroke: var(--d-api); stroke-width: 1.1; } svg.cluster .edge.api .head { fill: var(--d-api); }
 svg.cluster .edge.store .line { stroke: var(--d-store); stroke-dasharray: 2 2; } svg.cluster .edge.store .head { fill: var(--d-store); }
-svg.cluster .new > rect, svg.cluster .changed > rect { stroke: var(--d-new); stroke-width: 2.5; }
-svg.cluster .changed > rect { stroke-dasharray: 5 3; }
+svg.cluster .new > rect, svg.cluster .changed > rect, svg.cluster .pod.static.new > .pod-box, svg.cluster .pod.static.changed > .pod-box { stroke: var(--d-new); stroke-width: 2.5; }
+svg.cluster .new > rect, svg.cluster .pod.static.new > .pod-box { stroke-dasharray: none; }
+svg.cluster .changed > rect, svg.cluster .pod.static.changed > .pod-box { stroke-dasharray: 5 3; }
 svg.cluster .object.new > .obj-name, svg.cluster .object.changed > .obj-detail { fill: var(--d-new); }
 svg.cluster .tag { fill: var(--d-new); font-weight: 700; }
 @media print {

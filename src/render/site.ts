@@ -85,10 +85,10 @@ function resultHtml(block: Block, record: RecordedBlock | undefined, stale: bool
     );
   parts.push(diffHtml(record));
   const drawing = timeline.blocks.get(block.id);
-  if (drawing)
-    parts.push(
-      `<details class="block-diagram"><summary>The cluster after this block</summary>${diagramFigure(drawing.snapshot, drawing.previous, { title: `The cluster after ${block.attrs.name ?? `line ${block.line}`}`, kind: 'block' })}</details>`,
-    );
+  const figure = drawing
+    ? diagramFigure(drawing.snapshot, drawing.previous, { title: `The cluster after ${block.attrs.name ?? `line ${block.line}`}`, kind: 'block' })
+    : '';
+  if (figure) parts.push(`<details class="block-diagram"><summary>The cluster after this block</summary>${figure}</details>`);
   const body = parts.filter(Boolean).join('');
   return body ? `<div class="result">${body}</div>` : '';
 }
@@ -111,7 +111,8 @@ interface PageContext {
 function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
   const md = createMarkdown();
   const byLine = new Map(chapter.blocks.map((b) => [b.line, b]));
-  const usedSlugs = new Map<string, number>();
+  // The chapter's drawing has its own id: a heading of the same name gets `-1`.
+  const usedSlugs = new Map<string, number>([['cluster-diagram', 1]]);
   md.renderer.rules.fence = (tokens, idx) => {
     const token = tokens[idx];
     if (!token) return '';

@@ -2,7 +2,7 @@ import type { Snapshot } from '../../runner/state/types.js';
 import { escapeHtml } from '../html.js';
 import { layoutDiagram } from './layout.js';
 import { clusterDiagram } from './model.js';
-import { diagramSvg } from './svg.js';
+import { diagramSvg, MIN_SCALE } from './svg.js';
 
 export { clusterDiagram } from './model.js';
 
@@ -22,10 +22,13 @@ const LEGEND = `<ul class="legend">
 export function diagramFigure(snapshot: Snapshot, previous: Snapshot | undefined, options: { title: string; kind: 'chapter' | 'block' }): string {
   const diagram = clusterDiagram(snapshot, previous);
   if (diagram.nodes.length === 0) return '';
-  const side = diagramSvg(layoutDiagram(diagram, 'side'), options.title);
+  const wide = layoutDiagram(diagram, 'side');
+  const side = diagramSvg(wide, options.title);
+  // The container width from which the wide drawing fits at 80 % or more (the stylesheet's .fits-N, N in 500…2000).
+  const fits = Math.min(2000, Math.max(500, Math.ceil((wide.width * MIN_SCALE) / 100) * 100));
   const stacked = diagramSvg(layoutDiagram(diagram, 'stacked'), options.title);
   const gone = diagram.removed.length
     ? `<p class="removed">Gone since the diagram before: ${diagram.removed.map((r) => `<code>${escapeHtml(r)}</code>`).join(', ')}</p>`
     : '';
-  return `<figure class="cluster-diagram after-${options.kind}"><div class="diagram-wide">${side}</div><div class="diagram-narrow">${stacked}</div><figcaption>${escapeHtml(options.title)}${gone}${LEGEND}</figcaption></figure>`;
+  return `<figure class="cluster-diagram after-${options.kind} fits-${fits}"><div class="diagram-wide">${side}</div><div class="diagram-narrow">${stacked}</div><figcaption>${escapeHtml(options.title)}${gone}${LEGEND}</figcaption></figure>`;
 }

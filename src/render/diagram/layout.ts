@@ -72,6 +72,9 @@ export const FONT = 11;
 export const SMALL = 10;
 const textWidth = (text: string, size = FONT) => text.length * size * 0.6;
 const MAX_CHARS = 44;
+export const DETAIL_CHARS = 52;
+/** Room after a label for its `changed` tag. */
+const TAG = 50;
 export const clip = (text: string, max = MAX_CHARS) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 const GAP = 12;
@@ -99,7 +102,7 @@ function chipRows(labels: { label: string }[], width: number, size: number): { x
 }
 
 const podMeta = (p: DiagramPod) => clip([p.namespace, p.ip, p.phase, p.static ? 'static' : undefined].filter(Boolean).join(' · '), 52);
-const containerLabel = (c: DiagramContainer) => `${c.name}${c.earlier ? ` ×${c.earlier + 1}` : ''}`;
+const containerLabel = (c: DiagramContainer) => clip(`${c.name}${c.earlier ? ` ×${c.earlier + 1}` : ''}`, 40);
 const nodeTitle = (n: DiagramNode) => [n.name, n.ip, n.ready ? `Ready=${n.ready}` : undefined].filter(Boolean).join('  ');
 
 function placePod(pod: DiagramPod, x: number, y: number, w: number): PlacedPod {
@@ -214,11 +217,19 @@ function talkRoute(start: [number, number], fromX: number, toX: number, apiBusY:
 
 export function layoutDiagram(d: ClusterDiagram, mode: Mode): DiagramLayout {
   const allPods = d.nodes.flatMap((n) => n.pods);
-  const podWidth = Math.max(200, ...allPods.map((p) => Math.max(textWidth(clip(p.name)), textWidth(podMeta(p), SMALL)) + 16));
-  const nodeWidth = Math.max(NODE_PAD + podWidth + RIGHT_GUTTER, ...d.nodes.map((n) => textWidth(nodeTitle(n), 12) + 2 * NODE_PAD));
-  const objectNames = [...d.workloads.flatMap(objectRows).map((r) => `${r.kind} ${r.name}`), ...d.services.map((s) => `Service ${s.key}`)];
-  // Room for the indent under a Deployment and for a `changed` tag.
-  const objectWidth = Math.max(180, ...objectNames.map((n) => textWidth(clip(n, 52)) + 76));
+  const podWidth = Math.max(
+    200,
+    ...allPods.map(
+      (p) => Math.max(textWidth(clip(p.name)) + TAG, textWidth(podMeta(p), SMALL), ...p.containers.map((c) => textWidth(containerLabel(c), SMALL) + 10)) + 16,
+    ),
+  );
+  const nodeWidth = Math.max(NODE_PAD + podWidth + RIGHT_GUTTER, ...d.nodes.map((n) => textWidth(nodeTitle(n), 12) + TAG + 2 * NODE_PAD + RIGHT_GUTTER));
+  const rows = [...d.workloads.flatMap(objectRows), ...d.services.map((s) => ({ kind: 'Service', name: clip(s.key.slice('service '.length)), object: s }))];
+  // Room for the indent under a Deployment and for a `changed` tag; the detail line clipped.
+  const objectWidth = Math.max(
+    180,
+    ...rows.map((r) => Math.max(textWidth(`${r.kind} `, SMALL) + textWidth(r.name) + TAG, textWidth(clip(r.object.detail, DETAIL_CHARS), SMALL)) + 30),
+  );
   const sources = sourcesOf(d);
   const gutter = sources.length ? sources.length * LANE + 12 : 8;
   const columns = mode === 'side' ? d.nodes.length : 1;
@@ -260,15 +271,19 @@ export function layoutDiagram(d: ClusterDiagram, mode: Mode): DiagramLayout {
     for (const p of n.pods) podAt.set(p.pod.key, { pod: p, column: mode === 'side' ? i : 0, node: n });
   });
   const edges: Edge[] = [];
-  const rows = objects.flatMap((o) => o.rows);
+  const placedRows = objects.flatMap((o) => o.rows);
+  // Two Services of one pod end a little apart, so both arrowheads show.
+  const servicesIn = new Map<string, number>();
   sources.forEach((source, s) => {
-    const row = rows.find((r) => r.object === source);
+    const row = placedRows.find((r) => r.object === source);
     if (!row) return;
     const kind = row.kind === 'Service' ? 'routes' : 'owns';
     for (const key of source.pods) {
       const at = podAt.get(key);
       if (!at) continue;
-      const y = at.pod.y + (kind === 'owns' ? 12 : 26);
+      const nth = kind === 'routes' ? (servicesIn.get(key) ?? 0) : 0;
+      if (kind === 'routes') servicesIn.set(key, nth + 1);
+      const y = at.pod.y + (kind === 'owns' ? 12 : Math.min(26 + nth * 5, at.pod.h - 6));
       edges.push({ kind, from: source.key, to: key, points: route(lanes, [exitX, row.y + 14], s, at.column, [at.pod.x, y]) });
     }
   });
@@ -292,15 +307,16 @@ function talkEdge(
   const to = podAt.get(talk.to);
   if (!to) return [];
   const lane = talk.kind === 'store' ? storeX : trunkX;
-  const dy = talk.kind === 'store' ? 44 : 14;
-  const target: [number, number] = [to.pod.x + to.pod.w, to.pod.y + dy];
+  // The etcd arrow low on both boxes (a pod without containers drawn is short), the API's high.
+  const dy = (p: PlacedPod) => (talk.kind === 'store' ? Math.min(44, p.h - 8) : 14);
+  const target: [number, number] = [to.pod.x + to.pod.w, to.pod.y + dy(to.pod)];
   let start: [number, number];
   let from: PlacedNode;
   let label: string;
   if ('pod' in talk.from) {
     const at = podAt.get(talk.from.pod);
     if (!at) return [];
-    start = [at.pod.x + at.pod.w, at.pod.y + dy];
+    start = [at.pod.x + at.pod.w, at.pod.y + dy(at.pod)];
     from = at.node;
     label = talk.from.pod;
   } else {

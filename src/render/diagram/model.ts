@@ -78,7 +78,9 @@ const ROLES = ['kube-apiserver', 'etcd', 'kube-scheduler', 'kube-controller-mana
 type Role = (typeof ROLES)[number];
 const API_CLIENTS: Role[] = ['kube-scheduler', 'kube-controller-manager', 'kube-proxy'];
 
-export function roleOf(pod: Pick<DiagramPod, 'name' | 'containers'>): Role | undefined {
+export function roleOf(pod: Pick<DiagramPod, 'namespace' | 'name' | 'containers'>): Role | undefined {
+  // The control plane lives in kube-system: a reader's own etcd elsewhere is an app.
+  if (pod.namespace !== 'kube-system') return undefined;
   return ROLES.find((r) => pod.containers.some((c) => c.name === r) || pod.name.startsWith(`${r}-`));
 }
 
@@ -141,7 +143,8 @@ function buildDiagram(snapshot: Snapshot): Omit<ClusterDiagram, 'removed'> {
     return { name: n.name, ...(n.ip ? { ip: n.ip } : {}), ...(n.ready ? { ready: n.ready } : {}), daemons, pods };
   });
   const allPods = nodes.flatMap((n) => n.pods);
-  const podsOf = (rs: string) => allPods.filter((p) => owners.get(p.key) === rs).map((p) => p.key);
+  // Owned now: pods the API server lists (Docker may still hold the containers of deleted ones).
+  const podsOf = (rs: string) => allPods.filter((p) => owners.get(p.key) === rs && p.phase).map((p) => p.key);
 
   const replicaSets = kubeItems(snapshot, 'replicaset');
   const workloads: DiagramWorkload[] = kubeItems(snapshot, 'deployment').map(([key, f]) => ({
@@ -161,11 +164,14 @@ function buildDiagram(snapshot: Snapshot): Omit<ClusterDiagram, 'removed'> {
   }));
 
   const talks: DiagramTalk[] = [];
-  const apiServer = allPods.find((p) => roleOf(p) === 'kube-apiserver');
+  // Only what runs talks: a stopped kubelet, a pending pod, a dead API server talk to no one.
+  const runs = (p: DiagramPod) => p.containers.some((c) => c.name !== 'pause' && c.state.startsWith('running'));
+  const apiServer = allPods.find((p) => roleOf(p) === 'kube-apiserver' && runs(p));
   if (apiServer) {
     for (const n of nodes)
-      if (n.daemons.some((d) => d.name === 'kubelet')) talks.push({ from: { node: n.name, daemon: 'kubelet' }, to: apiServer.key, kind: 'api' });
-    for (const p of allPods) {
+      if (n.daemons.some((d) => d.name === 'kubelet' && d.state === 'running'))
+        talks.push({ from: { node: n.name, daemon: 'kubelet' }, to: apiServer.key, kind: 'api' });
+    for (const p of allPods.filter(runs)) {
       const role = roleOf(p);
       if (role && API_CLIENTS.includes(role)) talks.push({ from: { pod: p.key }, to: apiServer.key, kind: 'api' });
       if (role === 'etcd') talks.push({ from: { pod: apiServer.key }, to: p.key, kind: 'store' });

@@ -1,12 +1,12 @@
 import { escapeHtml } from '../html.js';
-import { type Chip, type DiagramLayout, type Edge, FONT, type PlacedNode, type PlacedObject, type PlacedPod, SMALL } from './layout.js';
+import { type Chip, clip, DETAIL_CHARS, type DiagramLayout, type Edge, FONT, type PlacedNode, type PlacedObject, type PlacedPod, SMALL } from './layout.js';
 import type { ChangeMark } from './model.js';
 
 // A laid-out diagram as inline SVG. Colours come from the page's stylesheet (classes only), so the
 // same markup follows the light and dark schemes and prints in black on white.
 
 /** Below this scale the text is too small to read: the drawing scrolls sideways instead. */
-const MIN_SCALE = 0.8;
+export const MIN_SCALE = 0.8;
 const n = (v: number) => Math.round(v * 10) / 10;
 const attr = (v: string) => escapeHtml(v);
 const cls = (...names: (string | false | undefined)[]) => names.filter(Boolean).join(' ');
@@ -17,10 +17,10 @@ export function stateClass(state: string): string {
   return 'state-other';
 }
 
-/** A `new`/`changed` tag in a box's top-right corner: the highlight also reads without colour. */
-function tag(change: ChangeMark | undefined, right: number, top: number): string {
+/** A `new`/`changed` tag right after a label (layout.ts keeps room for it): the highlight also reads without colour. */
+function tag(change: ChangeMark | undefined, label: string, x: number, size: number, baseline: number): string {
   if (!change) return '';
-  return `<text class="tag" x="${n(right - 4)}" y="${n(top + 11)}" text-anchor="end" font-size="${SMALL - 1}">${change}</text>`;
+  return `<text class="tag" x="${n(x + label.length * size * 0.6 + 6)}" y="${n(baseline)}" font-size="${SMALL - 1}">${change}</text>`;
 }
 
 function chip(c: Chip, kind: 'daemon' | 'ctr', data: string): string {
@@ -30,19 +30,20 @@ function chip(c: Chip, kind: 'daemon' | 'ctr', data: string): string {
 
 function nodeSvg(node: PlacedNode): string {
   const daemons = node.daemons.map((d) => chip(d, 'daemon', `data-daemon="${attr(d.label)}"`)).join('');
-  return `<g class="${cls('node', node.node.change)}" data-node="${attr(node.node.name)}"><rect class="node-box" x="${n(node.x)}" y="${n(node.y)}" width="${n(node.w)}" height="${n(node.h)}" rx="6"/><text class="node-title" x="${n(node.x + 10)}" y="${n(node.y + 17)}" font-size="12">${attr(node.title)}</text>${tag(node.node.change, node.x + node.w, node.y)}${daemons}</g>`;
+  return `<g class="${cls('node', node.node.change)}" data-node="${attr(node.node.name)}"><rect class="node-box" x="${n(node.x)}" y="${n(node.y)}" width="${n(node.w)}" height="${n(node.h)}" rx="6"/><text class="node-title" x="${n(node.x + 10)}" y="${n(node.y + 17)}" font-size="12">${attr(node.title)}</text>${tag(node.node.change, node.title, node.x + 10, 12, node.y + 17)}${daemons}</g>`;
 }
 
 function podSvg(p: PlacedPod, node: string): string {
   const chips = p.chips.map((c) => chip(c, 'ctr', `data-container="${attr(c.container?.name ?? c.label)}"`)).join('');
-  return `<g class="${cls('pod', p.pod.static && 'static', p.pod.change)}" data-pod="${attr(p.pod.key)}" data-node="${attr(node)}"><rect class="pod-box" x="${n(p.x)}" y="${n(p.y)}" width="${n(p.w)}" height="${n(p.h)}" rx="4"/><text class="pod-name" x="${n(p.x + 8)}" y="${n(p.y + 15)}" font-size="${FONT}">${attr(p.name)}</text><text class="pod-meta" x="${n(p.x + 8)}" y="${n(p.y + 29)}" font-size="${SMALL}">${attr(p.meta)}</text>${tag(p.pod.change, p.x + p.w, p.y)}${chips}</g>`;
+  return `<g class="${cls('pod', p.pod.static && 'static', p.pod.change)}" data-pod="${attr(p.pod.key)}" data-node="${attr(node)}"><rect class="pod-box" x="${n(p.x)}" y="${n(p.y)}" width="${n(p.w)}" height="${n(p.h)}" rx="4"/><text class="pod-name" x="${n(p.x + 8)}" y="${n(p.y + 15)}" font-size="${FONT}">${attr(p.name)}</text><text class="pod-meta" x="${n(p.x + 8)}" y="${n(p.y + 29)}" font-size="${SMALL}">${attr(p.meta)}</text>${tag(p.pod.change, p.name, p.x + 8, FONT, p.y + 15)}${chips}</g>`;
 }
 
 function objectSvg(o: PlacedObject): string {
   const rows = o.rows
     .map((r) => {
       const x = o.x + (r.kind === 'ReplicaSet' && o.rows[0]?.kind === 'Deployment' ? 22 : 8);
-      return `<g class="${cls('object', r.kind.toLowerCase(), r.object.change)}" data-object="${attr(r.object.key)}"><text class="kind" x="${n(x)}" y="${n(r.y + 12)}" font-size="${SMALL}">${r.kind}</text><text class="obj-name" x="${n(x + (r.kind.length + 1) * SMALL * 0.6)}" y="${n(r.y + 12)}" font-size="${FONT}">${attr(r.name)}</text><text class="obj-detail" x="${n(x)}" y="${n(r.y + 26)}" font-size="${SMALL}">${attr(r.object.detail)}</text>${tag(r.object.change, o.x + o.w, r.y - 2)}</g>`;
+      const nameX = x + (r.kind.length + 1) * SMALL * 0.6;
+      return `<g class="${cls('object', r.kind.toLowerCase(), r.object.change)}" data-object="${attr(r.object.key)}"><text class="kind" x="${n(x)}" y="${n(r.y + 12)}" font-size="${SMALL}">${r.kind}</text><text class="obj-name" x="${n(nameX)}" y="${n(r.y + 12)}" font-size="${FONT}">${attr(r.name)}</text><text class="obj-detail" x="${n(x)}" y="${n(r.y + 26)}" font-size="${SMALL}">${attr(clip(r.object.detail, DETAIL_CHARS))}</text>${tag(r.object.change, r.name, nameX, FONT, r.y + 12)}</g>`;
     })
     .join('');
   const inner = o.inner.map((pts) => edgePaths({ kind: 'owns', from: '', to: '', points: pts as [number, number][] })).join('');

@@ -84,7 +84,8 @@ export function clusterTree(snapshot: Snapshot): TreeNode[] {
     let p = pods.get(name);
     if (!p) {
       const bare = name.slice(name.indexOf('/') + 1);
-      const owner = replicaSets.find((rs) => name.startsWith(`${rs}-`) && rs.split('/')[0] === name.split('/')[0]);
+      // A ReplicaSet names its pods `<rs>-<5 characters>`: that shape, so `web` does not claim `web-api-7c9f8-abcde`.
+      const owner = replicaSets.find((rs) => name.startsWith(`${rs}-`) && /^[a-z0-9]{5}$/.test(name.slice(rs.length + 1)));
       p = { name, static: manifests.has(bare), containers: [], ...(owner ? { owner: `replicaset ${owner}` } : {}) };
       pods.set(name, p);
     }
