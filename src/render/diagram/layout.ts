@@ -70,7 +70,7 @@ export interface DiagramLayout {
 /** Monospace text: every character is 0.6 em wide, so widths are known without a browser. */
 export const FONT = 11;
 export const SMALL = 10;
-const textWidth = (text: string, size = FONT) => text.length * size * 0.6;
+export const textWidth = (text: string, size = FONT) => text.length * size * 0.6;
 const MAX_CHARS = 44;
 export const DETAIL_CHARS = 52;
 /** Room after a label for its `changed` tag. */
@@ -86,19 +86,24 @@ const ROW = 34;
 const CHIP_H = 16;
 const POD_HEAD = 36;
 
-function chipRows(labels: { label: string }[], width: number, size: number): { x: number; row: number; w: number }[] {
-  let x = 0;
+/**
+ * Chips in rows from (x, y): a row wraps when the next chip would pass `width`; returns the chips
+ * and how many rows they took (0 for none).
+ */
+function placeChips(items: Omit<Chip, keyof Box>[], x: number, y: number, width: number): { chips: Chip[]; rows: number } {
+  let dx = 0;
   let row = 0;
-  return labels.map(({ label }) => {
-    const w = textWidth(label, size) + 10;
-    if (x > 0 && x + w > width) {
-      x = 0;
+  const chips = items.map((item) => {
+    const w = textWidth(item.label, SMALL) + 10;
+    if (dx > 0 && dx + w > width) {
+      dx = 0;
       row += 1;
     }
-    const at = { x, row, w };
-    x += w + 4;
-    return at;
+    const chip = { ...item, x: x + dx, y: y + row * (CHIP_H + 4), w, h: CHIP_H };
+    dx += w + 4;
+    return chip;
   });
+  return { chips, rows: items.length ? row + 1 : 0 };
 }
 
 const podMeta = (p: DiagramPod) => clip([p.namespace, p.ip, p.phase, p.static ? 'static' : undefined].filter(Boolean).join(' Â· '), 52);
@@ -106,49 +111,24 @@ const containerLabel = (c: DiagramContainer) => clip(`${c.name}${c.earlier ? ` Ã
 const nodeTitle = (n: DiagramNode) => [n.name, n.ip, n.ready ? `Ready=${n.ready}` : undefined].filter(Boolean).join('  ');
 
 function placePod(pod: DiagramPod, x: number, y: number, w: number): PlacedPod {
-  const inner = w - 16;
-  const at = chipRows(
-    pod.containers.map((c) => ({ label: containerLabel(c) })),
-    inner,
-    SMALL,
+  const { chips, rows } = placeChips(
+    pod.containers.map((c) => ({ label: containerLabel(c), state: c.state, container: c, ...(c.change ? { change: c.change } : {}) })),
+    x + 8,
+    y + POD_HEAD,
+    w - 16,
   );
-  const rows = at.length ? (at.at(-1)?.row ?? 0) + 1 : 0;
-  const chips = pod.containers.map((c, i) => {
-    const a = at[i] as { x: number; row: number; w: number };
-    return {
-      x: x + 8 + a.x,
-      y: y + POD_HEAD + a.row * (CHIP_H + 4),
-      w: a.w,
-      h: CHIP_H,
-      label: containerLabel(c),
-      state: c.state,
-      container: c,
-      ...(c.change ? { change: c.change } : {}),
-    };
-  });
   return { pod, name: clip(pod.name), meta: podMeta(pod), x, y, w, h: POD_HEAD + rows * (CHIP_H + 4) + 4, chips };
 }
 
 function placeNode(node: DiagramNode, x: number, y: number, podWidth: number, width: number): PlacedNode {
-  const at = chipRows(
-    node.daemons.map((d) => ({ label: d.name })),
+  const { chips: daemons, rows } = placeChips(
+    node.daemons.map((d) => ({ label: d.name, state: d.state, ...(d.change ? { change: d.change } : {}) })),
+    x + NODE_PAD,
+    y + 26,
     podWidth,
-    SMALL,
   );
-  const chipRowsUsed = at.length ? (at.at(-1)?.row ?? 0) + 1 : 1;
-  const daemons = node.daemons.map((d, i) => {
-    const a = at[i] as { x: number; row: number; w: number };
-    return {
-      x: x + NODE_PAD + a.x,
-      y: y + 26 + a.row * (CHIP_H + 4),
-      w: a.w,
-      h: CHIP_H,
-      label: d.name,
-      state: d.state,
-      ...(d.change ? { change: d.change } : {}),
-    };
-  });
-  let top = y + NODE_HEAD + (chipRowsUsed - 1) * (CHIP_H + 4);
+  // The header holds one row of daemons; more push the pods down.
+  let top = y + NODE_HEAD + (Math.max(1, rows) - 1) * (CHIP_H + 4);
   const pods = node.pods.map((p) => {
     const placed = placePod(p, x + NODE_PAD, top, podWidth);
     top += placed.h + GAP;
@@ -165,11 +145,16 @@ function objectRows(w: DiagramWorkload): ObjectRow[] {
   return rows;
 }
 
-function placeObjects(d: ClusterDiagram, x: number, y: number, w: number): PlacedObject[] {
-  const groups: ObjectRow[][] = [
+/** One box's rows each: a Deployment with its ReplicaSets, a bare ReplicaSet, a Service. */
+function objectGroups(d: ClusterDiagram): ObjectRow[][] {
+  return [
     ...d.workloads.map(objectRows),
     ...d.services.map((s) => [{ object: s, kind: 'Service' as const, name: clip(s.key.slice('service '.length)), y: 0 }]),
   ];
+}
+
+function placeObjects(d: ClusterDiagram, x: number, y: number, w: number): PlacedObject[] {
+  const groups = objectGroups(d);
   let top = y;
   return groups.map((rows) => {
     rows.forEach((r, i) => {
@@ -224,7 +209,7 @@ export function layoutDiagram(d: ClusterDiagram, mode: Mode): DiagramLayout {
     ),
   );
   const nodeWidth = Math.max(NODE_PAD + podWidth + RIGHT_GUTTER, ...d.nodes.map((n) => textWidth(nodeTitle(n), 12) + TAG + 2 * NODE_PAD + RIGHT_GUTTER));
-  const rows = [...d.workloads.flatMap(objectRows), ...d.services.map((s) => ({ kind: 'Service', name: clip(s.key.slice('service '.length)), object: s }))];
+  const rows = objectGroups(d).flat();
   // Room for the indent under a Deployment and for a `changed` tag; the detail line clipped.
   const objectWidth = Math.max(
     180,

@@ -1,5 +1,17 @@
 import { escapeHtml } from '../html.js';
-import { type Chip, clip, DETAIL_CHARS, type DiagramLayout, type Edge, FONT, type PlacedNode, type PlacedObject, type PlacedPod, SMALL } from './layout.js';
+import {
+  type Chip,
+  clip,
+  DETAIL_CHARS,
+  type DiagramLayout,
+  type Edge,
+  FONT,
+  type PlacedNode,
+  type PlacedObject,
+  type PlacedPod,
+  SMALL,
+  textWidth,
+} from './layout.js';
 import type { ChangeMark } from './model.js';
 
 // A laid-out diagram as inline SVG. Colours come from the page's stylesheet (classes only), so the
@@ -20,7 +32,7 @@ export function stateClass(state: string): string {
 /** A `new`/`changed` tag right after a label (layout.ts keeps room for it): the highlight also reads without colour. */
 function tag(change: ChangeMark | undefined, label: string, x: number, size: number, baseline: number): string {
   if (!change) return '';
-  return `<text class="tag" x="${n(x + label.length * size * 0.6 + 6)}" y="${n(baseline)}" font-size="${SMALL - 1}">${change}</text>`;
+  return `<text class="tag" x="${n(x + textWidth(label, size) + 6)}" y="${n(baseline)}" font-size="${SMALL - 1}">${change}</text>`;
 }
 
 function chip(c: Chip, kind: 'daemon' | 'ctr', data: string): string {
@@ -42,7 +54,7 @@ function objectSvg(o: PlacedObject): string {
   const rows = o.rows
     .map((r) => {
       const x = o.x + (r.kind === 'ReplicaSet' && o.rows[0]?.kind === 'Deployment' ? 22 : 8);
-      const nameX = x + (r.kind.length + 1) * SMALL * 0.6;
+      const nameX = x + textWidth(`${r.kind} `, SMALL);
       return `<g class="${cls('object', r.kind.toLowerCase(), r.object.change)}" data-object="${attr(r.object.key)}"><text class="kind" x="${n(x)}" y="${n(r.y + 12)}" font-size="${SMALL}">${r.kind}</text><text class="obj-name" x="${n(nameX)}" y="${n(r.y + 12)}" font-size="${FONT}">${attr(r.name)}</text><text class="obj-detail" x="${n(x)}" y="${n(r.y + 26)}" font-size="${SMALL}">${attr(clip(r.object.detail, DETAIL_CHARS))}</text>${tag(r.object.change, r.name, nameX, FONT, r.y + 12)}</g>`;
     })
     .join('');
