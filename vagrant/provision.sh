@@ -17,6 +17,9 @@
 #             own dockerd and cri-dockerd in a network namespace). auto: systemd when it runs.
 #   --keep-swap  leave swap as it is (the local target: the kubelet then runs with
 #             --fail-swap-on=false). Default: swapoff -a and comment swap out of /etc/fstab.
+#   --binaries-only  only the binaries, into $BOOK_BIN_DIR and $CNI_BIN_DIR (node-image.sh puts
+#             them into the docker target's node image): no packages, swap, daemons or record on
+#             this host.
 #
 # Exit codes: 0 ok, 1 a step failed, 2 bad arguments, 3 this machine cannot be provisioned.
 set -euo pipefail
@@ -29,6 +32,7 @@ source_mode=${BOOK_SOURCE:-auto}
 daemons=auto
 keep_swap=0
 load_images=1
+binaries_only=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     --source) source_mode=${2:-}; shift ;;
@@ -37,6 +41,7 @@ while [[ $# -gt 0 ]]; do
     --daemons=*) daemons=${1#--daemons=} ;;
     --keep-swap) keep_swap=1 ;;
     --no-images) load_images=0 ;;
+    --binaries-only) binaries_only=1 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "provision.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -51,10 +56,14 @@ unfit() { say "CANNOT PROVISION: $*" >&2; exit 3; }
 
 [[ $(uname -s) == Linux ]] || unfit "the book's machine is Linux; use the vagrant target on $(uname -s)"
 [[ $(id -u) -eq 0 ]] || unfit "run as root (sudo $0 $*)"
-[[ -r /etc/os-release ]] || unfit "no /etc/os-release: only Debian and Ubuntu are supported"
-# shellcheck disable=SC1091
-. /etc/os-release
-case ${ID:-} in debian|ubuntu) ;; *) unfit "only Debian and Ubuntu are supported (this is ${PRETTY_NAME:-unknown})" ;; esac
+if [[ $binaries_only -eq 1 ]]; then
+  PRETTY_NAME="binaries only"; daemons=none
+else
+  [[ -r /etc/os-release ]] || unfit "no /etc/os-release: only Debian and Ubuntu are supported"
+  # shellcheck disable=SC1091
+  . /etc/os-release
+  case ${ID:-} in debian|ubuntu) ;; *) unfit "only Debian and Ubuntu are supported (this is ${PRETTY_NAME:-unknown})" ;; esac
+fi
 case $(uname -m) in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) unfit "unsupported CPU $(uname -m)" ;; esac
 
 if [[ $daemons == auto ]]; then
@@ -105,6 +114,9 @@ packages=(docker.io containerd runc iptables socat conntrack curl jq ethtool ebt
 # for offline builds: time (measures the build), gcc + libc6-dev (the static pause binary)
 packages+=(time gcc libc6-dev)
 
+if [[ $binaries_only -eq 1 ]]; then
+  say "apt, docker, swap: left alone (--binaries-only)"
+else
 if [[ $ID == debian && ${VERSION_ID%%.*} == 12 ]]; then
   setup_trixie_docker
 fi
@@ -129,6 +141,7 @@ if [[ $keep_swap -eq 0 ]] && [[ -n $(swapon --show --noheadings 2>/dev/null) ]];
   say "swap: turning off (the kubelet refuses to start with swap on)"
   swapoff -a
   sed -ri '/^[^#].*\sswap\s/ s/^/# (build-a-minikube) /' /etc/fstab
+fi
 fi
 
 # --- Kubernetes, etcd, cri-dockerd -----------------------------------------------------------
@@ -225,6 +238,7 @@ mkdir -p "$BOOK_BIN_DIR"
 "provision_$source_mode"
 kubelet_said=$("$BOOK_BIN_DIR/kubelet" --version 2>&1) || true
 [[ $kubelet_said == "Kubernetes $K8S_VERSION" ]] || die "kubelet is not $K8S_VERSION: $kubelet_said"
+if [[ $binaries_only -eq 1 ]]; then say "done in $(( $(date +%s) - start ))s"; exit 0; fi
 # Record what this machine was provisioned with (read by local-machine.sh status).
 mkdir -p /etc/build-a-minikube
 printf 'source=%s\nk8s=%s\netcd=%s\ncri_dockerd=%s\npause=%s\ncni_plugins=%s\ncoredns=%s\n' \

@@ -1,12 +1,12 @@
 import { fingerprint, listCheckpoints } from '../runner/checkpoints.js';
-import { targetConfig } from '../runner/targets/index.js';
+import { resolveTargetName, targetConfig } from '../runner/targets/index.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 
 /** `book checkpoints`: what a `--from` could resume from, and what is wrong with the rest. */
 export async function checkpointsCommand(options: { book?: string; target?: string; json?: boolean }, io: Io): Promise<number> {
   try {
     const book = await openBook(options.book);
-    const target = options.target ?? book.config.target;
+    const target = await resolveTargetName(book, options.target);
     targetConfig(book, target);
     const all = await listCheckpoints(book, target);
     const rows = all.map((r) => {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTarget, targetConfig } from '../runner/targets/index.js';
+import { dockerMachineDown, dockerMachineStatus, dockerMachineUp } from '../runner/targets/docker-machine.js';
+import { createTarget, resolveTargetName, targetConfig } from '../runner/targets/index.js';
 import { FIRST_NODE, NODE_KUBECONFIG, nodeTargets } from '../runner/targets/nodes.js';
 import { commandLine, MachineUnreachable, shellQuote, type Target } from '../runner/targets/target.js';
 import { exitCodeFor, type Io, machineVersions, openBook, PACKAGE_ROOT } from './common.js';
@@ -42,9 +43,16 @@ export async function machineCommand(action: string, options: MachineCommandOpti
     const book = await openBook(options.book);
     // The one setting that picks Kubernetes reaches the provisioning scripts as K8S_VERSION.
     const { K8S_VERSION } = machineVersions(book);
-    const name = options.target ?? book.config.target;
+    const name = await resolveTargetName(book, options.target);
     const config = targetConfig(book, name);
     const node = options.node && options.node !== FIRST_NODE ? options.node : undefined;
+    if (config.type === 'docker' && action !== 'shell') {
+      const machineIo = { out: io.out, err: io.err };
+      if (action === 'up') return await dockerMachineUp(name, config, { vagrantDir: VAGRANT_DIR, k8sVersion: K8S_VERSION, io: machineIo });
+      if (action === 'status') return await dockerMachineStatus(name, config, { io: machineIo });
+      if (action === 'down') return await dockerMachineDown(name, config, { io: machineIo });
+      throw new Error(`unknown action ${action}`);
+    }
     if (config.type === 'local') {
       const env = { ...process.env, K8S_VERSION, BOOK_NETNS: config.netns, BOOK_RUNTIME_DIR: config.runtimeDir };
       if (action !== 'shell') return await inherit(['bash', path.join(VAGRANT_DIR, 'local-machine.sh'), action], env);
@@ -65,11 +73,12 @@ export async function machineCommand(action: string, options: MachineCommandOpti
       }
       const target = await others.open(node);
       try {
-        // A local node is namespaces that must exist; a remote shell is the ssh client's to open.
-        if (target.type === 'local') await target.connect();
-        return await inherit(
-          target.shellArgv(options.command ?? [], { DOCKER_HOST: `unix://${target.dockerSocket}`, KUBECONFIG: NODE_KUBECONFIG, BOOK_NODE: node }),
-        );
+        // A local node is namespaces that must exist, a docker node a container that runs; a
+        // remote shell is the ssh client's to open.
+        if (target.type === 'local' || target.type === 'docker') await target.connect();
+        const env = { DOCKER_HOST: `unix://${target.dockerSocket}`, KUBECONFIG: NODE_KUBECONFIG, BOOK_NODE: node };
+        if (target.shell) return await target.shell(options.command ?? [], env);
+        return await inherit(target.shellArgv(options.command ?? [], env));
       } finally {
         await target.close();
       }
@@ -84,6 +93,7 @@ export async function machineCommand(action: string, options: MachineCommandOpti
       await target.connect();
       if (action === 'shell') {
         const env = { DOCKER_HOST: `unix://${target.dockerSocket}`, KUBECONFIG: book.config.kubeconfig };
+        if (target.shell) return await target.shell(options.command ?? [], env);
         return await inherit(target.shellArgv(options.command ?? [], env));
       }
       if (action === 'up') return await runRemoteScript(target, 'provision.sh', [], io, K8S_VERSION);

@@ -6,7 +6,7 @@ import { bookStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
-import { createTarget, targetConfig } from '../runner/targets/index.js';
+import { createTarget, resolveTargetName, targetConfig } from '../runner/targets/index.js';
 import { FIRST_NODE, nodeTargets } from '../runner/targets/nodes.js';
 import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
 import { checkOutputFile } from './output-paths.js';
@@ -47,11 +47,13 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     book.versions = machineVersions(book);
     const chapters = selectChapters(book, options);
     await compileChapters(chapters);
+    // target: auto becomes the target it picks (docker where a Docker daemon answers, else local).
+    options = { ...options, target: await resolveTargetName(book, options.target) };
     targetConfig(book, options.target);
     await checkOutputFile('--junit', options.junit);
     await checkOutputFile('--transcript', options.transcript);
     // Every node= names a node of the target: before the machine is touched (a BookError, exit 2).
-    const nodes = nodeTargets(book, options.target ?? book.config.target);
+    const nodes = nodeTargets(book, options.target);
     checkNodeAttributes(chapters, [FIRST_NODE, ...nodes.names]);
     const bus = new EventBus();
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));

@@ -10,7 +10,11 @@ const RUNTIME_DIR = '/run/book-machine';
 const LOCAL_DOCKER_SOCKET = `${RUNTIME_DIR}/docker.sock`;
 const SYSTEM_DOCKER_SOCKET = '/var/run/docker.sock';
 
+/** `target: auto`: docker where a Docker daemon answers, else local (targets/index.ts resolves it). */
+export const AUTO_TARGET = 'auto';
+
 export const DEFAULT_TARGETS: Record<string, TargetConfig> = {
+  docker: { type: 'docker', machine: 'book-minikube', subnet: '192.168.56.0/24', runtimeDir: RUNTIME_DIR, dockerSocket: LOCAL_DOCKER_SOCKET },
   local: { type: 'local', netns: 'book-minikube', runtimeDir: RUNTIME_DIR, dockerSocket: LOCAL_DOCKER_SOCKET },
   vagrant: { type: 'vagrant', dir: 'vagrant', runtimeDir: RUNTIME_DIR, dockerSocket: SYSTEM_DOCKER_SOCKET },
 };
@@ -20,7 +24,7 @@ export const DEFAULT_CONFIG: BookConfig = {
   chapters: [],
   defaults: { timeoutMs: 60_000, retries: 0 },
   kubeconfig: '/etc/kubernetes/admin.kubeconfig',
-  target: 'local',
+  target: AUTO_TARGET,
   targets: DEFAULT_TARGETS,
 };
 
@@ -121,12 +125,12 @@ export function parseBookConfig(file: string, text: string): { config: BookConfi
   const parsed = bookYamlSchema.safeParse(plain);
   if (!parsed.success) return { config: DEFAULT_CONFIG, issues: schemaIssues(file, doc, lines, parsed.error) };
   const config = toConfig(parsed.data);
-  if (!config.targets[config.target])
+  if (!config.targets[config.target] && config.target !== AUTO_TARGET)
     issues.push({
       file,
       line: lineAt(doc, lines, ['target']),
       message: `target "${config.target}" is not defined`,
-      hint: `define it under targets:, or use one of ${Object.keys(config.targets).join(', ')}`,
+      hint: `define it under targets:, or use auto or one of ${Object.keys(config.targets).join(', ')}`,
     });
   return { config, issues };
 }
@@ -152,6 +156,8 @@ function toTarget(target: z.infer<typeof targetSchema>): TargetConfig {
       return { type: 'local', netns: target.netns ?? 'book-minikube', ...place(LOCAL_DOCKER_SOCKET) };
     case 'vagrant':
       return { type: 'vagrant', dir: target.dir ?? 'vagrant', ...place(SYSTEM_DOCKER_SOCKET) };
+    case 'docker':
+      return { type: 'docker', machine: target.machine ?? 'book-minikube', subnet: target.subnet ?? '192.168.56.0/24', ...place(LOCAL_DOCKER_SOCKET) };
     case 'ssh': {
       const port = target.port ?? 22;
       const user = target.user ?? 'root';

@@ -86,7 +86,9 @@ export type TargetConfig =
       /** The other nodes of the cluster, a host each (docs/two-nodes.md); the target's host is k8s-master. */
       nodes?: Record<string, SshNodeConfig>;
     }
-  | { type: 'vagrant'; dir: string; runtimeDir: string; dockerSocket: string };
+  | { type: 'vagrant'; dir: string; runtimeDir: string; dockerSocket: string }
+  /** Nodes as containers on the reader's Docker (docs/docker-target.md). */
+  | { type: 'docker'; machine: string; subnet: string; runtimeDir: string; dockerSocket: string };
 
 export interface Book {
   dir: string;

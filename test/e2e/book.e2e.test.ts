@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveVersions } from '../../src/runner/versions.js';
+import { clusterChecks } from '../helpers/cluster-checks.js';
 import { type Runtime, bookCommand as runtimeCommand } from '../helpers/runtimes.js';
 import { type Finished, runAsync } from '../helpers/spawn.js';
 import { hasTmux, stopTerminals, Terminal } from '../helpers/terminal.js';
@@ -20,8 +21,16 @@ const env = { ...process.env, CI: 'true', NO_COLOR: '1', BOOK_SOURCE: process.en
 const versions = resolveVersions(path.join(root, 'vagrant', 'versions.sh'), process.env.K8S_VERSION || undefined);
 const skip = process.platform !== 'linux' || process.getuid?.() !== 0;
 
+/** The local target, named: the book's target: auto would pick a Docker daemon where one answers. */
+function onLocal(args: string[]): string[] {
+  if (args.includes('--target')) return args;
+  if (args[0] === 'machine') return [...args.slice(0, 2), '--target', 'local', ...args.slice(2)];
+  if (args[0] === 'run' || args[0] === 'checkpoints') return [args[0], '--target', 'local', ...args.slice(1)];
+  return args;
+}
+
 function book(args: string[], timeout = 20 * MIN, runtime: Runtime = 'node'): Promise<Finished> {
-  const command = runtimeCommand(runtime, args);
+  const command = runtimeCommand(runtime, onLocal(args));
   return runAsync(command.file, command.args, { cwd: root, env: { ...env, ...command.env }, timeout });
 }
 
@@ -48,149 +57,7 @@ interface JsonEvent {
   durationMs?: number;
 }
 
-/** The reader's view of a finished cluster, asked of the machine, not of the book. */
-async function checkClusterIndependently() {
-  const nodes = JSON.parse((await onMachine('kubectl get nodes -o json')).stdout).items as {
-    metadata: { name: string };
-    spec: { podCIDR: string };
-    status: { conditions: { type: string; status: string }[] };
-  }[];
-  expect(nodes.map((n) => n.metadata.name).sort()).toEqual(['k8s-master', 'k8s-worker']);
-  for (const node of nodes) expect(node.status.conditions.find((c) => c.type === 'Ready')?.status, node.metadata.name).toBe('True');
-  const cidr = Object.fromEntries(nodes.map((n) => [n.metadata.name, n.spec.podCIDR.replace(/0\/24$/, '')]));
-  const deployment = JSON.parse((await onMachine('kubectl get deployment nginx-deployment -o json')).stdout);
-  expect(deployment.status.availableReplicas).toBe(4);
-  const pods = JSON.parse((await onMachine('kubectl get pods -l app=nginx -o json')).stdout).items as {
-    metadata: { name: string; ownerReferences?: unknown[] };
-    status: { podIP: string; phase: string };
-    spec: { nodeName: string };
-  }[];
-  const owned = pods.filter((p) => p.metadata.ownerReferences?.length);
-  expect(owned).toHaveLength(4);
-  expect(new Set(owned.map((p) => p.spec.nodeName))).toEqual(new Set(['k8s-master', 'k8s-worker']));
-  for (const pod of owned) {
-    expect(pod.status.phase).toBe('Running');
-    expect(pod.status.podIP.startsWith(cidr[pod.spec.nodeName] as string), `${pod.status.podIP} in ${pod.spec.nodeName}'s pod CIDR`).toBe(true);
-    const page = await onMachine(`curl -s --max-time 5 http://${pod.status.podIP}/`);
-    expect(page.stdout).toContain('Welcome to nginx!');
-  }
-  const sandboxes = async (on: typeof onMachine) =>
-    (await on('docker ps --filter label=io.kubernetes.docker.type=podsandbox --format \'{{.Label "io.kubernetes.pod.name"}} {{.Image}}\'')).stdout.split('\n');
-  const master = await sandboxes(onMachine);
-  for (const pod of ['nginx-k8s-master', 'etcd-k8s-master', 'kube-apiserver-k8s-master', 'kube-controller-manager-k8s-master', 'kube-scheduler-k8s-master']) {
-    expect(master).toContain(`${pod} ${versions.PAUSE_IMAGE}`);
-  }
-  const worker = await sandboxes(onWorker);
-  expect(worker).toContain(`kube-proxy-k8s-worker ${versions.PAUSE_IMAGE}`);
-  expect(master.filter((s) => s.startsWith('nginx-deployment-')).length + worker.filter((s) => s.startsWith('nginx-deployment-')).length).toBe(4);
-  // The Service works for anybody, not only for the book's own checks, from either node.
-  const clusterIp = (await onMachine("kubectl get service nginx-deployment -o 'jsonpath={.spec.clusterIP}'")).stdout;
-  expect((await onMachine(`curl -s --max-time 5 http://${clusterIp}/`)).stdout).toContain('Welcome to nginx!');
-  expect((await onWorker(`curl -s --max-time 5 http://${clusterIp}/`)).stdout).toContain('Welcome to nginx!');
-  expect((await onMachine('iptables-save -t nat')).stdout).toMatch(new RegExp(`-A KUBE-SERVICES -d ${clusterIp.replace(/\./g, '\\.')}/32 .* -j KUBE-SVC-`));
-  // DNS, as the book left it: CoreDNS answers for the book's Service at the cluster DNS address.
-  expect((await onMachine('dig +short +time=2 +tries=1 @10.96.0.10 nginx-deployment.default.svc.cluster.local')).stdout).toBe(clusterIp);
-  await checkOwnWorkload();
-  await checkOwnDaemonSet();
-}
-
-/** Until `command` prints something that `accept` takes, or `seconds` pass: the last output. */
-async function pollOnMachine(command: string, accept: (stdout: string) => boolean, seconds = 45) {
-  let last: Awaited<ReturnType<typeof onMachine>> = { code: -1, stdout: '', stderr: '' };
-  for (let i = 0; i < seconds; i++) {
-    last = await onMachine(command);
-    if (last.code === 0 && accept(last.stdout)) return last;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  return last;
-}
-
-/**
- * A workload the book never made, as a reviewer would check the cluster in general: its own
- * namespace, Deployment and Service, its pods in the pod CIDR, its ClusterIP answering from the
- * machine, its name resolving at 10.96.0.10 and reaching it from a pod (with kubectl exec).
- */
-async function checkOwnWorkload() {
-  // A tag other than latest: `kubectl create deployment` would set imagePullPolicy Always for latest.
-  const tags = (await onMachine("docker images nginx --format '{{.Tag}}'")).stdout.split('\n').filter((t) => t && t !== 'latest');
-  expect(tags.length).toBeGreaterThan(0);
-  const created = await onMachine(
-    `kubectl create namespace own-check && kubectl -n own-check create deployment web --image=nginx:${tags[0]} --replicas=2 && kubectl -n own-check expose deployment web --port=8080 --target-port=80`,
-  );
-  expect(created.code, created.stderr).toBe(0);
-  const ready = await pollOnMachine("kubectl -n own-check get deployment web -o 'jsonpath={.status.availableReplicas}'", (out) => out === '2');
-  expect(ready.stdout, ready.stderr).toBe('2');
-  const cidrs = Object.fromEntries(
-    (await onMachine(`kubectl get nodes -o 'jsonpath={range .items[*]}{.metadata.name} {.spec.podCIDR}{"\\n"}{end}'`)).stdout
-      .split('\n')
-      .map((line) => line.split(' ') as [string, string]),
-  );
-  const placed = (
-    await onMachine(`kubectl -n own-check get pods -l app=web -o 'jsonpath={range .items[*]}{.spec.nodeName} {.status.podIP}{"\\n"}{end}'`)
-  ).stdout
-    .split('\n')
-    .map((line) => line.split(' ') as [string, string]);
-  expect(placed).toHaveLength(2);
-  // Each pod's address is from its node's slice of 10.244.0.0/16 (the slice the controller manager gave).
-  for (const [node, ip] of placed) expect(ip.startsWith((cidrs[node] ?? '?').replace(/0\/24$/, '')), `${ip} on ${node} (${cidrs[node]})`).toBe(true);
-  const clusterIp = (await onMachine("kubectl -n own-check get service web -o 'jsonpath={.spec.clusterIP}'")).stdout;
-  const page = await pollOnMachine(`curl -s --max-time 2 http://${clusterIp}:8080/`, (out) => out.includes('Welcome to nginx!'));
-  expect(page.stdout).toContain('Welcome to nginx!');
-  const answer = await pollOnMachine('dig +short +time=1 +tries=1 @10.96.0.10 web.own-check.svc.cluster.local', (out) => out === clusterIp);
-  expect(answer.stdout).toBe(clusterIp);
-  const fromPod = await onMachine('kubectl exec dns-client -- curl -s --max-time 5 http://web.own-check:8080/');
-  expect(fromPod.stdout, fromPod.stderr).toContain('Welcome to nginx!');
-  expect((await onMachine('kubectl delete namespace own-check --wait=false')).code).toBe(0);
-}
-
-/**
- * A reviewer's own DaemonSet and Service across the two nodes: one pod per node, each answering by
- * its IP from the *other* node, the Service's ClusterIP answering from the worker, and its name
- * resolving from the worker.
- */
-async function checkOwnDaemonSet() {
-  const tags = (await onMachine("docker images nginx --format '{{.Tag}}'")).stdout.split('\n').filter((t) => t && t !== 'latest');
-  const manifest = `apiVersion: apps/v1
-kind: DaemonSet
-metadata: { name: everywhere, namespace: ds-check }
-spec:
-  selector: { matchLabels: { app: everywhere } }
-  template:
-    metadata: { labels: { app: everywhere } }
-    spec:
-      containers:
-      - { name: web, image: "nginx:${tags[0]}", imagePullPolicy: IfNotPresent }
----
-apiVersion: v1
-kind: Service
-metadata: { name: everywhere, namespace: ds-check }
-spec:
-  selector: { app: everywhere }
-  ports: [{ port: 8081, targetPort: 80 }]
-`;
-  const created = await onMachine(`kubectl create namespace ds-check && printf '%s' '${manifest}' | kubectl apply -f -`);
-  expect(created.code, created.stderr).toBe(0);
-  const ready = await pollOnMachine(
-    "kubectl -n ds-check get daemonset everywhere -o 'jsonpath={.status.numberReady}/{.status.desiredNumberScheduled}'",
-    (out) => out === '2/2',
-  );
-  expect(ready.stdout, ready.stderr).toBe('2/2');
-  const pods = JSON.parse((await onMachine('kubectl -n ds-check get pods -o json')).stdout).items as {
-    spec: { nodeName: string };
-    status: { podIP: string };
-  }[];
-  expect(pods.map((p) => p.spec.nodeName).sort()).toEqual(['k8s-master', 'k8s-worker']);
-  for (const pod of pods) {
-    const other = pod.spec.nodeName === 'k8s-master' ? onWorker : onMachine;
-    expect((await other(`curl -s --max-time 5 http://${pod.status.podIP}/`)).stdout, `${pod.status.podIP} from the other node`).toContain('Welcome to nginx!');
-  }
-  const clusterIp = (await onMachine("kubectl -n ds-check get service everywhere -o 'jsonpath={.spec.clusterIP}'")).stdout;
-  const page = await pollOnMachine(`curl -s --max-time 2 http://${clusterIp}:8081/`, (out) => out.includes('Welcome to nginx!'));
-  expect(page.stdout).toContain('Welcome to nginx!');
-  expect((await onWorker(`curl -s --max-time 5 http://${clusterIp}:8081/`)).stdout).toContain('Welcome to nginx!');
-  expect((await onWorker('dig +short +time=2 +tries=1 @10.96.0.10 everywhere.ds-check.svc.cluster.local')).stdout).toBe(clusterIp);
-  expect((await onMachine('kubectl delete namespace ds-check --wait=false')).code).toBe(0);
-}
+const { checkClusterIndependently, pollOnMachine } = clusterChecks(onMachine, onWorker, versions);
 
 /** What of the host a machine could leave behind: links, firewall rules (counters aside), mounts. */
 function hostState() {
@@ -220,7 +87,7 @@ function timingReport(events: JsonEvent[]) {
 }
 
 /** The book CLI as a terminal runs it: `node bin/book.js ARGS`. */
-const bookCommand = (args: string[]) => `${process.execPath} ${BIN} ${args.join(' ')}`;
+const bookCommand = (args: string[]) => `${process.execPath} ${BIN} ${onLocal(args).join(' ')}`;
 
 /** A reader's book of one chapter on this machine: a pod whose image no one ever built. */
 function brokenPodBook(pod: string): string {

@@ -16,6 +16,22 @@ const port = z.number().int().min(1).max(65535);
 const netnsName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'must be a name of letters, digits, ".", "_" and "-"');
 /** OpenSSH's fingerprint of a host key: `SHA256:` and 43 base64 characters. */
 const hostKey = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be a host key fingerprint as ssh-keygen -lf prints it: SHA256:…');
+/** The docker target's machine: the name of its Docker network, and the prefix of its containers and volumes. */
+const machineName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,39}$/, 'must be a name of lowercase letters, digits, ".", "_" and "-" (Docker names its network and containers with it)');
+/** The nodes' network: a private IPv4 /24 (the nodes take .10 and .11, as the seed's VMs did). */
+const subnet = z
+  .string()
+  .regex(/^(10|172|192)\.\d{1,3}\.\d{1,3}\.0\/24$/, 'must be a private IPv4 /24 such as 192.168.56.0/24')
+  .refine(
+    (v) =>
+      v
+        .split('/')[0]!
+        .split('.')
+        .every((octet) => Number(octet) <= 255),
+    'must be a private IPv4 /24 such as 192.168.56.0/24',
+  );
 const nodeName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a node name is lowercase letters, digits and -');
 
 const place = { runtimeDir: absolutePath.optional(), dockerSocket: absolutePath.optional() };
@@ -48,8 +64,9 @@ export const targetSchema = z.discriminatedUnion(
       ...place,
     }),
     z.strictObject({ type: z.literal('vagrant'), dir: z.string().min(1).optional(), ...place }),
+    z.strictObject({ type: z.literal('docker'), machine: machineName.optional(), subnet: subnet.optional(), ...place }),
   ],
-  { error: 'type must be local, ssh or vagrant' },
+  { error: 'type must be docker, local, ssh or vagrant' },
 );
 
 export const defaultsSchema = z.strictObject({ timeout: duration.optional(), retries: z.number().int().min(0).max(20).optional() });
@@ -75,9 +92,11 @@ export const BOOK_YAML_HINTS: Record<string, string> = {
   retries: 'retries: 0   (a whole number from 0 to 20)',
   kubeconfig: 'kubeconfig: /etc/kubernetes/admin.kubeconfig',
   kubernetes: 'kubernetes: v1.35.4   (or leave it out for the version vagrant/versions.sh pins)',
-  target: 'target: local',
+  target: 'target: auto   (docker where a Docker daemon answers, else local as root on Linux)',
   targets: 'targets: { local: { type: local } }   (docs/targets.md lists each type’s keys)',
-  type: 'type: local, type: ssh or type: vagrant',
+  type: 'type: docker, type: local, type: ssh or type: vagrant',
+  machine: 'machine: book-minikube   (the Docker network; containers book-minikube-k8s-master, …)',
+  subnet: 'subnet: 192.168.56.0/24   (another /24 for a second machine on the same Docker)',
   netns: 'netns: book-minikube',
   runtimeDir: 'runtimeDir: /run/book-machine',
   dockerSocket: 'dockerSocket: /run/book-machine/docker.sock',

@@ -15,15 +15,19 @@
  * command that closes its pipes but keeps running is noticed through SIGCHLD, never waited on.
  */
 export const PYTHON_AGENT_SOURCE = String.raw`
-import base64, json, os, selectors, signal, socket, subprocess, sys, threading
+import base64, collections, json, os, selectors, signal, socket, subprocess, sys, threading
 
 sel = selectors.DefaultSelector()
 running = {}
 out = sys.stdout.buffer
+# Stream threads (op 'open') answer too: one message at a time on stdout.
+out_lock = threading.Lock()
 
 def send(m):
-    out.write(json.dumps(m, separators=(',', ':')).encode() + b'\n')
-    out.flush()
+    line = json.dumps(m, separators=(',', ':')).encode() + b'\n'
+    with out_lock:
+        out.write(line)
+        out.flush()
 
 signal.signal(signal.SIGINT, lambda *_: None)
 wake_r, wake_w = os.pipe()
@@ -172,6 +176,84 @@ def relay(m):
     threading.Thread(target=accept, daemon=True).start()
     send({'id': m['id'], 't': 'x', 'code': 0, 'signal': None})
 
+# A byte stream to a TCP endpoint or a Unix socket in this namespace, carried over the agent's
+# own pipes (op 'open'; 'data', 'eof', 'close' from the runner): for a machine whose sockets
+# this host cannot reach (a node container on Docker Desktop's VM). A reader thread sends what
+# arrives; a writer thread drains a queue, so a slow peer never stalls the agent's loop. The first
+# answer is t:'c' (connected), or t:'x' with the reason.
+streams = {}
+
+# python3-minimal has no queue module: a deque and a condition do its job here.
+class Inbox:
+    def __init__(self):
+        self.items = collections.deque()
+        self.ready = threading.Condition()
+    def put(self, item):
+        with self.ready:
+            self.items.append(item)
+            self.ready.notify()
+    def get(self):
+        with self.ready:
+            while not self.items:
+                self.ready.wait()
+            return self.items.popleft()
+
+def stream_open(m):
+    sid = m['id']
+    q = Inbox()
+    streams[sid] = q
+    def run():
+        try:
+            if m.get('path'):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(m['path'])
+            else:
+                s = socket.create_connection((m['host'], m['port']), timeout=10)
+                s.settimeout(None)
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as e:
+            streams.pop(sid, None)
+            reason = 'connection refused' if isinstance(e, ConnectionRefusedError) else str(e)
+            send({'id': sid, 't': 'x', 'code': 1, 'signal': None, 'error': reason})
+            return
+        send({'id': sid, 't': 'c'})
+        def write():
+            while True:
+                data = q.get()
+                try:
+                    if data is None:
+                        s.shutdown(socket.SHUT_WR)
+                        return
+                    if data is False:
+                        s.shutdown(socket.SHUT_RDWR)
+                        return
+                    s.sendall(data)
+                except OSError:
+                    return
+        threading.Thread(target=write, daemon=True).start()
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    break
+                send({'id': sid, 't': 'o', 'd': base64.b64encode(data).decode()})
+        except OSError:
+            pass
+        streams.pop(sid, None)
+        q.put(False)
+        send({'id': sid, 't': 'x', 'code': 0, 'signal': None})
+        s.close()
+    threading.Thread(target=run, daemon=True).start()
+
+def stream_input(m):
+    q = streams.get(m['id'])
+    if q is None:
+        return
+    if m['op'] == 'data':
+        q.put(base64.b64decode(m['d']))
+    else:
+        q.put(None if m['op'] == 'eof' else False)
+
 # Netlink listeners in this namespace (op 'netchanged'): links and IPv4 addresses (rtnetlink
 # groups LINK and IPV4_IFADDR) and nftables commits, which iptables-nft makes (NFNLGRP_NFTABLES).
 # The kernel queues a notification before the change's system call returns, so a command that
@@ -239,6 +321,10 @@ while True:
                         kill(running[m['id']])
                 elif m['op'] == 'relay':
                     relay(m)
+                elif m['op'] == 'open':
+                    stream_open(m)
+                elif m['op'] in ('data', 'eof', 'close'):
+                    stream_input(m)
                 elif m['op'] == 'netchanged':
                     send({'id': m['id'], 't': 'x', 'code': 0 if net_changed() else 1, 'signal': None})
                 else:

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import type { ExecOptions, ExecResult } from './target.js';
 
 /**
@@ -25,6 +26,9 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (m.op === 'relay') { relay(m); return; }
   // No netlink here: the network may always have changed (the Python agent watches it).
   if (m.op === 'netchanged') { send({ id: m.id, t: 'x', code: 0, signal: null }); return; }
+  // Streams over the pipes are the Python agent's (the docker target's nodes have it).
+  if (m.op === 'open') { send({ id: m.id, t: 'x', code: 1, signal: null, error: 'this agent carries no streams' }); return; }
+  if (m.op === 'data' || m.op === 'eof' || m.op === 'close') return;
   let child;
   try { child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }); }
   catch (e) { send({ id: m.id, t: 'x', code: 127, signal: null, error: e.message }); return; }
@@ -64,48 +68,89 @@ interface Pending {
   resolve: (result: ExecResult & { stdoutBuffer: Buffer }) => void;
 }
 
-/** The runner's side of the agent: one child process, many concurrent commands. */
+/**
+ * The agent as the client sees it: its stdin and stdout, and when it ends. A child process of this
+ * host (the local target) or a Docker exec's attached streams (the docker target).
+ */
+export interface AgentProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly pid?: number;
+  /** Calls back once, when the agent has gone (exited, or its connection closed). */
+  onClose(callback: () => void): void;
+  /** Whether the process may keep this runner alive: only while a command is in flight. */
+  ref(): void;
+  unref(): void;
+}
+
+/** Spawns the agent as a child of this host: its own process group, so the terminal's Ctrl-C reaches the runner only. */
+export function spawnAgent(argv: string[]): AgentProcess {
+  const [command, ...args] = argv as [string, ...string[]];
+  const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+  const pipes = [child.stdout, child.stdin] as unknown as { ref(): void; unref(): void }[];
+  return {
+    stdin: child.stdin as Writable,
+    stdout: child.stdout as Readable,
+    pid: child.pid,
+    onClose: (callback) => child.on('close', callback),
+    ref: () => (pipes[0] as { ref(): void }).ref(),
+    unref: () => {
+      child.unref();
+      for (const pipe of pipes) pipe.unref();
+    },
+  };
+}
+
+interface Stream {
+  duplex: Duplex;
+  connected: boolean;
+  settle: (error?: Error) => void;
+}
+
+/** The runner's side of the agent: one process, many concurrent commands and byte streams. */
 export class AgentClient {
-  private child?: ChildProcess;
+  private child?: AgentProcess;
   private readonly pending = new Map<number, Pending>();
+  private readonly streams = new Map<number, Stream>();
   private nextId = 1;
+  private readonly launch: () => AgentProcess;
 
-  constructor(private readonly argv: string[]) {}
+  /** argv: a command that starts the agent on this host; or a function that starts it elsewhere. */
+  constructor(launch: string[] | (() => AgentProcess)) {
+    this.launch = Array.isArray(launch) ? () => spawnAgent(launch) : launch;
+  }
 
-  /** The agent's process id (it is started if it is not running). */
+  /** The agent's process id on this host, if it has one (it is started if it is not running). */
   pid(): number | undefined {
     return this.start().pid;
   }
 
-  private start(): ChildProcess {
-    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
-    const [command, ...args] = this.argv as [string, ...string[]];
-    // Its own process group: the terminal's Ctrl-C reaches the runner, which decides what to stop.
-    const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+  private start(): AgentProcess {
+    if (this.child) return this.child;
+    const child = this.launch();
     // Idle, the agent must not keep the runner alive; busy, its output must (see hold()).
     child.unref();
-    this.unrefPipes(child);
-    createInterface({ input: child.stdout! }).on('line', (line) => this.receive(line));
-    child.on('close', () => {
+    createInterface({ input: child.stdout }).on('line', (line) => this.receive(line));
+    child.onClose(() => {
       if (this.child === child) this.child = undefined;
       for (const [id, p] of this.pending) {
         this.pending.delete(id);
         p.resolve(this.result(p, null, 'SIGKILL', 'the machine agent exited'));
+      }
+      for (const [id, stream] of this.streams) {
+        this.streams.delete(id);
+        if (stream.connected) stream.duplex.destroy(new Error('the machine agent exited'));
+        else stream.settle(new Error('the machine agent exited'));
       }
     });
     this.child = child;
     return child;
   }
 
-  private unrefPipes(child: ChildProcess): void {
-    (child.stdout as unknown as { unref(): void }).unref();
-    (child.stdin as unknown as { unref(): void }).unref();
-  }
-
   /** Keeps the event loop alive exactly while a command is in flight. */
-  private hold(child: ChildProcess): void {
-    if (this.pending.size > 0) (child.stdout as unknown as { ref(): void }).ref();
-    else this.unrefPipes(child);
+  private hold(child: AgentProcess): void {
+    if (this.pending.size > 0) child.ref();
+    else child.unref();
   }
 
   private result(p: Pending, code: number | null, signal: string | null, error?: string): ExecResult & { stdoutBuffer: Buffer } {
@@ -115,7 +160,12 @@ export class AgentClient {
   }
 
   private receive(line: string): void {
-    const m = JSON.parse(line) as { id: number; t: 'o' | 'e' | 'x'; d?: string; code?: number | null; signal?: string | null; error?: string };
+    const m = JSON.parse(line) as { id: number; t: 'o' | 'e' | 'x' | 'c'; d?: string; code?: number | null; signal?: string | null; error?: string };
+    const stream = this.streams.get(m.id);
+    if (stream) {
+      this.receiveStream(m.id, stream, m);
+      return;
+    }
     const p = this.pending.get(m.id);
     if (!p) return;
     if (m.t === 'o' || m.t === 'e') {
@@ -129,17 +179,34 @@ export class AgentClient {
     p.resolve(this.result(p, m.code ?? null, m.signal ?? null, m.error));
   }
 
+  private receiveStream(id: number, stream: Stream, m: { t: string; d?: string; error?: string }): void {
+    if (m.t === 'c') {
+      stream.connected = true;
+      stream.settle();
+    } else if (m.t === 'o') {
+      stream.duplex.push(Buffer.from(m.d ?? '', 'base64'));
+    } else if (m.t === 'x') {
+      this.streams.delete(id);
+      if (stream.connected) stream.duplex.push(null);
+      else stream.settle(new Error(m.error ?? 'refused'));
+    }
+  }
+
+  private send(message: Record<string, unknown>): void {
+    this.start().stdin.write(`${JSON.stringify(message)}\n`);
+  }
+
   /** Sends one request; the agent's answer (output chunks, then the exit message) settles it. */
   private request(
     message: Record<string, unknown>,
     options: ExecOptions = {},
-  ): { id: number; child: ChildProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
+  ): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
     const child = this.start();
     const id = this.nextId++;
     const answer = new Promise<ExecResult & { stdoutBuffer: Buffer }>((resolve) => {
       this.pending.set(id, { options, out: [], err: [], started: performance.now(), resolve });
       this.hold(child);
-      child.stdin?.write(`${JSON.stringify({ ...message, id })}\n`);
+      child.stdin.write(`${JSON.stringify({ ...message, id })}\n`);
     });
     return { id, child, answer };
   }
@@ -147,10 +214,44 @@ export class AgentClient {
   exec(command: string, env: Record<string, string>, options: ExecOptions): Promise<ExecResult & { stdoutBuffer: Buffer }> {
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('base64');
     const { id, child, answer } = this.request({ op: 'exec', command, env, stdin }, options);
-    const kill = () => child.stdin?.write(`${JSON.stringify({ op: 'kill', id })}\n`);
+    const kill = () => child.stdin.write(`${JSON.stringify({ op: 'kill', id })}\n`);
     if (options.signal?.aborted) kill();
     else options.signal?.addEventListener('abort', kill, { once: true });
     return answer.finally(() => options.signal?.removeEventListener('abort', kill));
+  }
+
+  /**
+   * A byte stream to host:port, or to a Unix socket (`{ path }`), opened by the agent in its
+   * namespace and carried over its pipes. Resolves once connected; a refusal rejects with the reason.
+   */
+  openStream(to: { host: string; port: number } | { path: string }): Promise<Duplex> {
+    const id = this.nextId++;
+    const send = (m: Record<string, unknown>) => {
+      if (this.child) this.send({ ...m, id });
+    };
+    const duplex = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        send({ op: 'data', d: chunk.toString('base64') });
+        callback();
+      },
+      final(callback) {
+        send({ op: 'eof' });
+        callback();
+      },
+      destroy: (error, callback) => {
+        if (this.streams.delete(id)) send({ op: 'close' });
+        callback(error);
+      },
+    });
+    return new Promise<Duplex>((resolve, reject) => {
+      this.streams.set(id, {
+        duplex,
+        connected: false,
+        settle: (error) => (error ? reject(error) : resolve(duplex)),
+      });
+      this.send({ op: 'open', id, ...to });
+    });
   }
 
   /** Asks the agent for a Unix socket at `path` relaying each connection to host:port in its namespace. */
@@ -165,7 +266,7 @@ export class AgentClient {
   }
 
   close(): void {
-    this.child?.stdin?.end();
+    this.child?.stdin.end();
     this.child = undefined;
   }
 }

@@ -1,13 +1,35 @@
 import path from 'node:path';
+import { AUTO_TARGET } from '../book-config.js';
 import { BadArguments } from '../select.js';
 import type { Book, TargetConfig } from '../types.js';
+import { dockerAnswers } from './docker.js';
+import { dockerNodeTarget } from './docker-machine.js';
 import { LocalTarget } from './local.js';
+import { FIRST_NODE } from './node-names.js';
 import { SshTarget } from './ssh.js';
-import type { Target } from './target.js';
+import { MachineUnreachable, type Target } from './target.js';
 import { vagrantSshConfig } from './vagrant-ssh.js';
 
 export type { Target } from './target.js';
 export { parseSshConfig, vagrantSshConfig } from './vagrant-ssh.js';
+
+/**
+ * The target a command uses: the one named, or for `auto` (the default) the book's docker target
+ * where a Docker daemon answers (DOCKER_HOST or the default socket), else its local target where
+ * this is Linux as root. Otherwise a clear error that says what to install.
+ */
+export async function resolveTargetName(book: Book, name = book.config.target, answers: () => Promise<boolean> = dockerAnswers): Promise<string> {
+  if (name !== AUTO_TARGET || book.config.targets[AUTO_TARGET]) return name;
+  const ofType = (type: string) => Object.entries(book.config.targets).find(([, c]) => c.type === type)?.[0];
+  const docker = ofType('docker');
+  if (docker && (await answers())) return docker;
+  const local = ofType('local');
+  if (local && process.platform === 'linux' && process.getuid?.() === 0) return local;
+  throw new MachineUnreachable(
+    `target: auto found no machine to use: no Docker daemon answers (${process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'})${process.platform === 'linux' ? ', and the local target needs root' : ''}`,
+    'install and start Docker (Docker Desktop, OrbStack, colima or Docker Engine), or run as root on Linux (the local target), or name a target: --target ssh (docs/targets.md)',
+  );
+}
 
 /** The book's target of that name; an unknown name is a bad argument (exit 2), before any connection. */
 export function targetConfig(book: Book, name = book.config.target): TargetConfig {
@@ -39,6 +61,8 @@ export async function createTarget(book: Book, name = book.config.target): Promi
         dockerSocket: config.dockerSocket,
         env,
       });
+    case 'docker':
+      return dockerNodeTarget(name, config, FIRST_NODE, env);
     case 'vagrant': {
       const dir = path.resolve(book.dir, '..', config.dir);
       const ssh = await vagrantSshConfig(dir);

@@ -1,19 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Book } from '../types.js';
+import { DOCKER_NODES, dockerNodeTarget } from './docker-machine.js';
 import { LocalTarget } from './local.js';
+import { FIRST_NODE, WORKER_NODE } from './node-names.js';
 import { SshTarget, type SshTargetOptions } from './ssh.js';
 import type { Target } from './target.js';
 import { vagrantSshConfig } from './vagrant-ssh.js';
 
-/** The node a target is (its blocks' `$`, `docker`, `machine`); the others are `nodes['NAME']`. */
-export const FIRST_NODE = 'k8s-master';
+export { FIRST_NODE, WORKER_NODE };
 
 /** `kubectl` on a node other than the first: the node's own kubeconfig (chapter 10 writes it), as on a real worker. */
 export const NODE_KUBECONFIG = '/etc/kubernetes/kubelet.kubeconfig';
-
-/** The second node of the local and vagrant targets (an ssh target names its own in book.yaml). */
-export const WORKER_NODE = 'k8s-worker';
 
 /** The local machine's second node, as vagrant/local-machine.sh makes it (docs/two-nodes.md). */
 export const LOCAL_WORKER = {
@@ -85,6 +83,18 @@ export function nodeTargets(book: Book, targetName = book.config.target): NodeTa
           const node = nodes[name];
           if (!node) throw new Error(`the ssh target "${targetName}" has no node named "${name}"`);
           return sshNode(name, node, place);
+        },
+      };
+    }
+    case 'docker': {
+      // The machine's other node containers, on the same runtime folder and Docker socket paths.
+      const others: string[] = DOCKER_NODES.map((n) => n.name).filter((n) => n !== FIRST_NODE);
+      return {
+        names: others,
+        place: () => place,
+        open: async (name) => {
+          if (!others.includes(name)) throw new Error(`the docker machine has no node named "${name}"`);
+          return dockerNodeTarget(targetName, config, name, env(config.dockerSocket));
         },
       };
     }

@@ -28,7 +28,7 @@ export interface MachineIdentity {
 export interface Target {
   readonly name: string;
   /** `fake`: test/fakes/fake-target.ts, for the runner's own tests. */
-  readonly type: 'local' | 'ssh' | 'vagrant' | 'replay' | 'fake';
+  readonly type: 'local' | 'ssh' | 'vagrant' | 'docker' | 'replay' | 'fake';
   /** Where the runner keeps daemon records and logs on the machine. */
   readonly runtimeDir: string;
   /** The machine's Docker socket, as a path on the machine. */
@@ -60,6 +60,8 @@ export interface Target {
   hostSocketPath?(machinePath: string): string;
   /** argv that opens an interactive shell (or runs one command) on the machine from this host. */
   shellArgv(command: string[], env: Record<string, string>): string[];
+  /** Where the target opens the shell itself (the docker target, through the Docker API): its exit status. */
+  shell?(command: string[], env: Record<string, string>): Promise<number>;
   close(): Promise<void>;
 }
 
