@@ -36,6 +36,9 @@ say() { printf '[node-image %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 unfit() { say "CANNOT BUILD THE NODE IMAGE: $1"; [[ -z ${2:-} ]] || say "  what to do: $2"; exit 3; }
 
+# sha256 of stdin, hex (macOS has shasum, not sha256sum).
+sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; }
+
 # The recipe's id: what goes into the image (packages, versions, scripts, this file), hashed.
 recipe_id() {
   {
@@ -43,7 +46,7 @@ recipe_id() {
       "$CNI_PLUGINS_VERSION" "$COREDNS_VERSION" "$PAUSE_IMAGE_TAG" "${BOOK_SOURCE:-auto}"
     local f
     for f in node-image.sh "${NODE_SCRIPTS[@]}"; do cat "$here/$f"; done
-  } | sha256sum | cut -c1-12
+  } | sha256 | cut -c1-12
 }
 
 case ${1:-} in
@@ -71,7 +74,7 @@ trap 'rm -rf "$work"' EXIT
 start=$(date +%s)
 
 # 1. Debian, cached by suite and package list (the slowest part that changes least).
-pkg_id=$(printf '%s\n' "$NODE_SUITE" "${NODE_PACKAGES[@]}" | sha256sum | cut -c1-12)
+pkg_id=$(printf '%s\n' "$NODE_SUITE" "${NODE_PACKAGES[@]}" | sha256 | cut -c1-12)
 rootfs=$NODE_CACHE/rootfs-$NODE_SUITE-$pkg_id.tar
 if [[ ! -s $rootfs ]]; then
   say "root file system: Debian $NODE_SUITE from $NODE_MIRROR (log $work/mmdebstrap.log)"

@@ -111,23 +111,23 @@ export function clusterChecks(onMachine: NodeShell, onWorker: NodeShell, version
   async function checkOwnDaemonSet() {
     const tags = (await onMachine("docker images nginx --format '{{.Tag}}'")).stdout.split('\n').filter((t) => t && t !== 'latest');
     const manifest = `apiVersion: apps/v1
-  kind: DaemonSet
-  metadata: { name: everywhere, namespace: ds-check }
-  spec:
-    selector: { matchLabels: { app: everywhere } }
-    template:
-      metadata: { labels: { app: everywhere } }
-      spec:
-        containers:
-        - { name: web, image: "nginx:${tags[0]}", imagePullPolicy: IfNotPresent }
-  ---
-  apiVersion: v1
-  kind: Service
-  metadata: { name: everywhere, namespace: ds-check }
-  spec:
-    selector: { app: everywhere }
-    ports: [{ port: 8081, targetPort: 80 }]
-  `;
+kind: DaemonSet
+metadata: { name: everywhere, namespace: ds-check }
+spec:
+  selector: { matchLabels: { app: everywhere } }
+  template:
+    metadata: { labels: { app: everywhere } }
+    spec:
+      containers:
+      - { name: web, image: "nginx:${tags[0]}", imagePullPolicy: IfNotPresent }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: everywhere, namespace: ds-check }
+spec:
+  selector: { app: everywhere }
+  ports: [{ port: 8081, targetPort: 80 }]
+`;
     const created = await onMachine(`kubectl create namespace ds-check && printf '%s' '${manifest}' | kubectl apply -f -`);
     expect(created.code, created.stderr).toBe(0);
     const ready = await pollOnMachine(

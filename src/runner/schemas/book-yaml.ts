@@ -21,17 +21,15 @@ const machineName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_.-]{0,39}$/, 'must be a name of lowercase letters, digits, ".", "_" and "-" (Docker names its network and containers with it)');
 /** The nodes' network: a private IPv4 /24 (the nodes take .10 and .11, as the seed's VMs did). */
-const subnet = z
-  .string()
-  .regex(/^(10|172|192)\.\d{1,3}\.\d{1,3}\.0\/24$/, 'must be a private IPv4 /24 such as 192.168.56.0/24')
-  .refine(
-    (v) =>
-      v
-        .split('/')[0]!
-        .split('.')
-        .every((octet) => Number(octet) <= 255),
-    'must be a private IPv4 /24 such as 192.168.56.0/24',
-  );
+const SUBNET = 'must be a private IPv4 /24 such as 192.168.56.0/24 (10.x.y.0, 172.16–31.y.0 or 192.168.y.0)';
+function privateSlash24(value: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/.exec(value);
+  if (!m) return false;
+  const [a, b, c] = m.slice(1).map(Number) as [number, number, number];
+  if (b > 255 || c > 255) return false;
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}
+const subnet = text(SUBNET).refine(privateSlash24, SUBNET);
 const nodeName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a node name is lowercase letters, digits and -');
 
 const place = { runtimeDir: absolutePath.optional(), dockerSocket: absolutePath.optional() };

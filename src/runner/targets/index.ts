@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AUTO_TARGET } from '../book-config.js';
+import { AUTO_TARGET, DEFAULT_TARGETS } from '../book-config.js';
 import { BadArguments } from '../select.js';
 import type { Book, TargetConfig } from '../types.js';
 import { dockerAnswers } from './docker.js';
@@ -20,7 +20,11 @@ export { parseSshConfig, vagrantSshConfig } from './vagrant-ssh.js';
  */
 export async function resolveTargetName(book: Book, name = book.config.target, answers: () => Promise<boolean> = dockerAnswers): Promise<string> {
   if (name !== AUTO_TARGET || book.config.targets[AUTO_TARGET]) return name;
-  const ofType = (type: string) => Object.entries(book.config.targets).find(([, c]) => c.type === type)?.[0];
+  // The book's own target of that type before the built-in one of the same type.
+  const ofType = (type: string) => {
+    const all = Object.entries(book.config.targets).filter(([, c]) => c.type === type);
+    return (all.find(([n]) => !(n in DEFAULT_TARGETS)) ?? all[0])?.[0];
+  };
   const docker = ofType('docker');
   if (docker && (await answers())) return docker;
   const local = ofType('local');
