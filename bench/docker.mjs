@@ -11,8 +11,8 @@
 //   overhead: per-block overhead of `book run` on a docker node with snapshots on: books of 1 and
 //             101 blocks of `await $\`true\``, (T101 - T1) / 100, median of 7; zx's beside it
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
 import path from 'node:path';
 import { median, writeBook } from './lib.mjs';
 
@@ -46,14 +46,14 @@ try {
     try {
       for (const entry of readdirSync(cache)) {
         if (entry === 'node' || entry.startsWith('.')) continue;
-        cpSync(path.join(cache, entry), path.join(scratch, entry), { recursive: true });
+        run(['cp', '-al', path.join(cache, entry), path.join(scratch, entry)]);
       }
       const timed = run(['/usr/bin/time', '-f', '%e %M', 'bash', path.join(root, 'vagrant', 'node-image.sh')], { BOOK_CACHE: scratch });
       const [wall, rssKb] = timed.stderr.trim().split('\n').pop().split(' ').map(Number);
       report('node image recipe, cold (Debian + stage + tarball; binaries warm)', wall.toFixed(0), 's');
       report('  its peak RSS', (rssKb / 1024).toFixed(0), 'MB');
       const tarball = timed.stdout.trim();
-      report('  the tarball', (readFileSync(tarball).length / 1048576).toFixed(0), 'MB');
+      report('  the tarball', (statSync(tarball).size / 1048576).toFixed(0), 'MB');
       // The import: a cold `up` on a Docker that has never seen the image (the machine then comes up).
       run(['bash', '-c', "docker images -q 'build-a-minikube/node' | xargs -r docker rmi -f >/dev/null"]);
       const up = book(['machine', 'up', '--target', 'docker'], { BOOK_CACHE: scratch });

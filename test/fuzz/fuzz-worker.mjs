@@ -63,10 +63,10 @@ const value = fc.oneof(
   fc.integer(),
   fc.double(),
   fc.string({ maxLength: 12 }),
-  fc.constantFrom('90s', '99999999m', '-1', '/run/x', 'v1.35.4', 'local', 'ssh', 'vagrant'),
+  fc.constantFrom('90s', '99999999m', '-1', '/run/x', 'v1.35.4', 'local', 'ssh', 'vagrant', 'docker', 'auto', '192.168.57.0/24', 'book-x'),
 );
 const targetYaml = fc.dictionary(
-  fc.constantFrom('type', 'netns', 'runtimeDir', 'dockerSocket', 'host', 'port', 'user', 'key', 'hostKey', 'nodes', 'dir', 'netnz'),
+  fc.constantFrom('type', 'netns', 'runtimeDir', 'dockerSocket', 'host', 'port', 'user', 'key', 'hostKey', 'nodes', 'dir', 'netnz', 'machine', 'subnet'),
   value,
 );
 const configYaml = fc.oneof(
@@ -79,7 +79,7 @@ const configYaml = fc.oneof(
         defaults: fc.oneof(value, fc.dictionary(fc.constantFrom('timeout', 'retries', 'other'), value)),
         kubeconfig: value,
         kubernetes: value,
-        target: fc.oneof(value, fc.constantFrom('t', 'local')),
+        target: fc.oneof(value, fc.constantFrom('t', 'local', 'auto', 'docker')),
         targets: fc.oneof(value, fc.dictionary(fc.constantFrom('t', 'local', 'x y'), fc.oneof(value, targetYaml), { maxKeys: 2 })),
       },
       { requiredKeys: [] },
@@ -114,7 +114,8 @@ const properties = {
     seen(text);
     const { config, issues } = parseBookConfig('book.yaml', text);
     if (issues.length > 0) return issues.every((i) => isIssue(i, text.split('\n').length + 1));
-    return Boolean(config.targets[config.target]) && config.defaults.timeoutMs <= 2 ** 31 - 1 && config.defaults.retries <= 20;
+    // auto is resolved when a command needs the machine (targets/index.ts resolveTargetName).
+    return (config.target === 'auto' || Boolean(config.targets[config.target])) && config.defaults.timeoutMs <= 2 ** 31 - 1 && config.defaults.retries <= 20;
   }),
   'chapter bytes': fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
     seen(Buffer.from(bytes).toString('base64'));
