@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { AgentClient, type AgentProcess } from './agent.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
 import {
+  atomicWriteScript,
   ConnectionRefused,
   commandWords,
   type ExecOptions,
@@ -10,6 +11,7 @@ import {
   type MachineIdentity,
   MachineUnreachable,
   machineEnv,
+  readFailure,
   shellQuote,
   type Target,
 } from './target.js';
@@ -180,11 +182,7 @@ export class DockerTarget implements Target {
 
   async readFile(file: string): Promise<Buffer> {
     const result = await this.agent.exec(`cat ${shellQuote(file)}`, this.env, {});
-    if (result.exitCode !== 0) {
-      const error = new Error(`cannot read ${file} on the machine: ${result.stderr.trim()}`) as NodeJS.ErrnoException;
-      if (/No such file/.test(result.stderr)) error.code = 'ENOENT';
-      throw error;
-    }
+    if (result.exitCode !== 0) throw readFailure(file, result.stderr);
     return result.stdoutBuffer;
   }
 
@@ -261,11 +259,4 @@ export class DockerTarget implements Target {
   async close(): Promise<void> {
     this.agent.close();
   }
-}
-
-/** bash that writes its stdin to FILE atomically with MODE (parents made): a hidden temp name, then mv. */
-export function atomicWriteScript(file: string, mode: number): string {
-  const slash = file.lastIndexOf('/');
-  const temp = `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.book-tmp`;
-  return `set -e; mkdir -p "$(dirname ${shellQuote(file)})"; umask 077; cat > ${shellQuote(temp)}; chmod ${mode.toString(8)} ${shellQuote(temp)}; mv -f ${shellQuote(temp)} ${shellQuote(file)}`;
 }

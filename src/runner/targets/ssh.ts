@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
 import { fingerprint, verifyHostKey } from './known-hosts.js';
 import {
+  atomicWriteScript,
   ConnectionRefused,
   commandLine,
   type ExecOptions,
@@ -12,6 +13,7 @@ import {
   type MachineIdentity,
   MachineUnreachable,
   machineEnv,
+  readFailure,
   shellQuote,
   type Target,
 } from './target.js';
@@ -214,21 +216,13 @@ export class SshTarget implements Target {
   }
 
   async writeFile(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
-    // Hidden, like the local target's: the kubelet ignores dotfiles in its static-pod folder.
-    const slash = file.lastIndexOf('/');
-    const temp = `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.book-tmp`;
-    const script = `set -e; mkdir -p "$(dirname ${shellQuote(file)})"; umask 077; cat > ${shellQuote(temp)}; chmod ${mode.toString(8)} ${shellQuote(temp)}; mv -f ${shellQuote(temp)} ${shellQuote(file)}`;
-    const result = await this.channel(script, { stdin: data });
+    const result = await this.channel(atomicWriteScript(file, mode), { stdin: data });
     if (result.exitCode !== 0) throw new Error(`cannot write ${file} on ${this.where()}: ${result.stderr.trim()}`);
   }
 
   async readFile(file: string): Promise<Buffer> {
     const result = await this.channel(`cat ${shellQuote(file)}`, {});
-    if (result.exitCode !== 0) {
-      const error = new Error(`cannot read ${file} on the machine: ${result.stderr.trim()}`) as NodeJS.ErrnoException;
-      if (/No such file/.test(result.stderr)) error.code = 'ENOENT';
-      throw error;
-    }
+    if (result.exitCode !== 0) throw readFailure(file, result.stderr);
     return result.stdout;
   }
 

@@ -136,3 +136,17 @@ export function commandWords(command: string[]): string[] {
 export function commandLine(command: string[]): string {
   return command.length === 1 ? (command[0] as string) : command.map(shellQuote).join(' ');
 }
+
+/** bash that writes its stdin to FILE atomically with MODE (parents made): a hidden temp name (the kubelet ignores dotfiles in its static-pod folder), then mv. */
+export function atomicWriteScript(file: string, mode: number): string {
+  const slash = file.lastIndexOf('/');
+  const temp = `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.book-tmp`;
+  return `set -e; mkdir -p "$(dirname ${shellQuote(file)})"; umask 077; cat > ${shellQuote(temp)}; chmod ${mode.toString(8)} ${shellQuote(temp)}; mv -f ${shellQuote(temp)} ${shellQuote(file)}`;
+}
+
+/** The error of a `cat FILE` that failed on a remote machine, ENOENT when the file is missing. */
+export function readFailure(file: string, stderr: string): NodeJS.ErrnoException {
+  const error = new Error(`cannot read ${file} on the machine: ${stderr.trim()}`) as NodeJS.ErrnoException;
+  if (/No such file/.test(stderr)) error.code = 'ENOENT';
+  return error;
+}
