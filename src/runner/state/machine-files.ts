@@ -1,5 +1,5 @@
 import type { DaemonStatus } from '../machine.js';
-import { shellQuote } from '../targets/target.js';
+import { type MachineFileFacts, shellQuote } from '../targets/target.js';
 import { addItem, compact } from './normalise.js';
 import type { Fields } from './types.js';
 
@@ -81,4 +81,16 @@ export function daemonItems(daemons: DaemonStatus[], provisioned: MachineFiles['
     items[`daemon ${d.name}`] = { state: d.running ? 'running' : 'stopped', restarts: String(d.restarts) };
   }
   return Object.fromEntries(Object.entries(items).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The agent's raw facts (Target.machineFiles) as the same items the scripts and node:fs give. */
+export function machineFilesFromFacts(facts: MachineFileFacts): MachineFiles & { daemons: DaemonStatus[] } {
+  const manifests: Record<string, Fields> = {};
+  for (const [name, size, sha256] of facts.manifests) addItem(manifests, `manifest ${name}`, compact({ size: String(size), sha256 }));
+  return {
+    manifests,
+    provisioned: facts.provisioned.map(([name, pid, running]) => ({ name, pid, running })),
+    logs: facts.logs,
+    daemons: facts.daemons,
+  };
 }

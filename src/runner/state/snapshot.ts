@@ -4,7 +4,7 @@ import { Machine } from '../machine.js';
 import type { Target } from '../targets/target.js';
 import { dockerItems } from './docker.js';
 import { kubernetesItems, kubernetesLists } from './kubernetes.js';
-import { daemonItems, MANIFESTS_DIR, machineFilesScript, parseMachineFiles } from './machine-files.js';
+import { daemonItems, LOG_LINES, MANIFESTS_DIR, machineFilesFromFacts, machineFilesScript, parseMachineFiles } from './machine-files.js';
 import { readDaemonsNative, readMachineFilesNative } from './machine-files-native.js';
 import { NETWORK_SCRIPT, networkItems } from './network.js';
 import { shortReason } from './normalise.js';
@@ -68,12 +68,15 @@ async function machineSources(target: Target, clients: MachineClients, manifests
   // On the local target the machine's files are this host's: read them without a process.
   const root = target.nativeRoot ? await within(target.nativeRoot(), ms).catch(() => undefined) : undefined;
   const native = root !== undefined;
+  // Elsewhere the machine's agent reads them where it can (the docker target), else a script does.
+  const facts = !native && target.machineFiles ? target.machineFiles(manifestsDir, LOG_LINES).then(machineFilesFromFacts) : undefined;
   const files = native
     ? readMachineFilesNative(root + target.runtimeDir, root + manifestsDir)
-    : target.exec(machineFilesScript(target.runtimeDir, manifestsDir)).then((r) => {
+    : (facts ??
+      target.exec(machineFilesScript(target.runtimeDir, manifestsDir)).then((r) => {
         if (r.exitCode !== 0) throw new Error(`reading the machine's files failed: ${r.stderr.trim().split('\n').pop()}`);
         return parseMachineFiles(r.stdout);
-      });
+      }));
   files.catch(() => {});
   const [docker, manifests, daemons, network] = await Promise.all([
     source('docker', timings, ms, async () => {
@@ -86,8 +89,9 @@ async function machineSources(target: Target, clients: MachineClients, manifests
     }),
     source('manifests', timings, ms, async () => (await files).manifests),
     source('daemons', timings, ms, async () => {
-      const [recorded, f] = await Promise.all([native ? readDaemonsNative(root + target.runtimeDir) : machine.daemons(), files]);
-      return daemonItems(recorded, f.provisioned);
+      const recorded = native ? readDaemonsNative(root + target.runtimeDir) : facts ? facts.then((f) => f.daemons) : machine.daemons();
+      const [daemons, f] = await Promise.all([recorded, files]);
+      return daemonItems(daemons, f.provisioned);
     }),
     source('network', timings, ms, () => readNetwork(target)),
   ]);

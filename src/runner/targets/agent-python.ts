@@ -299,6 +299,99 @@ def net_changed():
                 break
     return changed
 
+# Reads without a process (ops 'read' and 'machinefiles'): the docker target's snapshot after every
+# block reads the kubeconfig, the static-pod folder, the daemons' pid files and logs' tails, and a
+# bash per read cost more than the block itself (the local target reads them with node:fs instead).
+def answer(cid, data):
+    for i in range(0, len(data), 49152):
+        send({'id': cid, 't': 'o', 'd': base64.b64encode(data[i:i + 49152]).decode()})
+    send({'id': cid, 't': 'x', 'code': 0, 'signal': None})
+
+def read_file(m):
+    try:
+        with open(m['path'], 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        send({'id': m['id'], 't': 'e', 'd': base64.b64encode(('%s: %s' % (m['path'], e.strerror)).encode()).decode()})
+        send({'id': m['id'], 't': 'x', 'code': 1, 'signal': None})
+        return
+    answer(m['id'], data)
+
+def visible(d):
+    try:
+        return sorted(f for f in os.listdir(d) if not f.startswith('.'))
+    except OSError:
+        return []
+
+def pid_in(path):
+    try:
+        with open(path, 'rb') as f:
+            first = f.read(4096).split(b'\n')[0]
+    except OSError:
+        return None
+    digits = bytes(c for c in first if 48 <= c <= 57)
+    return int(digits) if digits else None
+
+def alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as f:
+            return b') Z ' not in f.read()
+    except (OSError, TypeError):
+        return False
+
+def tail(path, n):
+    try:
+        with open(path, 'rb') as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 16384))
+            lines = f.read().decode('utf-8', 'replace').split('\n')
+    except OSError:
+        return []
+    if lines and lines[-1] == '':
+        lines.pop()
+    return [l.replace('\r', '')[:400] for l in lines[-n:] if l != '']
+
+def machine_files(m):
+    import hashlib
+    rt, md = m['runtime'], m['manifests']
+    manifests = []
+    for name in visible(md):
+        path = os.path.join(md, name)
+        try:
+            if not os.path.isfile(path):
+                continue
+            with open(path, 'rb') as f:
+                data = f.read()
+        except OSError:
+            continue
+        manifests.append([name, len(data), hashlib.sha256(data).hexdigest()[:12]])
+    provisioned = []
+    for name in visible(rt):
+        if name.endswith('.pid'):
+            pid = pid_in(os.path.join(rt, name))
+            provisioned.append([name[:-4], pid, alive(pid) if pid else False])
+    logs = {}
+    for d in (os.path.join(rt, 'daemons'), os.path.join(rt, 'logs')):
+        for name in visible(d):
+            if name.endswith('.log'):
+                logs[name[:-4]] = tail(os.path.join(d, name), m['lines'])
+    daemons = []
+    dd = os.path.join(rt, 'daemons')
+    for name in visible(dd):
+        if not name.endswith('.json'):
+            continue
+        try:
+            with open(os.path.join(dd, name), 'rb') as f:
+                record = json.loads(f.read())
+            if not isinstance(record, dict):
+                record = {}
+        except (OSError, ValueError):
+            record = {}
+        pid = pid_in(os.path.join(dd, name[:-5] + '.pid'))
+        daemons.append({'name': name[:-5], 'argv': record.get('argv', []), 'pid': pid, 'running': alive(pid) if pid else False,
+                        'restarts': record.get('restarts', 0), 'startedAt': record.get('startedAt')})
+    answer(m['id'], json.dumps({'manifests': manifests, 'provisioned': provisioned, 'logs': logs, 'daemons': daemons}).encode())
+
 pending = b''
 sel.register(0, selectors.EVENT_READ, ('control', None))
 while True:
@@ -325,6 +418,13 @@ while True:
                     stream_open(m)
                 elif m['op'] in ('data', 'eof', 'close'):
                     stream_input(m)
+                elif m['op'] == 'read':
+                    read_file(m)
+                elif m['op'] == 'machinefiles':
+                    try:
+                        machine_files(m)
+                    except Exception as e:
+                        send({'id': m['id'], 't': 'x', 'code': 1, 'signal': None, 'error': repr(e)})
                 elif m['op'] == 'netchanged':
                     send({'id': m['id'], 't': 'x', 'code': 0 if net_changed() else 1, 'signal': None})
                 else:

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Duplex, type Readable, type Writable } from 'node:stream';
-import type { ExecOptions, ExecResult } from './target.js';
+import type { ExecOptions, ExecResult, MachineFileFacts } from './target.js';
 
 /**
  * The program the local target keeps running inside the machine's namespace: it spawns each
@@ -29,6 +29,8 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   // Streams over the pipes are the Python agent's (the docker target's nodes have it).
   if (m.op === 'open') { send({ id: m.id, t: 'x', code: 1, signal: null, error: 'this agent carries no streams' }); return; }
   if (m.op === 'data' || m.op === 'eof' || m.op === 'close') return;
+  // Reads without a process are the Python agent's too; the local target reads with node:fs.
+  if (m.op === 'read' || m.op === 'machinefiles') { send({ id: m.id, t: 'x', code: 127, signal: null, error: 'this agent has no op ' + m.op }); return; }
   let child;
   try { child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }); }
   catch (e) { send({ id: m.id, t: 'x', code: 127, signal: null, error: e.message }); return; }
@@ -263,6 +265,20 @@ export class AgentClient {
   /** Whether the agent's namespace saw a link, address or nftables change since the last ask (exit 1: none for sure). */
   async networkChanged(): Promise<boolean> {
     return (await this.request({ op: 'netchanged' }).answer).exitCode !== 1;
+  }
+
+  /** A file's bytes, read by the agent itself (no process); rejects with what the agent said. */
+  async readFile(path: string): Promise<Buffer> {
+    const result = await this.request({ op: 'read', path }).answer;
+    if (result.exitCode !== 0) throw new Error(result.stderr.trim() || `cannot read ${path}`);
+    return result.stdoutBuffer;
+  }
+
+  /** What the machine's files say (agent-python.ts machine_files), read by the agent itself. */
+  async machineFiles(runtime: string, manifests: string, lines: number): Promise<MachineFileFacts> {
+    const result = await this.request({ op: 'machinefiles', runtime, manifests, lines }).answer;
+    if (result.exitCode !== 0) throw new Error(`the machine agent cannot read the machine's files: ${result.stderr.trim()}`);
+    return JSON.parse(result.stdout) as MachineFileFacts;
   }
 
   close(): void {

@@ -8,6 +8,7 @@ import {
   commandWords,
   type ExecOptions,
   type ExecResult,
+  type MachineFileFacts,
   type MachineIdentity,
   MachineUnreachable,
   machineEnv,
@@ -180,10 +181,17 @@ export class DockerTarget implements Target {
     if (result.exitCode !== 0) throw new Error(`cannot write ${file} on ${this.container}: ${result.stderr.trim()}`);
   }
 
+  /** Read by the agent itself: the snapshot reads the kubeconfig after every block, and a cat cost a process. */
   async readFile(file: string): Promise<Buffer> {
-    const result = await this.agent.exec(`cat ${shellQuote(file)}`, this.env, {});
-    if (result.exitCode !== 0) throw readFailure(file, result.stderr);
-    return result.stdoutBuffer;
+    try {
+      return await this.agent.readFile(file);
+    } catch (error) {
+      throw readFailure(file, (error as Error).message);
+    }
+  }
+
+  machineFiles(manifestsDir: string, logLines: number): Promise<MachineFileFacts> {
+    return this.agent.machineFiles(this.runtimeDir, manifestsDir, logLines);
   }
 
   async openTcp(host: string, port: number): Promise<Duplex> {

@@ -8,6 +8,18 @@ export interface ExecOptions {
   stdin?: string | Buffer;
 }
 
+/** What the machine's files say, as the Python agent's op 'machinefiles' answers: raw facts, shaped into items by state/. */
+export interface MachineFileFacts {
+  /** [file name, size, first 12 hex digits of its sha256] in the static-pod folder. */
+  manifests: [string, number, string][];
+  /** [daemon, pid, running] from `<runtimeDir>/NAME.pid`: what the machine was provisioned with. */
+  provisioned: [string, number | null, boolean][];
+  /** The last lines of every log under `<runtimeDir>/daemons` and `<runtimeDir>/logs`, by name. */
+  logs: Record<string, string[]>;
+  /** The book's daemons recorded under `<runtimeDir>/daemons`. */
+  daemons: { name: string; argv: string[]; pid: number | null; running: boolean; restarts: number; startedAt: string | null }[];
+}
+
 export interface ExecResult {
   stdout: string;
   stderr: string;
@@ -56,6 +68,11 @@ export interface Target {
    * Python agent); the snapshot then keeps the network it read before instead of reading it again.
    */
   networkChanged?(): Promise<boolean>;
+  /**
+   * The static-pod folder, pid files, log tails and daemon records, read by the machine's agent
+   * without a process (the docker target); absent where the snapshot runs scripts instead.
+   */
+  machineFiles?(manifestsDir: string, logLines: number): Promise<MachineFileFacts>;
   /** Local targets: where this host opens one of the machine's unix sockets directly (no forward needed). */
   hostSocketPath?(machinePath: string): string;
   /** argv that opens an interactive shell (or runs one command) on the machine from this host. */
