@@ -13,7 +13,6 @@ import {
   MachineUnreachable,
   machineEnv,
   readFailure,
-  shellQuote,
   type Target,
 } from './target.js';
 
