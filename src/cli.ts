@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { checkpointsCommand } from './commands/checkpoints.js';
-import { processIo } from './commands/common.js';
+import { processIo, systemTrouble } from './commands/common.js';
 import { listCommand } from './commands/list.js';
 import { machineCommand } from './commands/machine.js';
 import { renderCommand } from './commands/render.js';
 import { replayCommand } from './commands/replay.js';
 import { runCommand } from './commands/run.js';
-import { ERRORS, formatError } from './runner/errors.js';
+import { ERRORS, exitCodeOf, formatError } from './runner/errors.js';
 import { COMMAND_OPTIONS, type CommandName, checkOptions } from './runner/schemas/cli-args.js';
 
 const USAGE = `usage:
@@ -15,7 +15,7 @@ const USAGE = `usage:
   book run     [--book DIR] [--target NAME] [--from CH] [--to CH] [--only CH] [--step]
                [--reporter tui|plain|json|junit] [--junit FILE] [--ci] [--force]
                [--record] [--transcript FILE] [--no-tree]
-  book render  [--book DIR] [--out DIR] [--transcript FILE]
+  book render  [--book DIR] [--out DIR] [--transcript FILE] [--force]
   book replay  [--book DIR] [--transcript FILE] [--to CH] [--reporter plain|json|junit] [--junit FILE] [--ci] [--no-tree]
   book checkpoints [--book DIR] [--target NAME] [--json]
   book machine up|status|down [--target NAME]
@@ -23,6 +23,8 @@ const USAGE = `usage:
 `;
 
 type Reporter = 'tui' | 'plain' | 'json' | 'junit';
+
+const KNOWN_COMMANDS = ['list', 'run', 'render', 'replay', 'checkpoints', 'machine'];
 
 /** Argument parsing only: every command lives in src/commands. Exit 2 for bad arguments. */
 export async function main(argv: string[]): Promise<number> {
@@ -59,11 +61,30 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  const [command, action] = positionals;
+  const [command, action, ...extra] = positionals;
   const str = (k: string) => values[k] as string | undefined;
+  // An unknown command is an error even with --help: a typo must not look like success.
+  if (command !== undefined && !KNOWN_COMMANDS.includes(command)) {
+    process.stderr.write(`${formatError('ARGUMENTS_INVALID', `unknown command "${command}"`)}${USAGE}`);
+    return 2;
+  }
   if (values.help || !command) {
     (values.help ? process.stdout : process.stderr).write(USAGE);
     return values.help ? 0 : 2;
+  }
+  // Words the command does not take are refused, never dropped: only `machine` takes an action,
+  // and only `machine shell` takes a command after --.
+  const takes = command === 'machine' ? 1 : 0;
+  const stray = [...(takes === 0 && action !== undefined ? [action] : []), ...extra];
+  if (stray.length > 0) {
+    process.stderr.write(`${formatError('ARGUMENTS_INVALID', `book ${command} takes no argument ${stray.map((w) => `"${w}"`).join(' ')}`)}${USAGE}`);
+    return 2;
+  }
+  if (passthrough.length > 0 && !(command === 'machine' && action === 'shell')) {
+    process.stderr.write(
+      `${formatError('ARGUMENTS_INVALID', `book ${[command, action].filter(Boolean).join(' ')} takes nothing after --, but was given ${passthrough.map((w) => `"${w}"`).join(' ')} (only book machine shell runs a command given there)`)}${USAGE}`,
+    );
+    return 2;
   }
   if (command in COMMAND_OPTIONS) {
     const defined = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
@@ -98,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     case 'render':
-      return renderCommand({ book: str('book'), out: str('out'), transcript: str('transcript') }, processIo);
+      return renderCommand({ book: str('book'), out: str('out'), transcript: str('transcript'), force: Boolean(values.force) }, processIo);
     case 'replay': {
       const reporter = str('reporter');
       return replayCommand(
@@ -132,12 +153,35 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `book list | head`: a reader that stops reading is not an error.
+// stdout or stderr failing. A reader that stopped reading (`book list | head`, EPIPE) is not an
+// error: the rest of that stream's output is dropped and the command still ends with its own
+// verdict. Any other failure (ENOSPC, EIO) loses output: the command finishes, then exits 3.
+let lostOutput: NodeJS.ErrnoException | undefined;
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
+    if (error.code !== 'EPIPE') lostOutput ??= error;
+    // Later writes to a failed stream go nowhere instead of raising again.
+    stream.write = ((_chunk: unknown, encoding?: unknown, callback?: unknown) => {
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') done();
+      return true;
+    }) as typeof stream.write;
   });
+}
+
+/** The exit status once the command is over: its own, or 3 when its output could not be written. */
+function finalCode(code: number): number {
+  if (!lostOutput) return code;
+  const which = lostOutput.syscall ? `${lostOutput.syscall}: ` : '';
+  // stderr may be the stream that failed: the code says it either way.
+  process.stderr.write(
+    formatError(
+      'OUTPUT_UNWRITABLE',
+      `the output could not be written (${which}${lostOutput.code ?? lostOutput.message}); the command's own verdict was exit ${code}`,
+      ERRORS.OUTPUT_UNWRITABLE.todo,
+    ),
+  );
+  return exitCodeOf('OUTPUT_UNWRITABLE');
 }
 
 // A command whose promise never settles while nothing else keeps the process alive would end with
@@ -150,14 +194,20 @@ process.on('beforeExit', () => {
 });
 
 main(process.argv.slice(2)).then(
-  (code) => {
+  (result) => {
     settled = true;
+    const code = finalCode(result);
     process.exitCode = code;
     // Clients may keep sockets alive; the run is over.
     setTimeout(() => process.exit(code), 50).unref();
   },
   (error: Error) => {
     settled = true;
+    const system = systemTrouble(error);
+    if (system) {
+      process.stderr.write(formatError(system.code, system.message, ERRORS[system.code].todo));
+      process.exit(exitCodeOf(system.code));
+    }
     process.stderr.write(formatError('INTERNAL', error.message, ERRORS.INTERNAL.todo));
     if (process.env.BOOK_DEBUG) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exit(1);

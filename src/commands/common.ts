@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERRORS, type ErrorCode, exitCodeOf, formatError } from '../runner/errors.js';
+import { StateUnusable } from '../runner/files.js';
 import { loadBook } from '../runner/load-book.js';
 import { MachineBusy } from '../runner/lock.js';
 import { TranscriptError } from '../runner/record/transcript.js';
@@ -41,7 +42,7 @@ export function machineVersions(book: Book, env: NodeJS.ProcessEnv = process.env
 }
 
 /** The errors a command can meet before or around a run: each has its code (src/runner/errors.ts). */
-const KNOWN = [TranscriptError, BadArguments, VersionError, MachineUnreachable, HostKeyRefused, MachineBusy, ResumeRefused];
+const KNOWN = [StateUnusable, TranscriptError, BadArguments, VersionError, MachineUnreachable, HostKeyRefused, MachineBusy, ResumeRefused];
 
 /**
  * Turns an error into its message and documented exit code (docs/errors.md). Anything else is a
@@ -52,13 +53,37 @@ export function exitCodeFor(error: unknown, io: Io): number {
     io.err(formatError(error.code, `the book has ${error.issues.length} problem(s); nothing was run:\n${error.message}`));
     return exitCodeOf(error.code);
   }
-  if (KNOWN.some((kind) => error instanceof kind)) {
+  // The runner's classes, and any error carrying a code of the table (SiteInterrupted, …).
+  const code = (error as { code?: unknown })?.code;
+  if (KNOWN.some((kind) => error instanceof kind) || (typeof code === 'string' && code in ERRORS)) {
     const known = error as Error & { code: ErrorCode; hint?: string };
     io.err(formatError(known.code, known.message, known.hint));
     return exitCodeOf(known.code);
+  }
+  const system = systemTrouble(error);
+  if (system) {
+    io.err(formatError(system.code, system.message, ERRORS[system.code].todo));
+    return exitCodeOf(system.code);
   }
   const message = (error as Error)?.message ?? String(error);
   io.err(formatError('INTERNAL', message, ERRORS.INTERNAL.todo));
   if (process.env.BOOK_DEBUG) io.err(`${(error as Error)?.stack ?? ''}\n`);
   return exitCodeOf('INTERNAL');
+}
+
+/**
+ * Ordinary trouble of the host, not a bug of the runner: a program missing from PATH, a full disk,
+ * a `.book/` that is a file or read-only. By the system error's code and the path it names.
+ */
+export function systemTrouble(error: unknown): { code: ErrorCode; message: string } | undefined {
+  const e = error as NodeJS.ErrnoException | undefined;
+  if (typeof e?.code !== 'string' || !/^E[A-Z0-9]+$/.test(e.code)) return undefined;
+  const where = e.path ?? (e as { dest?: string }).dest;
+  if (e.code === 'ENOENT' && e.syscall?.startsWith('spawn'))
+    return { code: 'HOST_TOOL_MISSING', message: `${where ?? 'a program'} is not on this host's PATH (${process.env.PATH ?? 'PATH is not set'})` };
+  if (['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG'].includes(e.code))
+    return { code: 'OUTPUT_UNWRITABLE', message: `cannot write ${where ?? 'the output'}: ${e.code === 'ENOSPC' ? 'no space left on the device' : e.code}` };
+  if (where && path.resolve(where).split(path.sep).includes('.book') && ['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR', 'EEXIST'].includes(e.code))
+    return { code: 'STATE_UNUSABLE', message: `${where}: ${e.code} (the book's state folder .book/ holds something in the way, or cannot be written)` };
+  return undefined;
 }

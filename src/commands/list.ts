@@ -1,3 +1,4 @@
+import { visible } from '../runner/errors.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 
 export async function listCommand(options: { book?: string; json?: boolean }, io: Io): Promise<number> {
@@ -23,8 +24,8 @@ async function list(options: { book?: string; json?: boolean }, io: Io): Promise
     io.out(`${JSON.stringify({ title: book.config.title, chapters }, null, 2)}\n`);
     return 0;
   }
-  io.out(`${book.config.title}\n`);
+  io.out(`${visible(book.config.title)}\n`);
   for (const c of chapters)
-    io.out(`${String(c.number).padStart(2, ' ')}  ${c.id.padEnd(28)} ${c.title}  (${c.blocks.length} block${c.blocks.length === 1 ? '' : 's'})\n`);
+    io.out(`${String(c.number).padStart(2, ' ')}  ${c.id.padEnd(28)} ${visible(c.title)}  (${c.blocks.length} block${c.blocks.length === 1 ? '' : 's'})\n`);
   return 0;
 }

@@ -1,10 +1,20 @@
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BadArguments } from '../runner/select.js';
 
 // Where a command will write (--junit, --transcript, --out), checked before the run starts: a path
 // that cannot be written is found now, not after the whole book ran and its transcript is lost.
+// And a reader's file is never overwritten: an existing output must be one this runner wrote.
+
+/** What an output file holds; an existing file is replaced only if it already holds that, from this runner. */
+export type OutputKind = 'junit' | 'transcript';
+
+const OURS: Record<OutputKind, { looks: RegExp; what: string }> = {
+  // reporters/junit.ts writes this head; record/transcript.ts writes `format` first.
+  junit: { looks: /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="book" /, what: 'a JUnit report of book run' },
+  transcript: { looks: /^\{\s*"format":\s*"build-a-minikube\/transcript@/, what: 'a transcript of book run' },
+};
 
 /** The nearest folder on the way to `file` that exists; a file on the way is an error. */
 async function nearestFolder(flag: string, target: string): Promise<string> {
@@ -25,18 +35,96 @@ async function writable(flag: string, target: string, dir: string): Promise<void
   });
 }
 
-/** A file the command will write (its folders are made as needed). */
-export async function checkOutputFile(flag: string, file: string | undefined): Promise<void> {
-  if (file === undefined) return;
-  const existing = await stat(file).catch(() => undefined);
-  if (existing?.isDirectory()) throw new BadArguments(`${flag} ${file}: is a folder; give the path of a file, e.g. ${path.join(file, 'out')}`);
-  await writable(flag, file, existing ? path.dirname(path.resolve(file)) : await nearestFolder(flag, file));
+/** "a FIFO (named pipe)", "a character device", …: what a path is when it is not a file or folder. */
+function special(info: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string | undefined {
+  if (info.isFIFO()) return 'a FIFO (named pipe)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isCharacterDevice()) return 'a character device';
+  if (info.isBlockDevice()) return 'a block device';
+  return undefined;
 }
 
-/** A folder the command will fill (made as needed). */
+/** Where a link leads; a link to nothing or one that loops is an error naming it. */
+async function followLink(flag: string, file: string): Promise<string> {
+  try {
+    return await realpath(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ELOOP' ? 'is a link that loops' : code === 'ENOENT' ? 'is a link to nothing' : `is a link that cannot be followed (${code})`;
+    throw new BadArguments(`${flag} ${file}: ${why}; give the path of a file`);
+  }
+}
+
+/** The first bytes of a regular file (opened without blocking, read once). */
+async function head(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+export interface OutputFile {
+  flag: string;
+  file: string | undefined;
+  kind: OutputKind;
+}
+
+/**
+ * A file the command will write (its folders are made as needed): the path to write, links
+ * followed. Refused: a folder, a device, a FIFO or socket, a link to nothing, and any existing file
+ * that does not already hold what this runner writes there (a chapter, book.yaml, the transcript
+ * being replayed, a file of the reader's).
+ */
+export async function checkOutputFile(output: OutputFile): Promise<string | undefined> {
+  const { flag, file, kind } = output;
+  if (file === undefined) return undefined;
+  const link = await lstat(file).catch(() => undefined);
+  if (!link) {
+    await writable(flag, file, await nearestFolder(flag, file));
+    return path.resolve(file);
+  }
+  const real = link.isSymbolicLink() ? await followLink(flag, file) : path.resolve(file);
+  const info = await stat(real);
+  if (info.isDirectory()) throw new BadArguments(`${flag} ${file}: is a folder; give the path of a file, e.g. ${path.join(file, 'out')}`);
+  const odd = special(info);
+  if (odd) throw new BadArguments(`${flag} ${file}: is ${odd}, not a file; book writes its ${kind} only to a regular file`);
+  const text = await head(real, 256).catch(() => '');
+  if (!OURS[kind].looks.test(text))
+    throw new BadArguments(
+      `${flag} ${file}: already holds something that is not ${OURS[kind].what}, and book never overwrites a file of yours; choose a new path, or remove the file first`,
+    );
+  await writable(flag, file, path.dirname(real));
+  return real;
+}
+
+/** Every output file of one command: each checked, and no two the same file (links and `..` seen through). */
+export async function checkOutputFiles(outputs: OutputFile[]): Promise<(string | undefined)[]> {
+  const resolved: (string | undefined)[] = [];
+  for (const output of outputs) resolved.push(await checkOutputFile(output));
+  const seen = new Map<string, string>();
+  resolved.forEach((file, i) => {
+    if (file === undefined) return;
+    const flag = (outputs[i] as OutputFile).flag;
+    const other = seen.get(file);
+    if (other) throw new BadArguments(`${flag} and ${other} name the same file (${file}); give each its own path`);
+    seen.set(file, flag);
+  });
+  return resolved;
+}
+
+/** A folder the command will fill (made as needed); what it may already hold is the renderer's business. */
 export async function checkOutputFolder(flag: string, dir: string | undefined): Promise<void> {
   if (dir === undefined) return;
+  const link = await lstat(dir).catch(() => undefined);
+  if (link?.isSymbolicLink()) await followLink(flag, dir);
   const existing = await stat(dir).catch(() => undefined);
-  if (existing && !existing.isDirectory()) throw new BadArguments(`${flag} ${dir}: is a file; give a folder (it is made if missing)`);
+  if (existing && !existing.isDirectory()) {
+    const odd = special(existing);
+    throw new BadArguments(`${flag} ${dir}: is ${odd ?? 'a file'}; give a folder (it is made if missing)`);
+  }
   await writable(flag, dir, existing ? path.resolve(dir) : await nearestFolder(flag, dir));
 }

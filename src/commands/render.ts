@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { renderSite } from '../render/index.js';
 import { EXIT } from '../runner/execute.js';
-import { bookStateDir } from '../runner/files.js';
+import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkTranscriptOfBook, defaultTranscriptPath, readTranscript, type Transcript } from '../runner/record/transcript.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 import { checkOutputFolder } from './output-paths.js';
@@ -13,12 +13,15 @@ export interface RenderCommandOptions {
   out?: string;
   /** Default: book/../.book/transcript.json when it exists (code only otherwise). */
   transcript?: string;
+  /** Render into a folder that holds files the renderer did not write (they are kept). */
+  force?: boolean;
 }
 
 export async function renderCommand(options: RenderCommandOptions, io: Io): Promise<number> {
   try {
     const book = await openBook(options.book);
     await checkOutputFolder('--out', options.out);
+    if (options.out === undefined) await checkStateDir(book, 'site');
     const file = options.transcript ?? defaultTranscriptPath(book);
     let transcript: Transcript | undefined;
     if (options.transcript || existsSync(file)) {
@@ -26,7 +29,22 @@ export async function renderCommand(options: RenderCommandOptions, io: Io): Prom
       checkTranscriptOfBook(file, transcript, book);
     }
     const outDir = options.out ?? path.join(bookStateDir(book), 'site');
-    const result = await renderSite({ book, transcript, outDir });
+    // Ctrl-C stops the build before the swap: the folder keeps its previous site.
+    const interrupt = new AbortController();
+    const onSignal = () => interrupt.abort();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const result = await renderSite({
+      book,
+      transcript,
+      outDir,
+      force: options.force,
+      signal: interrupt.signal,
+      inputs: transcript ? [file] : [],
+    }).finally(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
     const shown = path.relative(process.cwd(), result.outDir) || '.';
     io.out(
       `rendered ${result.pages.length} pages to ${shown}/ (open ${shown}/index.html)${transcript ? '' : '; no transcript, so code only (book run --record)'}\n`,

@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { EventBus } from '../runner/events.js';
 import { compileChapters, runBook } from '../runner/execute.js';
-import { bookStateDir } from '../runner/files.js';
+import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
 import { checkTranscriptOfBook, defaultTranscriptPath, ReplaySession, readTranscript, startReplay } from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
 import { FIRST_NODE } from '../runner/targets/nodes.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
-import { checkOutputFile } from './output-paths.js';
+import { checkOutputFiles } from './output-paths.js';
 import { attachReporters } from './reporting.js';
 
 export interface ReplayCommandOptions {
@@ -30,7 +30,10 @@ export interface ReplayCommandOptions {
 export async function replayCommand(options: ReplayCommandOptions, io: Io): Promise<number> {
   try {
     const book = await openBook(options.book);
-    await checkOutputFile('--junit', options.junit);
+    if (options.ci && options.junit === undefined) await checkStateDir(book);
+    const [junitFile] = await checkOutputFiles([
+      { flag: '--junit', file: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit-replay.xml') : undefined), kind: 'junit' },
+    ]);
     const chapters = selectChapters(book, { to: options.to });
     await compileChapters(chapters);
     const file = options.transcript ?? defaultTranscriptPath(book);
@@ -46,7 +49,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     const reporting = attachReporters(bus, {
       reporter,
       io,
-      junitFile: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit-replay.xml') : undefined),
+      junitFile,
       color: false,
       tree: options.tree,
     });

@@ -2,14 +2,16 @@ import path from 'node:path';
 import type { InkUi } from '../ink-ui/index.js';
 import { EventBus, type RunEvent } from '../runner/events.js';
 import { compileChapters, EXIT, type RunOptions, runBook } from '../runner/execute.js';
-import { bookStateDir } from '../runner/files.js';
+import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
+import { readResumeCheckpoint } from '../runner/resume.js';
 import { selectChapters } from '../runner/select.js';
 import { createTarget, resolveTargetName, targetConfig } from '../runner/targets/index.js';
 import { FIRST_NODE, nodeTargets } from '../runner/targets/nodes.js';
+import type { Chapter } from '../runner/types.js';
 import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
-import { checkOutputFile } from './output-paths.js';
+import { checkOutputFiles } from './output-paths.js';
 import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
 
@@ -50,11 +52,20 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     // target: auto becomes the target it picks (docker where a Docker daemon answers, else local).
     options = { ...options, target: await resolveTargetName(book, options.target) };
     targetConfig(book, options.target);
-    await checkOutputFile('--junit', options.junit);
-    await checkOutputFile('--transcript', options.transcript);
+    // The outputs, defaults included (--ci's JUnit file, --record's transcript): checked as one set.
+    const recordTo = options.record || options.transcript ? (options.transcript ?? defaultTranscriptPath(book)) : undefined;
+    const [junitFile, transcriptFile] = await checkOutputFiles([
+      { flag: '--junit', file: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit.xml') : undefined), kind: 'junit' },
+      { flag: options.transcript ? '--transcript' : '--record', file: recordTo, kind: 'transcript' },
+    ]);
     // Every node= names a node of the target: before the machine is touched (a BookError, exit 2).
     const nodes = nodeTargets(book, options.target);
     checkNodeAttributes(chapters, [FIRST_NODE, ...nodes.names]);
+    // The state folder, and --from's checkpoint (missing, damaged, chapters changed): no machine needed.
+    const targetName = options.target as string;
+    await checkStateDir(book, path.join('checkpoints', targetName));
+    const snapshots = book.config.targets[targetName]?.type === 'vagrant';
+    await readResumeCheckpoint(book, targetName, chapters[0] as Chapter, { allowChanged: options.force || snapshots });
     const bus = new EventBus();
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
     // Loading Ink (React, the yoga layout engine) takes ~0.4 s: start it now, overlapping the setup below.
@@ -65,7 +76,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     const reporting = attachReporters(bus, {
       reporter,
       io,
-      junitFile: options.junit ?? (options.ci ? path.join(bookStateDir(book), 'junit.xml') : undefined),
+      junitFile,
       color: !process.env.NO_COLOR && Boolean(process.stdout.isTTY),
       tree: options.tree,
     });
@@ -76,7 +87,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
       await target.close();
       return session;
     }
-    const recording = options.record || options.transcript ? startRecording(book, target, { nodes }) : undefined;
+    const recording = transcriptFile ? startRecording(book, target, { nodes }) : undefined;
     const interrupt = new AbortController();
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
     // The run does not wait for it: events are kept until it is ready and then handed over, so
@@ -137,7 +148,6 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
         afterFailure: uiHooks.afterFailure ?? prompts?.afterFailure,
       });
       // The transcript first: a JUnit file that cannot be written must not cost the recording.
-      const transcriptFile = recording ? (options.transcript ?? defaultTranscriptPath(book)) : undefined;
       if (recording && transcriptFile) await recording.save(transcriptFile, result.state);
       await reporting.finish();
       if (transcriptFile && reporter !== 'tui') io.err(`transcript: ${path.relative(process.cwd(), transcriptFile) || transcriptFile}\n`);

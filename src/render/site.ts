@@ -1,16 +1,17 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type MarkdownIt from 'markdown-it';
 import { createMarkdown } from '../markdown/markdown.js';
-import { writeAtomic } from '../runner/files.js';
 import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
 import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
+import { BadArguments } from '../runner/select.js';
 import { formatDiff } from '../runner/state/diff.js';
 import type { Block, Book, Chapter } from '../runner/types.js';
 import { substituteVersions } from '../runner/versions.js';
 import { BOOK_JS, STYLE_CSS } from './assets.js';
 import { diagramFigure } from './diagram/index.js';
 import { escapeHtml, formatMs, highlight, slug, stripAnsi } from './html.js';
+import { checkSiteFolder, discardBuild, installSite, recoverSite, SITE_MARKER, sitePaths } from './install-site.js';
 import { type SnapshotTimeline, snapshotTimeline } from './timeline.js';
 
 export interface RenderOptions {
@@ -18,6 +19,14 @@ export interface RenderOptions {
   /** The recorded run whose outputs and state diffs go under the blocks; without one, code only. */
   transcript?: Transcript;
   outDir: string;
+  /** Render into a folder holding files the renderer did not write (they are kept beside the site). */
+  force?: boolean;
+  /** Ctrl-C: stop before the swap, leaving the folder as it was. */
+  signal?: AbortSignal;
+  /** Files the command read (a transcript): the site's folder must not hold them. */
+  inputs?: string[];
+  /** Writes one file of the new site (default: fs writeFile, mode 0644). */
+  write?: (file: string, text: string) => Promise<void>;
 }
 
 export interface RenderResult {
@@ -248,10 +257,29 @@ ${ownershipTree(ctx.transcript)}`;
   return layout(ctx, { title: ctx.book.config.title, body, next: first });
 }
 
-/** Renders the book to a static site: index.html, one page per chapter, assets/. */
+/** Folders a site must never replace: the file system's root, and any holding the book, the transcript or the reader's working folder. */
+function refuseOutFolder(outDir: string, inputs: string[]): void {
+  const holds = (dir: string, p: string) => {
+    const relative = path.relative(dir, p);
+    return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+  };
+  if (path.dirname(outDir) === outDir) throw new BadArguments(`--out ${outDir}: is the root of the file system; give a folder of its own for the site`);
+  const held = inputs.find((input) => holds(outDir, path.resolve(input)));
+  if (held !== undefined)
+    throw new BadArguments(
+      `--out ${outDir}: holds ${held === process.cwd() ? 'the folder you are in' : held}; give a folder of its own for the site, e.g. ${path.join(outDir, 'site')}`,
+    );
+}
+
+/**
+ * Renders the book to a static site: index.html, one page per chapter, assets/. Built aside and
+ * swapped in whole (install-site.ts): interrupted (`signal`) or failing anywhere, the folder keeps
+ * the site it had. `write` is how each file is written (tests inject failures there).
+ */
 export async function renderSite(options: RenderOptions): Promise<RenderResult> {
   const { book, transcript } = options;
   const outDir = path.resolve(options.outDir);
+  refuseOutFolder(outDir, [book.dir, process.cwd(), ...(options.inputs ?? [])]);
   const ctx: PageContext = {
     book,
     transcript,
@@ -259,18 +287,39 @@ export async function renderSite(options: RenderOptions): Promise<RenderResult> 
     timeline: snapshotTimeline(transcript),
     stale: [],
   };
-  await mkdir(path.join(outDir, 'assets'), { recursive: true });
-  // Pages of chapters that no longer exist would linger: clear the old ones first.
-  const old = (await readdir(outDir)).filter((n) => n.endsWith('.html'));
-  await Promise.all(old.map((n) => rm(path.join(outDir, n), { force: true })));
-  const pages: string[] = [];
-  const write = async (name: string, text: string) => {
-    await writeAtomic(path.join(outDir, name), text, 0o644);
-    pages.push(name);
-  };
-  await writeAtomic(path.join(outDir, 'assets', 'style.css'), STYLE_CSS, 0o644);
-  await writeAtomic(path.join(outDir, 'assets', 'book.js'), BOOK_JS, 0o644);
-  await write('index.html', indexPage(ctx));
-  for (const [i, chapter] of book.chapters.entries()) await write(pageName(chapter), chapterPage(ctx, chapter, i));
+  const pages = ['index.html', ...book.chapters.map(pageName)];
+  const files = ['assets/style.css', 'assets/book.js', ...pages];
+  const paths = sitePaths(outDir);
+  await mkdir(path.dirname(outDir), { recursive: true });
+  recoverSite(paths);
+  const carry = checkSiteFolder('--out', outDir, files, Boolean(options.force));
+  const write = options.write ?? ((file: string, text: string) => writeFile(file, text, { mode: 0o644 }));
+  try {
+    await mkdir(path.join(paths.building, 'assets'), { recursive: true });
+    const put = async (name: string, text: string) => {
+      if (options.signal?.aborted) throw new SiteInterrupted();
+      await write(path.join(paths.building, name), text);
+    };
+    await put('assets/style.css', STYLE_CSS);
+    await put('assets/book.js', BOOK_JS);
+    await put('index.html', indexPage(ctx));
+    for (const [i, chapter] of book.chapters.entries()) await put(pageName(chapter), chapterPage(ctx, chapter, i));
+    await put(SITE_MARKER, `${JSON.stringify({ by: 'book render', files }, null, 1)}\n`);
+    if (options.signal?.aborted) throw new SiteInterrupted();
+    // Synchronous: no signal handler runs between the renames.
+    installSite(paths, carry);
+  } catch (error) {
+    discardBuild(paths);
+    throw error;
+  }
   return { outDir, pages, stale: ctx.stale };
+}
+
+/** Ctrl-C while the site was being built: the folder keeps its previous site. */
+export class SiteInterrupted extends Error {
+  readonly code = 'INTERRUPTED';
+  constructor() {
+    super('render stopped before the new site was swapped in; the folder keeps the site it had');
+    this.name = 'SiteInterrupted';
+  }
 }

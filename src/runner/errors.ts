@@ -74,7 +74,19 @@ export function codeOf(error: unknown): ErrorCode {
   }
 }
 
+/**
+ * Text from the reader's input (file names, chapter titles, arguments, YAML values) made safe for a
+ * terminal: control characters and bidirectional overrides are shown as escapes (`\x1b`), never
+ * obeyed. Newlines and tabs stay.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** How the CLI prints an error: `book: [CODE] message`, then the next step. */
 export function formatError(code: ErrorCode, message: string, hint?: string): string {
-  return `book: [${code}] ${message}\n${hint ? `  → ${hint}\n` : ''}`;
+  return `book: [${code}] ${visible(message)}\n${hint ? `  → ${visible(hint)}\n` : ''}`;
 }

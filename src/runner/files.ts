@@ -1,4 +1,5 @@
-import { mkdir, open, rename } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Book } from './types.js';
 
@@ -30,4 +31,43 @@ export async function writeAtomic(file: string, text: string, mode: number): Pro
   } finally {
     await dirHandle.close();
   }
+}
+
+/** The book's state folder (or a folder in it) cannot be used: not a folder, or not writable. */
+export class StateUnusable extends Error {
+  readonly code = 'STATE_UNUSABLE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateUnusable';
+  }
+}
+
+/**
+ * Checks, before anything runs, that `.book/` and `sub` inside it are folders this process can write
+ * (or can be made): a file where a folder goes (ENOTDIR) or a read-only one (EACCES, EROFS) would
+ * otherwise surface after the first chapter, when its checkpoint is written.
+ */
+export async function checkStateDir(book: Pick<Book, 'dir'>, sub = ''): Promise<void> {
+  let dir = path.resolve(bookStateDir(book));
+  const parts = sub.split(/[\\/]+/).filter(Boolean);
+  for (let i = 0; ; i++) {
+    const found = await stat(dir).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : error));
+    if (found instanceof Error) throw new StateUnusable(`${dir} cannot be used (${found.code ?? found.message})`);
+    if (!found) break;
+    if (!found.isDirectory()) throw new StateUnusable(`${dir} is a file, where the book keeps a folder of its state (checkpoints, transcript, site)`);
+    const writable = await access(dir, constants.W_OK | constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (!writable) throw new StateUnusable(`${dir} is not a folder this user can write`);
+    if (i >= parts.length) return;
+    dir = path.join(dir, parts[i] as string);
+  }
+  // The first missing folder is made later: its parent must be writable (checked above, or the book's parent).
+  const parent = path.dirname(dir);
+  const writable = await access(parent, constants.W_OK | constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!writable) throw new StateUnusable(`${dir} cannot be made: ${parent} is not a folder this user can write`);
 }

@@ -76,22 +76,26 @@ export function driftView(snapshot: Snapshot): Snapshot {
   };
 }
 
-/** Loads the checkpoint before `from`, checks it, and compares the live machine with it. */
-export async function prepareResume(
+/**
+ * What `--from` can know without the machine: the checkpoint before `from` exists, is whole, and
+ * the chapters it covers have the same code (unless `allowChanged`: --force, or a target that goes
+ * back to a machine snapshot instead). Run before the machine is touched. Undefined from the start.
+ */
+export async function readResumeCheckpoint(
   book: Book,
-  target: Target,
+  targetName: string,
   from: Chapter,
-  options: { force?: boolean; kubeconfig: string; nodes?: NodeTargets },
-): Promise<ResumePoint | undefined> {
+  options: { allowChanged?: boolean } = {},
+): Promise<{ checkpoint: Checkpoint; changed: string[]; proseChanged: string[]; previous: Chapter } | undefined> {
   const index = book.chapters.indexOf(from);
   if (index <= 0) return undefined;
   const previous = book.chapters[index - 1] as Chapter;
-  const file = checkpointFile(book, target.name, previous.id);
+  const file = checkpointFile(book, targetName, previous.id);
   const read = await readCheckpoint(file);
   if (!read.ok) {
     if (/ENOENT/.test(read.problem)) {
       throw new ResumeRefused(
-        `no checkpoint for ${previous.id} on target ${target.name}, so there is nothing to resume ${from.id} from; run the book up to it first: book run --to ${previous.number}`,
+        `no checkpoint for ${previous.id} on target ${targetName}, so there is nothing to resume ${from.id} from; run the book up to it first: book run --to ${previous.number}`,
         'CHECKPOINT_MISSING',
       );
     }
@@ -109,12 +113,25 @@ export async function prepareResume(
     else if (fingerprint(now).codeHash !== then.codeHash) changed.push(then.id);
     else if (now.hash !== then.hash) proseChanged.push(then.id);
   }
-  if (changed.length > 0 && !options.force) {
+  if (changed.length > 0 && !options.allowChanged) {
     throw new ResumeRefused(
       `chapter(s) ${changed.join(', ')} changed since the checkpoint of ${previous.id} was taken (${checkpoint.createdAt}); the machine was built by the old code. Run from ${changed[0]} again, or pass --force`,
       'CHAPTER_CHANGED',
     );
   }
+  return { checkpoint, changed, proseChanged, previous };
+}
+
+/** Loads the checkpoint before `from`, checks it, and compares the live machine with it. */
+export async function prepareResume(
+  book: Book,
+  target: Target,
+  from: Chapter,
+  options: { force?: boolean; kubeconfig: string; nodes?: NodeTargets },
+): Promise<ResumePoint | undefined> {
+  const read = await readResumeCheckpoint(book, target.name, from, { allowChanged: options.force });
+  if (!read) return undefined;
+  const { checkpoint, changed, proseChanged, previous } = read;
   const identity = await target.identity();
   if (identity.instance !== checkpoint.machine.instance && !options.force) {
     throw new ResumeRefused(

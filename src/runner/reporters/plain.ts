@@ -1,5 +1,6 @@
 import { diagnosticLines } from '../diagnostics.js';
 import { formatDuration } from '../durations.js';
+import { visible } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { formatDiff } from '../state/diff.js';
 import { clusterTree, formatClusterTree } from '../state/tree.js';
@@ -44,11 +45,11 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
   return (event) => {
     switch (event.type) {
       case 'run:start':
-        write(`${event.title} — ${event.chapters.length} chapter(s) on target ${event.target}\n`);
+        write(`${visible(event.title)} — ${event.chapters.length} chapter(s) on target ${event.target}\n`);
         break;
       case 'chapter:start':
-        if (github) write(`::group::${event.chapter.id} ${event.chapter.title}\n`);
-        write(`\n▶ ${event.chapter.id}  ${event.chapter.title}\n`);
+        if (github) write(`::group::${event.chapter.id} ${visible(event.chapter.title)}\n`);
+        write(`\n▶ ${event.chapter.id}  ${visible(event.chapter.title)}\n`);
         break;
       case 'block:start':
         write(`  … ${event.block.id} (${event.block.file}:${event.block.line})${event.attempt > 1 ? ` attempt ${event.attempt}` : ''}\n`);

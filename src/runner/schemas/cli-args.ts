@@ -27,7 +27,7 @@ export const COMMAND_OPTIONS = {
     transcript: path.optional(),
     'no-tree': flag,
   }),
-  render: z.strictObject({ ...common, out: path.optional(), transcript: path.optional() }),
+  render: z.strictObject({ ...common, out: path.optional(), transcript: path.optional(), force: flag }),
   replay: z.strictObject({
     ...common,
     transcript: path.optional(),

@@ -1,0 +1,173 @@
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BadArguments } from '../runner/select.js';
+
+// A rendered site goes into its folder whole or not at all: it is built aside (a hidden folder
+// beside it, same file system), then swapped in with two renames. What the folder held that the
+// renderer did not write is refused, or with --force carried into the new site, never deleted.
+
+/** The renderer's list of what it wrote, inside the site: what a later render may replace. */
+export const SITE_MARKER = '.book-site.json';
+
+export interface SitePaths {
+  /** The folder the reader named. */
+  dir: string;
+  /** Where the new site is built. */
+  building: string;
+  /** Where the old site waits between the two renames. */
+  old: string;
+}
+
+export function sitePaths(dir: string): SitePaths {
+  const parent = path.dirname(dir);
+  const name = path.basename(dir);
+  return { dir, building: path.join(parent, `.${name}.book-new-${process.pid}`), old: path.join(parent, `.${name}.book-old`) };
+}
+
+/** Files (relative, `/`-separated) the site's marker says the renderer wrote; none if it has no marker. */
+function markedFiles(dir: string): Set<string> {
+  try {
+    const parsed = JSON.parse(readFileSync(path.join(dir, SITE_MARKER), 'utf8')) as { files?: unknown };
+    return new Set(Array.isArray(parsed.files) ? parsed.files.filter((f): f is string => typeof f === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/** What `dir` holds that the renderer did not write (relative paths; a foreign folder is one entry). */
+export function foreignEntries(dir: string): string[] {
+  const ours = markedFiles(dir);
+  ours.add(SITE_MARKER);
+  const ourDirs = new Set(
+    [...ours].flatMap((f) =>
+      f
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+    ),
+  );
+  const foreign: string[] = [];
+  const walk = (relative: string) => {
+    for (const name of readdirSync(path.join(dir, relative)).sort()) {
+      const entry = relative ? `${relative}/${name}` : name;
+      const info = lstatSync(path.join(dir, entry));
+      if (info.isDirectory() && ourDirs.has(entry)) walk(entry);
+      else if (!(info.isFile() && ours.has(entry))) foreign.push(entry);
+    }
+  };
+  walk('');
+  return foreign;
+}
+
+/** Undoes what an interrupted render left: the old site put back, half-built sites of dead renders removed. */
+export function recoverSite(paths: SitePaths): void {
+  const parent = path.dirname(paths.dir);
+  const name = path.basename(paths.dir);
+  const exists = (p: string) => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  if (!exists(paths.dir) && exists(paths.old)) renameSync(paths.old, paths.dir);
+  for (const entry of readdirSync(parent)) {
+    const match = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.book-new-(\\d+)$`).exec(entry);
+    if (!match || alive(Number(match[1]))) continue;
+    const building = path.join(parent, entry);
+    // Entries of the reader's carried in before the interruption go back first.
+    carryBack(building, paths.dir);
+    rmSync(building, { recursive: true, force: true });
+  }
+  // Both there: the swap was done, only the old site's removal was cut short.
+  if (exists(paths.old) && exists(paths.dir)) rmSync(paths.old, { recursive: true, force: true });
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The journal of entries carried from the old site into a new one, so an interruption can put them back. */
+const CARRIED = '.book-carried.json';
+
+function carried(dir: string): string[] {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, CARRIED), 'utf8')) as string[];
+  } catch {
+    return [];
+  }
+}
+
+/** Puts the reader's entries carried into `from` back into `to` (where they are not already). */
+function carryBack(from: string, to: string): void {
+  for (const entry of carried(from)) {
+    const source = path.join(from, entry);
+    const target = path.join(to, entry);
+    if (!lstatSync(source, { throwIfNoEntry: false }) || lstatSync(target, { throwIfNoEntry: false })) continue;
+    mkdirSync(path.dirname(target), { recursive: true });
+    renameSync(source, target);
+  }
+}
+
+/**
+ * Refuses an --out folder that holds entries the renderer did not write (unless `force`), and one
+ * whose entries would collide with the site's own files even then. Returns what is to be carried.
+ */
+export function checkSiteFolder(flag: string, dir: string, siteFiles: string[], force: boolean): string[] {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
+  const foreign = foreignEntries(dir);
+  if (foreign.length === 0) return [];
+  const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? ` and ${foreign.length - 5} more` : '');
+  if (!force)
+    throw new BadArguments(
+      `${flag} ${dir}: holds files book render did not write (${shown}), and book never deletes a file of yours; choose an empty or new folder, or pass --force to render there and keep them beside the site`,
+    );
+  const ours = new Set([...siteFiles, SITE_MARKER, CARRIED]);
+  const clash = foreign.filter((f) => ours.has(f) || [...ours].some((o) => o.startsWith(`${f}/`)));
+  if (clash.length > 0)
+    throw new BadArguments(
+      `${flag} ${dir}: ${clash.join(', ')} ${clash.length === 1 ? 'is' : 'are'} yours, and the site writes the same name; move ${clash.length === 1 ? 'it' : 'them'} first`,
+    );
+  return foreign;
+}
+
+/**
+ * Swaps the built site in: the reader's entries carried across first (journalled), then the old
+ * site renamed aside, the new one renamed into place, the old one removed. Interrupted anywhere,
+ * recoverSite() puts the previous state back.
+ */
+export function installSite(paths: SitePaths, carry: string[]): void {
+  const hadOld = lstatSync(paths.dir, { throwIfNoEntry: false }) !== undefined;
+  try {
+    if (carry.length > 0) {
+      renameJournal(paths.building, carry);
+      for (const entry of carry) {
+        const target = path.join(paths.building, entry);
+        mkdirSync(path.dirname(target), { recursive: true });
+        renameSync(path.join(paths.dir, entry), target);
+      }
+    }
+    if (hadOld) renameSync(paths.dir, paths.old);
+    renameSync(paths.building, paths.dir);
+  } catch (error) {
+    // A rename refused (a mount point among the reader's entries, say): everything back as it was.
+    if (hadOld && !lstatSync(paths.dir, { throwIfNoEntry: false })) renameSync(paths.old, paths.dir);
+    carryBack(paths.building, paths.dir);
+    throw error;
+  }
+  rmSync(path.join(paths.dir, CARRIED), { force: true });
+  if (hadOld) rmSync(paths.old, { recursive: true, force: true });
+}
+
+/** A build abandoned (interrupted, a write failed): removed, the previous site untouched. */
+export function discardBuild(paths: SitePaths): void {
+  rmSync(paths.building, { recursive: true, force: true });
+}
+
+function renameJournal(building: string, carry: string[]): void {
+  const file = path.join(building, CARRIED);
+  const temp = `${file}.tmp`;
+  // Small and rewritten whole: a torn journal would lose track of the reader's files.
+  writeFileSync(temp, JSON.stringify(carry));
+  renameSync(temp, file);
+}
