@@ -169,11 +169,11 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-/** The exit status once the command is over: its own, or 3 when its output could not be written. */
-function finalCode(code: number): number {
-  if (!lostOutput) return code;
+// Checked as the process exits: a failed write is reported after the command's promise settled.
+process.on('exit', (code) => {
+  if (!lostOutput) return;
   const which = lostOutput.syscall ? `${lostOutput.syscall}: ` : '';
-  // stderr may be the stream that failed: the code says it either way.
+  // stderr may be the stream that failed: the exit status says it either way.
   process.stderr.write(
     formatError(
       'OUTPUT_UNWRITABLE',
@@ -181,8 +181,8 @@ function finalCode(code: number): number {
       ERRORS.OUTPUT_UNWRITABLE.todo,
     ),
   );
-  return exitCodeOf('OUTPUT_UNWRITABLE');
-}
+  process.exitCode = exitCodeOf('OUTPUT_UNWRITABLE');
+});
 
 // A command whose promise never settles while nothing else keeps the process alive would end with
 // exit 0 and no verdict: a false pass. Say so and fail instead.
@@ -194,9 +194,8 @@ process.on('beforeExit', () => {
 });
 
 main(process.argv.slice(2)).then(
-  (result) => {
+  (code) => {
     settled = true;
-    const code = finalCode(result);
     process.exitCode = code;
     // Clients may keep sockets alive; the run is over.
     setTimeout(() => process.exit(code), 50).unref();
