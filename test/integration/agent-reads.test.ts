@@ -2,6 +2,7 @@
 // target's snapshot reads after every block. They must say exactly what the local target's node:fs
 // reads say, for any folder of manifests, pid files, logs and daemon records (generated here).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -75,6 +76,47 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
   it('a missing folder is an empty answer, not an error', async () => {
     const facts = await agent.machineFiles(path.join(dir, 'nowhere/run'), path.join(dir, 'nowhere/manifests'), LOG_LINES);
     expect(facts).toEqual({ manifests: [], provisioned: [], logs: {}, daemons: [] });
+  });
+
+  it('asks a Docker-like HTTP server on a Unix socket, returning any body whole, and says why it cannot', async () => {
+    const socket = path.join(dir, 'docker.sock');
+    let reply = { status: 200, body: Buffer.alloc(0) };
+    const requests: string[] = [];
+    const server = net.createServer((c) => {
+      c.once('data', (d) => {
+        requests.push(d.toString().split('\r\n')[0] ?? '');
+        // As Go's net/http answers HTTP/1.0: headers, the body, then the connection closes.
+        c.end(Buffer.concat([Buffer.from(`HTTP/1.0 ${reply.status} X\r\nContent-Type: application/json\r\n\r\n`), reply.body]));
+      });
+      c.on('error', () => {});
+    });
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      // Bodies larger than one pipe message (the agent answers in 48 KiB pieces).
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.record({ Id: fc.stringMatching(/^[0-9a-f]{1,64}$/), Names: fc.array(fc.string()), State: fc.string() }), { maxLength: 3000 }),
+          async (list) => {
+            reply = { status: 200, body: Buffer.from(JSON.stringify(list)) };
+            expect(JSON.parse(await agent.dockerGet(socket, '/containers/json?all=1'))).toEqual(list);
+          },
+        ),
+        { numRuns: 8 },
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.json({ maxDepth: 3 }), async (json) => {
+          reply = { status: 200, body: Buffer.from(json) };
+          expect(JSON.parse(await agent.dockerGet(socket, '/containers/json?all=1'))).toEqual(JSON.parse(json));
+        }),
+        { numRuns: 30 },
+      );
+      expect(requests.at(-1)).toBe('GET /containers/json?all=1 HTTP/1.0');
+      reply = { status: 500, body: Buffer.from('{"message":"boom"}') };
+      await expect(agent.dockerGet(socket, '/containers/json')).rejects.toThrow(/HTTP 500: \{"message":"boom"\}/);
+    } finally {
+      server.close();
+    }
+    await expect(agent.dockerGet(path.join(dir, 'no.sock'), '/x')).rejects.toThrow(/No such file/);
   });
 
   it('reads any file whole, and says why it cannot', async () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { MachineClients } from '../clients.js';
 import { Machine } from '../machine.js';
 import type { Target } from '../targets/target.js';
-import { dockerItems } from './docker.js';
+import { containerItems, type DockerContainer, dockerItems } from './docker.js';
 import { kubernetesItems, kubernetesLists } from './kubernetes.js';
 import { daemonItems, LOG_LINES, MANIFESTS_DIR, machineFilesFromFacts, machineFilesScript, parseMachineFiles } from './machine-files.js';
 import { readDaemonsNative, readMachineFilesNative } from './machine-files-native.js';
@@ -82,6 +82,8 @@ async function machineSources(target: Target, clients: MachineClients, manifests
     source('docker', timings, ms, async () => {
       // No socket file, no daemon: say so without a request (the local machine's socket is a file here).
       if (native && !existsSync(target.dockerSocket)) throw noDockerDaemon(target.dockerSocket);
+      // The machine's agent asks its Docker itself where it can (one message, no relayed stream).
+      if (target.dockerContainers) return containerItems((await target.dockerContainers()) as DockerContainer[]);
       const client = await clients.dockerClient();
       return dockerItems(client).catch((error) => {
         throw dockerReason(error, target.dockerSocket);

@@ -30,7 +30,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (m.op === 'open') { send({ id: m.id, t: 'x', code: 1, signal: null, error: 'this agent carries no streams' }); return; }
   if (m.op === 'data' || m.op === 'eof' || m.op === 'close') return;
   // Reads without a process are the Python agent's too; the local target reads with node:fs.
-  if (m.op === 'read' || m.op === 'machinefiles') { send({ id: m.id, t: 'x', code: 127, signal: null, error: 'this agent has no op ' + m.op }); return; }
+  if (m.op === 'read' || m.op === 'machinefiles' || m.op === 'dockerget') { send({ id: m.id, t: 'x', code: 127, signal: null, error: 'this agent has no op ' + m.op }); return; }
   let child;
   try { child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }); }
   catch (e) { send({ id: m.id, t: 'x', code: 127, signal: null, error: e.message }); return; }
@@ -272,6 +272,13 @@ export class AgentClient {
     const result = await this.request({ op: 'read', path }).answer;
     if (result.exitCode !== 0) throw new Error(result.stderr.trim() || `cannot read ${path}`);
     return result.stdoutBuffer;
+  }
+
+  /** The body of a Docker API GET (`/containers/json?all=1`) on the machine's Docker socket, asked by the agent itself. */
+  async dockerGet(socket: string, path: string): Promise<string> {
+    const result = await this.request({ op: 'dockerget', socket, path }).answer;
+    if (result.exitCode !== 0) throw new Error(`GET ${path} on ${socket}: ${result.stderr.trim()}`);
+    return result.stdout;
   }
 
   /** What the machine's files say (agent-python.ts machine_files), read by the agent itself. */

@@ -189,6 +189,16 @@ export class DockerTarget implements Target {
     }
   }
 
+  async dockerContainers(): Promise<unknown[]> {
+    try {
+      return JSON.parse(await this.agent.dockerGet(this.dockerSocket, '/containers/json?all=1')) as unknown[];
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/connection refused|No such file/.test(message)) throw new Error(`no Docker daemon answers on ${this.dockerSocket}`);
+      throw error;
+    }
+  }
+
   machineFiles(manifestsDir: string, logLines: number): Promise<MachineFileFacts> {
     return this.agent.machineFiles(this.runtimeDir, manifestsDir, logLines);
   }

@@ -255,7 +255,9 @@ export class SshTarget implements Target {
   shellArgv(command: string[], env: Record<string, string>): string[] {
     const argv = ['ssh', '-p', String(this.options.port), '-o', 'StrictHostKeyChecking=accept-new'];
     if (this.options.key) argv.push('-i', this.options.key);
-    argv.push(command.length ? '-T' : '-t', `${this.options.user}@${this.options.host}`);
+    // `--`: whatever the destination holds, ssh reads it as the destination, never as an option
+    // (`-oProxyCommand=…`); book.yaml's schema refuses such values already (issue 27).
+    argv.push(command.length ? '-T' : '-t', '--', `${this.options.user}@${this.options.host}`);
     const prefix = exportPrefix({ ...env });
     const line = command.length ? `${prefix}${commandLine(command)}` : `${prefix}exec bash -l`;
     argv.push(this.options.user === 'root' ? line : `sudo -n bash -c ${shellQuote(line)}`);

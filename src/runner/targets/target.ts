@@ -73,6 +73,8 @@ export interface Target {
    * without a process (the docker target); absent where the snapshot runs scripts instead.
    */
   machineFiles?(manifestsDir: string, logLines: number): Promise<MachineFileFacts>;
+  /** `GET /containers/json?all=1` on the machine's Docker, asked by its agent (the docker target); else the snapshot uses dockerode. */
+  dockerContainers?(): Promise<unknown[]>;
   /** Local targets: where this host opens one of the machine's unix sockets directly (no forward needed). */
   hostSocketPath?(machinePath: string): string;
   /** argv that opens an interactive shell (or runs one command) on the machine from this host. */
