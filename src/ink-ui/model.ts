@@ -1,4 +1,5 @@
 import { diagnosticLines } from '../runner/diagnostics.js';
+import { visible } from '../runner/errors.js';
 import type { BlockFailure, RunEvent } from '../runner/events.js';
 import { formatDiff } from '../runner/state/diff.js';
 import type { Block } from '../runner/types.js';
@@ -127,15 +128,16 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
   const chapter = (id: string) => model.chapters.find((c) => c.id === id);
   switch (event.type) {
     case 'run:start':
-      model.title = event.title;
+      // Titles come from the reader's files: their control characters are shown, not obeyed.
+      model.title = visible(event.title);
       model.target = event.target;
-      model.chapters = event.chapters.map((c) => ({ ...c, status: 'pending' }));
-      model.done.push({ key, kind: 'title', title: event.title, target: event.target, chapters: event.chapters.length });
+      model.chapters = event.chapters.map((c) => ({ ...c, title: visible(c.title), status: 'pending' }));
+      model.done.push({ key, kind: 'title', title: model.title, target: event.target, chapters: event.chapters.length });
       break;
     case 'chapter:start': {
       const row = chapter(event.chapter.id);
       if (row) Object.assign(row, { status: 'running', startedAt: event.time });
-      model.done.push({ key, kind: 'chapter-start', id: event.chapter.id, title: event.chapter.title });
+      model.done.push({ key, kind: 'chapter-start', id: event.chapter.id, title: visible(event.chapter.title) });
       break;
     }
     case 'block:start':
