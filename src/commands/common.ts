@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERRORS, type ErrorCode, exitCodeOf, formatError } from '../runner/errors.js';
 import { StateUnusable } from '../runner/files.js';
+import { countIssues } from '../runner/issue-limit.js';
 import { loadBook } from '../runner/load-book.js';
 import { MachineBusy } from '../runner/lock.js';
 import { TranscriptError } from '../runner/record/transcript.js';
@@ -50,7 +51,7 @@ const KNOWN = [StateUnusable, TranscriptError, BadArguments, VersionError, Machi
  */
 export function exitCodeFor(error: unknown, io: Io): number {
   if (error instanceof BookError) {
-    io.err(formatError(error.code, `the book has ${error.issues.length} problem(s); nothing was run:\n${error.message}`));
+    io.err(formatError(error.code, `the book has ${countIssues(error.issues)} problem(s); nothing was run:\n${error.message}`));
     return exitCodeOf(error.code);
   }
   // The runner's classes, and any error carrying a code of the table (SiteInterrupted, …).

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import path from 'node:path';
 import { renderSite } from '../render/index.js';
 import { EXIT } from '../runner/execute.js';
@@ -24,7 +24,8 @@ export async function renderCommand(options: RenderCommandOptions, io: Io): Prom
     if (options.out === undefined) await checkStateDir(book, 'site');
     const file = options.transcript ?? defaultTranscriptPath(book);
     let transcript: Transcript | undefined;
-    if (options.transcript || existsSync(file)) {
+    // Anything named like the default transcript is read (a dangling link there is an error, not "no transcript").
+    if (options.transcript || lstatSync(file, { throwIfNoEntry: false })) {
       transcript = await readTranscript(file);
       checkTranscriptOfBook(file, transcript, book);
     }

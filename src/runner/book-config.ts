@@ -1,6 +1,21 @@
-import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Pair,
+  parseDocument,
+  visit,
+  type YAMLMap,
+  type Node as YamlNode,
+} from 'yaml';
 import type { z } from 'zod';
 import { parseDuration } from './durations.js';
+import { limitIssues, MAX_ISSUES } from './issue-limit.js';
 import { BOOK_YAML_HINTS, type BookYaml, bookYamlSchema, defaultsSchema, sshNodeSchema, targetSchema } from './schemas/book-yaml.js';
 import type { BookConfig, BookIssue, SshNodeConfig, TargetConfig } from './types.js';
 
@@ -28,25 +43,72 @@ export const DEFAULT_CONFIG: BookConfig = {
   targets: DEFAULT_TARGETS,
 };
 
-/** The line of the key at `path` in the YAML (the nearest existing parent when it is absent). */
-function lineAt(doc: Document, lines: LineCounter, path: PropertyKey[]): number {
-  let node: unknown = doc.contents;
-  let line = 1;
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-      if (!pair) break;
-      const range = (pair.key as YamlNode).range;
-      if (range) line = lines.linePos(range[0]).line;
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(segment)] as YamlNode | undefined;
-      if (!item) break;
-      if (item.range) line = lines.linePos(item.range[0]).line;
-      node = item;
-    } else break;
+/**
+ * The YAML document, with each map's keys indexed: following a path costs its depth, not the size
+ * of every map on the way. Looking each zod issue's key up by a scan made a book.yaml of 100,000
+ * targets, each with an issue, take minutes (issue 27).
+ */
+class YamlIndex {
+  private readonly keys = new WeakMap<YAMLMap, Map<string, Pair>>();
+  constructor(
+    readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** The first pair of each key (as `find` would): keys compared as text, as toJS makes them. */
+  private pairs(map: YAMLMap): Map<string, Pair> {
+    let index = this.keys.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items) if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+      this.keys.set(map, index);
+    }
+    return index;
   }
-  return line;
+
+  /** The node at `path`, whether all of it exists, and the line of the deepest key found on the way. */
+  walk(path: readonly PropertyKey[]): { node: unknown; found: boolean; line: number } {
+    let node: unknown = this.doc.contents;
+    let line = 1;
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = this.pairs(node).get(String(segment));
+        if (!pair) return { node: undefined, found: false, line };
+        line = this.lineOf(pair.key as YamlNode, line);
+        node = pair.value;
+      } else if (isSeq(node)) {
+        const index = Number(segment);
+        const item = Number.isInteger(index) && index >= 0 ? (node.items[index] as YamlNode | undefined) : undefined;
+        if (!item) return { node: undefined, found: false, line };
+        line = this.lineOf(item, line);
+        node = item;
+      } else return { node: undefined, found: false, line };
+    }
+    return { node, found: true, line };
+  }
+
+  lineOf(node: YamlNode | null | undefined, otherwise = 1): number {
+    return node?.range ? this.lines.linePos(node.range[0]).line : otherwise;
+  }
+
+  /** The line of the key at `path` in the YAML (the nearest existing parent when it is absent). */
+  lineAt(path: readonly PropertyKey[]): number {
+    return this.walk(path).line;
+  }
+
+  /** Whether `path` leads to a node (`key:` with nothing after it holds a null scalar: it does). */
+  has(path: readonly PropertyKey[]): boolean {
+    const { node, found } = this.walk(path);
+    return found && node !== null && node !== undefined;
+  }
+
+  /** The plain value at `path`: a scalar's value, undefined for a collection or nothing. */
+  valueAt(path: readonly PropertyKey[]): unknown {
+    const { node } = this.walk(path);
+    const value = isScalar(node) ? node.value : undefined;
+    if (value === null || typeof value === 'object') return undefined;
+    return value;
+  }
 }
 
 const pathText = (path: PropertyKey[]) =>
@@ -56,15 +118,18 @@ const pathText = (path: PropertyKey[]) =>
     .replace(/\.\[/g, '[');
 
 /** zod's account of what is wrong → issues at the line of each wrong key, with what to write. */
-function schemaIssues(file: string, doc: Document, lines: LineCounter, error: z.ZodError): BookIssue[] {
-  return error.issues.map((issue) => {
+function schemaIssues(file: string, yaml: YamlIndex, error: z.ZodError): BookIssue[] {
+  // 100,000 bad entries make 100,000 zod issues: only those that will be listed are placed.
+  const shown = error.issues.slice(0, MAX_ISSUES + 1).map((issue): BookIssue => {
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path;
-      const allowed = allowedKeys(where, doc);
+      const allowed = allowedKeys(where, yaml);
+      const names = issue.keys.slice(0, 10).map((k) => `"${k}"`);
+      if (issue.keys.length > names.length) names.push(`and ${issue.keys.length - names.length} more`);
       return {
         file,
-        line: lineAt(doc, lines, [...where, issue.keys[0] as string]),
-        message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}${where.length ? ` in ${pathText(where)}` : ''}`,
+        line: yaml.lineAt([...where, issue.keys[0] as string]),
+        message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${names.join(', ')}${where.length ? ` in ${pathText(where)}` : ''}`,
         hint: allowed ? `${where.length ? pathText(where) : 'book.yaml'} takes: ${allowed.join(', ')}` : 'remove it',
       };
     }
@@ -72,35 +137,30 @@ function schemaIssues(file: string, doc: Document, lines: LineCounter, error: z.
     if (issue.code === 'invalid_key')
       return {
         file,
-        line: lineAt(doc, lines, issue.path),
+        line: yaml.lineAt(issue.path),
         message: `${pathText(issue.path)}: ${issue.issues.map((i) => i.message).join('; ')}`,
         hint: BOOK_YAML_HINTS[String(issue.path.at(-2) ?? '')] ?? 'rename it',
       };
     const key = [...issue.path].reverse().find((p) => typeof p === 'string') as string | undefined;
-    const got = valueAt(doc, issue.path);
-    if (issue.code === 'invalid_type' && doc.getIn(issue.path as unknown[], true) === undefined)
-      return { file, line: lineAt(doc, lines, issue.path), message: `${pathText(issue.path)} is missing`, hint: (key && BOOK_YAML_HINTS[key]) ?? 'add it' };
+    const got = yaml.valueAt(issue.path);
+    if (issue.code === 'invalid_type' && !yaml.has(issue.path))
+      return { file, line: yaml.lineAt(issue.path), message: `${pathText(issue.path)} is missing`, hint: (key && BOOK_YAML_HINTS[key]) ?? 'add it' };
     return {
       file,
-      line: lineAt(doc, lines, issue.path),
+      line: yaml.lineAt(issue.path),
       message: `${issue.path.length ? `${pathText(issue.path)}: ` : ''}${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`,
       hint: (key && BOOK_YAML_HINTS[key]) ?? 'see docs/targets.md and the README for book.yaml',
     };
   });
-}
-
-function valueAt(doc: Document, path: PropertyKey[]): unknown {
-  const value = doc.getIn(path as unknown[]) as unknown;
-  if (value === undefined || (typeof value === 'object' && value !== null)) return undefined;
-  return value;
+  return limitIssues(shown, error.issues.length - shown.length);
 }
 
 /** The keys an object in book.yaml takes (read from its schema): top level, defaults, a target of the type it names, or a node. */
-function allowedKeys(path: PropertyKey[], doc: Document): string[] | undefined {
+function allowedKeys(path: PropertyKey[], yaml: YamlIndex): string[] | undefined {
   if (path.length === 0) return Object.keys(bookYamlSchema.shape);
   if (path[0] === 'defaults') return Object.keys(defaultsSchema.shape);
   if (path[0] === 'targets' && path.length === 2) {
-    const type = doc.getIn([...path, 'type']) as unknown;
+    const type = yaml.valueAt([...path, 'type']);
     const option = targetSchema.options.find((o) => o.shape.type.value === type);
     return option ? Object.keys(option.shape) : undefined;
   }
@@ -108,31 +168,156 @@ function allowedKeys(path: PropertyKey[], doc: Document): string[] | undefined {
   return undefined;
 }
 
-/** Parses `book.yaml`; every problem names its line and what to write instead. */
-export function parseBookConfig(file: string, text: string): { config: BookConfig; issues: BookIssue[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  const issues: BookIssue[] = doc.errors.map((error) => ({
+/** At most this many aliases (`*name`) in book.yaml: yaml resolves each by a scan of the anchors. */
+const MAX_ALIASES = 1000;
+/** At most this many values once aliases are expanded: more than a book.yaml of 1 MiB can write out. */
+const MAX_EXPANDED = 1_000_000;
+
+/**
+ * Anchors that reference anchors ("billion laughs": `b: &b [*a, *a, …]`, `c: &c [*b, *b, …]`)
+ * expand a small file into billions of values for whatever walks the result. The expansion is
+ * counted here without being made, and refused at the line of the alias where it gets too large.
+ */
+function aliasProblem(file: string, yaml: YamlIndex): BookIssue | undefined {
+  const anchors = new Map<string, YamlNode>();
+  const targets = new Map<Alias, YamlNode | undefined>();
+  let aliases = 0;
+  let tooMany: Alias | undefined;
+  visit(yaml.doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        aliases += 1;
+        if (aliases > MAX_ALIASES) {
+          tooMany = node;
+          return visit.BREAK;
+        }
+        // The last anchor of that name before the alias, as YAML resolves it.
+        targets.set(node, anchors.get(node.source));
+      } else if (node.anchor) anchors.set(node.anchor, node);
+      return undefined;
+    },
+  });
+  if (tooMany)
+    return {
+      file,
+      line: yaml.lineOf(tooMany),
+      message: `more than ${MAX_ALIASES} aliases (*${tooMany.source} is one too many)`,
+      hint: 'write the values out instead of aliasing them',
+    };
+  if (aliases === 0) return undefined;
+  // Expanded sizes, each node's counted once (memoised); a node inside its own expansion is endless.
+  const sizes = new Map<unknown, number>();
+  const sizeOf = (node: unknown): number => {
+    if (node === null || node === undefined) return 0;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    sizes.set(node, Number.POSITIVE_INFINITY);
+    let size = 1;
+    if (isAlias(node)) size = sizeOf(targets.get(node));
+    else if (isPair(node)) size = sizeOf(node.key) + sizeOf(node.value);
+    else if (isMap(node) || isSeq(node)) for (const item of node.items as unknown[]) size += sizeOf(item);
+    sizes.set(node, size);
+    return size;
+  };
+  // In document order: the running count of values crosses the bound at the alias to blame.
+  let total = 0;
+  let culprit: Alias | undefined;
+  visit(yaml.doc, {
+    Node(_key, node) {
+      if (isAlias(node)) culprit = node;
+      total += isAlias(node) ? sizeOf(node) : 1;
+      return total > MAX_EXPANDED ? visit.BREAK : undefined;
+    },
+  });
+  if (total <= MAX_EXPANDED) return undefined;
+  return {
     file,
-    line: error.linePos?.[0].line ?? 1,
-    message: error.message.split('\n')[0] ?? 'bad YAML',
-    hint: 'fix the YAML syntax',
-  }));
-  if (issues.length > 0) return { config: DEFAULT_CONFIG, issues };
-  const plain = (doc.toJS() as unknown) ?? {};
-  if (typeof plain !== 'object' || Array.isArray(plain))
-    return { config: DEFAULT_CONFIG, issues: [{ file, line: 1, message: 'book.yaml must be a mapping', hint: 'write `title: ...` and `chapters: [...]`' }] };
+    line: yaml.lineOf(culprit),
+    message: `the aliases here expand book.yaml to more than ${MAX_EXPANDED.toLocaleString('en-US')} values (anchors that reference anchors: an alias bomb)`,
+    hint: 'write the values out, or alias each anchor only a few times',
+  };
+}
+
+/** Keys a map holds twice: reported at the second (a scan per key, as yaml does it, was quadratic). */
+function duplicateKeys(file: string, yaml: YamlIndex): BookIssue[] {
+  const issues: BookIssue[] = [];
+  visit(yaml.doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const value = pair.key.value;
+        if (seen.has(value))
+          issues.push({ file, line: yaml.lineOf(pair.key), message: `"${String(value)}" is here twice: map keys must be unique`, hint: 'keep one of them' });
+        seen.add(value);
+      }
+    },
+  });
+  return issues;
+}
+
+const NESTING_HINT = 'book.yaml needs only a few levels: title, chapters, defaults, targets and their keys';
+
+/** What parseBookConfig tells: the config (the defaults when there are issues), and where each `chapters:` entry is. */
+export interface ParsedBookConfig {
+  config: BookConfig;
+  issues: BookIssue[];
+  /** The line of each entry of `chapters:`, by index (empty when there is no list). */
+  chapterLines: number[];
+}
+
+/** Parses `book.yaml`; every problem names its line and what to write instead. */
+export function parseBookConfig(file: string, text: string): ParsedBookConfig {
+  const lines = new LineCounter();
+  // uniqueKeys: false: yaml compares each key with every key before it (minutes for 100,000 keys);
+  // duplicateKeys does it with a set.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  const refused = (issues: BookIssue[]): ParsedBookConfig => ({ config: DEFAULT_CONFIG, issues: limitIssues(issues), chapterLines: [] });
+  if (doc.errors.length > 0)
+    return refused(
+      doc.errors.map((error) =>
+        // yaml reports nesting deeper than its recursion can go as the stack overflow it caught.
+        /call stack/i.test(error.message)
+          ? { file, line: error.linePos?.[0].line ?? 1, message: 'is nested too deeply to read', hint: NESTING_HINT }
+          : { file, line: error.linePos?.[0].line ?? 1, message: error.message.split('\n')[0] ?? 'bad YAML', hint: 'fix the YAML syntax' },
+      ),
+    );
+  const yaml = new YamlIndex(doc, lines);
+  const duplicates = duplicateKeys(file, yaml);
+  if (duplicates.length > 0) return refused(duplicates);
+  let plain: unknown;
+  try {
+    const bomb = aliasProblem(file, yaml);
+    if (bomb) return refused([bomb]);
+    // aliasProblem bounds the expansion; yaml's own guard (maxAliasCount) would throw instead.
+    plain = doc.toJS({ maxAliasCount: -1 }) ?? {};
+  } catch (error) {
+    // Nesting deeper than the stack (yaml reports most as errors above), or an alias yaml cannot resolve.
+    const deep = error instanceof RangeError;
+    return refused([
+      {
+        file,
+        line: 1,
+        message: deep ? 'is nested too deeply to read' : `cannot be read as YAML (${(error as Error).message})`,
+        hint: deep ? NESTING_HINT : 'fix the YAML',
+      },
+    ]);
+  }
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain))
+    return refused([{ file, line: 1, message: 'book.yaml must be a mapping', hint: 'write `title: ...` and `chapters: [...]`' }]);
   const parsed = bookYamlSchema.safeParse(plain);
-  if (!parsed.success) return { config: DEFAULT_CONFIG, issues: schemaIssues(file, doc, lines, parsed.error) };
+  if (!parsed.success) return refused(schemaIssues(file, yaml, parsed.error));
   const config = toConfig(parsed.data);
+  const issues: BookIssue[] = [];
   if (!config.targets[config.target] && config.target !== AUTO_TARGET)
     issues.push({
       file,
-      line: lineAt(doc, lines, ['target']),
+      line: yaml.lineAt(['target']),
       message: `target "${config.target}" is not defined`,
       hint: `define it under targets:, or use auto or one of ${Object.keys(config.targets).join(', ')}`,
     });
-  return { config, issues };
+  const chapterLines = config.chapters.map((_, i) => yaml.lineAt(['chapters', i]));
+  return { config, issues, chapterLines };
 }
 
 /** A valid book.yaml with every default filled in. */

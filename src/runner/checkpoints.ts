@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { bookStateDir, writeAtomic } from './files.js';
+import { INPUT_LIMITS, InputFileError, jsonTooDeep, MAX_JSON_DEPTH, readInputFile } from './input-file.js';
 import { checkpointSchema } from './schemas/checkpoint.js';
 import { firstProblem } from './schemas/problem.js';
 import type { Snapshot } from './state/types.js';
@@ -78,10 +79,17 @@ export async function writeCheckpoint(file: string, checkpoint: Checkpoint): Pro
 export async function readCheckpoint(file: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Only a regular file, up to its limit: a FIFO there would hang --from, /dev/zero fill the memory.
+    text = (await readInputFile(file, { limitBytes: INPUT_LIMITS.checkpoint, what: 'a checkpoint' })).toString('utf8');
   } catch (error) {
-    return { ok: false, file, problem: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+    if (!(error instanceof InputFileError)) throw error;
+    // Only no file at all is a missing checkpoint (resume.ts tells it by ENOENT); anything else
+    // with its name (a link to nothing, a FIFO, a folder, too large) is a damaged one.
+    if (error.problem === 'missing') return { ok: false, file, problem: `cannot read it (${error.errno ?? 'ENOENT'})` };
+    return { ok: false, file, problem: `it ${error.reason}` };
   }
+  // The drift check walks the snapshot recursively: a nesting no checkpoint has is refused first.
+  if (jsonTooDeep(text)) return { ok: false, file, problem: `it nests deeper than ${MAX_JSON_DEPTH} levels (a checkpoint nests about 7)` };
   const start = text.indexOf('"body":');
   if (!text.trimEnd().endsWith('}') || start < 0) return { ok: false, file, problem: 'it is truncated' };
   let parsed: CheckpointFile;
@@ -103,7 +111,14 @@ export async function listCheckpoints(book: Book, target: string): Promise<ReadR
   const dir = checkpointDir(book, target);
   if (!existsSync(dir)) return [];
   const order = new Map(book.chapters.map((c, i) => [c.id, i]));
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort((a, b) => (order.get(a.slice(0, -5)) ?? 1e9) - (order.get(b.slice(0, -5)) ?? 1e9));
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    // A file or a FIFO where the folder goes: said like a damaged checkpoint, not a crash.
+    return [{ ok: false, file: dir, problem: `it is not a folder of checkpoints (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }];
+  }
+  const files = names.filter((f) => f.endsWith('.json')).sort((a, b) => (order.get(a.slice(0, -5)) ?? 1e9) - (order.get(b.slice(0, -5)) ?? 1e9));
   return Promise.all(files.map((f) => readCheckpoint(path.join(dir, f))));
 }
 

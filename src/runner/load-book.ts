@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, parseBookConfig } from './book-config.js';
+import { INPUT_LIMITS, InputFileError, readInputFile } from './input-file.js';
+import { limitIssues } from './issue-limit.js';
 import { chapterName, checkUniqueNames, parseChapter } from './parse.js';
 import { type Book, BookError, type BookIssue, type Chapter } from './types.js';
 
@@ -13,16 +14,26 @@ export async function loadBook(dir: string): Promise<Book> {
   if (!kind) throw new BookError([{ file: dir, line: 1, message: 'no such book directory', hint: 'pass --book DIR, a folder holding NN-slug.md chapters' }]);
   if (!kind.isDirectory())
     throw new BookError([
-      { file: dir, line: 1, message: 'is a file, not a book directory', hint: 'pass --book DIR, the folder holding NN-slug.md chapters and book.yaml' },
+      {
+        file: dir,
+        line: 1,
+        message: kind.isFile() ? 'is a file, not a book directory' : 'is not a book directory (a FIFO, socket or device)',
+        hint: 'pass --book DIR, the folder holding NN-slug.md chapters and book.yaml',
+      },
     ]);
   const issues: BookIssue[] = [];
   let config = structuredClone(DEFAULT_CONFIG);
   const configFile = path.join(bookDir, 'book.yaml');
-  if (existsSync(configFile)) {
-    const text = await readText(configFile, shown(configFile), issues);
+  let chapterLines: number[] = [];
+  // Only a book.yaml that is not there at all means the defaults. One that is there but cannot be
+  // read (a link to nothing or a loop, a folder, a FIFO) is an issue: the defaults would send the
+  // run to a machine the reader did not name.
+  if (await isThere(configFile)) {
+    const text = await readText(configFile, shown(configFile), issues, BOOK_YAML);
     if (text !== undefined) {
       const parsed = parseBookConfig(shown(configFile), text);
       config = parsed.config;
+      chapterLines = parsed.chapterLines;
       issues.push(...parsed.issues);
     }
   }
@@ -46,17 +57,24 @@ export async function loadBook(dir: string): Promise<Book> {
   let order = [...found.values()].sort((a, b) => a.number - b.number || a.id.localeCompare(b.id));
   if (config.chapters.length > 0) {
     order = [];
-    for (const stem of config.chapters) {
+    const listedAt = new Map<string, number>();
+    config.chapters.forEach((stem, index) => {
+      const line = chapterLines[index] ?? 1;
       const entry = found.get(stem);
+      const first = listedAt.get(stem);
       if (!entry)
         issues.push({
           file: shown(configFile),
-          line: 1,
+          line,
           message: `chapter "${stem}" is listed but ${stem}.md does not exist`,
           hint: `create ${stem}.md or remove it from chapters:`,
         });
+      // Read and run once: a list of 100,000 times the same chapter must not read it 100,000 times.
+      else if (first !== undefined)
+        issues.push({ file: shown(configFile), line, message: `chapter "${stem}" is listed twice (first at line ${first})`, hint: 'list each chapter once' });
       else order.push(entry);
-    }
+      if (first === undefined) listedAt.set(stem, line);
+    });
   }
   const numbers = new Map<number, string>();
   for (const entry of order) {
@@ -75,14 +93,14 @@ export async function loadBook(dir: string): Promise<Book> {
   const chapters: Chapter[] = [];
   for (const entry of order) {
     const file = path.join(bookDir, entry.fileName);
-    const text = await readText(file, shown(file), issues);
+    const text = await readText(file, shown(file), issues, CHAPTER);
     if (text === undefined) continue;
     const result = parseChapter(shown(file), entry.id, entry.number, text, config.defaults);
     chapters.push(result.chapter);
     issues.push(...result.issues);
   }
   issues.push(...checkUniqueNames(chapters));
-  if (issues.length > 0) throw new BookError(issues);
+  if (issues.length > 0) throw new BookError(limitIssues(issues));
   return { dir: bookDir, config, chapters };
 }
 
@@ -104,21 +122,31 @@ function suggestChapterName(fileName: string): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A chapter's or book.yaml's text; a file that cannot be read or is not UTF-8 is an issue, not a crash. */
-async function readText(file: string, shownAs: string, issues: BookIssue[]): Promise<string | undefined> {
+const BOOK_YAML = { limitBytes: INPUT_LIMITS.bookYaml, what: 'book.yaml' };
+const CHAPTER = { limitBytes: INPUT_LIMITS.chapter, what: 'a chapter' };
+
+/** Whether anything at all has this name: a dangling link, a FIFO or a folder count; only ENOENT does not. */
+async function isThere(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+/**
+ * A chapter's or book.yaml's text. A file that cannot be read, is not a regular file (a FIFO, a
+ * device, a folder), is over its size limit or is not UTF-8 is an issue, not a crash or a hang.
+ */
+async function readText(file: string, shownAs: string, issues: BookIssue[], limits: { limitBytes: number; what: string }): Promise<string | undefined> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readInputFile(file, limits);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why: Record<string, [string, string]> = {
-      EISDIR: ['is a directory, not a file', 'a chapter is a Markdown file; move the folder out of the book directory'],
-      ENOENT: ['is a link to nothing', 'point the link at a file, or remove it'],
-      ELOOP: ['is a link that loops', 'point the link at a file, or remove it'],
-      EACCES: ['cannot be read (permission denied)', 'make it readable: chmod a+r'],
-    };
-    const [message, hint] = why[code ?? ''] ?? [`cannot be read (${code ?? (error as Error).message})`, 'check the file'];
-    issues.push({ file: shownAs, line: 1, message, hint });
+    if (!(error instanceof InputFileError)) throw error;
+    const hint = error.problem === 'directory' && limits === CHAPTER ? 'a chapter is a Markdown file; move the folder out of the book directory' : error.hint;
+    issues.push({ file: shownAs, line: 1, message: error.reason, hint });
     return undefined;
   }
   try {

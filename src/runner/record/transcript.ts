@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DiagnosticSection } from '../diagnostics.js';
 import type { BlockFailure, BlockStatus } from '../events.js';
 import { bookStateDir, writeAtomic } from '../files.js';
+import { INPUT_LIMITS, InputFileError, jsonTooDeep, MAX_JSON_DEPTH, readInputFile } from '../input-file.js';
 import { firstProblem } from '../schemas/problem.js';
 import { transcriptSchema } from '../schemas/transcript.js';
 import type { Snapshot, StateDiff } from '../state/types.js';
@@ -118,10 +118,19 @@ export class TranscriptError extends Error {
 export async function readTranscript(file: string): Promise<Transcript> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Only a regular file, and only up to its limit: a FIFO or /dev/zero given as --transcript
+    // would hang the read or fill the memory.
+    text = (await readInputFile(file, { limitBytes: INPUT_LIMITS.transcript, what: 'a transcript' })).toString('utf8');
   } catch (error) {
-    throw new TranscriptError(`cannot read the transcript ${file}: ${(error as Error).message} (record one with: book run --record)`);
+    if (!(error instanceof InputFileError)) throw error;
+    const fix = error.problem === 'missing' ? 'record one with: book run --record' : error.hint;
+    throw new TranscriptError(`cannot read the transcript ${file}: it ${error.reason} (${fix})`);
   }
+  const deep = jsonTooDeep(text);
+  if (deep)
+    throw new TranscriptError(
+      `${file} nests deeper than ${MAX_JSON_DEPTH} levels at line ${deep.line}: no transcript the runner writes does (about 20); re-record with book run --record`,
+    );
   let data: Transcript;
   try {
     data = JSON.parse(text) as Transcript;
