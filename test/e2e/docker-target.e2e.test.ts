@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveVersions } from '../../src/runner/versions.js';
 import { clusterChecks } from '../helpers/cluster-checks.js';
+import { bookCommand } from '../helpers/runtimes.js';
 import { type Finished, runAsync } from '../helpers/spawn.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -144,13 +145,20 @@ describe.skipIf(skip)('the whole book on the docker target', () => {
   );
 
   it(
-    'a second book’s machine comes up beside the first, with its own names and subnet, and goes down alone',
+    'a second book’s machine comes up beside the first, with its own names and subnet, and goes down alone (all of it under Deno 2)',
     async () => {
-      const up = await book(['machine', 'up', '--book', second], 10 * MIN);
+      // The runner under Deno: dockerode's exec streams, the agent's pipes and the image import through Deno's node compatibility.
+      const deno = (args: string[], timeout: number) => {
+        const command = bookCommand('deno', args);
+        return runAsync(command.file, command.args, { cwd: root, env: { ...env, ...command.env }, timeout });
+      };
+      const up = await deno(['machine', 'up', '--book', second], 10 * MIN);
       expect(up.code, up.stderr).toBe(0);
-      const run = await book(['run', '--book', second, '--reporter', 'plain'], 5 * MIN);
+      const run = await deno(['run', '--book', second, '--reporter', 'plain'], 5 * MIN);
       expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-      expect((await book(['machine', 'down', '--book', second], 5 * MIN)).code).toBe(0);
+      const shell = await deno(['machine', 'shell', '--book', second, '--node', 'k8s-worker', '--', 'hostname'], MIN);
+      expect(shell.stdout.trim()).toBe('k8s-worker');
+      expect((await deno(['machine', 'down', '--book', second], 5 * MIN)).code).toBe(0);
       expect(sh("docker ps -a --format '{{.Names}}' | sort", { DOCKER_HOST })).toBe('book-minikube-k8s-master\nbook-minikube-k8s-worker\n');
       expect((await onMachine('kubectl get nodes -o name')).stdout).toBe('node/k8s-master\nnode/k8s-worker');
     },
