@@ -7,6 +7,28 @@ export function parseDuration(text: string): number | undefined {
   return ms === undefined || ms > MAX_DURATION_MS ? undefined : ms;
 }
 
+/**
+ * A timeout, as a block's `timeout=` and book.yaml's `defaults.timeout` both take it (one rule for
+ * both): a duration more than 0 (a timer of 0 would fail every block at once) and at most
+ * MAX_DURATION_MS. Undefined otherwise; `timeoutProblem` says why.
+ */
+export function parseTimeout(text: string): number | undefined {
+  const ms = parseDuration(text);
+  return ms === undefined || ms <= 0 ? undefined : ms;
+}
+
+/** Why `text` is not a timeout (undefined when it is one): 'form', 'zero' or 'too long'. */
+export function timeoutProblem(text: string): 'form' | 'zero' | 'too long' | undefined {
+  const ms = parseDurationUnbounded(text);
+  if (ms === undefined) return 'form';
+  if (ms <= 0) return 'zero';
+  if (ms > MAX_DURATION_MS) return 'too long';
+  return undefined;
+}
+
+/** What a timeout is, for messages: said once for the block rule and book.yaml. */
+export const TIMEOUT_RULE = 'a duration such as 90s, 2m or 1m30s, more than 0 and at most 24 days';
+
 function parseDurationUnbounded(text: string): number | undefined {
   const match = /^(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/.exec(text.trim());
   if (!match || text.trim() === '') return undefined;

@@ -1,4 +1,4 @@
-import { parseDuration } from './durations.js';
+import { parseDuration, timeoutProblem } from './durations.js';
 import type { BlockAttrs, BookIssue } from './types.js';
 
 /** Languages a `run` block can execute, mapped to the block kind. */
@@ -27,19 +27,32 @@ interface Word {
 /** Characters an info string must not hold outside quotes: invisible ones and spaces other than ' ' and tab. */
 const ODD_CHARACTER = /[\p{Cc}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\uFFFD]/u;
 
+/** Letters and marks that show as nothing (Hangul fillers, the braille blank, the grapheme joiner). */
+export const INVISIBLE_LETTER = /[\u034f\u115f\u1160\u2800\u3164\uffa0]/u;
+
 /** `U+00A0 (a no-break space)` for the reader, who cannot see it. */
-function describeCharacter(c: string): string {
+export function describeCharacter(c: string): string {
   const code = `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
   const names: Record<string, string> = {
+    '\u0000': 'a NUL byte',
     '\u00a0': 'a no-break space',
+    '\u00ad': 'a soft hyphen',
     '\u200b': 'a zero-width space',
+    '\u200c': 'a zero-width non-joiner',
+    '\u200d': 'a zero-width joiner',
+    '\u2060': 'a word joiner',
+    '`': 'a backtick',
+    '~': 'a tilde',
     '\u2009': 'a thin space',
     '\u3000': 'an ideographic space',
     '\ufeff': 'a byte-order mark',
     '\ufffd': 'a replacement character: the file is not valid UTF-8 here',
     '\r': 'a carriage return',
   };
-  return `${code} (${names[c] ?? (/\p{Zs}/u.test(c) ? 'a space that is not a plain one' : 'an invisible character')})`;
+  const name =
+    names[c] ??
+    (/\p{Zs}/u.test(c) ? 'a space that is not a plain one' : ODD_CHARACTER.test(c) || INVISIBLE_LETTER.test(c) ? 'an invisible character' : `\`${c}\``);
+  return `${code} (${name})`;
 }
 
 /** The first character a reader would not type in an info string (copied from a web page), outside quotes. */
@@ -94,7 +107,8 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of candidates) {
-    const d = editDistance(word, candidate);
+    // `TIMEOUT=` is `timeout=` in capitals: the case costs nothing.
+    const d = editDistance(word.toLowerCase(), candidate);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
@@ -117,6 +131,80 @@ function editDistance(a: string, b: string): number {
   return row[b.length] as number;
 }
 
+/** What glues two words into one where a space was meant: `sh,run`, `{.sh run}`, `run:true`. */
+const GLUE = /[,;:|{}()[\]<>`"']+/;
+
+/** The language a misspelled fence most likely meant, for the hint: `SH` → sh, `{.ts` → ts; else sh. */
+function meantLanguage(first: Word | undefined): string {
+  const lang = (first?.key.split(GLUE).find((part) => part.replace(/^\.+/, '') !== '') ?? '').replace(/^\.+/, '').toLowerCase();
+  return RUNNABLE[lang] ? lang : 'sh';
+}
+
+/** The language as the reader meant it, when it is a runnable one in other clothes: `SH`, `{.sh}`, `Bash`. */
+function runnableSpelling(lang: string): string | undefined {
+  const plain = lang.replace(/^[{.]+|[}]+$/g, '').toLowerCase();
+  return plain !== lang && RUNNABLE[plain] ? plain : undefined;
+}
+
+interface Misspelling {
+  message: string;
+  hint: string;
+}
+
+/**
+ * How a word spells `run` or `file=` other than exactly (`RUN`, `Run`, `run=yes`, `run:true`,
+ * `sh,run`, `FILE=/x`); undefined for the exact spellings and for every other word. A fence that
+ * says run in any spelling is one the reader meant to run: it must run, or be an error, never
+ * silently prose.
+ */
+function misspelling(word: Word, meant: string): Misspelling | undefined {
+  const text = word.value === undefined ? word.key : `${word.key}=${word.value}`;
+  if ((word.key === 'run' && word.value === undefined) || (word.key === 'file' && word.value !== undefined)) return undefined;
+  const lower = word.key.toLowerCase();
+  if (lower === 'run')
+    return word.value === undefined
+      ? { message: `\`${word.key}\` is not \`run\``, hint: `write run in lowercase: \`\`\`${meant} run` }
+      : { message: `\`${text}\` is not \`run\`: run takes no value`, hint: `write run alone: \`\`\`${meant} run` };
+  if (lower === 'file' && word.value !== undefined) return { message: `\`${word.key}=\` is not \`file=\``, hint: `write it in lowercase: file=${word.value}` };
+  const parts = word.key.split(GLUE).map((part) => part.replace(/^\.+/, '').toLowerCase());
+  if (parts.length > 1 && (parts.includes('run') || (parts.at(-1) === 'file' && word.value !== undefined)))
+    return {
+      message: `\`${text}\` is not \`${parts.includes('run') ? 'run' : 'file='}\`: the words of an info string are separated by spaces`,
+      hint: parts.includes('run') ? `write \`\`\`${meant} run` : `write \`\`\`yaml file=${word.value}`,
+    };
+  return undefined;
+}
+
+/**
+ * The language (the first word, unless it is `run` or has a value), the attributes, and whether
+ * the fence is ours: it says `run` or `file` among its attributes. ```run with no language is
+ * ours too (and then an error), not prose that silently never runs.
+ */
+function ourWords(words: Word[]): { first?: Word; lang: string; attrWords: Word[]; ours: boolean } {
+  const [first, ...rest] = words;
+  const lang = first && first.value === undefined && first.key !== 'run' ? first.key : '';
+  const attrWords = lang ? rest : words;
+  return { first, lang, attrWords, ours: attrWords.some((w) => (w.key === 'run' && w.value === undefined) || w.key === 'file') };
+}
+
+/**
+ * Whether an info string says `run` or `file=` in any spelling (exact or misspelled), so that the
+ * fence is meant to be one of ours. Characters a reader cannot see count as spaces. For lines that
+ * Markdown does not read as fences (parse.ts): such a line, if it claims to run, is an error.
+ */
+export function claimsToRun(info: string): boolean {
+  const plain = info.replace(/[\p{Cc}\p{Cf}\p{Zs}\p{Zl}\p{Zp}\uFFFD]/gu, ' ').replace(new RegExp(INVISIBLE_LETTER.source, 'gu'), ' ');
+  const tokens = tokenize(plain);
+  const words: Word[] =
+    typeof tokens === 'string'
+      ? plain
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((w) => (w.includes('=') ? { key: w.slice(0, w.indexOf('=')), value: w.slice(w.indexOf('=') + 1) } : { key: w }))
+      : tokens;
+  return ourWords(words).ours || words.some((w) => misspelling(w, 'sh') !== undefined);
+}
+
 /**
  * Reads a fence's info string. Plain fences (no `run`, no `file=`) are prose and may carry any
  * words (other tools' tags); once a fence is ours, every word must be one we know.
@@ -133,17 +221,26 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
     ];
   const words = tokenize(info);
   if (typeof words === 'string') return [issue(words, 'close the quote: fails="text with spaces"')];
-  const [first, ...rest] = words;
-  // ```run with no language is ours too (and then an error), not prose that silently never runs.
-  const lang = first && first.value === undefined && first.key !== 'run' ? first.key : '';
-  const attrWords = lang ? rest : words;
-  const ours = attrWords.some((w) => (w.key === 'run' && w.value === undefined) || w.key === 'file');
-  if (!ours) return { lang, kind: 'prose', attrs: { run: false } };
+  const { first, lang, attrWords, ours } = ourWords(words);
+  const meant = meantLanguage(first);
+  if (!ours) {
+    // `RUN`, `run=yes`, `sh,run`: meant to run, and silently prose if let through.
+    const misspelled = words.map((w) => misspelling(w, meant)).filter((m) => m !== undefined);
+    if (misspelled.length > 0) return misspelled.map((m) => issue(m.message, m.hint));
+    return { lang, kind: 'prose', attrs: { run: false } };
+  }
 
   const issues: BookIssue[] = [];
   const attrs: BlockAttrs = { run: false };
   const seen = new Set<string>();
+  const langMisspelled = first && lang ? misspelling(first, meant) : undefined;
+  if (langMisspelled) issues.push(issue(langMisspelled.message, langMisspelled.hint));
   for (const word of attrWords) {
+    const misspelled = misspelling(word, meant);
+    if (misspelled) {
+      issues.push(issue(misspelled.message, misspelled.hint));
+      continue;
+    }
     if (seen.has(word.key)) {
       issues.push(issue(`attribute "${word.key}" is given twice`, `keep one ${word.key}`));
       continue;
@@ -172,10 +269,16 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
         else attrs.name = word.value;
         break;
       case 'timeout': {
-        const ms = parseDuration(word.value);
-        if (ms === undefined || ms <= 0)
-          issues.push(issue(`bad duration timeout=${word.value}`, 'write a duration such as timeout=90s, timeout=2m or timeout=1m30s'));
-        else attrs.timeoutMs = ms;
+        // One rule with book.yaml's defaults.timeout (durations.ts): more than 0, at most 24 days.
+        const problem = timeoutProblem(word.value);
+        if (problem === 'form') issues.push(issue(`bad duration timeout=${word.value}`, 'write a duration such as timeout=90s, timeout=2m or timeout=1m30s'));
+        else if (problem === 'zero')
+          issues.push(issue(`bad duration timeout=${word.value}: a timeout of 0 fails the block at once`, 'write a duration more than 0, e.g. timeout=90s'));
+        else if (problem === 'too long')
+          issues.push(
+            issue(`bad duration timeout=${word.value}: longer than a timer holds`, 'write at most 24 days (timeout=34560m); most blocks need a few minutes'),
+          );
+        else attrs.timeoutMs = parseDuration(word.value) as number;
         break;
       }
       case 'retries':
@@ -215,16 +318,20 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
   }
 
   const runnable = RUNNABLE[lang];
+  const meantLang = runnableSpelling(lang);
   if (attrs.run && attrs.file)
     issues.push(issue('a block cannot both run and write a file', 'split it: one `yaml file=PATH` block, then a `sh run` block that uses it'));
-  if (attrs.run && !runnable)
+  // (A language glued to run, `sh,run`, was said above.)
+  if (attrs.run && !runnable && !langMisspelled)
     issues.push(
-      issue(
-        `"${lang || '(no language)'}" blocks cannot run`,
-        lang
-          ? `only ts and sh blocks run; to put this ${lang} on the machine write \`${lang} file=/path/on/machine\``
-          : 'start the info string with ts or sh: ```sh run',
-      ),
+      meantLang
+        ? issue(`\`${lang}\` is not \`${meantLang}\``, `write the language as \`\`\`${meantLang} run`)
+        : issue(
+            `"${lang || '(no language)'}" blocks cannot run`,
+            lang
+              ? `only ts and sh blocks run; to put this ${lang} on the machine write \`${lang} file=/path/on/machine\``
+              : 'start the info string with ts or sh: ```sh run',
+          ),
     );
   if (!attrs.run && (attrs.fails || attrs.retries !== undefined) && attrs.file)
     issues.push(issue('fails= and retries= only apply to run blocks', 'remove them from this file= block'));

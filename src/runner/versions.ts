@@ -23,6 +23,30 @@ export type Versions = Record<VersionName, string>;
 /** v1.37.2, v1.38.0-beta.0, v1.35.4-rc.1 */
 export const K8S_VERSION_PATTERN = /^v1\.\d{1,3}\.\d{1,3}(-(alpha|beta|rc)\.\d{1,3})?$/;
 
+/**
+ * The Kubernetes minors vagrant/versions.sh can build the machine with: its other pins (etcd
+ * 3.7.0, cri-dockerd 0.4, the pause image, CoreDNS) are kubeadm's for these, and chapter 0 refuses
+ * anything older than 1.34. `last` is the minor after the pin, for its betas and release
+ * candidates. test/unit/book-yaml-values.test.ts holds these to versions.sh's pin and to chapter 0.
+ */
+export const KNOWN_K8S_MINORS = { first: 34, last: 38 } as const;
+
+/** `v1.34.x, v1.35.x, …, v1.38.x (any patch, and their -alpha.N, -beta.N and -rc.N)`: for messages. */
+export function knownVersionsText(): string {
+  const { first, last } = KNOWN_K8S_MINORS;
+  const minors = Array.from({ length: last - first + 1 }, (_, i) => `v1.${first + i}.x`);
+  return `${minors.join(', ')} (any patch, and their -alpha.N, -beta.N and -rc.N)`;
+}
+
+/** Why vagrant/versions.sh cannot build this version (undefined when it can): not one, or outside KNOWN_K8S_MINORS. */
+export function unknownVersion(version: string): string | undefined {
+  if (!K8S_VERSION_PATTERN.test(version)) return `"${version}" is not a Kubernetes version`;
+  const minor = Number(version.split('.')[1]);
+  if (minor < KNOWN_K8S_MINORS.first) return `Kubernetes ${version} is older than the book supports (1.${KNOWN_K8S_MINORS.first})`;
+  if (minor > KNOWN_K8S_MINORS.last) return `Kubernetes ${version} is newer than vagrant/versions.sh knows (its pins are for up to 1.${KNOWN_K8S_MINORS.last})`;
+  return undefined;
+}
+
 export class VersionError extends Error {
   readonly code = 'VERSION_UNKNOWN';
   constructor(
@@ -38,12 +62,20 @@ export class VersionError extends Error {
 export function resolveVersions(versionsFile: string, k8sVersion?: string): Versions {
   if (k8sVersion !== undefined && !K8S_VERSION_PATTERN.test(k8sVersion))
     throw new VersionError(`"${k8sVersion}" is not a Kubernetes version`, 'write it as the module proxy does: v1.37.2, v1.35.4, v1.38.0-beta.0');
+  // K8S_VERSION from the environment, or book.yaml's kubernetes: (its schema refuses the same at its line).
+  const unknown = k8sVersion === undefined ? undefined : unknownVersion(k8sVersion);
+  if (unknown)
+    throw new VersionError(
+      `${unknown}: vagrant/versions.sh knows ${knownVersionsText()}`,
+      'pick one of those: K8S_VERSION=v1.35.4, or kubernetes: v1.35.4 in book.yaml',
+    );
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   if (k8sVersion) env.K8S_VERSION = k8sVersion;
   const print = VERSION_NAMES.map((name) => `printf '%s\\0' "\${${name}}"`).join('; ');
   const result = spawnSync('bash', ['-c', `set -euo pipefail; source "$1"; ${print}`, 'versions', versionsFile], { encoding: 'utf8', env });
-  if (result.status !== 0)
-    throw new VersionError(`cannot read ${versionsFile}: ${result.stderr.trim() || result.error?.message}`, 'is bash installed, and the package complete?');
+  // No bash on PATH is the host's trouble (HOST_TOOL_MISSING), not a version's.
+  if (result.error) throw result.error;
+  if (result.status !== 0) throw new VersionError(`cannot read ${versionsFile}: ${(result.stderr ?? '').trim()}`, 'is the package complete?');
   const values = result.stdout.split('\0');
   return Object.fromEntries(VERSION_NAMES.map((name, i) => [name, values[i] ?? ''])) as Versions;
 }

@@ -72,13 +72,13 @@ describe.skipIf(!existsSync(BIN))('the CLI refuses what it would otherwise drop'
   it('escape sequences and other controls from the input are shown, never sent to the terminal', () => {
     const control = fc.constantFrom('\x1b[2J', '\x1b]0;pwned\x07', '\r', '\x9b31m', '\u202e', '\x08\x08', '\x1bc');
     fc.assert(
-      fc.property(control, fc.constantFrom('command', 'title', 'chapter'), (escape, where) => {
+      fc.property(control, fc.constantFrom('command', 'title', 'chapter'), (sequence, where) => {
         let r: ReturnType<typeof book>;
-        if (where === 'command') r = book([`x${escape}`]);
+        if (where === 'command') r = book([`x${sequence}`]);
         else {
           const b = writeBook({
-            'book.yaml': `title: "T${escape.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"\n`,
-            '01-a.md': where === 'title' ? `# A${escape}\n\nProse.\n` : `# A\n\n\`\`\`sh run wat${escape}\ntrue\n\`\`\`\n`,
+            'book.yaml': `title: "T${sequence.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}"\n`,
+            '01-a.md': where === 'title' ? `# A${sequence}\n\nProse.\n` : `# A\n\n\`\`\`sh run wat${sequence}\ntrue\n\`\`\`\n`,
           });
           r = book(['list', '--book', b]);
         }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
 import { fingerprint, verifyHostKey } from './known-hosts.js';
@@ -42,6 +43,11 @@ const PID_MARK = '\u001eBOOKPID ';
  * Any Linux host over SSH. Commands run as root (through `sudo -n` for other users); Docker and
  * the API server are reached through the connection (streamlocal and direct-tcpip channels).
  */
+/** `~/.ssh/id_ed25519` as ssh reads it: a leading `~/` is the home folder (docs/targets.md's example). */
+export function expandHome(file: string): string {
+  return file === '~' || file.startsWith('~/') ? homedir() + file.slice(1) : file;
+}
+
 export class SshTarget implements Target {
   readonly type = 'ssh' as const;
   readonly name: string;
@@ -76,7 +82,7 @@ export class SshTarget implements Target {
       const client = new Client();
       let privateKey: Buffer | undefined;
       try {
-        privateKey = this.options.key ? readFileSync(this.options.key) : undefined;
+        privateKey = this.options.key ? readFileSync(expandHome(this.options.key)) : undefined;
       } catch (error) {
         reject(
           new MachineUnreachable(
@@ -254,7 +260,7 @@ export class SshTarget implements Target {
 
   shellArgv(command: string[], env: Record<string, string>): string[] {
     const argv = ['ssh', '-p', String(this.options.port), '-o', 'StrictHostKeyChecking=accept-new'];
-    if (this.options.key) argv.push('-i', this.options.key);
+    if (this.options.key) argv.push('-i', expandHome(this.options.key));
     // `--`: whatever the destination holds, ssh reads it as the destination, never as an option
     // (`-oProxyCommand=…`); book.yaml's schema refuses such values already (issue 27).
     argv.push(command.length ? '-T' : '-t', '--', `${this.options.user}@${this.options.host}`);
