@@ -1,7 +1,7 @@
 // The Python agent's reads without a process (ops 'read' and 'machinefiles'): what the docker
 // target's snapshot reads after every block. They must say exactly what the local target's node:fs
 // reads say, for any folder of manifests, pid files, logs and daemon records (generated here).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { LOG_LINES, machineFilesFromFacts } from '../../src/runner/state/machine
 import { readDaemonsNative, readMachineFilesNative } from '../../src/runner/state/machine-files-native.js';
 import { AgentClient } from '../../src/runner/targets/agent.js';
 import { localAgentArgv } from '../../src/runner/targets/local.js';
+import type { MachineFileFacts } from '../../src/runner/targets/target.js';
 
 const name = fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,11}$/);
 // Lines as daemons write them: text (some of it not ASCII), carriage returns, empty lines, long ones.
@@ -48,6 +49,17 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The agent's one-message read of a node, with a Docker socket and data root of the test's own. */
+  const nodeState = (run: string, manifests: string, docker: { socket?: string; data?: string; seen?: string } = {}) =>
+    agent.nodeState({
+      runtime: run,
+      manifests,
+      lines: LOG_LINES,
+      socket: docker.socket ?? path.join(dir, 'no.sock'),
+      dockerData: docker.data ?? path.join(dir, 'no-docker'),
+      dockerSeen: docker.seen,
+    });
+
   it('answers as the node:fs reads do, for any files', async () => {
     let n = 0;
     await fc.assert(
@@ -64,7 +76,9 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
           writeFileSync(path.join(run, 'daemons', `${daemon}.json`), json);
           if (pid !== undefined) writeFileSync(path.join(run, 'daemons', `${daemon}.pid`), pid);
         }
-        const { daemons, ...files } = machineFilesFromFacts(await agent.machineFiles(run, manifests, LOG_LINES));
+        const state = await nodeState(run, manifests);
+        expect(state.files, state.filesError).toBeDefined();
+        const { daemons, ...files } = machineFilesFromFacts(state.files as MachineFileFacts);
         expect(files).toEqual(await readMachineFilesNative(run, manifests));
         // A record that is not a JSON object says nothing about argv or restarts, in either reader.
         expect(daemons).toEqual(await readDaemonsNative(run));
@@ -74,13 +88,17 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
   });
 
   it('a missing folder is an empty answer, not an error', async () => {
-    const facts = await agent.machineFiles(path.join(dir, 'nowhere/run'), path.join(dir, 'nowhere/manifests'), LOG_LINES);
-    expect(facts).toEqual({ manifests: [], provisioned: [], logs: {}, daemons: [] });
+    const state = await nodeState(path.join(dir, 'nowhere/run'), path.join(dir, 'nowhere/manifests'));
+    expect(state.files).toEqual({ manifests: [], provisioned: [], logs: {}, daemons: [] });
+    // No Docker there either: said, not thrown.
+    expect(state.docker).toEqual({ error: expect.stringMatching(/No such file/) });
   });
 
-  it('asks a Docker-like HTTP server on a Unix socket, returning any body whole, and says why it cannot', async () => {
+  it("lists a Docker-like HTTP server's containers whole, or says they are the same while its containers' files are", async () => {
     const socket = path.join(dir, 'docker.sock');
-    let reply = { status: 200, body: Buffer.alloc(0) };
+    const data = path.join(dir, 'docker-data');
+    mkdirSync(path.join(data, 'containers'), { recursive: true });
+    let reply = { status: 200, body: Buffer.from('[]') };
     const requests: string[] = [];
     const server = net.createServer((c) => {
       c.once('data', (d) => {
@@ -91,6 +109,13 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
       c.on('error', () => {});
     });
     await new Promise<void>((r) => server.listen(socket, r));
+    const ask = (seen?: string) => nodeState(path.join(dir, 'r'), path.join(dir, 'm'), { socket, data, seen }).then((s) => s.docker);
+    // What dockerd does to a container's files: config.v2.json written aside and renamed over.
+    const checkpoint = (id: string, text: string) => {
+      mkdirSync(path.join(data, 'containers', id), { recursive: true });
+      writeFileSync(path.join(data, 'containers', id, 'config.v2.json.tmp'), text);
+      renameSync(path.join(data, 'containers', id, 'config.v2.json.tmp'), path.join(data, 'containers', id, 'config.v2.json'));
+    };
     try {
       // Bodies larger than one pipe message (the agent answers in 48 KiB pieces).
       await fc.assert(
@@ -98,25 +123,49 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
           fc.array(fc.record({ Id: fc.stringMatching(/^[0-9a-f]{1,64}$/), Names: fc.array(fc.string()), State: fc.string() }), { maxLength: 3000 }),
           async (list) => {
             reply = { status: 200, body: Buffer.from(JSON.stringify(list)) };
-            expect(JSON.parse(await agent.dockerGet(socket, '/containers/json?all=1'))).toEqual(list);
+            expect(await ask()).toEqual({ fingerprint: expect.any(String), containers: list });
           },
         ),
         { numRuns: 8 },
       );
-      await fc.assert(
-        fc.asyncProperty(fc.json({ maxDepth: 3 }), async (json) => {
-          reply = { status: 200, body: Buffer.from(json) };
-          expect(JSON.parse(await agent.dockerGet(socket, '/containers/json?all=1'))).toEqual(JSON.parse(json));
-        }),
-        { numRuns: 30 },
-      );
       expect(requests.at(-1)).toBe('GET /containers/json?all=1 HTTP/1.0');
+      // Any sequence of container changes: "same" exactly while nothing changed since the list the runner holds.
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.oneof(fc.constant('none'), fc.constant('add'), fc.constant('rewrite'), fc.constant('remove')), { minLength: 1, maxLength: 8 }),
+          async (steps) => {
+            let first = await ask();
+            if (!('fingerprint' in first)) throw new Error('no list');
+            let seen = first.fingerprint ?? undefined;
+            let n = 0;
+            for (const step of steps) {
+              const ids = readdirSync(path.join(data, 'containers'));
+              if (step === 'add') checkpoint(`c${Date.now()}${n++}`, '{}');
+              else if (step === 'rewrite' && ids[0]) checkpoint(ids[0], `{"State":${n++}}`);
+              else if (step === 'remove' && ids[0]) rmSync(path.join(data, 'containers', ids[0]), { recursive: true });
+              const changed = step !== 'none' && !(step !== 'add' && !ids[0]);
+              const answer = await ask(seen);
+              if (changed) {
+                expect(answer).toHaveProperty('containers');
+                first = answer;
+                seen = 'fingerprint' in answer ? (answer.fingerprint ?? undefined) : seen;
+              } else expect(answer).toEqual({ same: true });
+            }
+          },
+        ),
+        { numRuns: 25 },
+      );
+      // A fingerprint the agent never gave is never "same".
+      expect(await ask('not-a-fingerprint')).toHaveProperty('containers');
+      // No containers folder (another Docker layout): listed every time.
+      reply = { status: 200, body: Buffer.from('[]') };
+      const other = await nodeState(path.join(dir, 'r'), path.join(dir, 'm'), { socket, data: path.join(dir, 'nowhere') });
+      expect(other.docker).toEqual({ fingerprint: null, containers: [] });
       reply = { status: 500, body: Buffer.from('{"message":"boom"}') };
-      await expect(agent.dockerGet(socket, '/containers/json')).rejects.toThrow(/HTTP 500: \{"message":"boom"\}/);
+      expect(await ask()).toEqual({ error: 'HTTP 500: {"message":"boom"}' });
     } finally {
       server.close();
     }
-    await expect(agent.dockerGet(path.join(dir, 'no.sock'), '/x')).rejects.toThrow(/No such file/);
   });
 
   it('reads any file whole, and says why it cannot', async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { MachineClients } from '../clients.js';
 import { Machine } from '../machine.js';
-import type { Target } from '../targets/target.js';
+import type { NodeState, Target } from '../targets/target.js';
 import { containerItems, type DockerContainer, dockerItems } from './docker.js';
 import { kubernetesItems, kubernetesLists } from './kubernetes.js';
 import { daemonItems, LOG_LINES, MANIFESTS_DIR, machineFilesFromFacts, machineFilesScript, parseMachineFiles } from './machine-files.js';
@@ -68,8 +68,14 @@ async function machineSources(target: Target, clients: MachineClients, manifests
   // On the local target the machine's files are this host's: read them without a process.
   const root = target.nativeRoot ? await within(target.nativeRoot(), ms).catch(() => undefined) : undefined;
   const native = root !== undefined;
-  // Elsewhere the machine's agent reads them where it can (the docker target), else a script does.
-  const facts = !native && target.machineFiles ? target.machineFiles(manifestsDir, LOG_LINES).then(machineFilesFromFacts) : undefined;
+  // Elsewhere the machine's agent reads them all in one message where it can (the docker target), else scripts do.
+  const state =
+    !native && target.nodeState ? target.nodeState({ manifestsDir, logLines: LOG_LINES, dockerSeen: lastDocker.get(target)?.fingerprint }) : undefined;
+  state?.catch(() => {});
+  const facts = state?.then((s) => {
+    if (!s.files) throw new Error(`reading the machine's files failed: ${s.filesError ?? 'no answer'}`);
+    return machineFilesFromFacts(s.files);
+  });
   const files = native
     ? readMachineFilesNative(root + target.runtimeDir, root + manifestsDir)
     : (facts ??
@@ -82,8 +88,7 @@ async function machineSources(target: Target, clients: MachineClients, manifests
     source('docker', timings, ms, async () => {
       // No socket file, no daemon: say so without a request (the local machine's socket is a file here).
       if (native && !existsSync(target.dockerSocket)) throw noDockerDaemon(target.dockerSocket);
-      // The machine's agent asks its Docker itself where it can (one message, no relayed stream).
-      if (target.dockerContainers) return containerItems((await target.dockerContainers()) as DockerContainer[]);
+      if (state) return dockerFromNodeState(target, await state);
       const client = await clients.dockerClient();
       return dockerItems(client).catch((error) => {
         throw dockerReason(error, target.dockerSocket);
@@ -95,7 +100,12 @@ async function machineSources(target: Target, clients: MachineClients, manifests
       const [daemons, f] = await Promise.all([recorded, files]);
       return daemonItems(daemons, f.provisioned);
     }),
-    source('network', timings, ms, () => readNetwork(target)),
+    source('network', timings, ms, () =>
+      readNetwork(
+        target,
+        state ? () => state.then((s) => s.netChanged) : target.networkChanged ? () => (target.networkChanged as () => Promise<boolean>)() : undefined,
+      ),
+    ),
   ]);
   const logs = await within(files, ms).then(
     (f) => f.logs,
@@ -107,11 +117,13 @@ async function machineSources(target: Target, clients: MachineClients, manifests
 /** The network each target showed last, kept while its machine says nothing changed there. */
 const lastNetwork = new WeakMap<Target, Record<string, Fields>>();
 
-async function readNetwork(target: Target): Promise<Record<string, Fields>> {
+/** `changed` asks the machine whether its network changed since it was last asked (undefined: cannot tell). */
+async function readNetwork(target: Target, changed: (() => Promise<boolean>) | undefined): Promise<Record<string, Fields>> {
   const before = lastNetwork.get(target);
   // Asked before the read: a change during the read leaves a notification, and the next snapshot reads again.
-  if (before && target.networkChanged && !(await target.networkChanged())) return before;
-  if (!before) await target.networkChanged?.();
+  // The first ask starts the machine's watch; its answer is "changed" then anyway.
+  const same = changed ? !(await changed()) : false;
+  if (before && same) return before;
   const r = await target.exec(NETWORK_SCRIPT);
   if (r.exitCode !== 0) {
     lastNetwork.delete(target);
@@ -119,6 +131,28 @@ async function readNetwork(target: Target): Promise<Record<string, Fields>> {
   }
   const items = networkItems(r.stdout);
   lastNetwork.set(target, items);
+  return items;
+}
+
+/** The containers each target's Docker showed last, with the fingerprint they were listed at (the docker target). */
+const lastDocker = new WeakMap<Target, { fingerprint: string; items: Record<string, Fields> }>();
+
+/** The node's containers from its agent's answer: listed anew, or the same as the last list. */
+function dockerFromNodeState(target: Target, state: NodeState): Record<string, Fields> {
+  const answer = state.docker;
+  if ('error' in answer) {
+    lastDocker.delete(target);
+    throw /connection refused|No such file/.test(answer.error) ? noDockerDaemon(target.dockerSocket) : new Error(answer.error);
+  }
+  if ('same' in answer) {
+    const last = lastDocker.get(target);
+    // `same` comes only for a fingerprint this runner sent, which it sends only while it holds the list.
+    if (!last) throw new Error("the machine's agent said the containers are the same as a list this runner does not hold");
+    return last.items;
+  }
+  const items = containerItems(answer.containers as DockerContainer[]);
+  if (answer.fingerprint) lastDocker.set(target, { fingerprint: answer.fingerprint, items });
+  else lastDocker.delete(target);
   return items;
 }
 

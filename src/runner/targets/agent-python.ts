@@ -299,7 +299,7 @@ def net_changed():
                 break
     return changed
 
-# Reads without a process (ops 'read' and 'machinefiles'): the docker target's snapshot after every
+# Reads without a process (ops 'read' and 'nodestate'): the docker target's snapshot after every
 # block reads the kubeconfig, the static-pod folder, the daemons' pid files and logs' tails, and a
 # bash per read cost more than the block itself (the local target reads them with node:fs instead).
 def answer(cid, data):
@@ -351,9 +351,8 @@ def tail(path, n):
         lines.pop()
     return [l.replace('\r', '')[:400] for l in lines[-n:] if l != '']
 
-def machine_files(m):
+def machine_files(rt, md, lines):
     import hashlib
-    rt, md = m['runtime'], m['manifests']
     manifests = []
     for name in visible(md):
         path = os.path.join(md, name)
@@ -374,7 +373,7 @@ def machine_files(m):
     for d in (os.path.join(rt, 'daemons'), os.path.join(rt, 'logs')):
         for name in visible(d):
             if name.endswith('.log'):
-                logs[name[:-4]] = tail(os.path.join(d, name), m['lines'])
+                logs[name[:-4]] = tail(os.path.join(d, name), lines)
     daemons = []
     dd = os.path.join(rt, 'daemons')
     for name in visible(dd):
@@ -390,34 +389,70 @@ def machine_files(m):
         pid = pid_in(os.path.join(dd, name[:-5] + '.pid'))
         daemons.append({'name': name[:-5], 'argv': record.get('argv', []), 'pid': pid, 'running': alive(pid) if pid else False,
                         'restarts': record.get('restarts', 0), 'startedAt': record.get('startedAt')})
-    answer(m['id'], json.dumps({'manifests': manifests, 'provisioned': provisioned, 'logs': logs, 'daemons': daemons}).encode())
+    return {'manifests': manifests, 'provisioned': provisioned, 'logs': logs, 'daemons': daemons}
 
-# One Docker API GET on a Unix socket (op 'dockerget'), answered whole: the docker target's snapshot
-# lists each node's containers after every block, and a stream relayed through the runner's port
-# forward cost more than the list. HTTP/1.0, so the body is plain and ends when the socket closes.
-def docker_get(m):
+# One Docker API GET on a Unix socket, HTTP/1.0: the body is plain and ends when the socket closes.
+def docker_get(path, socket_path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(10)
+        s.connect(socket_path)
+        s.sendall(('GET %s HTTP/1.0\r\nHost: docker\r\n\r\n' % path).encode())
+        chunks = []
+        while True:
+            data = s.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        s.close()
+    head, _, body = b''.join(chunks).partition(b'\r\n\r\n')
+    status = head.split(b' ', 2)[1].decode() if head.startswith(b'HTTP/') and head.count(b' ') >= 1 else '?'
+    if status != '200':
+        raise OSError('HTTP %s: %s' % (status, body[:300].decode('utf-8', 'replace')))
+    return body.decode('utf-8', 'replace')
+
+# What dockerd shows in a list changes only with its containers' config.v2.json, which it rewrites
+# (a new file, renamed over the old) before the change is visible to the API: the folder's entries
+# with each file's inode and mtime say whether a list can change, for a few stats instead of a list.
+def docker_fingerprint(data_root):
+    d = os.path.join(data_root, 'containers')
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return None
+    parts = []
+    for name in sorted(names):
+        try:
+            st = os.stat(os.path.join(d, name, 'config.v2.json'))
+            parts.append('%s %d %d' % (name, st.st_ino, st.st_mtime_ns))
+        except OSError:
+            parts.append(name + ' -')
+    import hashlib
+    return hashlib.sha256('\n'.join(parts).encode()).hexdigest()
+
+# The snapshot's reads of one node in one message (op 'nodestate'): the docker target pays a round
+# trip through the reader's Docker for each message, and a bash per read cost more than the block.
+# Files: the static-pod folder, pid files, log tails, daemon records. Docker: the container list,
+# or "same" when the fingerprint is the one the runner says it holds. Network: changed or not.
+def node_state(m):
+    out = {'netChanged': net_changed()}
+    try:
+        out['files'] = machine_files(m['runtime'], m['manifests'], m['lines'])
+    except Exception as e:
+        out['filesError'] = repr(e)
+    fingerprint = docker_fingerprint(m['dockerData'])
+    # Unchanged: answered now, from the loop (a few stats and small files). A list asks dockerd: a thread.
+    if fingerprint is not None and fingerprint == m.get('dockerSeen'):
+        out['docker'] = {'same': True}
+        answer(m['id'], json.dumps(out).encode())
+        return
     def run():
         try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.settimeout(10)
-            s.connect(m['socket'])
-            s.sendall(('GET %s HTTP/1.0\r\nHost: docker\r\n\r\n' % m['path']).encode())
-            chunks = []
-            while True:
-                data = s.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-            s.close()
-            head, _, body = b''.join(chunks).partition(b'\r\n\r\n')
-            status = head.split(b' ', 2)[1].decode() if head.startswith(b'HTTP/') else '?'
-        except (OSError, IndexError) as e:
-            send({'id': m['id'], 't': 'x', 'code': 1, 'signal': None, 'error': 'connection refused' if isinstance(e, ConnectionRefusedError) else str(e)})
-            return
-        if status != '200':
-            send({'id': m['id'], 't': 'x', 'code': 1, 'signal': None, 'error': 'HTTP %s: %s' % (status, body[:300].decode('utf-8', 'replace'))})
-            return
-        answer(m['id'], body)
+            out['docker'] = {'fingerprint': fingerprint, 'containers': json.loads(docker_get('/containers/json?all=1', m['socket']))}
+        except (OSError, ValueError) as e:
+            out['docker'] = {'error': 'connection refused' if isinstance(e, ConnectionRefusedError) else str(e)}
+        answer(m['id'], json.dumps(out).encode())
     threading.Thread(target=run, daemon=True).start()
 
 pending = b''
@@ -446,15 +481,10 @@ while True:
                     stream_open(m)
                 elif m['op'] in ('data', 'eof', 'close'):
                     stream_input(m)
-                elif m['op'] == 'dockerget':
-                    docker_get(m)
                 elif m['op'] == 'read':
                     read_file(m)
-                elif m['op'] == 'machinefiles':
-                    try:
-                        machine_files(m)
-                    except Exception as e:
-                        send({'id': m['id'], 't': 'x', 'code': 1, 'signal': None, 'error': repr(e)})
+                elif m['op'] == 'nodestate':
+                    node_state(m)
                 elif m['op'] == 'netchanged':
                     send({'id': m['id'], 't': 'x', 'code': 0 if net_changed() else 1, 'signal': None})
                 else:

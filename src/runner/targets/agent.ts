@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Duplex, type Readable, type Writable } from 'node:stream';
-import type { ExecOptions, ExecResult, MachineFileFacts } from './target.js';
+import type { ExecOptions, ExecResult, NodeState } from './target.js';
 
 /**
  * The program the local target keeps running inside the machine's namespace: it spawns each
@@ -30,7 +30,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (m.op === 'open') { send({ id: m.id, t: 'x', code: 1, signal: null, error: 'this agent carries no streams' }); return; }
   if (m.op === 'data' || m.op === 'eof' || m.op === 'close') return;
   // Reads without a process are the Python agent's too; the local target reads with node:fs.
-  if (m.op === 'read' || m.op === 'machinefiles' || m.op === 'dockerget') { send({ id: m.id, t: 'x', code: 127, signal: null, error: 'this agent has no op ' + m.op }); return; }
+  if (m.op === 'read' || m.op === 'nodestate') { send({ id: m.id, t: 'x', code: 127, signal: null, error: 'this agent has no op ' + m.op }); return; }
   let child;
   try { child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }); }
   catch (e) { send({ id: m.id, t: 'x', code: 127, signal: null, error: e.message }); return; }
@@ -274,18 +274,11 @@ export class AgentClient {
     return result.stdoutBuffer;
   }
 
-  /** The body of a Docker API GET (`/containers/json?all=1`) on the machine's Docker socket, asked by the agent itself. */
-  async dockerGet(socket: string, path: string): Promise<string> {
-    const result = await this.request({ op: 'dockerget', socket, path }).answer;
-    if (result.exitCode !== 0) throw new Error(`GET ${path} on ${socket}: ${result.stderr.trim()}`);
-    return result.stdout;
-  }
-
-  /** What the machine's files say (agent-python.ts machine_files), read by the agent itself. */
-  async machineFiles(runtime: string, manifests: string, lines: number): Promise<MachineFileFacts> {
-    const result = await this.request({ op: 'machinefiles', runtime, manifests, lines }).answer;
-    if (result.exitCode !== 0) throw new Error(`the machine agent cannot read the machine's files: ${result.stderr.trim()}`);
-    return JSON.parse(result.stdout) as MachineFileFacts;
+  /** The snapshot's reads of the agent's machine in one message (agent-python.ts node_state). */
+  async nodeState(request: { runtime: string; manifests: string; lines: number; socket: string; dockerData: string; dockerSeen?: string }): Promise<NodeState> {
+    const result = await this.request({ op: 'nodestate', ...request }).answer;
+    if (result.exitCode !== 0) throw new Error(`the machine agent cannot read the machine's state: ${result.stderr.trim()}`);
+    return JSON.parse(result.stdout) as NodeState;
   }
 
   close(): void {

@@ -8,13 +8,17 @@ import {
   commandWords,
   type ExecOptions,
   type ExecResult,
-  type MachineFileFacts,
   type MachineIdentity,
   MachineUnreachable,
   machineEnv,
+  type NodeState,
+  type NodeStateRequest,
   readFailure,
   type Target,
 } from './target.js';
+
+/** Where each node's own dockerd keeps its containers (vagrant/node-machine.sh DOCKER_DATA). */
+const NODE_DOCKER_DATA = '/var/lib/docker';
 
 /**
  * The reader's Docker: DOCKER_HOST when set (unix, tcp, ssh), else the default socket — as the
@@ -189,18 +193,15 @@ export class DockerTarget implements Target {
     }
   }
 
-  async dockerContainers(): Promise<unknown[]> {
-    try {
-      return JSON.parse(await this.agent.dockerGet(this.dockerSocket, '/containers/json?all=1')) as unknown[];
-    } catch (error) {
-      const message = (error as Error).message;
-      if (/connection refused|No such file/.test(message)) throw new Error(`no Docker daemon answers on ${this.dockerSocket}`);
-      throw error;
-    }
-  }
-
-  machineFiles(manifestsDir: string, logLines: number): Promise<MachineFileFacts> {
-    return this.agent.machineFiles(this.runtimeDir, manifestsDir, logLines);
+  nodeState(request: NodeStateRequest): Promise<NodeState> {
+    return this.agent.nodeState({
+      runtime: this.runtimeDir,
+      manifests: request.manifestsDir,
+      lines: request.logLines,
+      socket: this.dockerSocket,
+      dockerData: NODE_DOCKER_DATA,
+      dockerSeen: request.dockerSeen,
+    });
   }
 
   async openTcp(host: string, port: number): Promise<Duplex> {

@@ -20,6 +20,21 @@ export interface MachineFileFacts {
   daemons: { name: string; argv: string[]; pid: number | null; running: boolean; restarts: number; startedAt: string | null }[];
 }
 
+export interface NodeStateRequest {
+  manifestsDir: string;
+  logLines: number;
+  /** The Docker fingerprint of the containers the caller already holds: answered `same` if unchanged. */
+  dockerSeen?: string;
+}
+
+export interface NodeState {
+  /** As networkChanged(): false only when the machine is sure nothing changed. */
+  netChanged: boolean;
+  files?: MachineFileFacts;
+  filesError?: string;
+  docker: { same: true } | { fingerprint: string | null; containers: unknown[] } | { error: string };
+}
+
 export interface ExecResult {
   stdout: string;
   stderr: string;
@@ -69,12 +84,11 @@ export interface Target {
    */
   networkChanged?(): Promise<boolean>;
   /**
-   * The static-pod folder, pid files, log tails and daemon records, read by the machine's agent
-   * without a process (the docker target); absent where the snapshot runs scripts instead.
+   * The snapshot's reads of the machine in one message to its agent (the docker target): its
+   * files, its Docker's containers (or `same` as the fingerprint the caller holds) and whether its
+   * network changed. Absent where the snapshot reads each source itself.
    */
-  machineFiles?(manifestsDir: string, logLines: number): Promise<MachineFileFacts>;
-  /** `GET /containers/json?all=1` on the machine's Docker, asked by its agent (the docker target); else the snapshot uses dockerode. */
-  dockerContainers?(): Promise<unknown[]>;
+  nodeState?(request: NodeStateRequest): Promise<NodeState>;
   /** Local targets: where this host opens one of the machine's unix sockets directly (no forward needed). */
   hostSocketPath?(machinePath: string): string;
   /** argv that opens an interactive shell (or runs one command) on the machine from this host. */
