@@ -279,9 +279,11 @@ describe('book render swaps the site in whole', () => {
       const fractions = fc.sample(fc.double({ min: 0.05, max: 1.1, noNaN: true }), 8);
       for (const fraction of [0.3, 0.6, ...fractions]) {
         const child = render();
+        // Listened for from the start: a render may end before the signal is sent.
+        const exit = exited(child);
         await new Promise((r) => setTimeout(r, whole * fraction));
         child.kill('SIGINT');
-        const code = await exited(child);
+        const code = await exit;
         const now = tree(ws.out);
         if (JSON.stringify(now) === JSON.stringify(previous)) {
           // Stopped before the swap: by the runner (130) or by the signal itself, before its handler was set.
