@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { InkUi } from '../ink-ui/index.js';
 import { EventBus, type RunEvent } from '../runner/events.js';
-import { compileChapters, EXIT, type RunOptions, runBook } from '../runner/execute.js';
+import { compileChapters, type RunOptions, runBook } from '../runner/execute.js';
 import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
 import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
@@ -165,5 +165,3 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     return exitCodeFor(error, io);
   }
 }
-
-export { EXIT };

@@ -94,13 +94,20 @@ export async function openSession(args: {
     }
     throw error;
   }
-  // Later chapters' checkpoints describe a history this run is about to replace.
-  await removeCheckpointsFrom(book, target.name, book.chapters.indexOf(first));
+  let machine: Awaited<ReturnType<Target['identity']>>;
+  try {
+    // Later chapters' checkpoints describe a history this run is about to replace.
+    await removeCheckpointsFrom(book, target.name, book.chapters.indexOf(first));
+    machine = await target.identity();
+  } catch (error) {
+    // No session, so no one else will release the lock: a later run must not find it held.
+    await lock.release();
+    throw error;
+  }
   bus.on((event) => {
     if (event.type === 'block:end')
       results.push({ block: event.block.id, chapter: event.block.chapterId, status: event.status, durationMs: Math.round(event.durationMs) });
   });
-  const machine = await target.identity();
   return {
     state,
     baseline,

@@ -213,7 +213,7 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       break;
     }
     case 'checkpoint': {
-      const id = typeof event.chapter === 'string' ? event.chapter : event.chapter.id;
+      const { id } = event.chapter;
       const row = chapter(id);
       if (row) row.checkpoint = event.file;
       model.done.push({ key, kind: 'checkpoint', chapter: id, file: event.file });

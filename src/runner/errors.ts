@@ -6,6 +6,7 @@ export const ERRORS = {
   BOOK_INVALID: { exit: 2, todo: 'fix the chapter or book.yaml at the file:line the message names; nothing ran' },
   ARGUMENTS_INVALID: { exit: 2, todo: 'check the command line against `book --help`' },
   TRANSCRIPT_INVALID: { exit: 2, todo: 'record the transcript again: book run --record' },
+  TRANSCRIPT_OLD: { exit: 2, todo: 'an older runner recorded it: record it again with the command the message gives (book run --record --transcript FILE)' },
   VERSION_UNKNOWN: { exit: 2, todo: 'pick a Kubernetes version vagrant/versions.sh knows (K8S_VERSION or `kubernetes:` in book.yaml)' },
   CHECKPOINT_MISSING: { exit: 2, todo: 'run the book up to the chapter before the one you resume from: book run --to N' },
   CHECKPOINT_DAMAGED: { exit: 2, todo: 'run that chapter again to replace the checkpoint, or delete the file' },
@@ -35,18 +36,6 @@ export const ERRORS = {
 export type ErrorCode = keyof typeof ERRORS;
 
 export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
-
-/** An error that knows its code; `hint` is the next step when the message alone does not say it. */
-export class CodedError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'CodedError';
-  }
-}
 
 export function exitCodeOf(code: ErrorCode): number {
   return ERRORS[code].exit;

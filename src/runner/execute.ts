@@ -1,4 +1,5 @@
-import { MachineClients } from './clients.js';
+import type Docker from 'dockerode';
+import { type K8s, MachineClients } from './clients.js';
 import { type CompiledBlock, compileBlock } from './compile.js';
 import { collectDiagnostics, type DiagnoseFn } from './diagnostics.js';
 import { codeOf, exitCodeOf } from './errors.js';
@@ -6,13 +7,16 @@ import type { BlockFailure, BlockStatus, EventBus } from './events.js';
 import type { RunInstrument } from './instrument.js';
 import { IsolatedKernel } from './isolate/host.js';
 import { assert, ChapterKernel, makeConsole } from './kernel.js';
-import { NodeSet } from './node-set.js';
+import type { Machine } from './machine.js';
+import { type NodeGlobal, NodeSet } from './node-set.js';
 import { runAttempt } from './run/attempt.js';
 import { type Judgement, judge } from './run/failures.js';
+import { deferred } from './run/lazy.js';
 import { runShBlock } from './run/sh-block.js';
 import { StateRecorder } from './run/state-recorder.js';
-import { nodeTools, type Running } from './run/tools.js';
+import { nodeTools, type Running, shellOver } from './run/tools.js';
 import { UncaughtErrors } from './run/uncaught.js';
+import type { Shell } from './shell.js';
 import { type SnapshotContext, takeSnapshot } from './state/snapshot.js';
 import type { Snapshot } from './state/types.js';
 import { FIRST_NODE, NO_OTHER_NODES, type NodeTargets } from './targets/nodes.js';
@@ -81,6 +85,18 @@ export async function compileChapters(chapters: Chapter[]): Promise<Map<Block, C
   return compiled;
 }
 
+/** What changes as the run goes: the attempt running, and what it has opened so far. */
+interface Live {
+  /** The block whose attempt is running, and that attempt's signal. */
+  running?: Running;
+  /** Aborts the running attempt with an error (an uncaught error of the block's, a replay mismatch). */
+  abort?: (error: unknown) => void;
+  /** The `k8s` client re-read from the machine's kubeconfig, once per attempt, when the attempt first uses it. */
+  k8s?: Promise<void>;
+  /** The other nodes opened (those that answer), once per attempt, when the attempt first uses `nodes`. */
+  nodes?: Promise<void>;
+}
+
 /** Everything the blocks of one run share: the machine's tools, the kernel's globals, the cluster's state. */
 interface BookRun {
   options: RunOptions;
@@ -97,10 +113,7 @@ interface BookRun {
   console: Console;
   recorder: StateRecorder;
   uncaught: UncaughtErrors;
-  /** The block whose attempt is running, and that attempt's signal. */
-  running?: Running;
-  /** Aborts the running attempt with an error (an uncaught error of the block's, a replay mismatch). */
-  abort?: (error: unknown) => void;
+  live: Live;
   nextCommandId(): number;
   close(): Promise<void>;
 }
@@ -128,9 +141,9 @@ async function openRun(options: RunOptions, state: Record<string, unknown>, comp
   const clients = options.instrument?.clients?.(target, book.config.kubeconfig) ?? new MachineClients(target, book.config.kubeconfig);
   let commandIds = 0;
   const nextCommandId = () => ++commandIds;
-  // `run` is filled in below; the tools read the running block from it.
-  const run = {} as BookRun;
-  const current = () => run.running;
+  // The tools read the running block from here; the run fills it in as attempts start and end.
+  const live: Live = {};
+  const current = () => live.running;
   const firstTools = nodeTools(target, bus, current, nextCommandId);
   const docker = await clients.dockerClient();
   const nodes = new NodeSet(FIRST_NODE, { target, clients, ...firstTools, docker }, options.nodes ?? NO_OTHER_NODES, async (name, opened) => {
@@ -153,15 +166,15 @@ async function openRun(options: RunOptions, state: Record<string, unknown>, comp
   nodes.check(options.chapters);
   // Replay: the answers are known, so polls do not sleep.
   const waitFor = makeWaitFor(
-    () => run.running?.signal,
+    () => live.running?.signal,
     (info) => {
-      if (run.running) bus.emit({ type: 'wait', block: run.running.block, ...info });
+      if (live.running) bus.emit({ type: 'wait', block: live.running.block, ...info });
     },
     () => Boolean(options.instrument?.instantWaits),
   );
-  options.instrument?.bindAbort?.((error) => run.abort?.(error));
+  options.instrument?.bindAbort?.((error) => live.abort?.(error));
   const log = makeConsole((text) => {
-    if (run.running) bus.emit({ type: 'block:output', block: run.running.block, stream: 'log', text });
+    if (live.running) bus.emit({ type: 'block:output', block: live.running.block, stream: 'log', text });
   });
   const usual = options.snapshot === false ? undefined : (options.snapshot ?? takeSnapshot);
   const take = usual && options.instrument?.snapshot ? options.instrument.snapshot(usual) : usual;
@@ -177,7 +190,7 @@ async function openRun(options: RunOptions, state: Record<string, unknown>, comp
   const recorder = new StateRecorder(take, context, bus);
   // A recording's first snapshot is its transcript's baseline, and a replay's is the recorded one.
   await recorder.start(options.instrument?.snapshot ? undefined : options.baseline);
-  return Object.assign(run, {
+  return {
     options,
     bus,
     state,
@@ -191,12 +204,71 @@ async function openRun(options: RunOptions, state: Record<string, unknown>, comp
     console: log,
     recorder,
     uncaught,
+    live,
     nextCommandId,
     async close() {
       await nodes.close();
       await clients.close();
     },
+  };
+}
+
+/** Before the running attempt first uses `k8s`: the client re-read from the machine's kubeconfig (once per attempt). */
+function k8sReady(run: BookRun): Promise<void> {
+  run.live.k8s ??= run.clients.refreshK8s();
+  return run.live.k8s;
+}
+
+/** Before the running attempt first uses `nodes`: the other nodes that answer opened (once per attempt). */
+function nodesReady(run: BookRun): Promise<void> {
+  run.live.nodes ??= run.nodes.openReachable();
+  return run.live.nodes;
+}
+
+/** A node's `$` that opens the node when it first runs a command. */
+function nodeShell(run: BookRun, node: string): Shell {
+  return shellOver(async (command, options) => {
+    await nodesReady(run);
+    return (run.nodes.global[node] as NodeGlobal).$.exec(command, options);
   });
+}
+
+/**
+ * `k8s` and `nodes` for a kernel in the runner's own thread (isolate: false), found on first use
+ * as a kernel thread finds them (run/lazy.ts): their calls are promises, their values awaited.
+ */
+function lazyGlobals(run: BookRun): { k8s: K8s; nodes: Record<string, NodeGlobal> } {
+  const names = run.nodes.names;
+  const made = new Map<string, NodeGlobal>();
+  const node = (name: string): NodeGlobal => {
+    const tools = async () => {
+      await nodesReady(run);
+      return run.nodes.global[name] as NodeGlobal;
+    };
+    const found = made.get(name) ?? {
+      name,
+      $: name === names[0] ? run.tools.$ : nodeShell(run, name),
+      docker: deferred<Docker>(async () => (await tools()).docker, `nodes.${name}.docker`),
+      machine: deferred<Machine>(async () => (await tools()).machine, `nodes.${name}.machine`),
+    };
+    made.set(name, found);
+    return found;
+  };
+  const nodes = new Proxy(Object.create(null) as Record<string, NodeGlobal>, {
+    get(_, key) {
+      if (typeof key === 'symbol') return undefined;
+      if (!names.includes(key)) throw new Error(`no node named "${key}" on this target: its nodes are ${names.join(', ')}`);
+      return node(key);
+    },
+    has: (_, key) => typeof key === 'string' && names.includes(key),
+    ownKeys: () => [...names],
+    getOwnPropertyDescriptor: (_, key) => (typeof key === 'string' && names.includes(key) ? { enumerable: true, configurable: true } : undefined),
+  });
+  const k8s = async () => {
+    await k8sReady(run);
+    return run.clients.k8sGlobal();
+  };
+  return { k8s: deferred<K8s>(k8s, 'k8s'), nodes };
 }
 
 /** Where a chapter's ts blocks run: in a thread of their own, or in the runner's (isolate: false). */
@@ -205,8 +277,16 @@ type BlockKernel = ChapterKernel | IsolatedKernel;
 /** One attempt's work: a file written, an sh block run, or a ts block run in the chapter's kernel. */
 async function executeBlock(run: BookRun, block: Block, kernel: BlockKernel): Promise<void> {
   run.options.instrument?.enterBlock?.(block);
-  const on = await run.nodes.forBlock(block);
   const { bus } = run;
+  if (block.kind === 'ts') {
+    const code = run.compiled.get(block);
+    if (!code) throw new Error(`internal: block ${block.id} was not compiled`);
+    // `k8s` is re-read and the other nodes opened when the block first uses them (k8sNow, nodesNow).
+    await kernel.run(code, run.live.running?.signal);
+    return;
+  }
+  // A file or sh block runs on its node (node=), opened if it was not yet.
+  const on = await run.nodes.forBlock(block);
   if (block.kind === 'file') {
     const path = block.attrs.file as string;
     const id = run.nextCommandId();
@@ -220,14 +300,8 @@ async function executeBlock(run: BookRun, block: Block, kernel: BlockKernel): Pr
   if (block.kind === 'sh') {
     const id = run.nextCommandId();
     bus.emit({ type: 'command:start', block, id, command: block.code.trimEnd(), time: Date.now(), ...on.label });
-    await runShBlock(block, on.target, bus, { id, versionExports: run.versionExports, signal: run.running?.signal });
-    return;
+    await runShBlock(block, on.target, bus, { id, versionExports: run.versionExports, signal: run.live.running?.signal });
   }
-  const code = run.compiled.get(block);
-  if (!code) throw new Error(`internal: block ${block.id} was not compiled`);
-  // `k8s` the client, not a name such as k8s-worker.
-  if (/\bk8s\b(?!-)/.test(block.code)) await run.clients.refreshK8s();
-  await kernel.run(code, run.running?.signal);
 }
 
 /** One attempt under the block's timeout, with the run's interrupt and the uncaught errors bound to it. */
@@ -236,9 +310,15 @@ function attempt(run: BookRun, block: Block, kernel: BlockKernel): Promise<unkno
     interrupt: run.options.signal,
     pendingWaits: () => [...run.waitFor.pending(), ...(kernel instanceof IsolatedKernel ? kernel.pendingWaits : [])],
     bind: (control) => {
-      run.running = control ? { block, signal: control.controller.signal } : undefined;
-      run.abort = control ? (error) => control.controller.abort(error) : undefined;
-      run.uncaught.bind(run.abort);
+      const { live } = run;
+      live.running = control ? { block, signal: control.controller.signal } : undefined;
+      live.abort = control ? (error) => control.controller.abort(error) : undefined;
+      // Each attempt re-reads `k8s` and retries the nodes that did not answer, when it first uses them.
+      if (control) {
+        live.k8s = undefined;
+        live.nodes = undefined;
+      }
+      run.uncaught.bind(live.abort);
     },
   });
 }
@@ -311,12 +391,13 @@ function chapterKernel(run: BookRun): BlockKernel & { close?: () => Promise<void
   const { $, machine, docker } = run.tools;
   const { options, bus } = run;
   if (options.isolate === false) {
+    const { k8s, nodes } = lazyGlobals(run);
     return new ChapterKernel({
       $,
       machine,
       docker,
-      nodes: run.nodes.global,
-      k8s: run.clients.k8sGlobal(),
+      nodes,
+      k8s,
       waitFor: run.waitFor,
       assert,
       state: run.state,
@@ -324,14 +405,17 @@ function chapterKernel(run: BookRun): BlockKernel & { close?: () => Promise<void
       console: run.console,
     });
   }
+  const { live } = run;
   return new IsolatedKernel({
     roots: { docker: () => docker, machine: () => machine, k8s: () => run.clients.k8sGlobal(), nodes: () => run.nodes.global },
-    shell: (node) => (node ? run.nodes.global[node]?.$ : undefined) ?? $,
+    // `k8s` re-read and the nodes opened by the attempt's first use of them.
+    prepare: (root) => (root === 'k8s' ? k8sReady(run) : root === 'nodes' ? nodesReady(run) : undefined),
+    shell: (node) => (node ? nodeShell(run, node) : $),
     onOutput: (text) => {
-      if (run.running) bus.emit({ type: 'block:output', block: run.running.block, stream: 'log', text });
+      if (live.running) bus.emit({ type: 'block:output', block: live.running.block, stream: 'log', text });
     },
     onWait: (info) => {
-      if (run.running) bus.emit({ type: 'wait', block: run.running.block, ...info });
+      if (live.running) bus.emit({ type: 'wait', block: live.running.block, ...info });
     },
     onUncaught: (error) => run.uncaught.report(error),
     state: run.state,

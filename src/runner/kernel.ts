@@ -45,15 +45,6 @@ export class ChapterKernel {
     Object.assign(this.scope, globals);
   }
 
-  /** Replaces a global for the blocks that follow (e.g. a console bound to the running block). */
-  set(name: string, value: unknown): void {
-    this.scope[name] = value;
-  }
-
-  get(name: string): unknown {
-    return this.scope[name];
-  }
-
   async run(compiled: CompiledBlock, _signal?: AbortSignal): Promise<void> {
     const id = nextId++;
     registry.set(id, compiled);

@@ -68,11 +68,9 @@ export class NodeSet {
     checkNodeAttributes(chapters, this.names);
   }
 
-  /** The node a block runs on, opened if it was not yet; a ts block that mentions `nodes` opens them all. */
+  /** The node a block runs on, opened if it was not yet (`nodes` opens the others lazily, on first use). */
   async forBlock(block: Block): Promise<NodeTools & { label: { node?: string } }> {
     const name = block.attrs.node ?? this.first;
-    // Best effort: a block may mention nodes without using every one (the reason shows where it does).
-    if (block.kind === 'ts' && /\bnodes\b/.test(block.code)) await this.openReachable();
     const tools = await this.tools(name);
     return { ...tools, label: name === this.first ? {} : { node: name } };
   }

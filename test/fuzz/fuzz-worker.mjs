@@ -1,15 +1,17 @@
-// Runs one property-based fuzz (fast-check) over the built runner (dist/), in a worker thread so
-// the test can end it when an input makes the code under test spin: before each case the input
-// is posted to the test, which names it if the case never finishes.
+// Runs one property-based fuzz (fast-check) over the runner's parsers, in a worker thread so the
+// test can end it when an input makes the code under test spin: before each case the input is
+// posted to the test, which names it if the case never finishes. `api` is src/runner-api.ts as the
+// test bundled it (test/unit/fuzz.test.ts), so the cases run the code as it is now.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { BookError, loadBook, parseBookConfig, parseChapter, parseInfo } from '../../dist/runner-api.js';
 
-const { property, runs, seed } = workerData;
+const { property, runs, seed, api } = workerData;
+const { BookError, loadBook, parseBookConfig, parseChapter, parseInfo } = await import(pathToFileURL(api).href);
 const seen = (input) => parentPort.postMessage({ type: 'case', input: typeof input === 'string' ? input : JSON.stringify(input) });
 
 /** What a web page, a keyboard and a hex editor put in an info string. */

@@ -8,6 +8,8 @@ import { canUseNetns, createNetns } from '../helpers/netns.js';
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
 const NETNS = `book-ckpt-${process.pid}`;
 const RUNTIME = `/run/book-ckpt-${process.pid}`;
+/** A slow command of this test's own (60 s and its pid in ms): killing it kills no one else's `sleep 60`. */
+const SLEEP = `sleep 60.${String(process.pid).padStart(7, '0')}`;
 
 function book(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
@@ -117,7 +119,8 @@ describe.skipIf(!canUseNetns)('checkpoints and --from, with drift detection', ()
 
   for (const signal of ['SIGINT', 'SIGKILL'] as const) {
     it(`${signal} mid-block leaves earlier checkpoints readable, and --from works next`, async () => {
-      dir = writeBook(chapters('sleep 60'));
+      // A sleep of this test's own (its pid in the duration), so only its own is killed below.
+      dir = writeBook(chapters(SLEEP));
       const child = spawn(process.execPath, [BIN, 'run', '--book', dir], { env: { ...process.env, CI: 'true' } });
       let out = '';
       await new Promise<void>((resolve) => {
@@ -134,7 +137,7 @@ describe.skipIf(!canUseNetns)('checkpoints and --from, with drift detection', ()
       child.kill(signal);
       const code = await exited;
       if (signal === 'SIGINT') expect(code).toBe(130);
-      spawnSync('pkill', ['-f', '^sleep 60$']);
+      spawnSync('pkill', ['-x', '-f', SLEEP]);
       expect(
         JSON.parse(book(['checkpoints', '--book', dir, '--json']).stdout).checkpoints.map((c: { chapter: string; ok: boolean }) => [c.chapter, c.ok]),
       ).toEqual([['01-one', true]]);

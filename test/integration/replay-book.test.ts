@@ -3,6 +3,13 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EventBus, type RunEvent } from '../../src/runner/events.js';
+import { runBook } from '../../src/runner/execute.js';
+import { loadBook } from '../../src/runner/load-book.js';
+import { ReplaySession } from '../../src/runner/record/replay.js';
+import { startReplay } from '../../src/runner/record/replay-run.js';
+import { readTranscript } from '../../src/runner/record/transcript.js';
+import type { Target } from '../../src/runner/targets/target.js';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'book.js');
@@ -38,6 +45,74 @@ describe('book replay of the committed transcript of the real book (no machine)'
     expect(chapters.every((e) => e.status === 'passed')).toBe(true);
     // The state diffs are replayed too, so reporters show what each block changed.
     expect(all.filter((e) => e.type === 'state').length).toBeGreaterThan(30);
+  });
+
+  it('replays unchanged when the runner wraps every command in other text: other traps, quoting, $ prefix, daemon scripts (issue 28)', async () => {
+    // In this process, from src: the replay's targets see every command as a later runner would
+    // send it. The transcript's calls are matched by their logical keys (the book's own calls), so
+    // the text the recording's runner sent is never compared.
+    const book = await loadBook(path.join(ROOT, 'book'));
+    const transcript = await readTranscript(TRANSCRIPT);
+    book.versions = transcript.versions;
+    const config = book.config.targets[book.config.target];
+    const replay = startReplay(new ReplaySession(transcript), { runtimeDir: config?.runtimeDir, dockerSocket: config?.dockerSocket });
+    const recorded = new Set(transcript.chapters.flatMap((c) => c.blocks.flatMap((b) => b.calls.map((call) => String(call.args[0])))));
+    const sent: string[] = [];
+    const rewrap = (target: Target): Target =>
+      new Proxy(target, {
+        get(t, key, receiver) {
+          if (key === 'exec')
+            return (command: string, options?: Parameters<Target['exec']>[1]) => {
+              const other = `# a later runner\ntrap 'echo "$BASH_COMMAND failed" >&2' ERR\n${command
+                .replaceAll("'", '"')
+                .replaceAll('set -o pipefail; ', 'set -euo pipefail; shopt -s inherit_errexit; ')
+                .replaceAll('setsid bash -c', 'setsid --fork bash -c')}`;
+              sent.push(other);
+              return t.exec(other, options);
+            };
+          const value = Reflect.get(t, key, receiver);
+          return typeof value === 'function' ? value.bind(t) : value;
+        },
+      });
+    const events: RunEvent[] = [];
+    const bus = new EventBus();
+    bus.on((e) => events.push(e));
+    const result = await runBook({
+      book,
+      chapters: book.chapters,
+      target: replay.target,
+      nodes: replay.nodes,
+      bus,
+      instrument: { ...replay.instrument, target: rewrap, nodeTarget: (_, t) => rewrap(t) },
+    });
+    const failed = events.flatMap((e) => (e.type === 'block:end' && e.status === 'failed' ? [`${e.block.id}: ${e.failure?.message}`] : []));
+    expect(failed).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    expect(events.filter((e) => e.type === 'block:end' && e.status === 'passed').length).toBeGreaterThan(100);
+    // Every command reached the replay as text the recording never sent: sh blocks, $ commands, daemons.
+    expect(sent.length).toBeGreaterThan(200);
+    expect(sent.filter((text) => recorded.has(text))).toEqual([]);
+  });
+
+  it('reads a format @1 transcript (no keys) by reading its keys back, and refuses one it cannot with TRANSCRIPT_OLD and the command to re-record', () => {
+    // The committed transcript as the @1 runner wrote it: no keys (they were added from this text).
+    const transcript = JSON.parse(readFileSync(TRANSCRIPT, 'utf8'));
+    transcript.format = 'build-a-minikube/transcript@1';
+    for (const chapter of transcript.chapters) for (const block of chapter.blocks) for (const call of block.calls) delete call.key;
+    const dir = mkdtempSync(path.join(tmpdir(), 'book-replay-'));
+    const v1 = path.join(dir, 'v1.json');
+    writeFileSync(v1, JSON.stringify(transcript));
+    const replayed = book(['replay', '--book', path.join(ROOT, 'book'), '--transcript', v1, '--reporter', 'plain']);
+    expect(replayed.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped/);
+    expect(replayed.code).toBe(0);
+    // A wrapper no runner of format @1 wrote: its key cannot be read back.
+    transcript.chapters[0].blocks[0].calls[0].args[0] = 'set -e; older wrapper\n';
+    const old = path.join(dir, 'old.json');
+    writeFileSync(old, JSON.stringify(transcript));
+    const refused = book(['replay', '--book', path.join(ROOT, 'book'), '--transcript', old]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^book: \[TRANSCRIPT_OLD\] .*old\.json was recorded by an older runner .*block versions, call 1/);
+    expect(refused.stderr).toContain(`→ sudo npx book run --target local --record --transcript ${old}`);
   });
 
   it('holds no secret: the admin token, private keys and token signatures are redacted', () => {

@@ -1,11 +1,41 @@
 // Property-based fuzzing (fast-check) of everything that reads a reader's input before the machine
 // is touched: the info-string tokenizer, the chapter parser, the book.yaml loader, and chapters of
 // random bytes. Each must end, within a bound, with a valid result or issues that have a line.
-// The properties run in a worker thread (test/fuzz/fuzz-worker.mjs, over dist/) so an input that
-// makes the parser spin is caught and named instead of hanging the tests.
+// The properties run in a worker thread (test/fuzz/fuzz-worker.mjs) so an input that makes the
+// parser spin is caught and named instead of hanging the tests. The worker loads the runner from
+// src, bundled here first (a worker thread cannot load TypeScript), never an older dist/.
 // FUZZ_RUNS=N raises the number of cases (the bench runs a long one: node bench/run.mjs fuzz).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+let bundleDir = '';
+let api = '';
+
+beforeAll(async () => {
+  // In node_modules/.cache, where the runner's packages (left external, as in dist/) resolve.
+  const cache = path.join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  bundleDir = mkdtempSync(path.join(cache, 'book-fuzz-'));
+  api = path.join(bundleDir, 'runner-api.mjs');
+  await build({
+    entryPoints: [path.join(ROOT, 'src', 'runner-api.ts')],
+    outfile: api,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+}, 60_000);
+
+afterAll(() => {
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+});
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 0);
 const PROPERTIES: Record<string, { runs: number; boundMs: number }> = {
@@ -18,7 +48,7 @@ const PROPERTIES: Record<string, { runs: number; boundMs: number }> = {
 /** One property's run: its verdict, or the input it was on when the bound ran out. */
 function fuzz(property: string, runs: number, boundMs: number): Promise<{ ok: boolean; detail: string; ms: number }> {
   const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
-  const worker = new Worker(new URL('../fuzz/fuzz-worker.mjs', import.meta.url), { workerData: { property, runs, seed } });
+  const worker = new Worker(new URL('../fuzz/fuzz-worker.mjs', import.meta.url), { workerData: { property, runs, seed, api } });
   let last = '';
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

@@ -39,7 +39,13 @@ describe('parser fixtures (input .md → expected blocks and issues)', () => {
     it(file, async () => {
       const actual = await summarize(file, readFileSync(path.join(FIXTURES, file), 'utf8'));
       const expectedFile = path.join(FIXTURES, file.replace(/\.md$/, '.expected.json'));
-      if (process.env.UPDATE_FIXTURES || !existsSync(expectedFile)) writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
+      // A new fixture's expected output is written on purpose (UPDATE_FIXTURES=1), then read: a
+      // missing one fails, or a fixture would pass on its first run whatever the parser said.
+      if (process.env.UPDATE_FIXTURES === '1') writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
+      if (!existsSync(expectedFile))
+        expect.fail(
+          `${path.relative(process.cwd(), expectedFile)} is missing: check the parser's output for ${file}, then write it with UPDATE_FIXTURES=1 npx vitest run --config vitest.config.ts test/unit/parse.test.ts`,
+        );
       expect(actual).toEqual(JSON.parse(readFileSync(expectedFile, 'utf8')));
     });
   }

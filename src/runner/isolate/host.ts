@@ -1,8 +1,11 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { buildSync } from 'esbuild';
 import type { CompiledBlock } from '../compile.js';
+import { walk } from '../run/lazy.js';
 import type { Shell } from '../shell.js';
 import { errorToWire, type FromKernel, fromWire, type Root, type Step, type ToKernel, toWire } from './wire.js';
 
@@ -10,6 +13,8 @@ import { errorToWire, type FromKernel, fromWire, type Root, type Step, type ToKe
 export interface KernelHost {
   /** `docker`, `k8s`, `machine`, `nodes`: read when a call arrives (k8s changes once the API server is up). */
   roots: Record<Exclude<Root, { handle: number }>, () => unknown>;
+  /** Awaited before a root is read: what it needs on its first use (the `k8s` client re-read, the nodes opened). */
+  prepare?: (root: Exclude<Root, { handle: number }>) => Promise<void> | undefined;
   /** `$` of a node (undefined: the first). */
   shell(node?: string): Shell;
   /** console.log of the running block. */
@@ -27,7 +32,7 @@ export interface KernelHost {
 /** How long a stopped block's thread gets to answer before it is ended (a synchronous loop never answers). */
 const ANSWER_MS = 1000;
 
-/** dist/runner/isolate/worker.js beside the bundle; from src (tests) the built one. Looked up once. */
+/** dist/runner/isolate/worker.js beside the bundle; from src (tests), src's worker bundled now. Looked up once. */
 let found: string | undefined;
 function workerFile(): string {
   found ??= findWorkerFile();
@@ -36,12 +41,41 @@ function workerFile(): string {
 
 function findWorkerFile(): string {
   const here = fileURLToPath(import.meta.url);
+  // Running from src (vitest): the kernel thread runs src too, never a dist/ that may be older.
+  if (here.endsWith('.ts')) return bundleWorkerFromSrc(path.join(path.dirname(here), 'worker.ts'));
   const bundled = path.join(path.dirname(here), 'runner', 'isolate', 'worker.js');
   if (existsSync(bundled)) return bundled;
-  const beside = path.join(path.dirname(here), 'worker.js');
-  if (existsSync(beside)) return beside;
-  // src/runner/isolate/host.ts → dist/runner/isolate/worker.js (npm test builds first)
-  return path.resolve(path.dirname(here), '..', '..', '..', 'dist', 'runner', 'isolate', 'worker.js');
+  return path.join(path.dirname(here), 'worker.js');
+}
+
+/**
+ * src/runner/isolate/worker.ts bundled (its packages left to node_modules, as in dist/), into
+ * node_modules/.cache where they resolve. Named by its content: a process finds the bundle of
+ * the source it runs, and processes running the same source share one file.
+ */
+function bundleWorkerFromSrc(entry: string): string {
+  const root = path.resolve(path.dirname(entry), '..', '..', '..');
+  const built = buildSync({
+    entryPoints: [entry],
+    outfile: 'worker.mjs',
+    write: false,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const code = (built.outputFiles[0] as { text: string }).text;
+  const dir = path.join(root, 'node_modules', '.cache', 'book-kernel');
+  const file = path.join(dir, `worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, code);
+    renameSync(temp, file);
+  }
+  return file;
 }
 
 /**
@@ -98,28 +132,13 @@ export class IsolatedKernel {
     return id;
   };
 
-  /** Walks a path from a root: properties read, methods called (bound to their object) and awaited. */
+  /** Walks a path from a root (run/lazy.ts walk): properties read, methods called (bound to their object) and awaited. */
   private async evaluate(root: Root, steps: Step[]): Promise<unknown> {
-    let value: unknown = typeof root === 'object' ? this.handles.get(root.handle) : this.host.roots[root]();
+    if (typeof root !== 'object') await this.host.prepare?.(root);
+    const value = typeof root === 'object' ? this.handles.get(root.handle) : this.host.roots[root]();
     if (value === undefined && typeof root === 'object') throw new Error('this handle is gone (its chapter ended)');
-    let owner: unknown;
-    let name = typeof root === 'object' ? 'handle' : root;
-    for (const step of steps) {
-      if ('get' in step) {
-        owner = value;
-        value = (value as Record<string, unknown>)[step.get];
-        name += `.${step.get}`;
-      } else {
-        if (typeof value !== 'function') throw new TypeError(`${name} is not a function`);
-        value = await (value as (...a: unknown[]) => unknown).apply(
-          owner,
-          step.call.map((a) => fromWire(a)),
-        );
-        owner = undefined;
-        name += '()';
-      }
-    }
-    return toWire(await value, this.keep);
+    const path = steps.map((step) => ('call' in step ? { call: step.call.map((a) => fromWire(a)) } : step));
+    return toWire(await walk(value, path, typeof root === 'object' ? 'handle' : root), this.keep);
   }
 
   private reply(call: number, work: Promise<unknown>): void {

@@ -49,7 +49,7 @@ export type ToKernel =
 
 export type FromKernel =
   | { t: 'call'; call: number; root: Root; path: Step[] }
-  | { t: 'shell'; call: number; node?: string; command: string; nothrow: boolean; quiet: boolean }
+  | { t: 'shell'; call: number; node?: string; command: string; quiet: boolean }
   | { t: 'output'; text: string }
   | { t: 'wait'; info: { message?: string; polls: number; lastFalseAt: number | null; trueAt: number } }
   | { t: 'waits'; pending: string[] }

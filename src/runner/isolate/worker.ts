@@ -86,7 +86,8 @@ const handleProxy = (h: WireHandle) => remote({ handle: h.$handle }, [], h.data)
 /** `$` of one node: the command is built here (its quoting, its call site), run by the runner. */
 function shellFor(node?: string) {
   const run = async (command: string, nothrow: boolean, quiet: boolean, callSite: string) => {
-    const answer = (await request({ t: 'shell', node, command, nothrow, quiet })) as {
+    // Whether a failure throws is decided here (nothrow); the runner only runs the command.
+    const answer = (await request({ t: 'shell', node, command, quiet })) as {
       stdout: string;
       stderr: string;
       exitCode: number | null;

@@ -1,4 +1,6 @@
+import { currentCallKey } from '../run/call-key.js';
 import type { ExecOptions, ExecResult } from '../targets/target.js';
+import { stableJson } from './normalise.js';
 import { REDACTED, type Redactor } from './redact.js';
 import type { RecordedCall } from './transcript.js';
 
@@ -17,8 +19,16 @@ export const isDockerHandle = (key: string) => /^get[A-Z]/.test(key);
 /** The path a handle's calls are recorded under: `docker.getContainer(abc).inspect`. */
 export const handlePath = (prefix: string, key: string, args: unknown[]) => `${prefix}.${key}(${args.map((a) => String(a)).join(',')})`;
 
-/** A target's calls (`exec`, `writeFile`, `readFile`): their arguments and results as recorded. */
+/**
+ * A target's calls (`exec`, `writeFile`, `readFile`): their logical keys (run/call-key.ts), and
+ * their arguments and results as recorded. An exec's arguments are the runner's text (traps,
+ * prefixes, daemon scripts): kept for the reader, never compared.
+ */
 export const targetCalls = {
+  /** The book's call this command was sent for; a command no book call named is keyed by its text. */
+  execKey: (command: string): string => currentCallKey() ?? `exec ${command}`,
+  readKey: (file: string): string => `readFile ${file}`,
+  writeKey: (file: string): string => `writeFile ${file}`,
   execArgs: (command: string, options: ExecOptions = {}): unknown[] => (options.stdin === undefined ? [command] : [command, { stdin: String(options.stdin) }]),
   /** A written file's text, or REDACTED for a secret (a private mode); the redactor learns the secret either way. */
   writeArgs: (redactor: Redactor, file: string, data: string | Buffer, mode: number | undefined): unknown[] => {
@@ -38,6 +48,20 @@ export const targetCalls = {
     durationMs: result?.durationMs ?? 0,
   }),
 };
+
+/** `exec`, `writeFile` or `readFile`: a target call's path without its `nodes.NAME.` prefix. */
+const targetOp = (path: string) => path.slice(path.lastIndexOf('.') + 1);
+
+/**
+ * What a replayed call must share with a recorded one (before redaction and normalisation): a
+ * target call's logical key, with a write's content and mode (the book's own data); a docker or
+ * k8s call's path and arguments (the book's own call, with nothing of the runner's around it).
+ */
+export function matchText(call: Pick<RecordedCall, 'kind' | 'path' | 'key' | 'args'>): string {
+  if (call.kind !== 'target' || call.key === undefined) return `${call.kind} ${call.path} ${stableJson(call.args)}`;
+  const data = targetOp(call.path) === 'writeFile' ? ` ${stableJson(call.args.slice(1))}` : '';
+  return `${call.kind} ${call.path} ${call.key}${data}`;
+}
 
 /** A JSON copy of what a call returned: dates as ISO strings, Buffers as `{ $buffer }`, managedFields (server bookkeeping, large) left out. */
 export function toJson(value: unknown): unknown {

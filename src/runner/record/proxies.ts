@@ -5,7 +5,8 @@ import type { RecordedCall } from './transcript.js';
 
 /** Where recording proxies report calls; `begin` returns undefined outside a block (snapshots, setup). */
 export interface CallSink {
-  begin(kind: RecordedCall['kind'], path: string, args: unknown[]): RecordedCall | undefined;
+  /** `key`: a target call's logical key (run/call-key.ts); docker and k8s calls are keyed by their path and arguments. */
+  begin(kind: RecordedCall['kind'], path: string, args: unknown[], key?: string): RecordedCall | undefined;
   resolve(call: RecordedCall | undefined, result: unknown, started: number): void;
   reject(call: RecordedCall | undefined, error: unknown, started: number): void;
 }
@@ -42,11 +43,14 @@ export function recordApi<T extends object>(api: T, prefix: string, kind: 'docke
   });
 }
 
-/** A target whose exec, writeFile and readFile calls are recorded (under `prefix`, for another node); the rest passes through. */
+/**
+ * A target whose exec, writeFile and readFile calls are recorded (under `prefix`, for another
+ * node) with their logical keys; the rest passes through.
+ */
 export function recordTarget(target: Target, sink: CallSink, redactor: Redactor, prefix = ''): Target {
-  const timed = async <R>(path: string, args: unknown[], run: () => Promise<R>, shown: (r: R) => unknown = (r) => r): Promise<R> => {
+  const timed = async <R>(path: string, key: string, args: unknown[], run: () => Promise<R>, shown: (r: R) => unknown = (r) => r): Promise<R> => {
     const started = performance.now();
-    const call = sink.begin('target', `${prefix}${path}`, args);
+    const call = sink.begin('target', `${prefix}${path}`, args, key);
     try {
       const result = await run();
       sink.resolve(call, shown(result), started);
@@ -60,11 +64,12 @@ export function recordTarget(target: Target, sink: CallSink, redactor: Redactor,
     get(t, key, receiver) {
       if (key === 'exec')
         return (command: string, options: Parameters<Target['exec']>[1] = {}) =>
-          timed('exec', targetCalls.execArgs(command, options), () => t.exec(command, options));
+          timed('exec', targetCalls.execKey(command), targetCalls.execArgs(command, options), () => t.exec(command, options));
       if (key === 'writeFile')
         return (file: string, data: string | Buffer, mode?: number) =>
-          timed('writeFile', targetCalls.writeArgs(redactor, file, data, mode), () => t.writeFile(file, data, mode));
-      if (key === 'readFile') return (file: string) => timed('readFile', targetCalls.readArgs(file), () => t.readFile(file), targetCalls.recordRead);
+          timed('writeFile', targetCalls.writeKey(file), targetCalls.writeArgs(redactor, file, data, mode), () => t.writeFile(file, data, mode));
+      if (key === 'readFile')
+        return (file: string) => timed('readFile', targetCalls.readKey(file), targetCalls.readArgs(file), () => t.readFile(file), targetCalls.recordRead);
       const value = Reflect.get(t, key, receiver);
       return typeof value === 'function' ? value.bind(t) : value;
     },

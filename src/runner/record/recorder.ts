@@ -104,9 +104,9 @@ export function startRecording(book: Book, target: Target, options: { nodes?: No
   };
 
   const sink: CallSink = {
-    begin(kind, path, args) {
+    begin(kind, path, args, key) {
       if (!current || diagnosing) return undefined;
-      const call: RecordedCall = { kind, path, args: toJson(args) as unknown[], durationMs: 0 };
+      const call: RecordedCall = { kind, path, ...(key === undefined ? {} : { key }), args: toJson(args) as unknown[], durationMs: 0 };
       current.calls.push(call);
       return call;
     },

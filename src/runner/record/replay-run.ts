@@ -1,6 +1,6 @@
 import type { RunInstrument } from '../instrument.js';
 import type { NodeTargets } from '../targets/nodes.js';
-import { dockerPath, nodePrefix } from './calls.js';
+import { nodePrefix } from './calls.js';
 import { ReplayClients, type ReplaySession } from './replay.js';
 import { ReplayTarget } from './replay-target.js';
 
@@ -23,7 +23,7 @@ export function startReplay(session: ReplaySession, place: { runtimeDir?: string
     target: new ReplayTarget(session, place.runtimeDir, place.dockerSocket),
     nodes: replayNodes(session),
     instrument: {
-      clients: (target, kubeconfig, node) => new ReplayClients(target, kubeconfig, session, dockerPath(node)),
+      clients: (target, kubeconfig, node) => new ReplayClients(target, kubeconfig, session, node),
       snapshot: () => () => session.snapshot(),
       enterBlock: (block) => session.enter(block),
       bindAbort: (abort) => session.bindAbort(abort),

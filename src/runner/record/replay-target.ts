@@ -24,24 +24,26 @@ export class ReplayTarget implements Target {
 
   async connect(): Promise<void> {}
 
+  /** Answered by the book's call it was sent for (its logical key), whatever text the runner sends for it now. */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const result = targetCalls.replayExec((await this.answer('exec', targetCalls.execArgs(command, options))) as Partial<ExecResult> | undefined);
+    const answer = await this.answer('exec', targetCalls.execKey(command), targetCalls.execArgs(command, options));
+    const result = targetCalls.replayExec(answer as Partial<ExecResult> | undefined);
     if (result.stdout) options.onStdout?.(result.stdout);
     if (result.stderr) options.onStderr?.(result.stderr);
     return result;
   }
 
   async writeFile(path: string, data: string | Buffer, mode?: number): Promise<void> {
-    await this.answer('writeFile', targetCalls.writeArgs(this.session.redactor, path, data, mode));
+    await this.answer('writeFile', targetCalls.writeKey(path), targetCalls.writeArgs(this.session.redactor, path, data, mode));
   }
 
   async readFile(path: string): Promise<Buffer> {
-    return targetCalls.replayRead(await this.answer('readFile', targetCalls.readArgs(path)));
+    return targetCalls.replayRead(await this.answer('readFile', targetCalls.readKey(path), targetCalls.readArgs(path)));
   }
 
   /** The recorded result of this node's call, or its recorded error thrown. */
-  private answer(call: 'exec' | 'writeFile' | 'readFile', args: unknown[]): Promise<unknown> {
-    return this.session.answer('target', `${this.prefix}${call}`, args);
+  private answer(call: 'exec' | 'writeFile' | 'readFile', key: string, args: unknown[]): Promise<unknown> {
+    return this.session.answer('target', `${this.prefix}${call}`, args, key);
   }
 
   openTcp(host: string, port: number): Promise<Duplex> {

@@ -5,7 +5,7 @@ import type { DiagnosticSection } from '../diagnostics.js';
 import type { Snapshot } from '../state/types.js';
 import type { Target } from '../targets/target.js';
 import type { Block } from '../types.js';
-import { errorFromJson, fromJson, handlePath, isDockerHandle } from './calls.js';
+import { dockerPath, errorFromJson, fromJson, handlePath, isDockerHandle, matchText, nodePrefix, targetCalls } from './calls.js';
 import { normaliseVolatile, stableJson } from './normalise.js';
 import { Redactor } from './redact.js';
 import { blockHash, type RecordedBlock, type RecordedCall, type Transcript, transcriptBlocks } from './transcript.js';
@@ -20,22 +20,31 @@ export class ReplayMismatch extends Error {
   }
 }
 
-/** The part of a call that must be the same in the replay: what, and with which (normalised) arguments. */
-function callKey(kind: string, path: string, args: unknown[]): string {
-  return normaliseVolatile(`${kind} ${path} ${stableJson(args)}`);
+/** A call as the replay compares and shows it. */
+type Call = Pick<RecordedCall, 'kind' | 'path' | 'key' | 'args'>;
+
+/** What must be the same in the replay (calls.ts matchText), with what differs between two runs blanked. */
+function callKey(call: Call): string {
+  return normaliseVolatile(matchText(call));
 }
 
-function describeCall(call: Pick<RecordedCall, 'kind' | 'path' | 'args'>, around = 0): string {
-  const args = stableJson(call.args).slice(1, -1);
-  if (args.length <= 160) return `${call.path}(${args})`;
-  const from = Math.max(0, Math.min(around - 60, args.length - 150));
-  return `${call.path}(${from > 0 ? '…' : ''}${args.slice(from, from + 150)}${from + 150 < args.length ? '…' : ''})`;
+/** How a mismatch names a call: its path, then its key (a target call) or its arguments. */
+function callParts(call: Call): { head: string; body: string; tail: string } {
+  if (call.kind === 'target' && call.key !== undefined) return { head: `${call.path}: `, body: call.key, tail: '' };
+  return { head: `${call.path}(`, body: stableJson(call.args).slice(1, -1), tail: ')' };
 }
 
-/** Where two calls' arguments first differ, so a long script is shown around the change, not from its start. */
-function firstDifference(a: unknown[], b: unknown[]): number {
-  const x = stableJson(a).slice(1, -1);
-  const y = stableJson(b).slice(1, -1);
+function describeCall(call: Call, around = 0): string {
+  const { head, body, tail } = callParts(call);
+  if (body.length <= 160) return `${head}${body}${tail}`;
+  const from = Math.max(0, Math.min(around - 60, body.length - 150));
+  return `${head}${from > 0 ? '…' : ''}${body.slice(from, from + 150)}${from + 150 < body.length ? '…' : ''}${tail}`;
+}
+
+/** Where two calls first differ, so a long command is shown around the change, not from its start. */
+function firstDifference(a: Call, b: Call): number {
+  const x = callParts(a).body;
+  const y = callParts(b).body;
   let i = 0;
   while (i < x.length && i < y.length && x[i] === y[i]) i++;
   return i;
@@ -72,25 +81,57 @@ export class ReplaySession {
     this.abort = abort;
   }
 
-  /** The recorded call that answers this one; a call the transcript lacks aborts the block. */
-  take(kind: RecordedCall['kind'], path: string, args: unknown[]): RecordedCall {
+  /**
+   * The first recorded call of the running block not used yet that this one matches (by its
+   * logical key, calls.ts matchText), marked used; undefined when there is none.
+   */
+  find(kind: RecordedCall['kind'], path: string, args: unknown[], key?: string): RecordedCall | undefined {
     const current = this.current;
-    if (!current) throw new ReplayMismatch(`${path} was called outside any block; a replay answers only the calls of blocks`);
-    const { recorded, block } = current;
+    if (!current) return undefined;
+    const { recorded } = current;
     const used = this.used.get(recorded.id) ?? [];
     this.used.set(recorded.id, used);
-    const key = callKey(kind, path, this.redactor.redactDeep(args));
+    const wanted = callKey(this.live(kind, path, args, key));
     for (let i = 0; i < recorded.calls.length; i++) {
       const call = recorded.calls[i] as RecordedCall;
       if (used[i] || call.kind !== kind) continue;
-      if (callKey(call.kind, call.path, call.args) === key) {
+      if (callKey(call) === wanted) {
         used[i] = true;
         return call;
       }
     }
+    return undefined;
+  }
+
+  /** The last recorded call this one matches in the blocks before the running one (used or not): what the recording last saw. */
+  lastBefore(kind: RecordedCall['kind'], path: string, args: unknown[], key?: string): RecordedCall | undefined {
+    const current = this.current;
+    if (!current) return undefined;
+    const wanted = callKey(this.live(kind, path, args, key));
+    let last: RecordedCall | undefined;
+    for (const block of this.blocks.values()) {
+      if (block === current.recorded) break;
+      for (const call of block.calls) if (call.kind === kind && callKey(call) === wanted) last = call;
+    }
+    return last;
+  }
+
+  /** A call of this run, redacted with the secrets this run registered, as the recorded ones were. */
+  private live(kind: RecordedCall['kind'], path: string, args: unknown[], key?: string): Call {
+    return { kind, path, args: this.redactor.redactDeep(args), ...(key === undefined ? {} : { key: this.redactor.redact(key) }) };
+  }
+
+  /** The recorded call that answers this one; a call the transcript lacks aborts the block. */
+  take(kind: RecordedCall['kind'], path: string, args: unknown[], key?: string): RecordedCall {
+    const current = this.current;
+    if (!current) throw new ReplayMismatch(`${path} was called outside any block; a replay answers only the calls of blocks`);
+    const found = this.find(kind, path, args, key);
+    if (found) return found;
+    const { recorded, block } = current;
+    const used = this.used.get(recorded.id) ?? [];
     const next = recorded.calls.find((_, i) => !used[i]);
-    const live = { kind, path, args: this.redactor.redactDeep(args) };
-    const at = next && next.path === path ? firstDifference(live.args, next.args) : 0;
+    const live = this.live(kind, path, args, key);
+    const at = next && next.path === path ? firstDifference(live, next) : 0;
     const error = new ReplayMismatch(
       `block ${block.id} (${block.file}:${block.line}) made a call the transcript does not hold: ${describeCall(live, at)}` +
         `${next ? `; the recording's next call was ${describeCall(next, at)}` : '; the recording made no more calls in this block'}: ${RERECORD}`,
@@ -100,10 +141,9 @@ export class ReplaySession {
   }
 
   /** Answers a call with its recorded result (a rejected promise for a recorded error). */
-  answer(kind: RecordedCall['kind'], path: string, args: unknown[]): Promise<unknown> {
+  answer(kind: RecordedCall['kind'], path: string, args: unknown[], key?: string): Promise<unknown> {
     try {
-      const call = this.take(kind, path, args);
-      return call.error ? Promise.reject(errorFromJson(call.error)) : Promise.resolve(fromJson(call.result, kind));
+      return settle(this.take(kind, path, args, key));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -120,6 +160,11 @@ export class ReplaySession {
   diagnostics(block: Block): DiagnosticSection[] {
     return structuredClone(this.blocks.get(block.id)?.diagnostics ?? []);
   }
+}
+
+/** A recorded call's answer: its result, or its error thrown. */
+export function settle(call: RecordedCall): Promise<unknown> {
+  return call.error ? Promise.reject(errorFromJson(call.error)) : Promise.resolve(fromJson(call.result, call.kind));
 }
 
 /** A client answering from the transcript: any method call is looked up; `getX(id)` gives a handle. */
@@ -143,34 +188,42 @@ export class ReplayClients extends MachineClients {
   private readonly apps: K8s['apps'];
   private readonly objects: K8s['objects'];
 
+  /** The node's calls' prefix ('' on the first node, `nodes.NAME.` on another). */
+  private readonly prefix: string;
+
   constructor(
-    private readonly replayTarget: Target,
+    target: Target,
     private readonly kubeconfig: string,
     private readonly session: ReplaySession,
-    /** The node's docker in call paths (calls.ts dockerPath). */
-    private readonly dockerPath: string,
+    /** A node other than the first, whose calls were recorded under `nodes.NAME.`. */
+    private readonly node?: string,
   ) {
-    super(replayTarget, kubeconfig);
+    super(target, kubeconfig);
+    this.prefix = node ? nodePrefix(node) : '';
     this.core = replayApi(session, 'k8s', 'core');
     this.apps = replayApi(session, 'k8s', 'apps');
     this.objects = replayApi(session, 'k8s', 'objects');
   }
 
   override async dockerClient(): Promise<Docker> {
-    this.docker ??= replayApi<Docker>(this.session, 'docker', this.dockerPath);
+    this.docker ??= replayApi<Docker>(this.session, 'docker', dockerPath(this.node));
     return this.docker;
   }
 
-  /** Reads the kubeconfig through the replay target, as the recording did: its answer says whether it existed. */
+  /**
+   * Whether the kubeconfig existed, as the recording's read of it said: in this block, else the
+   * last one before it. When the runner refreshes the client is its own choice (not the book's),
+   * so a replay whose runner refreshes at other moments than the recording's still replays.
+   */
   override async refreshK8s(): Promise<void> {
-    try {
-      await this.replayTarget.readFile(this.kubeconfig);
-      this.k8sReady = true;
-    } catch (error) {
-      if (error instanceof ReplayMismatch) throw error;
-      this.k8sReady = false;
+    const path = `${this.prefix}readFile`;
+    const args = targetCalls.readArgs(this.kubeconfig);
+    const key = targetCalls.readKey(this.kubeconfig);
+    const read = this.session.find('target', path, args, key) ?? this.session.lastBefore('target', path, args, key);
+    if (!read) return;
+    this.k8sReady = !read.error;
+    if (read.error)
       this.problem = `there is no kubeconfig at ${this.kubeconfig} on the machine yet, so no API server to talk to (the book writes it when it starts kube-apiserver)`;
-    }
   }
 
   override k8sGlobal(): K8s {

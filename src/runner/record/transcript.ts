@@ -8,10 +8,16 @@ import { firstProblem } from '../schemas/problem.js';
 import { transcriptSchema } from '../schemas/transcript.js';
 import type { Snapshot, StateDiff } from '../state/types.js';
 import type { NodePlace } from '../targets/nodes.js';
+import { shellQuote } from '../targets/target.js';
 import type { Block, Book } from '../types.js';
+import { migrateV1, TooOld, TRANSCRIPT_FORMAT_V1 } from './migrate.js';
 
-/** Bumped when a transcript written by an older runner can no longer be read. */
-export const TRANSCRIPT_FORMAT = 'build-a-minikube/transcript@1';
+/**
+ * Bumped when a transcript written by an older runner can no longer be read as it is. @2: target
+ * calls carry their logical key (run/call-key.ts); @1 transcripts are migrated on load
+ * (record/migrate.ts) or refused as TRANSCRIPT_OLD.
+ */
+export const TRANSCRIPT_FORMAT = 'build-a-minikube/transcript@2';
 
 /** One call a block made to the machine, Docker or the API server, in the order it was made. */
 export interface RecordedCall {
@@ -19,7 +25,13 @@ export interface RecordedCall {
   kind: 'target' | 'docker' | 'k8s';
   /** `exec`, `docker.getContainer(<id>).inspect`, `core.listNamespacedPod`. */
   path: string;
-  /** JSON arguments, redacted. */
+  /**
+   * A target call's logical key, redacted: the book's own call (`$ CMD`, `sh CODE`, `daemon start
+   * NAME ARGV`, `readFile PATH`…; run/call-key.ts). A replay matches target calls by it; docker and
+   * k8s calls are the book's own already, matched by their path and arguments.
+   */
+  key?: string;
+  /** JSON arguments, redacted (an exec's: the text the runner sent, for the reader only). */
   args: unknown[];
   /** JSON result, redacted (absent when the call threw). */
   result?: unknown;
@@ -108,11 +120,23 @@ export async function writeTranscript(file: string, transcript: Transcript): Pro
 }
 
 export class TranscriptError extends Error {
-  readonly code = 'TRANSCRIPT_INVALID';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** TRANSCRIPT_OLD: an older runner's transcript this one cannot read (re-record it). */
+    readonly code: 'TRANSCRIPT_INVALID' | 'TRANSCRIPT_OLD' = 'TRANSCRIPT_INVALID',
+    /** The next step, when the message alone does not say it (TRANSCRIPT_OLD: the command that records it again). */
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = 'TranscriptError';
   }
+}
+
+/** The command that records `file` again, on the target it was recorded from (the local one needs root). */
+export function rerecordCommand(file: string, target: { name?: unknown; type?: unknown } | undefined): string {
+  const name = typeof target?.name === 'string' && /^[A-Za-z0-9_.-]+$/.test(target.name) ? target.name : 'local';
+  const root = name === 'local' || target?.type === 'local' ? 'sudo ' : '';
+  return `${root}npx book run --target ${name} --record --transcript ${shellQuote(file)}`;
 }
 
 export async function readTranscript(file: string): Promise<Transcript> {
@@ -137,12 +161,26 @@ export async function readTranscript(file: string): Promise<Transcript> {
   } catch (error) {
     throw new TranscriptError(`${file} is not JSON: ${(error as Error).message}`);
   }
-  if (data?.format !== TRANSCRIPT_FORMAT)
+  const format = (data as { format?: unknown } | null)?.format;
+  if (format !== TRANSCRIPT_FORMAT && format !== TRANSCRIPT_FORMAT_V1)
     throw new TranscriptError(
-      `${file} is not a transcript of this runner (format ${String(data?.format)}, expected ${TRANSCRIPT_FORMAT}): re-record with book run --record`,
+      `${file} is not a transcript of this runner (format ${String(format)}, expected ${TRANSCRIPT_FORMAT}): re-record with book run --record`,
     );
   const checked = transcriptSchema.safeParse(data);
   if (!checked.success) throw new TranscriptError(`${file} is not a whole transcript (${firstProblem(checked.error)}): re-record with book run --record`);
+  if (format === TRANSCRIPT_FORMAT_V1) {
+    // An older runner's transcript: its calls' keys are read back from the text that runner sent.
+    try {
+      return migrateV1(data, TRANSCRIPT_FORMAT);
+    } catch (error) {
+      if (!(error instanceof TooOld)) throw error;
+      throw new TranscriptError(
+        `${file} was recorded by an older runner (${TRANSCRIPT_FORMAT_V1}) whose calls this one cannot read back (${error.message}): record it again`,
+        'TRANSCRIPT_OLD',
+        rerecordCommand(file, data.target),
+      );
+    }
+  }
   return data;
 }
 

@@ -2,6 +2,7 @@ import type { EventBus } from '../events.js';
 import { ProcessFailed, type ProcessOutput } from '../shell.js';
 import type { Target } from '../targets/target.js';
 import type { Block } from '../types.js';
+import { shKey, withCallKey } from './call-key.js';
 
 const ERR_MARK = '\u001eBOOKLINE ';
 const MARKS = /\u001eBOOKLINE \d+\n?/g;
@@ -22,15 +23,18 @@ export async function runShBlock(block: Block, target: Target, bus: EventBus, op
   const { id } = options;
   const command = block.code.trimEnd();
   let stderr = '';
-  const result = await target.exec(shScript(block, options.versionExports), {
-    signal: options.signal,
-    onStdout: (text) => bus.emit({ type: 'block:output', block, stream: 'stdout', text }),
-    onStderr: (text) => {
-      stderr += text;
-      const visible = text.replace(MARKS, '');
-      if (visible) bus.emit({ type: 'block:output', block, stream: 'stderr', text: visible });
-    },
-  });
+  // The block's code is the call's key: the traps and exports around it are the runner's.
+  const result = await withCallKey(shKey(block.code), () =>
+    target.exec(shScript(block, options.versionExports), {
+      signal: options.signal,
+      onStdout: (text) => bus.emit({ type: 'block:output', block, stream: 'stdout', text }),
+      onStderr: (text) => {
+        stderr += text;
+        const visible = text.replace(MARKS, '');
+        if (visible) bus.emit({ type: 'block:output', block, stream: 'stderr', text: visible });
+      },
+    }),
+  );
   const cleanStderr = result.stderr.replace(MARKS, '');
   bus.emit({ type: 'command:end', block, id, command, exitCode: result.exitCode, durationMs: result.durationMs, stdout: result.stdout, stderr: cleanStderr });
   if (result.exitCode === 0) return;

@@ -17,10 +17,6 @@ export class StateRecorder {
     private readonly bus: EventBus,
   ) {}
 
-  get enabled(): boolean {
-    return this.take !== undefined;
-  }
-
   /** The state the last block left (the checkpoint's). */
   get latest(): Snapshot | undefined {
     return this.last;
