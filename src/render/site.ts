@@ -12,7 +12,7 @@ import { BOOK_JS, STYLE_CSS } from './assets.js';
 import { diagramFigure } from './diagram/index.js';
 import { escapeHtml, formatMs, highlight, slug, stripAnsi } from './html.js';
 import { checkSiteFolder, discardBuild, installSite, recoverSite, SITE_MARKER, sitePaths } from './install-site.js';
-import { type SnapshotTimeline, snapshotTimeline } from './timeline.js';
+import { drawingContext, type SnapshotTimeline, snapshotTimeline } from './timeline.js';
 
 export interface RenderOptions {
   book: Book;
@@ -79,7 +79,14 @@ function diffHtml(record: RecordedBlock): string {
   return `<details class="state"><summary>State after this block: ${escapeHtml(lines.length ? (formatDiff(record.state.diff).at(-1) ?? '') : '')}</summary><pre class="diff">${lines.join('\n')}</pre></details>`;
 }
 
-function resultHtml(block: Block, record: RecordedBlock | undefined, stale: boolean, timeline: SnapshotTimeline): string {
+function resultHtml(
+  block: Block,
+  record: RecordedBlock | undefined,
+  stale: boolean,
+  timeline: SnapshotTimeline,
+  book: Book,
+  transcript: Transcript | undefined,
+): string {
   if (!record) return '';
   if (stale)
     return '<div class="result"><p class="expected">This block changed since the run was recorded; re-record with <code>book run --record</code>.</p></div>';
@@ -95,7 +102,11 @@ function resultHtml(block: Block, record: RecordedBlock | undefined, stale: bool
   parts.push(diffHtml(record));
   const drawing = timeline.blocks.get(block.id);
   const figure = drawing
-    ? diagramFigure(drawing.snapshot, drawing.previous, { title: `The cluster after ${block.attrs.name ?? `line ${block.line}`}`, kind: 'block' })
+    ? diagramFigure(drawing.snapshot, drawing.previous, {
+        title: `The cluster after ${block.attrs.name ?? `line ${block.line}`}`,
+        kind: 'block',
+        context: drawingContext(book, transcript, drawing),
+      })
     : '';
   if (figure) parts.push(`<details class="block-diagram"><summary>The cluster after this block</summary>${figure}</details>`);
   const body = parts.filter(Boolean).join('');
@@ -121,7 +132,14 @@ function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
   const md = createMarkdown();
   const byLine = new Map(chapter.blocks.map((b) => [b.line, b]));
   // The chapter's drawing has its own id: a heading of the same name gets `-1`.
-  const usedSlugs = new Map<string, number>([['cluster-diagram', 1]]);
+  const usedSlugs = new Map<string, number>([
+    ['cluster-diagram', 1],
+    ['cluster-diagram-heading', 1],
+    ['ownership-tree', 1],
+    ['ownership-tree-heading', 1],
+    ['main', 1],
+    ['chapters', 1],
+  ]);
   md.renderer.rules.fence = (tokens, idx) => {
     const token = tokens[idx];
     if (!token) return '';
@@ -130,15 +148,16 @@ function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
     // A file block shows what the run wrote: `${K8S_VERSION}` as the recorded machine had it.
     const shown = block?.kind === 'file' ? substituteVersions(token.content, ctx.transcript?.versions) : token.content;
     const { html, language } = highlight(shown, lang);
-    if (!block || block.kind === 'prose') return `<pre class="prose"><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>\n`;
+    // Focusable (tabindex): a keyboard scrolls a long line sideways, and ← → stay in the block.
+    if (!block || block.kind === 'prose') return `<pre class="prose" tabindex="0"><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>\n`;
     const record = ctx.recorded.get(block.id);
     const stale = Boolean(record && record.hash !== blockHash(block));
     if (stale) ctx.stale.push(block.id);
     const classes = ['block', `block-${block.kind}`, record && !stale ? record.status : ''].filter(Boolean).join(' ');
     return `<figure class="${classes}" id="block-${escapeHtml(slug(block.id))}" data-block="${escapeHtml(block.id)}">
 <figcaption>${badges(block)}${statusBadge(record, stale)}<a class="where" href="#block-${escapeHtml(slug(block.id))}">${escapeHtml(path.basename(block.file))}:${block.line}</a></figcaption>
-<pre><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>
-${resultHtml(block, record, stale, ctx.timeline)}</figure>\n`;
+<pre tabindex="0"><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>
+${resultHtml(block, record, stale, ctx.timeline, ctx.book, ctx.transcript)}</figure>\n`;
   };
   md.renderer.rules.heading_open = (tokens, idx, options, _env, self) => {
     const token = tokens[idx];
@@ -191,14 +210,17 @@ function layout(ctx: PageContext, options: { title: string; current?: Chapter; b
 ${rel}
 </head>
 <body>
-<header class="top"><a class="title" href="index.html">${escapeHtml(ctx.book.config.title)}</a><span class="run">${runLine(ctx.transcript)}</span>${
-    options.current && ctx.transcript ? '<button type="button" id="toggle-outputs" aria-pressed="false">Expand all outputs</button>' : ''
+<a class="skip-link" href="#main">Skip to the content</a>
+<header class="top"><a class="title" href="index.html">${escapeHtml(ctx.book.config.title)}</a><a class="to-chapters" href="#chapters">Chapters ↓</a><span class="run">${runLine(ctx.transcript)}</span>${
+    options.current && ctx.transcript
+      ? '<button type="button" id="toggle-outputs" aria-pressed="false" title="Unfold (or fold) every block\'s output, commands, state diff and drawing" hidden>Unfold all</button>'
+      : ''
   }</header>
 <div class="layout">
-<nav class="chapters" aria-label="Chapters"><ol>
+<nav class="chapters" id="chapters" aria-label="Chapters"><h2>Chapters</h2><ol>
 ${nav}
 </ol></nav>
-<main>
+<main id="main" tabindex="-1">
 ${options.body}
 </main>
 </div>
@@ -208,17 +230,36 @@ ${options.body}
 `;
 }
 
+/** "On this page": the chapter's sections (its h2s), after its title, when there are enough to need one. */
+export function onThisPage(html: string, min = 4): string {
+  const sections = [...html.matchAll(/<h2 id="([^"]+)">([\s\S]*?)<\/h2>/g)].map(([, id, inner]) => ({
+    id: id as string,
+    text: (inner as string).replace(/<[^>]+>/g, ''),
+  }));
+  if (sections.length < min) return html;
+  const list = sections.map((s) => `<li><a href="#${s.id}">${s.text}</a></li>`).join('');
+  const toc = `<nav class="on-this-page" aria-label="On this page"><h2>On this page</h2><ol>${list}</ol></nav>`;
+  const end = html.indexOf('</h1>');
+  return end < 0 ? toc + html : `${html.slice(0, end + 5)}\n${toc}${html.slice(end + 5)}`;
+}
+
 function ownershipTree(transcript: Transcript | undefined): string {
   const tree = transcript?.finalState?.ownershipTree;
   if (typeof tree !== 'string') return '';
-  return `<section class="tree" id="ownership-tree"><h2>The ownership tree at the end of the run</h2><pre>${escapeHtml(tree)}</pre></section>`;
+  return `<section class="tree" id="ownership-tree"><h2 id="ownership-tree-heading">The ownership tree at the end of the run</h2><pre>${escapeHtml(tree)}</pre></section>`;
 }
 
 function chapterDiagram(ctx: PageContext, chapter: Chapter): string {
   const drawing = ctx.timeline.chapters.get(chapter.id);
   if (!drawing) return '';
-  const figure = diagramFigure(drawing.snapshot, drawing.previous, { title: `The cluster after chapter ${chapter.number}, ${chapter.title}`, kind: 'chapter' });
-  return figure ? `<section class="chapter-diagram" id="cluster-diagram"><h2>The cluster after this chapter</h2>${figure}</section>` : '';
+  const figure = diagramFigure(drawing.snapshot, drawing.previous, {
+    title: `The cluster after chapter ${chapter.number}, ${chapter.title}`,
+    kind: 'chapter',
+    context: drawingContext(ctx.book, ctx.transcript, drawing),
+  });
+  return figure
+    ? `<section class="chapter-diagram" id="cluster-diagram"><h2 id="cluster-diagram-heading">The cluster after this chapter</h2>${figure}</section>`
+    : '';
 }
 
 function chapterPage(ctx: PageContext, chapter: Chapter, index: number): string {
@@ -229,7 +270,9 @@ function chapterPage(ctx: PageContext, chapter: Chapter, index: number): string 
   const pager = `<nav class="pager" aria-label="Pages">${prev ? `<a class="prev" rel="prev" href="${pageName(prev)}">← ${escapeHtml(prev.title)}</a>` : '<a class="prev" href="index.html">← Contents</a>'}${
     next ? `<a class="next" rel="next" href="${pageName(next)}">${escapeHtml(next.title)} →</a>` : '<a class="next" href="index.html">Contents →</a>'
   }</nav>`;
-  const body = `<article class="chapter" data-chapter="${escapeHtml(chapter.id)}">${md.render(chapter.source)}${chapterDiagram(ctx, chapter)}${last ? ownershipTree(ctx.transcript) : ''}</article>${pager}`;
+  const diagram = chapterDiagram(ctx, chapter);
+  const tree = last ? ownershipTree(ctx.transcript) : '';
+  const body = `<article class="chapter" data-chapter="${escapeHtml(chapter.id)}">${onThisPage(md.render(chapter.source) + diagram + tree)}</article>${pager}`;
   return layout(ctx, { title: `${chapter.title} — ${ctx.book.config.title}`, current: chapter, body, prev, next });
 }
 
@@ -247,7 +290,16 @@ function indexPage(ctx: PageContext): string {
     .join('\n');
   const first = ctx.book.chapters[0];
   const body = `<h1>${escapeHtml(ctx.book.config.title)}</h1>
-<p>An executable book: every chapter's tagged code blocks ran, in order, against a real machine. Under each block, what the run printed and what it changed in the cluster.</p>
+<div class="intro">
+<p>You build a Kubernetes cluster by hand, one component at a time: the kubelet and its static pods, etcd and the API
+server, the controller manager, the scheduler, then pod networking, Services, DNS and a second node. Every code block
+here ran, in order, against a real machine: under each, what it printed and changed; after each chapter, a drawing
+of the cluster.</p>
+<p>To run it yourself, from a clone of the project (a Docker daemon, or root on Linux):</p>
+<pre><code>npm ci
+npx book machine up &amp;&amp; npx book run</code></pre>
+${first ? `<p>Or read the recorded run first: <a href="${pageName(first)}">chapter ${first.number}, ${escapeHtml(first.title)}</a>.</p>` : ''}
+</div>
 <p class="muted">${runLine(ctx.transcript)}</p>
 <table class="toc"><thead><tr><th>#</th><th>Chapter</th><th>Blocks</th><th>Recorded run</th></tr></thead><tbody>
 ${rows}

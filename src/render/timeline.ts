@@ -1,16 +1,30 @@
 import type { Transcript } from '../runner/record/transcript.js';
 import type { Snapshot } from '../runner/state/types.js';
+import type { Book } from '../runner/types.js';
+import { substituteVersions } from '../runner/versions.js';
+import type { DiagramContext, WrittenFile } from './diagram/model.js';
 
 // Which snapshots the site draws: the cluster after each chapter, and after a block that changed a
-// lot, each against the drawing before it (what changed is highlighted).
+// lot, each against the drawing before it (what changed is highlighted), with what the run knew
+// there beyond the snapshot (its daemon events, the blocks that had run).
 
 /** A block that added or removed at least this many pods, containers, nodes, daemons or objects gets its own drawing. */
 export const BUSY_BLOCK = 6;
 const DRAWN = /^(pod|container|node|daemon|deployment|replicaset|service) /;
 
+/** What the run knew at a snapshot, beyond it. */
+export interface RunSoFar {
+  /** The last daemon event of each daemon so far: `name` on the first node, `node/name` elsewhere → `started`, `restarted`, `adopted`, `stopped`. */
+  daemonEvents: ReadonlyMap<string, string>;
+  /** The blocks that passed up to the snapshot, in order (the files they wrote are the arrows' reasons). */
+  ran: readonly string[];
+}
+
 export interface Drawing {
   snapshot: Snapshot;
   previous?: Snapshot;
+  now: RunSoFar;
+  before?: RunSoFar;
 }
 
 export interface SnapshotTimeline {
@@ -21,21 +35,69 @@ export interface SnapshotTimeline {
 export function snapshotTimeline(transcript: Transcript | undefined): SnapshotTimeline {
   const chapters = new Map<string, Drawing>();
   const blocks = new Map<string, Drawing>();
-  let chapterBefore: Snapshot | undefined;
-  let blockBefore: Snapshot | undefined;
+  let chapterBefore: { snapshot: Snapshot; at: RunSoFar } | undefined;
+  let blockBefore: { snapshot: Snapshot; at: RunSoFar } | undefined;
+  const events = new Map<string, string>();
+  const ran: string[] = [];
+  const drawing = (snapshot: Snapshot, at: RunSoFar, before: typeof blockBefore): Drawing => ({
+    snapshot,
+    now: at,
+    ...(before ? { previous: before.snapshot, before: before.at } : {}),
+  });
   for (const chapter of transcript?.chapters ?? []) {
     const withState = chapter.blocks.filter((b) => b.state?.snapshot);
-    for (const [i, b] of withState.entries()) {
+    let last: { snapshot: Snapshot; at: RunSoFar } | undefined;
+    for (const b of chapter.blocks) {
+      for (const d of b.daemons ?? []) events.set(d.node ? `${d.node}/${d.name}` : d.name, d.action);
+      if (b.status === 'passed') ran.push(b.id);
+      const snapshot = b.state?.snapshot;
+      if (!snapshot) continue;
+      const at: RunSoFar = { daemonEvents: new Map(events), ran: [...ran] };
       const state = b.state as NonNullable<typeof b.state>;
       const moved = state.diff.changes.filter((c) => c.op !== '~' && DRAWN.test(c.key)).length;
-      if (moved >= BUSY_BLOCK && i < withState.length - 1) blocks.set(b.id, { snapshot: state.snapshot, ...(blockBefore ? { previous: blockBefore } : {}) });
-      blockBefore = state.snapshot;
+      if (moved >= BUSY_BLOCK && b !== withState.at(-1)) blocks.set(b.id, drawing(snapshot, at, blockBefore));
+      blockBefore = { snapshot, at };
+      last = { snapshot, at };
     }
-    const last = withState.at(-1)?.state?.snapshot;
     if (last) {
-      chapters.set(chapter.id, { snapshot: last, ...(chapterBefore ? { previous: chapterBefore } : {}) });
+      chapters.set(chapter.id, drawing(last.snapshot, last.at, chapterBefore));
       chapterBefore = last;
     }
   }
   return { chapters, blocks };
+}
+
+/** The files the book's `file=` blocks write (versions as the recorded machine had them), by block id. */
+const writtenFiles = new WeakMap<Book, Map<string, WrittenFile>>();
+
+export function bookFiles(book: Book, versions: Transcript['versions'] | undefined): Map<string, WrittenFile> {
+  let files = writtenFiles.get(book);
+  if (!files) {
+    files = new Map();
+    for (const chapter of book.chapters)
+      for (const b of chapter.blocks)
+        if (b.kind === 'file' && b.attrs.file)
+          files.set(b.id, {
+            path: b.attrs.file,
+            ...(b.attrs.node ? { node: b.attrs.node } : {}),
+            content: substituteVersions(b.code, versions),
+            block: b.id,
+          });
+    writtenFiles.set(book, files);
+  }
+  return files;
+}
+
+/** What a drawing's model knows beyond its snapshots: the run's daemon events and the files the book had written. */
+export function drawingContext(
+  book: Book,
+  transcript: Transcript | undefined,
+  drawing: Pick<Drawing, 'now' | 'before'>,
+): { now: DiagramContext; before?: DiagramContext } {
+  const files = bookFiles(book, transcript?.versions);
+  const at = (run: RunSoFar): DiagramContext => ({
+    daemonEvents: run.daemonEvents,
+    files: run.ran.flatMap((id) => (files.has(id) ? [files.get(id) as WrittenFile] : [])),
+  });
+  return { now: at(drawing.now), ...(drawing.before ? { before: at(drawing.before) } : {}) };
 }

@@ -9,7 +9,8 @@ import { snapshotTimeline } from '../../src/render/timeline.js';
 import { loadBook } from '../../src/runner/load-book.js';
 import { readTranscript, type Transcript } from '../../src/runner/record/transcript.js';
 import type { Snapshot } from '../../src/runner/state/types.js';
-import { podsIn, podsWithSandbox } from '../helpers/snapshot-pods.js';
+import { livePods } from '../helpers/live-pods.js';
+import { podsWithSandbox } from '../helpers/snapshot-pods.js';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 const TRANSCRIPT = path.join(ROOT, 'test', 'fixtures', 'transcript', 'book.json');
@@ -153,8 +154,14 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
     await page.waitForURL(/03-kubelet-joins\.html$/, { waitUntil: 'load' });
     await page.keyboard.press('ArrowRight');
     await page.waitForURL(/04-deployment\.html$/);
+    // "Unfold all" opens every block's details (commands, state, drawings: the outputs are open already), then says "Fold all".
+    expect(await page.locator('#toggle-outputs').textContent()).toBe('Unfold all');
     await page.click('#toggle-outputs');
     expect(await page.locator('.result details:not([open])').count()).toBe(0);
+    expect(await page.locator('#toggle-outputs').textContent()).toBe('Fold all');
+    await page.click('#toggle-outputs');
+    expect(await page.locator('.result details[open]').count()).toBe(0);
+    expect(await page.locator('#toggle-outputs').textContent()).toBe('Unfold all');
     expect(problems).toEqual([]);
   });
 
@@ -185,43 +192,71 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
         const snapshot = chapter.blocks.filter((b) => b.state?.snapshot).at(-1)?.state?.snapshot;
         if (!snapshot) continue;
         await page.goto(pathToFileURL(path.join(out, `${chapter.id}.html`)).href);
-        if (podsIn(snapshot).size === 0 && (await page.locator('#cluster-diagram svg').count()) === 0) continue;
-        // One of the two drawings shows: the wide one where it fits at 80 % or more, else the stacked one (always on a phone).
+        if (livePods(snapshot).size === 0 && (await page.locator('#cluster-diagram svg').count()) === 0) continue;
+        // One of the two drawings shows: the wide one where it fits at 80 % or more, else the stacked one (two nodes on a phone).
         const wideShown = await page.locator('#cluster-diagram .diagram-wide svg').isVisible();
         expect(await page.locator('#cluster-diagram .diagram-narrow svg').isVisible(), `${chapter.id} ${screen.name}`).toBe(!wideShown);
-        if (screen.width < 640) expect(wideShown, chapter.id).toBe(false);
+        if (screen.width < 640 && Number(await page.locator('#cluster-diagram figure').getAttribute('data-nodes')) > 1)
+          expect(wideShown, chapter.id).toBe(false);
         const shownClass = wideShown ? '.diagram-wide' : '.diagram-narrow';
         const svg = page.locator(`#cluster-diagram ${shownClass} svg`);
-        const shown = { shown: shownClass };
         if (wideShown) wideChapters.push(chapter.id);
-        // Every pod of the snapshot, once, each sandbox drawn as its pause container.
-        const pods = await drawn(`#cluster-diagram ${shown.shown} g.pod`, 'data-pod');
-        expect(pods.length, chapter.id).toBe(podsIn(snapshot).size);
-        expect(new Set(pods), chapter.id).toEqual(podsIn(snapshot));
-        const withPause = await drawn(`#cluster-diagram ${shown.shown} g.pod:has(g.ctr.pause)`, 'data-pod');
-        expect(new Set(withPause), chapter.id).toEqual(podsWithSandbox(snapshot));
-        // What is new since the chapter before is marked: exactly the pods that were not in its snapshot.
-        const fresh = await drawn(`#cluster-diagram ${shown.shown} g.pod.new`, 'data-pod');
-        const before = previous ? podsIn(previous) : new Set<string>();
-        expect(new Set(fresh), chapter.id).toEqual(new Set([...podsIn(snapshot)].filter((p) => !before.has(p))));
+        // Every live pod of the snapshot, once (what Docker keeps of deleted pods is listed, not drawn), each sandbox as its pause container.
+        const pods = await drawn(`#cluster-diagram ${shownClass} g.pod`, 'data-pod');
+        expect(pods.length, chapter.id).toBe(livePods(snapshot).size);
+        expect(new Set(pods), chapter.id).toEqual(livePods(snapshot));
+        const withPause = await drawn(`#cluster-diagram ${shownClass} g.pod:has(g.ctr.pause)`, 'data-pod');
+        expect(new Set(withPause), chapter.id).toEqual(new Set([...podsWithSandbox(snapshot)].filter((p) => livePods(snapshot).has(p))));
+        // What is new since the chapter before is marked: exactly the pods that were not drawn in it.
+        const fresh = await drawn(`#cluster-diagram ${shownClass} g.pod.new`, 'data-pod');
+        const before = previous ? livePods(previous) : new Set<string>();
+        expect(new Set(fresh), chapter.id).toEqual(new Set([...livePods(snapshot)].filter((p) => !before.has(p))));
         previous = snapshot;
+        // Every arrow names its reason (its tooltip), and the list under the drawing has one line per arrow.
+        const reasons = await drawn(`#cluster-diagram ${shownClass} g.edge`, 'data-reason');
+        expect(
+          reasons.every((r) => r.length > 0),
+          chapter.id,
+        ).toBe(true);
+        if (reasons.length) expect(await page.locator('#cluster-diagram details.arrows li').count(), chapter.id).toBe(reasons.length);
+        // Screen readers: the drawing is an image named and described by its title and desc.
+        expect(await svg.getAttribute('role')).toBe('img');
+        const description = await svg.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby') ?? '')?.textContent ?? '');
+        for (const pod of livePods(snapshot)) expect(description, chapter.id).toContain(`Pod ${pod}`);
         if (chapter.id === '06-scheduler') {
-          const nginx = await drawn(`#cluster-diagram ${shown.shown} g.pod[data-pod^="default/nginx-deployment-"]:has(g.ctr.pause)`, 'data-pod');
+          const nginx = await drawn(`#cluster-diagram ${shownClass} g.pod[data-pod^="default/nginx-deployment-"]:has(g.ctr.pause)`, 'data-pod');
           expect(nginx).toHaveLength(2);
-          expect(await page.locator(`#cluster-diagram ${shown.shown} g.edge.owns[data-to^="default/nginx-deployment-"]`).count()).toBe(2);
+          expect(await page.locator(`#cluster-diagram ${shownClass} g.edge.owns[data-to^="default/nginx-deployment-"]`).count()).toBe(2);
+        }
+        if (chapter.id === '07-pod-network') {
+          // The replaced pods are gone (said once), and cri-dockerd, restarted by the book, runs.
+          expect(await page.locator('#cluster-diagram p.removed').textContent()).toMatch(
+            /Gone since the drawing before: pod default\/nginx-deployment-\S+, pod default\/nginx-deployment-/,
+          );
+          expect(await page.locator(`#cluster-diagram ${shownClass} g.daemon[data-daemon="cri-dockerd"]`).getAttribute('class')).toContain('state-running');
         }
         // Readable: the drawing is never shrunk below 80 %, so its 11 px text stays at 8.8 px or more.
         const scale = await svg.evaluate((el) => el.getBoundingClientRect().width / (el as SVGSVGElement).viewBox.baseVal.width);
         expect(scale, `${chapter.id} ${screen.name}`).toBeGreaterThanOrEqual(0.79);
-        if (['06-scheduler', '10-second-node'].includes(chapter.id)) {
+        if (['06-scheduler', '07-pod-network', '10-second-node'].includes(chapter.id)) {
           // The sticky header would cover the drawing's top in a screenshot of the element alone.
           await page.addStyleTag({ content: 'header.top { position: static; }' });
           await page.locator('#cluster-diagram').screenshot({ path: path.join(RESULTS, `diagram-${chapter.id}-${screen.name}.png`) });
         }
       }
     }
-    // At 1280 px the one-node chapters fit the wide drawing.
-    expect(wideChapters).toContain('04-deployment');
+    // At 1280 px every chapter's wide drawing fits, the two-node ones too.
+    expect(wideChapters).toEqual(expect.arrayContaining(['04-deployment', '10-second-node', '11-recap']));
+    // The chapter about two nodes shows them side by side at 1280 px.
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(pathToFileURL(path.join(out, '10-second-node.html')).href);
+    const boxes = await page
+      .locator('#cluster-diagram .diagram-wide g.node > rect.node-box')
+      .evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x, y: r.y, w: r.width })));
+    expect(boxes).toHaveLength(2);
+    const [master, worker] = boxes as [{ x: number; y: number; w: number }, { x: number; y: number; w: number }];
+    expect(Math.abs(master.y - worker.y)).toBeLessThan(1);
+    expect(worker.x).toBeGreaterThanOrEqual(master.x + master.w);
     // A block that changed the cluster a lot has its own drawing, folded under it.
     for (const [id] of snapshotTimeline(transcript).blocks) {
       const chapter = transcript.chapters.find((c) => c.blocks.some((b) => b.id === id));
@@ -229,8 +264,7 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
       expect(await page.locator(`figure[data-block="${id}"] details.block-diagram svg.cluster`).count(), id).toBeGreaterThan(0);
     }
     expect(snapshotTimeline(transcript).blocks.size).toBeGreaterThan(0);
-    // Dark: the page's colours, not fixed ones; print: the wide drawing, no navigation.
-    await page.setViewportSize({ width: 1280, height: 900 });
+    // Dark: the page's colours, not fixed ones; print: the stacked drawing at its own size, light, no navigation.
     await page.goto(pathToFileURL(path.join(out, '10-second-node.html')).href);
     const fill = () =>
       page
@@ -244,10 +278,151 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
     await page.locator('#cluster-diagram').screenshot({ path: path.join(RESULTS, 'diagram-10-second-node-dark.png') });
     await page.emulateMedia({ media: 'print', colorScheme: 'dark' });
     expect(await fill()).toBe(light);
-    expect(await page.locator('#cluster-diagram .diagram-wide svg').isVisible()).toBe(true);
+    expect(await page.locator('#cluster-diagram .diagram-narrow svg').isVisible()).toBe(true);
+    expect(await page.locator('#cluster-diagram .diagram-wide svg').isVisible()).toBe(false);
+    const printScale = await page
+      .locator('#cluster-diagram .diagram-narrow svg')
+      .evaluate((el) => el.getBoundingClientRect().width / (el as SVGSVGElement).viewBox.baseVal.width);
+    expect(printScale).toBeGreaterThanOrEqual(0.99);
     expect(await page.locator('nav.chapters').isVisible()).toBe(false);
     await page.pdf({ path: path.join(RESULTS, 'diagram-10-second-node-print.pdf') });
+    await page.emulateMedia({ media: 'screen', colorScheme: 'light' });
     expect(problems).toEqual([]);
+  });
+
+  it('reads well on every page at 390 and 1280 px, light, dark and print: no sideways page scroll, all text at 4.5:1 or more', async () => {
+    const page = await browser.newPage();
+    const pages = ['index.html', ...(await loadBook(path.join(ROOT, 'book'))).chapters.map((c) => `${c.id}.html`)];
+    /** Every rendered text's colour against the first opaque background behind it (SVG aside: site-contrast.test.ts). */
+    const lowContrast = () =>
+      page.evaluate(() => {
+        const parse = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+        const lum = ([r = 0, g = 0, b = 0]: number[]) => {
+          const f = (v: number) => {
+            const c = v / 255;
+            return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+          };
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+        };
+        const ratio = (a: number[], b: number[]) => {
+          const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x) as [number, number];
+          return (hi + 0.05) / (lo + 0.05);
+        };
+        const background = (el: Element | null): number[] => {
+          for (; el; el = el.parentElement) {
+            const c = parse(getComputedStyle(el).backgroundColor);
+            if (c.length === 3 || (c[3] ?? 0) > 0.99) return c.slice(0, 3);
+          }
+          return [255, 255, 255];
+        };
+        const low: string[] = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const el = node.parentElement;
+          if (!el || !node.textContent?.trim() || el.closest('svg, script')) continue;
+          if (el.getClientRects().length === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+          const r = ratio(parse(getComputedStyle(el).color), background(el));
+          if (r < 4.5) low.push(`${el.tagName.toLowerCase()}.${el.className} "${node.textContent.trim().slice(0, 30)}" ${r.toFixed(2)}`);
+        }
+        return [...new Set(low)].slice(0, 20);
+      });
+    const sideways = () =>
+      page.evaluate(() => {
+        const doc = document.documentElement;
+        return doc.scrollWidth > doc.clientWidth ? `page ${doc.scrollWidth} > ${doc.clientWidth}` : '';
+      });
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ media: 'screen', colorScheme: scheme });
+        for (const name of pages) {
+          await page.goto(pathToFileURL(path.join(out, name)).href);
+          // Every block's details open: outputs, commands, state diffs and drawings are checked too.
+          await page.evaluate(() => {
+            for (const d of document.querySelectorAll('details')) d.open = true;
+          });
+          expect(await sideways(), `${name} ${width} ${scheme}`).toBe('');
+          expect(await lowContrast(), `${name} ${width} ${scheme}`).toEqual([]);
+          if (scheme === 'light' && width === 1280)
+            await page.screenshot({ path: path.join(RESULTS, `page-${name.replace('.html', '')}-1280.png`), fullPage: true });
+          if (width === 390) await page.screenshot({ path: path.join(RESULTS, `page-${name.replace('.html', '')}-390-${scheme}.png`) });
+        }
+      }
+      // Print: nothing is cut at the right edge (code and outputs wrap), the drawing at a readable size.
+      await page.emulateMedia({ media: 'print', colorScheme: 'light' });
+      for (const name of pages) {
+        await page.goto(pathToFileURL(path.join(out, name)).href);
+        const cut = await page.evaluate(() =>
+          [...document.querySelectorAll('pre')]
+            .filter((p) => p.getClientRects().length > 0 && p.scrollWidth > p.clientWidth + 1)
+            .map((p) => p.textContent?.slice(0, 40)),
+        );
+        expect(cut, `${name} print ${width}`).toEqual([]);
+        expect(await sideways(), `${name} print ${width}`).toBe('');
+      }
+      await page.emulateMedia({ media: 'screen', colorScheme: 'light' });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(pathToFileURL(path.join(out, '10-second-node.html')).href);
+    await page.pdf({ path: path.join(RESULTS, 'page-10-second-node-print.pdf') });
+  });
+
+  it('serves a reader: the page before the chapter list on a phone, a skip link, anchors below the header, ← → kept inside code, copy buttons, an index that says what and how', async () => {
+    const page = await browser.newPage();
+    const open = (name: string) => page.goto(pathToFileURL(path.join(out, name)).href);
+    // Phone: the chapter's title and text on the first screen, the chapter list after the chapter (the header links there).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open('05-controller-manager.html');
+    const h1 = await page.locator('main h1').boundingBox();
+    expect(h1?.y ?? 900).toBeLessThan(300);
+    const nav = await page.locator('nav.chapters').boundingBox();
+    const main = await page.locator('main').boundingBox();
+    expect(nav?.y ?? 0).toBeGreaterThan((main?.y ?? 0) + (main?.height ?? 0) - 1);
+    expect(await page.locator('header a.to-chapters').isVisible()).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await open('05-controller-manager.html');
+    expect(await page.locator('header a.to-chapters').isVisible()).toBe(false);
+    // The skip link is the first stop of the keyboard, and takes it to the content.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip-link');
+    expect(await page.locator('.skip-link').isVisible()).toBe(true);
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // "On this page" lists the sections of a long chapter; an anchor lands below the sticky header.
+    await open('10-second-node.html');
+    const toc = page.locator('nav.on-this-page a');
+    expect(await toc.count()).toBeGreaterThanOrEqual(4);
+    const target = (await toc.nth(2).getAttribute('href')) ?? '';
+    await toc.nth(2).click();
+    await expect.poll(() => page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+    const headerBottom = await page.locator('header.top').evaluate((el) => el.getBoundingClientRect().bottom);
+    const top = await page.locator(target).evaluate((el) => el.getBoundingClientRect().top);
+    expect(top).toBeGreaterThanOrEqual(headerBottom);
+    // ← → change pages, but not while a code block has the focus (it scrolls sideways instead).
+    await open('03-kubelet-joins.html');
+    const code = page.locator('figure[data-block="node-ip"] > pre');
+    await code.focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForTimeout(200);
+    expect(page.url()).toMatch(/03-kubelet-joins\.html$/);
+    expect(await code.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+    await page.locator('main h1').click();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForURL(/04-deployment\.html$/);
+    // Copy buttons copy the block's code.
+    await browser.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await open('03-kubelet-joins.html');
+    const button = page.locator('figure[data-block="kubectl-get-nodes-ready"] button.copy');
+    await button.click();
+    await expect.poll(() => button.textContent()).toBe('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('kubectl get nodes -o wide\n');
+    // The index says what the reader builds, how to run it, and where to start.
+    await open('index.html');
+    const intro = (await page.locator('.intro').textContent()) ?? '';
+    expect(intro).toMatch(/by hand/);
+    expect(intro).toContain('npm ci');
+    expect(intro).toContain('npx book machine up && npx book run');
+    expect(await page.locator('.intro a[href="00-machine.html"]').count()).toBe(1);
   });
 
   it('keeps a full-page screenshot of a chapter as a test artifact', async () => {

@@ -63,6 +63,35 @@ describe('the cluster as a tree', () => {
     expect(lines.join('\n')).toMatch(/\n[│ ] {2}[├└]─ pause {2}running/);
   });
 
+  it('says what Docker keeps of deleted pods, which machine is not a node yet, and that cri-dockerd runs once the book restarted it (issue 29)', () => {
+    const cni = snapshotAfter('07-pod-network');
+    // The run's daemon events up to the chapter's end: the book started its own cri-dockerd.
+    const events = new Map<string, string>();
+    for (const chapter of transcript.chapters.slice(0, transcript.chapters.findIndex((c) => c.id === '07-pod-network') + 1))
+      for (const b of chapter.blocks) for (const d of b.daemons ?? []) events.set(d.node ? `${d.node}/${d.name}` : d.name, d.action);
+    const [master, worker] = clusterTree(cni, { daemonEvents: events });
+    expect(master?.daemons.find((d) => d.name === 'cri-dockerd')?.state).toBe('running');
+    const recorded = (cni.sources.daemons as { items: Record<string, Record<string, string>> }).items['daemon cri-dockerd'];
+    if (recorded?.restarts === undefined) {
+      // Recorded before daemonItems merged them: without the events, the stale pid file is all there is.
+      expect(master?.daemons.find((d) => d.name === 'cri-dockerd')?.from).toMatch(/book's own cri-dockerd \(started/);
+      expect(clusterTree(cni)[0]?.daemons.find((d) => d.name === 'cri-dockerd')?.state).toBe('stopped');
+    }
+    // The pods the chapter replaced: deleted, their exited sandboxes kept by Docker.
+    const deleted = master?.pods.filter((p) => p.deleted).map((p) => p.name) ?? [];
+    const listed = new Set(items(cni, 'kubernetes').map(([k]) => k.slice(4)));
+    expect(deleted).toHaveLength(2);
+    for (const name of deleted) expect(listed.has(name)).toBe(false);
+    for (const p of master?.pods ?? [])
+      expect(p.deleted ?? false, p.name).toBe(!listed.has(p.name) && ![p.pause, ...p.containers].some((c) => c?.state === 'running'));
+    expect(worker).toMatchObject({ name: 'k8s-worker', member: false, pods: [] });
+    const lines = formatClusterTree([master, worker].filter((n) => n !== undefined));
+    expect(lines.join('\n')).toMatch(/^k8s-master .*· cri-dockerd, dockerd, kubelet$/m);
+    expect(lines.filter((l) => l.includes('deleted: Docker keeps its exited containers'))).toHaveLength(2);
+    expect(lines.join('\n')).toMatch(/^k8s-worker .*\(a machine, not a node yet: no kubelet\)$/m);
+    expect(clusterTree(snapshotAfter('10-second-node')).every((n) => n.member)).toBe(true);
+  });
+
   it('is printed after each chapter by book replay --reporter plain, and not with --no-tree', () => {
     const run = (extra: string[]) =>
       spawnSync(process.execPath, [BOOK_BIN, 'replay', '--book', path.join(ROOT, 'book'), '--transcript', TRANSCRIPT, '--reporter', 'plain', ...extra], {

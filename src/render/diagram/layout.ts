@@ -5,7 +5,8 @@ import type { ClusterDiagram, DiagramContainer, DiagramDaemon, DiagramNode, Diag
 // layout: arrows run in lanes between the boxes and never cross one (docs/diagrams.md says why).
 //
 //   stacked (phones): lanes on the left, then the API objects, then the nodes one under another;
-//   side (wide screens): the API objects on the left, the nodes side by side, a bus above them.
+//   side (wide screens): the nodes side by side with a bus above them; the API objects left of a
+//   single node, above two or more (so two nodes fit a text column of ~900 px side by side).
 
 export type Mode = 'stacked' | 'side';
 
@@ -19,6 +20,8 @@ export interface Box {
 export interface Chip extends Box {
   label: string;
   state: string;
+  /** More about the state (a daemon's, from the run's events): the chip's tooltip. */
+  note?: string;
   change?: DiagramDaemon['change'];
   container?: DiagramContainer;
 }
@@ -47,8 +50,8 @@ export interface ObjectRow {
 
 export interface PlacedObject extends Box {
   rows: ObjectRow[];
-  /** Deployment → ReplicaSet arrows inside the box. */
-  inner: number[][][];
+  /** Deployment → ReplicaSet arrows inside the box, each with its reason (the ReplicaSet's ownerReference). */
+  inner: { points: [number, number][]; from: string; to: string; reason: string }[];
 }
 
 export interface Edge {
@@ -56,6 +59,8 @@ export interface Edge {
   from: string;
   to: string;
   points: [number, number][];
+  /** Why the arrow is drawn (model.ts): its tooltip and the figure's list of arrows. */
+  reason?: string;
 }
 
 export interface DiagramLayout {
@@ -108,7 +113,8 @@ function placeChips(items: Omit<Chip, keyof Box>[], x: number, y: number, width:
 
 const podMeta = (p: DiagramPod) => clip([p.namespace, p.ip, p.phase, p.static ? 'static' : undefined].filter(Boolean).join(' · '), 52);
 const containerLabel = (c: DiagramContainer) => clip(`${c.name}${c.earlier ? ` ×${c.earlier + 1}` : ''}`, 40);
-const nodeTitle = (n: DiagramNode) => [n.name, n.ip, n.ready ? `Ready=${n.ready}` : undefined].filter(Boolean).join('  ');
+const nodeTitle = (n: DiagramNode) =>
+  [n.name, n.ip, n.ready ? `Ready=${n.ready}` : undefined, n.member ? undefined : '(a machine, not a node yet)'].filter(Boolean).join('  ');
 
 function placePod(pod: DiagramPod, x: number, y: number, w: number): PlacedPod {
   const { chips, rows } = placeChips(
@@ -122,7 +128,7 @@ function placePod(pod: DiagramPod, x: number, y: number, w: number): PlacedPod {
 
 function placeNode(node: DiagramNode, x: number, y: number, podWidth: number, width: number): PlacedNode {
   const { chips: daemons, rows } = placeChips(
-    node.daemons.map((d) => ({ label: d.name, state: d.state, ...(d.change ? { change: d.change } : {}) })),
+    node.daemons.map((d) => ({ label: d.name, state: d.state, ...(d.from ? { note: d.from } : {}), ...(d.change ? { change: d.change } : {}) })),
     x + NODE_PAD,
     y + 26,
     podWidth,
@@ -160,16 +166,21 @@ function placeObjects(d: ClusterDiagram, x: number, y: number, w: number): Place
     rows.forEach((r, i) => {
       r.y = top + 6 + i * ROW;
     });
-    const box = { x, y: top, w, h: 8 + rows.length * ROW, rows, inner: [] as number[][][] };
+    const box: PlacedObject = { x, y: top, w, h: 8 + rows.length * ROW, rows, inner: [] };
     const dep = rows.find((r) => r.kind === 'Deployment');
     // Deployment → each ReplicaSet: an elbow down the box's left side.
     if (dep)
       for (const r of rows.filter((row) => row.kind === 'ReplicaSet'))
-        box.inner.push([
-          [x + 10, dep.y + 28],
-          [x + 10, r.y + 10],
-          [x + 18, r.y + 10],
-        ]);
+        box.inner.push({
+          points: [
+            [x + 10, dep.y + 28],
+            [x + 10, r.y + 10],
+            [x + 18, r.y + 10],
+          ],
+          from: dep.object.key,
+          to: r.object.key,
+          reason: `ReplicaSet ${r.name} has Deployment ${r.object.owner ?? dep.name} as its controller (ownerReferences)`,
+        });
     top += box.h + 10;
     return box;
   });
@@ -225,13 +236,25 @@ export function layoutDiagram(d: ClusterDiagram, mode: Mode): DiagramLayout {
   let nodesTop: number;
   let laneX: (source: number, column: number) => number;
   let exitX: number;
+  let busY: (source: number) => number = (s) => 12 + s * LANE;
   const busH = columns > 1 ? sources.length * LANE + 22 : 0;
+  const bottomOf = (boxes: PlacedObject[]) => (boxes.at(-1) ? (boxes.at(-1) as PlacedObject).y + (boxes.at(-1) as PlacedObject).h : 0);
   if (mode === 'stacked') {
     const x = gutter;
     objects = placeObjects(d, x, 8, Math.max(objectWidth, nodeWidth));
-    nodesTop = (objects.at(-1) ? (objects.at(-1) as PlacedObject).y + (objects.at(-1) as PlacedObject).h : 0) + 18;
+    nodesTop = bottomOf(objects) + 18;
     nodeX = () => x;
     laneX = (s) => 6 + s * LANE;
+    exitX = x;
+  } else if (columns > 1 && hasObjects) {
+    // Objects on top, lanes on their left as in the stacked drawing; the bus runs between them and the nodes.
+    const x = gutter;
+    objects = placeObjects(d, x, 8, objectWidth);
+    const busTop = bottomOf(objects) + 2;
+    busY = (s) => busTop + 12 + s * LANE;
+    nodesTop = busTop + busH;
+    nodeX = (c) => x + c * (nodeWidth + gutter);
+    laneX = (s, c) => (c === 0 ? 6 + s * LANE : nodeX(c) - gutter + 6 + s * LANE);
     exitX = x;
   } else {
     objects = hasObjects ? placeObjects(d, 6, 8, objectWidth) : [];
@@ -249,7 +272,7 @@ export function layoutDiagram(d: ClusterDiagram, mode: Mode): DiagramLayout {
     stackTop += placed.h + 18;
     return placed;
   });
-  const lanes: Lanes = { laneX, busY: (s) => 12 + s * LANE, apiBusY: nodesTop - 8 };
+  const lanes: Lanes = { laneX, busY, apiBusY: nodesTop - 8 };
 
   const podAt = new Map<string, { pod: PlacedPod; column: number; node: PlacedNode }>();
   nodes.forEach((n, i) => {
@@ -269,7 +292,8 @@ export function layoutDiagram(d: ClusterDiagram, mode: Mode): DiagramLayout {
       const nth = kind === 'routes' ? (servicesIn.get(key) ?? 0) : 0;
       if (kind === 'routes') servicesIn.set(key, nth + 1);
       const y = at.pod.y + (kind === 'owns' ? 12 : Math.min(26 + nth * 5, at.pod.h - 6));
-      edges.push({ kind, from: source.key, to: key, points: route(lanes, [exitX, row.y + 14], s, at.column, [at.pod.x, y]) });
+      const reason = source.reasons[key];
+      edges.push({ kind, from: source.key, to: key, points: route(lanes, [exitX, row.y + 14], s, at.column, [at.pod.x, y]), ...(reason ? { reason } : {}) });
     }
   });
   const trunkX = (n: PlacedNode) => n.x + NODE_PAD + podWidth + 8;
@@ -313,5 +337,5 @@ function talkEdge(
     from = n;
     label = `${node}/${daemon}`;
   }
-  return [{ kind: talk.kind, from: label, to: talk.to, points: talkRoute(start, lane(from), lane(to.node), apiBusY, target) }];
+  return [{ kind: talk.kind, from: label, to: talk.to, points: talkRoute(start, lane(from), lane(to.node), apiBusY, target), reason: talk.reason }];
 }

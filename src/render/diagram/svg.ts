@@ -37,7 +37,8 @@ function tag(change: ChangeMark | undefined, label: string, x: number, size: num
 
 function chip(c: Chip, kind: 'daemon' | 'ctr', data: string): string {
   const pause = kind === 'ctr' && c.label.startsWith('pause');
-  return `<g class="${cls(kind, pause && 'pause', stateClass(c.state), c.change)}" ${data}><title>${attr(`${c.label}: ${c.state}`)}</title><rect x="${n(c.x)}" y="${n(c.y)}" width="${n(c.w)}" height="${c.h}" rx="3"/><text x="${n(c.x + 5)}" y="${n(c.y + 12)}" font-size="${SMALL}">${attr(c.label)}</text></g>`;
+  const title = `${kind === 'daemon' ? 'daemon' : pause ? 'sandbox' : 'container'} ${c.label}: ${c.state}${c.note ? ` (${c.note})` : ''}${c.change ? `, ${c.change}` : ''}`;
+  return `<g class="${cls(kind, pause && 'pause', stateClass(c.state), c.change)}" ${data}><title>${attr(title)}</title><rect x="${n(c.x)}" y="${n(c.y)}" width="${n(c.w)}" height="${c.h}" rx="3"/><text x="${n(c.x + 5)}" y="${n(c.y + 12)}" font-size="${SMALL}">${attr(c.label)}</text></g>`;
 }
 
 function nodeSvg(node: PlacedNode): string {
@@ -58,7 +59,7 @@ function objectSvg(o: PlacedObject): string {
       return `<g class="${cls('object', r.kind.toLowerCase(), r.object.change)}" data-object="${attr(r.object.key)}"><text class="kind" x="${n(x)}" y="${n(r.y + 12)}" font-size="${SMALL}">${r.kind}</text><text class="obj-name" x="${n(nameX)}" y="${n(r.y + 12)}" font-size="${FONT}">${attr(r.name)}</text><text class="obj-detail" x="${n(x)}" y="${n(r.y + 26)}" font-size="${SMALL}">${attr(clip(r.object.detail, DETAIL_CHARS))}</text>${tag(r.object.change, r.name, nameX, FONT, r.y + 12)}</g>`;
     })
     .join('');
-  const inner = o.inner.map((pts) => edgePaths({ kind: 'owns', from: '', to: '', points: pts as [number, number][] })).join('');
+  const inner = o.inner.map((e) => edgePaths({ kind: 'owns', ...e })).join('');
   return `<g class="objects"><rect class="object-box" x="${n(o.x)}" y="${n(o.y)}" width="${n(o.w)}" height="${n(o.h)}" rx="4"/>${inner}${rows}</g>`;
 }
 
@@ -71,11 +72,42 @@ function edgePaths(e: Edge): string {
   const dy = Math.sign(y2 - y1);
   const head = `M${n(x2)} ${n(y2)} L${n(x2 - 6 * dx - 3.5 * dy)} ${n(y2 - 6 * dy + 3.5 * dx)} L${n(x2 - 6 * dx + 3.5 * dy)} ${n(y2 - 6 * dy - 3.5 * dx)} Z`;
   const data = e.from ? ` data-from="${attr(e.from)}" data-to="${attr(e.to)}"` : '';
-  return `<g class="edge ${e.kind}"${data}><path class="line" d="${d}"/><path class="head" d="${head}"/></g>`;
+  const why = e.reason ? `<title>${attr(`${e.from} → ${e.to}: ${e.reason}`)}</title>` : '';
+  return `<g class="edge ${e.kind}"${data}${e.reason ? ` data-reason="${attr(e.reason)}"` : ''}>${why}<path class="line" d="${d}"/><path class="head" d="${head}"/></g>`;
 }
 
-export function diagramSvg(layout: DiagramLayout, title: string): string {
-  const podCount = layout.nodes.reduce((sum, node) => sum + node.pods.length, 0);
-  const label = `${title}: ${layout.nodes.length} node${layout.nodes.length === 1 ? '' : 's'}, ${podCount} pod${podCount === 1 ? '' : 's'}`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="cluster cluster-${layout.mode}" viewBox="0 0 ${layout.width} ${layout.height}" width="${layout.width}" height="${layout.height}" style="min-width:${Math.round(layout.width * MIN_SCALE)}px" role="img" aria-label="${attr(label)}"><title>${attr(label)}</title>${layout.nodes.map(nodeSvg).join('')}${layout.objects.map(objectSvg).join('')}${layout.edges.map(edgePaths).join('')}${layout.nodes.flatMap((node) => node.pods.map((p) => podSvg(p, node.node.name))).join('')}</svg>`;
+const EDGE_WORDS: Record<Edge['kind'], string> = { owns: 'owns', routes: 'routes to', api: 'talks to the API server', store: 'stores in etcd' };
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** What the drawing shows, in words: its accessible name (short) and description (every node, pod and arrow). */
+export function describeLayout(layout: DiagramLayout, title: string): { label: string; description: string } {
+  const pods = layout.nodes.flatMap((n) => n.pods);
+  const label = `${title}: ${plural(layout.nodes.length, 'node')} (${layout.nodes.map((n) => n.node.name).join(', ')}), ${plural(pods.length, 'pod')}, ${plural(layout.edges.length, 'arrow')}`;
+  const state = (c: { name: string; state: string }) => `${c.name} ${c.state}`;
+  const nodes = layout.nodes.map((n) => {
+    const head = `Node ${n.title.replace(/ {2}/g, ', ')}${n.node.change ? ` (${n.node.change})` : ''}; daemons: ${n.node.daemons.map(state).join(', ') || 'none'}.`;
+    const podLines = n.pods.map(
+      (p) =>
+        `Pod ${p.pod.key}${p.pod.phase ? ` ${p.pod.phase}` : ''}${p.pod.ip ? ` at ${p.pod.ip}` : ''}${p.pod.static ? ', static' : ''}${p.pod.change ? `, ${p.pod.change}` : ''}: ${p.pod.containers.map(state).join(', ')}.`,
+    );
+    return [head, ...podLines].join(' ');
+  });
+  const objects = layout.objects.flatMap((o) =>
+    o.rows.map((r) => `${r.kind} ${r.name}${r.object.detail ? ` (${r.object.detail})` : ''}${r.object.change ? `, ${r.object.change}` : ''}.`),
+  );
+  const arrows = [...layout.objects.flatMap((o) => o.inner.map((e) => ({ ...e, kind: 'owns' as const }))), ...layout.edges].map(
+    (e) => `${e.from} ${EDGE_WORDS[e.kind]}${e.kind === 'owns' || e.kind === 'routes' ? ` ${e.to}` : ` (${e.to})`}${e.reason ? `, because ${e.reason}` : ''}.`,
+  );
+  const description = [...nodes, ...objects, ...(arrows.length ? [`Arrows: ${arrows.join(' ')}`] : [])].join(' ');
+  return { label, description };
+}
+
+/**
+ * The drawing: `role="img"` named by its `<title>` and described by its `<desc>` (every node, pod
+ * and arrow in words, for screen readers); `id` makes their ids unique in the page.
+ */
+export function diagramSvg(layout: DiagramLayout, title: string, id = 'diagram'): string {
+  const { label, description } = describeLayout(layout, title);
+  const ids = { title: `${id}-title`, desc: `${id}-desc` };
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="cluster cluster-${layout.mode}" viewBox="0 0 ${layout.width} ${layout.height}" width="${layout.width}" height="${layout.height}" style="min-width:${Math.round(layout.width * MIN_SCALE)}px" role="img" aria-labelledby="${attr(ids.title)}" aria-describedby="${attr(ids.desc)}"><title id="${attr(ids.title)}">${attr(label)}</title><desc id="${attr(ids.desc)}">${attr(description)}</desc>${layout.nodes.map(nodeSvg).join('')}${layout.objects.map(objectSvg).join('')}${layout.edges.map(edgePaths).join('')}${layout.nodes.flatMap((node) => node.pods.map((p) => podSvg(p, node.node.name))).join('')}</svg>`;
 }

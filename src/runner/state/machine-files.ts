@@ -68,17 +68,28 @@ export function parseMachineFiles(stdout: string): MachineFiles {
   return out;
 }
 
-/** The book's daemons (Machine.daemons()) and the provisioned ones; pids and start times are churn. */
+/** `--kubeconfig=PATH` or `--kubeconfig PATH` in a daemon's argv: whom it talks to (the diagrams' arrow and its reason). */
+export function kubeconfigOf(argv: readonly string[]): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg.startsWith('--kubeconfig=')) return arg.slice('--kubeconfig='.length) || undefined;
+    if (arg === '--kubeconfig') return argv[i + 1];
+  }
+  return undefined;
+}
+
+/**
+ * The book's daemons (Machine.daemons()) and the provisioned ones; pids and start times are churn.
+ * A daemon the book runs as its own under a provisioned daemon's name (chapter 7 stops the
+ * machine's cri-dockerd and starts its own with CNI) is one daemon: the book's, whose state and
+ * restarts are read from its own records. The provisioned pid file then names a process that is
+ * gone, and is not read. A book daemon's `--kubeconfig` is kept (`kubeconfig`): what it talks to.
+ */
 export function daemonItems(daemons: DaemonStatus[], provisioned: MachineFiles['provisioned']): Record<string, Fields> {
   const items: Record<string, Fields> = {};
-  const seen = new Set<string>();
-  for (const d of provisioned) {
-    seen.add(d.name);
-    items[`daemon ${d.name}`] = { state: d.running ? 'running' : 'stopped' };
-  }
+  for (const d of provisioned) items[`daemon ${d.name}`] = { state: d.running ? 'running' : 'stopped' };
   for (const d of daemons) {
-    if (seen.has(d.name)) continue;
-    items[`daemon ${d.name}`] = { state: d.running ? 'running' : 'stopped', restarts: String(d.restarts) };
+    const kubeconfig = kubeconfigOf(d.argv ?? []);
+    items[`daemon ${d.name}`] = { state: d.running ? 'running' : 'stopped', restarts: String(d.restarts), ...(kubeconfig ? { kubeconfig } : {}) };
   }
   return Object.fromEntries(Object.entries(items).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -15,6 +15,11 @@ export interface TreeContainer {
 export interface TreePod {
   /** `namespace/name`. */
   name: string;
+  /**
+   * What Docker keeps of a deleted pod: the API server answers and no longer lists it, and none of
+   * its containers runs. Drawn as such (never as a live pod); the terminal tree says so.
+   */
+  deleted?: boolean;
   ip?: string;
   phase?: string;
   /** A static pod: the kubelet runs it from a manifest on the node. */
@@ -26,12 +31,39 @@ export interface TreePod {
   containers: TreeContainer[];
 }
 
+export interface TreeDaemon {
+  name: string;
+  state: string;
+  /** The book's own daemon: how often it restarted it. */
+  restarts?: string;
+  /** Its `--kubeconfig` (recorded since issue 29): the API server it talks to. */
+  kubeconfig?: string;
+  /** Where the state comes from when not from the snapshot's item: the run's daemon events. */
+  from?: string;
+}
+
 export interface TreeNode {
   name: string;
   ip?: string;
   ready?: string;
-  daemons: { name: string; state: string }[];
+  daemons: TreeDaemon[];
   pods: TreePod[];
+  /**
+   * A node of the cluster: the API server lists it, a kubelet runs there or pods do. A machine the
+   * book has not made a node yet (the second machine before chapter 10) is `false`.
+   */
+  member: boolean;
+}
+
+/**
+ * What the run knew beyond the snapshot. `daemonEvents`: the last daemon event of each daemon so
+ * far (`name` on the first node, `node/name` elsewhere → `started`, `restarted`, `adopted`,
+ * `stopped`). Snapshots recorded before daemonItems merged a book daemon with the provisioned one
+ * of the same name list only the provisioned pid file, stale (`stopped`) once the book replaced
+ * it: a daemon the book started and has not stopped since is its own, running.
+ */
+export interface TreeContext {
+  daemonEvents?: ReadonlyMap<string, string>;
 }
 
 const FIRST = 'k8s-master';
@@ -52,12 +84,12 @@ function parseContainer(name: string): { container: string; pod: string; attempt
   return { container: container as string, pod: `${namespace}/${pod}`, attempt: Number(parts.at(-1)) || 0 };
 }
 
-export function clusterTree(snapshot: Snapshot): TreeNode[] {
+export function clusterTree(snapshot: Snapshot, context: TreeContext = {}): TreeNode[] {
   const nodes = new Map<string, TreeNode>();
   const node = (name: string) => {
     let n = nodes.get(name);
     if (!n) {
-      n = { name, daemons: [], pods: [] };
+      n = { name, daemons: [], pods: [], member: false };
       nodes.set(name, n);
     }
     return n;
@@ -67,10 +99,27 @@ export function clusterTree(snapshot: Snapshot): TreeNode[] {
     return s?.available ? Object.entries(s.items) : [];
   };
   const kube = items('kubernetes');
-  for (const [key, f] of kube) if (key.startsWith('node ')) Object.assign(node(key.slice(5)), { ip: f.ip, ready: f.ready });
+  for (const [key, f] of kube) if (key.startsWith('node ')) Object.assign(node(key.slice(5)), { ip: f.ip, ready: f.ready, member: true });
+  const kubeAvailable = Boolean(snapshot.sources.kubernetes?.available);
   for (const [key, f] of items('daemons')) {
     const at = onNode(key, 'daemon');
-    if (at) node(at[0]).daemons.push({ name: at[1], state: f.state ?? '' });
+    if (!at) continue;
+    const [on, name] = at;
+    const daemon: TreeDaemon = {
+      name,
+      state: f.state ?? '',
+      ...(f.restarts ? { restarts: f.restarts } : {}),
+      ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
+    };
+    // An older snapshot's provisioned item (no `restarts`) under a name the book took over.
+    const event = f.restarts === undefined ? context.daemonEvents?.get(on === FIRST ? name : `${on}/${name}`) : undefined;
+    const byEvent = event === 'stopped' ? 'stopped' : event ? 'running' : undefined;
+    if (byEvent && byEvent !== daemon.state) {
+      daemon.from = `the book's own ${name} (${event} by the book; the machine's pid file says ${daemon.state})`;
+      daemon.state = byEvent;
+    }
+    node(on).daemons.push(daemon);
+    if (name === 'kubelet') node(on).member = true;
   }
   const manifests = new Set(
     items('manifests')
@@ -118,7 +167,12 @@ export function clusterTree(snapshot: Snapshot): TreeNode[] {
   }
   for (const p of pods.values()) {
     const { node: on, ...rest } = p;
-    node(on ?? '(not scheduled)').pods.push(rest);
+    const listed = kube.some(([k]) => k === `pod ${p.name}`);
+    const runs = [p.pause, ...p.containers].some((c) => c?.state.startsWith('running'));
+    if (kubeAvailable && !listed && !runs) rest.deleted = true;
+    const n = node(on ?? '(not scheduled)');
+    n.pods.push(rest);
+    if (!rest.deleted) n.member = true;
   }
   const order = (n: TreeNode) => (n.name === FIRST ? 0 : n.name.startsWith('(') ? 2 : 1);
   const tree = [...nodes.values()].sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
@@ -136,10 +190,13 @@ export function formatClusterTree(tree: TreeNode[], options: { color?: boolean }
   const lines: string[] = [];
   for (const n of tree) {
     const daemons = n.daemons.map((d) => `${d.name}${d.state === 'running' ? '' : ` (${d.state})`}`).join(', ');
-    lines.push(`${paint(1, n.name)}${n.ip ? `  ${n.ip}` : ''}${n.ready ? `  Ready=${n.ready}` : ''}${daemons ? `  · ${daemons}` : ''}`);
+    const machine = n.member ? '' : '  (a machine, not a node yet: no kubelet)';
+    lines.push(`${paint(1, n.name)}${n.ip ? `  ${n.ip}` : ''}${n.ready ? `  Ready=${n.ready}` : ''}${daemons ? `  · ${daemons}` : ''}${machine}`);
     n.pods.forEach((p, i) => {
       const last = i === n.pods.length - 1;
-      const marks = [p.ip, p.phase, p.static ? 'static' : undefined, p.owner ? `← ${p.owner}` : undefined].filter(Boolean).join('  ');
+      const marks = p.deleted
+        ? 'deleted: Docker keeps its exited containers'
+        : [p.ip, p.phase, p.static ? 'static' : undefined, p.owner ? `← ${p.owner}` : undefined].filter(Boolean).join('  ');
       lines.push(`${last ? '└─' : '├─'} pod ${p.name}${marks ? `  ${marks}` : ''}`);
       const children = [...(p.pause ? [p.pause] : []), ...p.containers];
       children.forEach((c, j) => {
