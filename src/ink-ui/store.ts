@@ -45,6 +45,8 @@ export class UiStore {
   private chapter?: Chapter;
   /** The cluster after the latest block. */
   private latest?: Snapshot;
+  /** The last event of each daemon so far (state/tree.ts TreeContext). */
+  private readonly daemonEvents = new Map<string, string>();
 
   constructor(private readonly options: StoreOptions = {}) {
     this.throttleMs = options.throttleMs ?? 400;
@@ -59,10 +61,11 @@ export class UiStore {
   readonly listener = (event: RunEvent): void => {
     if (event.type === 'chapter:start') this.chapter = event.chapter;
     if (event.type === 'state') this.latest = event.snapshot;
+    if (event.type === 'daemon') this.daemonEvents.set(event.node ? `${event.node}/${event.name}` : event.name, event.action);
     apply(this.model, event, this.options.color);
     if (event.type === 'chapter:end' && event.status !== 'skipped' && this.options.tree !== false && this.latest) {
       // Plain: the UI clips each line to the terminal and drops colours (src/ink-ui/clip.ts).
-      const lines = formatClusterTree(clusterTree(this.latest));
+      const lines = formatClusterTree(clusterTree(this.latest, { daemonEvents: this.daemonEvents }));
       if (lines.length > 0) this.model.done.push({ key: `${this.model.done.length}`, kind: 'tree', chapter: event.chapter.id, lines });
     }
     // Reading mode: a chapter's closing words follow its last block.

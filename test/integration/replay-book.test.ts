@@ -47,6 +47,16 @@ describe('book replay of the committed transcript of the real book (no machine)'
     expect(all.filter((e) => e.type === 'state').length).toBeGreaterThan(30);
   });
 
+  it("the plain reporter's trees draw the daemons the book restarted as running, as the site does (issue 29)", () => {
+    const result = book(['replay', '--book', path.join(ROOT, 'book'), '--transcript', TRANSCRIPT, '--reporter', 'plain']);
+    expect(result.code).toBe(0);
+    const nodeLines = result.stdout.split('\n').filter((l) => /^\s+k8s-\S+ .*· /.test(l));
+    expect(nodeLines.length).toBeGreaterThan(10);
+    expect(nodeLines.filter((l) => /stopped/.test(l))).toEqual([]);
+    // cri-dockerd is restarted by the book in the CNI chapter and runs from then on.
+    expect(nodeLines.filter((l) => /cri-dockerd/.test(l)).length).toBe(nodeLines.length);
+  });
+
   it('replays unchanged when the runner wraps every command in other text: other traps, quoting, $ prefix, daemon scripts (issue 28)', async () => {
     // In this process, from src: the replay's targets see every command as a later runner would
     // send it. The transcript's calls are matched by their logical keys (the book's own calls), so

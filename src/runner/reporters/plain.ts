@@ -28,6 +28,8 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
   const { write, github = false, color = false, tree = true } = options;
   /** The cluster after the latest block: what the chapter's tree draws. */
   let latest: Snapshot | undefined;
+  /** The last event of each daemon so far: an old transcript's snapshot may call the book's own daemon stopped (state/tree.ts). */
+  const daemonEvents = new Map<string, string>();
   const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const partial = new Map<string, string>();
   const flush = (key: string) => {
@@ -61,6 +63,7 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         output(event.block.id, event.text);
         break;
       case 'daemon':
+        daemonEvents.set(event.node ? `${event.node}/${event.name}` : event.name, event.action);
         write(`    ⚙ daemon ${event.node ? `${event.node}/` : ''}${event.name} ${event.action}${event.pid ? ` (pid ${event.pid})` : ''}\n`);
         break;
       case 'block:retry':
@@ -107,7 +110,7 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
       case 'chapter:end':
         write(`  ${SYMBOL[event.status]} ${event.chapter.id} ${event.status} (${formatDuration(event.durationMs)})\n`);
         if (tree && latest && event.status !== 'skipped') {
-          const lines = formatClusterTree(clusterTree(latest), { color });
+          const lines = formatClusterTree(clusterTree(latest, { daemonEvents }), { color });
           if (lines.length > 0) write(`  cluster after ${event.chapter.id}:\n${lines.map((l) => `    ${l}\n`).join('')}`);
         }
         if (github) write('::endgroup::\n');
