@@ -3,6 +3,7 @@
 // Packages with native parts or WebAssembly stay external. Type checking is `npm run typecheck`.
 import { renameSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { PACKAGE_BUNDLE } from './esbuild-options.mjs';
 
 // Build beside dist/ and swap: a `book` process started meanwhile finds the old dist or the new
 // one, never an empty folder.
@@ -14,20 +15,9 @@ await build({
   entryPoints: ['src/cli.ts', 'src/runner-api.ts', 'src/runner/isolate/worker.ts'],
   outbase: 'src',
   outdir: next,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  external: ['esbuild', 'ssh2', 'cpu-features', 'ink', 'react', 'react/jsx-runtime', 'yoga-layout', 'playwright-core', 'zx'],
-  // tr46 (via the Kubernetes client's URL parser) asks for Node's own punycode, deprecated since
-  // Node 21 and warned about by Deno; the userland copy markdown-it already brings is the same code.
-  alias: { punycode: 'punycode.js' },
-  banner: { js: "import { createRequire as __bookRequire } from 'node:module'; const require = __bookRequire(import.meta.url);" },
+  ...PACKAGE_BUNDLE,
   sourcemap: true,
-  splitting: true,
   minifySyntax: true,
-  jsx: 'automatic',
-  logLevel: 'warning',
 });
 
 const old = `dist.old-${process.pid}`;

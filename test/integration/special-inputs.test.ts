@@ -17,6 +17,8 @@ import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs module of the build scripts
+import { PACKAGE_BUNDLE } from '../../scripts/esbuild-options.mjs';
 import { runCommand } from '../../src/commands/run.js';
 import { INPUT_LIMITS, InputFileError, readInputFile } from '../../src/runner/input-file.js';
 import { loadBook } from '../../src/runner/load-book.js';
@@ -39,16 +41,7 @@ beforeAll(async () => {
     entryPoints: ['src/cli.ts', 'src/runner-api.ts', 'src/runner/isolate/worker.ts'].map((f) => path.join(ROOT, f)),
     outbase: path.join(ROOT, 'src'),
     outdir: path.join(CACHE, 'dist'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['esbuild', 'ssh2', 'cpu-features', 'ink', 'react', 'react/jsx-runtime', 'yoga-layout', 'playwright-core', 'zx'],
-    alias: { punycode: 'punycode.js' },
-    banner: { js: "import { createRequire as __bookRequire } from 'node:module'; const require = __bookRequire(import.meta.url);" },
-    splitting: true,
-    jsx: 'automatic',
-    logLevel: 'warning',
+    ...PACKAGE_BUNDLE,
   });
   symlinkSync(path.join(ROOT, 'vagrant'), path.join(CACHE, 'vagrant'));
 }, 60_000);

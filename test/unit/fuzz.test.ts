@@ -10,6 +10,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs module of the build scripts
+import { NODE_MODULE } from '../../scripts/esbuild-options.mjs';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 let bundleDir = '';
@@ -24,12 +26,7 @@ beforeAll(async () => {
   await build({
     entryPoints: [path.join(ROOT, 'src', 'runner-api.ts')],
     outfile: api,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
+    ...NODE_MODULE,
   });
 }, 60_000);
 
