@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { checkpointsCommand } from './commands/checkpoints.js';
-import { processIo, systemTrouble } from './commands/common.js';
+import { exitCodeFor, processIo } from './commands/common.js';
 import { listCommand } from './commands/list.js';
 import { machineCommand } from './commands/machine.js';
 import { renderCommand } from './commands/render.js';
@@ -202,13 +202,7 @@ main(process.argv.slice(2)).then(
   },
   (error: Error) => {
     settled = true;
-    const system = systemTrouble(error);
-    if (system) {
-      process.stderr.write(formatError(system.code, system.message, ERRORS[system.code].todo));
-      process.exit(exitCodeOf(system.code));
-    }
-    process.stderr.write(formatError('INTERNAL', error.message, ERRORS.INTERNAL.todo));
-    if (process.env.BOOK_DEBUG) process.stderr.write(`${error.stack ?? ''}\n`);
-    process.exit(1);
+    // The commands' own account of an error: a known code, the host's trouble, or a runner bug.
+    process.exit(exitCodeFor(error, processIo));
   },
 );

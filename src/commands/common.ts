@@ -1,16 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERRORS, type ErrorCode, exitCodeOf, formatError } from '../runner/errors.js';
-import { StateUnusable } from '../runner/files.js';
 import { countIssues } from '../runner/issue-limit.js';
 import { loadBook } from '../runner/load-book.js';
-import { MachineBusy } from '../runner/lock.js';
-import { TranscriptError } from '../runner/record/transcript.js';
-import { ResumeRefused } from '../runner/resume.js';
-import { BadArguments } from '../runner/select.js';
-import { HostKeyRefused, MachineUnreachable } from '../runner/targets/target.js';
 import { type Book, BookError } from '../runner/types.js';
-import { resolveVersions, VersionError, type Versions } from '../runner/versions.js';
+import { resolveVersions, type Versions } from '../runner/versions.js';
 
 /** The package root (holds vagrant/ and book/), from dist/ or src/. */
 export const PACKAGE_ROOT = path.resolve(
@@ -42,9 +36,6 @@ export function machineVersions(book: Book, env: NodeJS.ProcessEnv = process.env
   return resolveVersions(path.join(PACKAGE_ROOT, 'vagrant', 'versions.sh'), wanted);
 }
 
-/** The errors a command can meet before or around a run: each has its code (src/runner/errors.ts). */
-const KNOWN = [StateUnusable, TranscriptError, BadArguments, VersionError, MachineUnreachable, HostKeyRefused, MachineBusy, ResumeRefused];
-
 /**
  * Turns an error into its message and documented exit code (docs/errors.md). Anything else is a
  * bug in the runner: one line with what to do, the stack only with BOOK_DEBUG=1.
@@ -54,9 +45,9 @@ export function exitCodeFor(error: unknown, io: Io): number {
     io.err(formatError(error.code, `the book has ${countIssues(error.issues)} problem(s); nothing was run:\n${error.message}`));
     return exitCodeOf(error.code);
   }
-  // The runner's classes, and any error carrying a code of the table (SiteInterrupted, …).
+  // Every error of the runner's carries a code of the table (BadArguments, ResumeRefused, SiteInterrupted, …).
   const code = (error as { code?: unknown })?.code;
-  if (KNOWN.some((kind) => error instanceof kind) || (typeof code === 'string' && code in ERRORS)) {
+  if (typeof code === 'string' && code in ERRORS) {
     const known = error as Error & { code: ErrorCode; hint?: string };
     io.err(formatError(known.code, known.message, known.hint));
     return exitCodeOf(known.code);

@@ -65,13 +65,14 @@ export function recoverSite(paths: SitePaths): void {
   const name = path.basename(paths.dir);
   const exists = (p: string) => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
   if (!exists(paths.dir) && exists(paths.old)) renameSync(paths.old, paths.dir);
+  const building = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.book-new-(\\d+)$`);
   for (const entry of readdirSync(parent)) {
-    const match = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.book-new-(\\d+)$`).exec(entry);
+    const match = building.exec(entry);
     if (!match || alive(Number(match[1]))) continue;
-    const building = path.join(parent, entry);
+    const abandoned = path.join(parent, entry);
     // Entries of the reader's carried in before the interruption go back first.
-    carryBack(building, paths.dir);
-    rmSync(building, { recursive: true, force: true });
+    carryBack(abandoned, paths.dir);
+    rmSync(abandoned, { recursive: true, force: true });
   }
   // Both there: the swap was done, only the old site's removal was cut short.
   if (exists(paths.old) && exists(paths.dir)) rmSync(paths.old, { recursive: true, force: true });

@@ -94,7 +94,7 @@ export function daemonItems(daemons: DaemonStatus[], provisioned: MachineFiles['
   return Object.fromEntries(Object.entries(items).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** The agent's raw facts (Target.machineFiles) as the same items the scripts and node:fs give. */
+/** The agent's raw facts (Target.nodeState's `files`) as the same items the scripts and node:fs give. */
 export function machineFilesFromFacts(facts: MachineFileFacts): MachineFiles & { daemons: DaemonStatus[] } {
   const manifests: Record<string, Fields> = {};
   for (const [name, size, sha256] of facts.manifests) addItem(manifests, `manifest ${name}`, compact({ size: String(size), sha256 }));

@@ -100,12 +100,7 @@ async function machineSources(target: Target, clients: MachineClients, manifests
       const [daemons, f] = await Promise.all([recorded, files]);
       return daemonItems(daemons, f.provisioned);
     }),
-    source('network', timings, ms, () =>
-      readNetwork(
-        target,
-        state ? () => state.then((s) => s.netChanged) : target.networkChanged ? () => (target.networkChanged as () => Promise<boolean>)() : undefined,
-      ),
-    ),
+    source('network', timings, ms, () => readNetwork(target, state ? () => state.then((s) => s.netChanged) : target.networkChanged?.bind(target))),
   ]);
   const logs = await within(files, ms).then(
     (f) => f.logs,
