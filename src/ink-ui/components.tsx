@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { textLines } from '../runner/command-output.js';
 import { formatDuration } from '../runner/durations.js';
 import { clip } from './clip.js';
 import { EXCERPT_LINES, foldChapters, TAIL_LINES } from './layout.js';
@@ -152,9 +153,17 @@ export function codeLines(running: RunningBlock): string[] {
   return running.block.code.replace(/\n$/, '').split('\n');
 }
 
+/** The running block's output so far, and the live tail of the `$` command running now (indented under it). */
 export function outputLines(running: RunningBlock): string[] {
-  return running.partial ? [...running.lines, running.partial] : running.lines;
+  const lines = running.partial ? [...running.lines, running.partial] : running.lines;
+  const command = running.command;
+  if (!command) return lines;
+  const live = textLines(command.stdout + command.stderr).slice(-LIVE_COMMAND_LINES);
+  return [...lines, ...live.map((line) => `  ${line}`)];
 }
+
+/** How many of a running command's last lines the running panel shows. */
+const LIVE_COMMAND_LINES = 5;
 
 /** The running block: where it is in the .md, its first lines, and the tail of its output. */
 export function RunningPanel({

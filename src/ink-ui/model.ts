@@ -1,3 +1,4 @@
+import { foldedOutput, onNewLine } from '../runner/command-output.js';
 import { diagnosticLines } from '../runner/diagnostics.js';
 import { visible } from '../runner/errors.js';
 import type { BlockFailure, RunEvent } from '../runner/events.js';
@@ -58,6 +59,12 @@ export interface RunningBlock {
   all: string[];
   partial: string;
   retries: string[];
+  /** The `$` command running now and what it streamed so far: shown live, folded to one line when it ends. */
+  command?: { id: number; stdout: string; stderr: string };
+  /** The block's output with every command's output unfolded (up to FULL_LINES lines): what `o` prints. */
+  unfolded: string;
+  /** Whether a command's output was folded: then `o` has more to show than the scrollback. */
+  folded: boolean;
 }
 
 export interface DaemonRow {
@@ -88,6 +95,7 @@ export const MAX_LINES = 200;
 export const HEAD_LINES = 12;
 export const TAIL_LINES_KEPT = 6;
 export const FULL_LINES = 5000;
+const UNFOLDED_CHARS = 1_000_000;
 
 /** A finished block's output for the scrollback: all of it, or its head and tail around "… N more lines". */
 export function keptOutput(running: RunningBlock): string[] {
@@ -103,7 +111,24 @@ export function emptyModel(): UiModel {
   return { title: '', target: '', chapters: [], done: [], daemons: [], finished: false, interrupting: false };
 }
 
+/** Output of the block itself, or a line of the runner's: shown in the scrollback and in `o`'s unfolded output. */
 function pushOutput(running: RunningBlock, text: string): void {
+  pushUnfolded(running, text);
+  pushFolded(running, text);
+}
+
+/** A line of the runner's (a command, a daemon), on a line of its own in both copies. */
+function pushLine(running: RunningBlock, line: string): void {
+  pushUnfolded(running, onNewLine(running.unfolded, `${line}\n`));
+  pushFolded(running, `${running.partial ? '\n' : ''}${line}\n`);
+}
+
+/** `o`'s copy stops growing at UNFOLDED_CHARS (clippedOutput keeps FULL_LINES lines of it). */
+function pushUnfolded(running: RunningBlock, text: string): void {
+  if (running.unfolded.length < UNFOLDED_CHARS) running.unfolded += text;
+}
+
+function pushFolded(running: RunningBlock, text: string): void {
   const parts = (running.partial + text).split('\n');
   running.partial = parts.pop() ?? '';
   running.lines.push(...parts);
@@ -150,12 +175,35 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
         all: [],
         partial: '',
         retries: model.running?.block.id === event.block.id ? model.running.retries : [],
+        unfolded: '',
+        folded: false,
       };
       break;
     case 'command:start':
-      if (model.running && event.block.kind === 'ts')
-        pushOutput(model.running, `${model.running.partial ? '\n' : ''}${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}\n`);
+      if (model.running && event.block.kind === 'ts') {
+        pushLine(model.running, `${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}`);
+        model.running.command = { id: event.id, stdout: '', stderr: '' };
+      }
       break;
+    case 'command:output': {
+      const running = model.running;
+      if (!running || running.command?.id !== event.id) break;
+      running.command[event.stream] += event.text;
+      pushUnfolded(running, event.text);
+      break;
+    }
+    case 'command:end': {
+      const running = model.running;
+      if (!running || running.command?.id !== event.id) break;
+      const { stdout, stderr } = running.command;
+      running.command = undefined;
+      const folded = foldedOutput(stdout, stderr);
+      if (!folded) break;
+      // The scrollback gets the one folded line; `o` has the output itself.
+      running.folded = true;
+      pushFolded(running, `${running.partial ? '\n' : ''}  ${folded}\n`);
+      break;
+    }
     case 'block:output':
       if (model.running) pushOutput(model.running, event.text);
       break;
@@ -163,7 +211,7 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       // Another node's daemon is NODE/NAME, as in the snapshots.
       const name = event.node ? `${event.node}/${event.name}` : event.name;
       setDaemon(model, name, { state: event.action === 'stopped' ? 'stopped' : 'running' });
-      if (model.running) pushOutput(model.running, `${model.running.partial ? '\n' : ''}⚙ daemon ${name} ${event.action}\n`);
+      if (model.running) pushLine(model.running, `⚙ daemon ${name} ${event.action}`);
       break;
     }
     case 'block:retry':
@@ -185,10 +233,7 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       });
       const kept = finished ? keptOutput(finished) : [];
       if (kept.length > 0) model.done.push({ key: `${model.done.length}`, kind: 'output', block: event.block.id, lines: kept });
-      const whole = finished ? [...finished.all, ...(finished.partial ? [finished.partial] : [])] : [];
-      const total = finished ? finished.total + (finished.partial ? 1 : 0) : 0;
-      if (total > whole.length) whole.push(`… the first ${whole.length} of ${total} lines`);
-      model.clipped = total > HEAD_LINES + TAIL_LINES_KEPT ? { block: event.block.id, lines: whole } : undefined;
+      model.clipped = finished ? clippedOutput(finished) : undefined;
       break;
     }
     case 'block:diagnostics':
@@ -234,6 +279,16 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       });
       break;
   }
+}
+
+/** What `o` prints for a finished block: its output with the commands' unfolded, when the scrollback shows less. */
+function clippedOutput(finished: RunningBlock): UiModel['clipped'] {
+  const total = finished.total + (finished.partial ? 1 : 0);
+  if (!finished.folded && total <= HEAD_LINES + TAIL_LINES_KEPT) return undefined;
+  const lines = finished.unfolded.replace(/\n$/, '').split('\n');
+  const whole = lines.slice(0, FULL_LINES);
+  if (lines.length > whole.length) whole.push(`… the first ${whole.length} of ${lines.length} lines`);
+  return { block: finished.block.id, lines: whole };
 }
 
 /** `o`: the last finished block's whole output into the scrollback, once. False when there is none. */

@@ -176,6 +176,17 @@ pre.output { background: var(--out-bg); color: var(--out-fg); padding: .7rem 1re
 pre.output .stderr { color: var(--out-err); }
 pre.output .cmd { color: var(--out-cmd); }
 pre.output .meta { color: var(--out-meta); }
+.command-list { background: var(--out-bg); padding: .35rem 0; }
+.result .command-list details.command { border-top: 0; }
+.command-list .command > summary, .command-list div.command { display: block; padding: .1rem 1rem; font: .8rem/1.45 ui-monospace, "DejaVu Sans Mono", monospace; font-weight: 400; background: var(--out-bg); color: var(--out-fg); overflow-wrap: anywhere; }
+.command-list .command > summary { list-style: none; }
+.command-list .command > summary::-webkit-details-marker { display: none; }
+.command-list .command > summary::before { content: "▸ "; color: var(--out-meta); }
+.command-list .command[open] > summary::before { content: "▾ "; }
+.command-list div.command { padding-left: calc(1rem + 2ch); }
+.command-list code.cmd { color: var(--out-cmd); background: var(--out-bg); padding: 0; font: inherit; }
+.command-list .meta { color: var(--out-meta); }
+.command-list pre.output { margin: 0; padding: .2rem 1rem .5rem calc(1rem + 2ch); max-height: 20rem; }
 .failure, .expected { margin: 0; padding: .6rem 1rem; font-size: .85rem; white-space: pre-wrap; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
 .failure { background: var(--bad-bg); color: var(--bad); }
 .expected { background: var(--warn-bg); color: var(--warn); }

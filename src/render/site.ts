@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type MarkdownIt from 'markdown-it';
 import { createMarkdown } from '../markdown/markdown.js';
+import { onNewLine, textLines } from '../runner/command-output.js';
 import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
 import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
 import { BadArguments } from '../runner/select.js';
@@ -49,23 +50,39 @@ function badges(block: Block): string {
 }
 
 function outputHtml(record: RecordedBlock): string {
+  let text = '';
   const parts: string[] = [];
+  const push = (html: string, raw: string) => {
+    parts.push(html);
+    text += raw;
+  };
   for (const chunk of record.output) {
-    const text = escapeHtml(stripAnsi(chunk.text));
-    parts.push(chunk.stream === 'stderr' ? `<span class="stderr">${text}</span>` : text);
+    const raw = stripAnsi(chunk.text);
+    push(chunk.stream === 'stderr' ? `<span class="stderr">${escapeHtml(raw)}</span>` : escapeHtml(raw), raw);
   }
-  for (const w of record.waits)
-    parts.push(`<span class="meta">waited for ${escapeHtml(w.message ?? 'a condition')}: ${w.polls} poll${w.polls === 1 ? '' : 's'}</span>\n`);
-  for (const d of record.daemons) parts.push(`<span class="meta">daemon ${escapeHtml(d.name)} ${escapeHtml(d.action)}</span>\n`);
+  // The runner's own lines start on a line of their own, whatever the block's output ended with.
+  const meta = (line: string) => {
+    const raw = onNewLine(text, `${line}\n`);
+    push(`${raw.startsWith('\n') ? '\n' : ''}<span class="meta">${escapeHtml(line)}</span>\n`, raw);
+  };
+  for (const w of record.waits) meta(`waited for ${w.message ?? 'a condition'}: ${w.polls} poll${w.polls === 1 ? '' : 's'}`);
+  for (const d of record.daemons) meta(`daemon ${d.node ? `${d.node}/` : ''}${d.name} ${d.action}`);
   return parts.join('');
 }
 
+/** Each `$` command of a ts block on its own line, its output folded under it. */
 function commandsHtml(record: RecordedBlock): string {
   return record.commands
     .map((c) => {
-      const head = `<span class="cmd">$ ${escapeHtml(c.command)}</span>\n`;
-      const status = `<span class="meta">exit ${c.exitCode ?? 'killed'} · ${formatMs(c.durationMs)}</span>\n`;
-      return head + escapeHtml(stripAnsi(c.stdout)) + (c.stderr ? `<span class="stderr">${escapeHtml(stripAnsi(c.stderr))}</span>` : '') + status;
+      const stdout = stripAnsi(c.stdout);
+      const stderr = stripAnsi(c.stderr);
+      const lines = textLines(stdout).length + textLines(stderr).length;
+      const where = c.node ? `${escapeHtml(c.node)} ` : '';
+      const facts = `exit ${c.exitCode ?? 'killed'} · ${formatMs(c.durationMs)}${lines ? ` · ${lines} line${lines === 1 ? '' : 's'} of output` : ' · no output'}`;
+      const head = `<code class="cmd">${where}$ ${escapeHtml(c.command)}</code> <span class="meta">${facts}</span>`;
+      if (!lines) return `<div class="command">${head}</div>`;
+      const body = escapeHtml(stdout) + (stderr ? `<span class="stderr">${escapeHtml(stderr)}</span>` : '');
+      return `<details class="command"><summary>${head}</summary><pre class="output">${body}</pre></details>`;
     })
     .join('');
 }
@@ -97,7 +114,7 @@ function resultHtml(
   if (output.trim()) parts.push(`<details class="output" open><summary>Output</summary><pre class="output">${output}</pre></details>`);
   if (block.kind === 'ts' && record.commands.length > 0)
     parts.push(
-      `<details class="commands"><summary>Commands on the machine (${record.commands.length})</summary><pre class="output">${commandsHtml(record)}</pre></details>`,
+      `<details class="commands" open><summary>Commands on the machine (${record.commands.length})</summary><div class="command-list">${commandsHtml(record)}</div></details>`,
     );
   parts.push(diffHtml(record));
   const drawing = timeline.blocks.get(block.id);

@@ -22,6 +22,7 @@ export type RunEvent =
   | { type: 'run:start'; title: string; target: string; chapters: { id: string; title: string; blocks: number }[]; time: number }
   | { type: 'chapter:start'; chapter: Chapter; time: number }
   | { type: 'block:start'; block: Block; attempt: number; time: number }
+  /** What the block itself printed: an sh block's stdout and stderr, a ts block's console (`log`). */
   | { type: 'block:output'; block: Block; stream: 'stdout' | 'stderr' | 'log'; text: string }
   | {
       type: 'command:start';
@@ -32,6 +33,8 @@ export type RunEvent =
       /** Set when the command ran on a node other than the first. */
       node?: string;
     }
+  /** A chunk of a `$` command's output (a ts block's): it belongs under its command, not in the block's output. */
+  | { type: 'command:output'; block: Block; id: number; stream: 'stdout' | 'stderr'; text: string; node?: string }
   | { type: 'command:end'; block: Block; id: number; command: string; exitCode: number | null; durationMs: number; stdout: string; stderr: string }
   | { type: 'daemon'; block: Block; name: string; action: 'started' | 'adopted' | 'restarted' | 'stopped'; pid?: number; node?: string }
   | { type: 'wait'; block: Block; message?: string; polls: number; lastFalseAt: number | null; trueAt: number }

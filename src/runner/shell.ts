@@ -68,7 +68,8 @@ export function buildCommand(pieces: TemplateStringsArray, values: unknown[]): s
 export interface ShellHooks {
   signal(): AbortSignal | undefined;
   onStart(command: string): number;
-  onOutput(stream: 'stdout' | 'stderr', text: string, quiet: boolean): void;
+  /** A chunk of command `id`'s output, as it comes. */
+  onOutput(id: number, stream: 'stdout' | 'stderr', text: string, quiet: boolean): void;
   onEnd(id: number, command: string, output: ProcessOutput): void;
 }
 
@@ -93,8 +94,8 @@ export function makeShell(target: Target, hooks: ShellHooks): Shell {
     const id = hooks.onStart(command);
     const options: ExecOptions = {
       signal: hooks.signal(),
-      onStdout: (text) => hooks.onOutput('stdout', text, quiet),
-      onStderr: (text) => hooks.onOutput('stderr', text, quiet),
+      onStdout: (text) => hooks.onOutput(id, 'stdout', text, quiet),
+      onStderr: (text) => hooks.onOutput(id, 'stderr', text, quiet),
     };
     const result = await target.exec(`set -o pipefail; ${command}`, options);
     const output = new ProcessOutput(result.stdout, result.stderr, result.exitCode, result.durationMs);

@@ -114,7 +114,7 @@ describe('the book CLI, spawned end to end', () => {
           ✓ hello (<time>)
           … check (<book>/01-first.md:7)
             $ echo $((6 * 7))
-            │ 42
+              ↳ 42
           ✓ check (<time>)
           ⚑ checkpoint 01-first → <root>/.book/checkpoints/t/01-first.json
           ✓ 01-first passed (<time>)

@@ -10,6 +10,7 @@ import type { RecordedBlock, RecordedCall, Transcript } from './transcript.js';
  */
 
 export const TRANSCRIPT_FORMAT_V1 = 'build-a-minikube/transcript@1';
+export const TRANSCRIPT_FORMAT_V2 = 'build-a-minikube/transcript@2';
 
 export class TooOld extends Error {
   constructor(message: string) {
@@ -199,6 +200,19 @@ export function migrateV1(v1: Transcript, format: Transcript['format']): Transcr
     .map(([name, value]) => `export ${name}=${quote(String(value))};`)
     .join(' ');
   for (const chapter of transcript.chapters) for (const block of chapter.blocks) migrateBlock(block, exports);
+  transcript.format = format;
+  return transcript;
+}
+
+/**
+ * @2 copied every `$` command's stdout and stderr into its ts block's output; @3 keeps them with
+ * the command only. In a ts block only `$` wrote those two streams (console output is `log`),
+ * and each command kept its own copy, so dropping them from the block's output loses nothing.
+ */
+export function migrateV2(v2: Transcript, format: Transcript['format']): Transcript {
+  const transcript = structuredClone(v2);
+  for (const chapter of transcript.chapters)
+    for (const block of chapter.blocks) if (block.kind === 'ts') block.output = block.output.filter((chunk) => chunk.stream === 'log');
   transcript.format = format;
   return transcript;
 }

@@ -10,14 +10,15 @@ import type { Snapshot, StateDiff } from '../state/types.js';
 import type { NodePlace } from '../targets/nodes.js';
 import { shellQuote } from '../targets/target.js';
 import type { Block, Book } from '../types.js';
-import { migrateV1, TooOld, TRANSCRIPT_FORMAT_V1 } from './migrate.js';
+import { migrateV1, migrateV2, TooOld, TRANSCRIPT_FORMAT_V1, TRANSCRIPT_FORMAT_V2 } from './migrate.js';
 
 /**
  * Bumped when a transcript written by an older runner can no longer be read as it is. @2: target
  * calls carry their logical key (run/call-key.ts); @1 transcripts are migrated on load
- * (record/migrate.ts) or refused as TRANSCRIPT_OLD.
+ * (record/migrate.ts) or refused as TRANSCRIPT_OLD. @3: a ts block's `output` is what it logged;
+ * its `$` commands' output is theirs only (`commands`), no longer copied into the block's.
  */
-export const TRANSCRIPT_FORMAT = 'build-a-minikube/transcript@2';
+export const TRANSCRIPT_FORMAT = 'build-a-minikube/transcript@3';
 
 /** One call a block made to the machine, Docker or the API server, in the order it was made. */
 export interface RecordedCall {
@@ -86,7 +87,7 @@ export interface RecordedChapter {
 }
 
 export interface Transcript {
-  format: typeof TRANSCRIPT_FORMAT;
+  format: typeof TRANSCRIPT_FORMAT | typeof TRANSCRIPT_FORMAT_V2 | typeof TRANSCRIPT_FORMAT_V1;
   title: string;
   recordedAt: string;
   /** `nodes`: the target's other nodes, whose calls are recorded as `nodes.NAME.exec`, `nodes.NAME.docker.…`. */
@@ -162,7 +163,7 @@ export async function readTranscript(file: string): Promise<Transcript> {
     throw new TranscriptError(`${file} is not JSON: ${(error as Error).message}`);
   }
   const format = (data as { format?: unknown } | null)?.format;
-  if (format !== TRANSCRIPT_FORMAT && format !== TRANSCRIPT_FORMAT_V1)
+  if (format !== TRANSCRIPT_FORMAT && format !== TRANSCRIPT_FORMAT_V2 && format !== TRANSCRIPT_FORMAT_V1)
     throw new TranscriptError(
       `${file} is not a transcript of this runner (format ${String(format)}, expected ${TRANSCRIPT_FORMAT}): re-record with book run --record`,
     );
@@ -171,7 +172,7 @@ export async function readTranscript(file: string): Promise<Transcript> {
   if (format === TRANSCRIPT_FORMAT_V1) {
     // An older runner's transcript: its calls' keys are read back from the text that runner sent.
     try {
-      return migrateV1(data, TRANSCRIPT_FORMAT);
+      return migrateV2(migrateV1(data, TRANSCRIPT_FORMAT_V2), TRANSCRIPT_FORMAT);
     } catch (error) {
       if (!(error instanceof TooOld)) throw error;
       throw new TranscriptError(
@@ -181,6 +182,7 @@ export async function readTranscript(file: string): Promise<Transcript> {
       );
     }
   }
+  if (format === TRANSCRIPT_FORMAT_V2) return migrateV2(data, TRANSCRIPT_FORMAT);
   return data;
 }
 

@@ -1,3 +1,4 @@
+import { onNewLine } from '../command-output.js';
 import { diagnosticLines } from '../diagnostics.js';
 import type { RunEvent } from '../events.js';
 
@@ -29,7 +30,12 @@ export function junitReporter(): { listener: (event: RunEvent) => void; xml: () 
   return {
     listener: (event) => {
       if (event.type === 'chapter:start') suites.push({ name: event.chapter.id, title: event.chapter.title, cases: [], seconds: 0 });
-      if (event.type === 'block:output') outputs.set(event.block.id, (outputs.get(event.block.id) ?? '') + event.text);
+      // system-out: the block's output with each ts command and its output in place, as `o` shows it.
+      if (event.type === 'block:output' || event.type === 'command:output') outputs.set(event.block.id, (outputs.get(event.block.id) ?? '') + event.text);
+      if (event.type === 'command:start' && event.block.kind === 'ts') {
+        const sofar = outputs.get(event.block.id) ?? '';
+        outputs.set(event.block.id, sofar + onNewLine(sofar, `$ ${event.command.split('\n')[0]}\n`));
+      }
       if (event.type === 'block:diagnostics') diagnostics.set(event.block.id, diagnosticLines(event.sections).join('\n'));
       if (event.type === 'block:end') {
         suites.at(-1)?.cases.push({

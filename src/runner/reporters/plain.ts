@@ -1,3 +1,4 @@
+import { foldedOutput } from '../command-output.js';
 import { diagnosticLines } from '../diagnostics.js';
 import { formatDuration } from '../durations.js';
 import { visible } from '../errors.js';
@@ -32,6 +33,8 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
   const daemonEvents = new Map<string, string>();
   const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const partial = new Map<string, string>();
+  /** What each running `$` command streamed so far, by command id. */
+  const commandOutput = new Map<number, { stdout: string; stderr: string }>();
   const flush = (key: string) => {
     const rest = partial.get(key);
     if (rest) write(`    │ ${rest}\n`);
@@ -57,11 +60,31 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         write(`  … ${event.block.id} (${event.block.file}:${event.block.line})${event.attempt > 1 ? ` attempt ${event.attempt}` : ''}\n`);
         break;
       case 'command:start':
-        if (event.block.kind === 'ts') write(`    ${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}\n`);
+        if (event.block.kind !== 'ts') break;
+        flush(event.block.id);
+        write(`    ${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}\n`);
         break;
       case 'block:output':
         output(event.block.id, event.text);
         break;
+      case 'command:output': {
+        const sofar = commandOutput.get(event.id) ?? { stdout: '', stderr: '' };
+        sofar[event.stream] += event.text;
+        commandOutput.set(event.id, sofar);
+        break;
+      }
+      case 'command:end': {
+        // A ts block's command output is the command's: one folded line under it (the transcript keeps it whole).
+        // Built from what streamed, so a `$.quiet` command shows none.
+        const streamed = commandOutput.get(event.id);
+        commandOutput.delete(event.id);
+        const folded = streamed ? foldedOutput(streamed.stdout, streamed.stderr) : undefined;
+        if (folded) {
+          flush(event.block.id);
+          write(`      ${folded}\n`);
+        }
+        break;
+      }
       case 'daemon':
         daemonEvents.set(event.node ? `${event.node}/${event.name}` : event.name, event.action);
         write(`    ⚙ daemon ${event.node ? `${event.node}/` : ''}${event.name} ${event.action}${event.pid ? ` (pid ${event.pid})` : ''}\n`);

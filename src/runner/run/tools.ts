@@ -31,9 +31,10 @@ export function nodeTools(target: Target, bus: EventBus, running: () => Running 
       if (now) bus.emit({ type: 'command:start', block: now.block, id, command, time: Date.now(), ...label });
       return id;
     },
-    onOutput: (stream, text, quiet) => {
+    // A command's output is its own, shown under it (folded); the block's output is what it logs.
+    onOutput: (id, stream, text, quiet) => {
       const now = running();
-      if (now && !quiet) bus.emit({ type: 'block:output', block: now.block, stream, text });
+      if (now && !quiet) bus.emit({ type: 'command:output', block: now.block, id, stream, text, ...label });
     },
     onEnd: (id, command, out: ProcessOutput) => {
       const now = running();
