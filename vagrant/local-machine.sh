@@ -64,29 +64,35 @@ WORKER_DATA=/var/lib/book-machine/nodes/$WORKER
 # In the worker's mount namespace these are its own: bind mounts of $WORKER_DATA/root/PATH.
 WORKER_PATHS=(/etc/kubernetes /var/lib/kubelet /var/log/pods /var/log/containers /etc/cni /var/lib/cni)
 
-# use_node master|worker — point the daemon functions (start_dockerd, start_cri_dockerd, down's
-# steps) at one node: how to enter it, where its sockets, pid files, logs and data live.
-use_node() {
-  if [[ $1 == worker ]]; then
-    NODE=$WORKER; NODE_NETNS=$WORKER_NETNS; NODE_NETNS_FILE=$WORKER_NETNS_FILE
-    NODE_ENTER=(nsenter --mount="$WORKER_MNT" --net="$WORKER_NETNS_FILE")
-    NODE_RUN=$WORKER_RUN; NODE_DATA=$WORKER_DATA; CGROUP_PARENT=/book-worker
-    CRI_SOCK=$WORKER_RUN/cri-dockerd.sock
-  else
-    NODE=k8s-master; NODE_NETNS=$NETNS; NODE_NETNS_FILE=$NETNS_FILE
-    NODE_ENTER=(nsenter --net="$NETNS_FILE")
-    NODE_RUN=$RUN_DIR; NODE_DATA=/var/lib/book-machine; CGROUP_PARENT=/book-machine
-    CRI_SOCK=/var/run/cri-dockerd.sock
-  fi
-  LOG_DIR=$NODE_RUN/logs
-  DAEMONS_DIR=$NODE_RUN/daemons
-  DOCKER_SOCK=$NODE_RUN/docker.sock
-  DOCKER_EXEC=$NODE_RUN/docker
-  DOCKER_PID=$NODE_RUN/dockerd.pid
-  DOCKER_DATA=$NODE_DATA/docker
-  CRI_ROOT=$NODE_DATA/cri-dockerd
-  CRI_PID=$NODE_RUN/cri-dockerd.pid
-  export DOCKER_HOST=unix://$DOCKER_SOCK
+# The nodes are named master and worker: every function that acts on a node takes one of them as
+# its first argument and looks up the rest with node_conf and node_enter (daemons.sh asks for both).
+# node_conf master|worker ARRAY — fill the associative array ARRAY with the node's settings: name,
+# netns, netns_file, run (its runtime folder), data, log_dir, daemons_dir, docker_host, docker_sock,
+# docker_pid, docker_data, docker_exec, cgroup_parent, cri_sock, cri_pid, cri_root.
+node_conf() {
+  local -n _node_conf=$2
+  case $1 in
+    master) _node_conf=([name]=k8s-master [netns]=$NETNS [netns_file]=$NETNS_FILE [run]=$RUN_DIR
+              [data]=/var/lib/book-machine [cgroup_parent]=/book-machine [cri_sock]=/var/run/cri-dockerd.sock) ;;
+    worker) _node_conf=([name]=$WORKER [netns]=$WORKER_NETNS [netns_file]=$WORKER_NETNS_FILE [run]=$WORKER_RUN
+              [data]=$WORKER_DATA [cgroup_parent]=/book-worker [cri_sock]=$WORKER_RUN/cri-dockerd.sock) ;;
+    *) echo "$0: internal error: no node '$1' (master|worker)" >&2; exit 1 ;;
+  esac
+  _node_conf+=(
+    [log_dir]=${_node_conf[run]}/logs [daemons_dir]=${_node_conf[run]}/daemons
+    [docker_sock]=${_node_conf[run]}/docker.sock [docker_host]=unix://${_node_conf[run]}/docker.sock
+    [docker_exec]=${_node_conf[run]}/docker [docker_pid]=${_node_conf[run]}/dockerd.pid
+    [docker_data]=${_node_conf[data]}/docker [cri_root]=${_node_conf[data]}/cri-dockerd
+    [cri_pid]=${_node_conf[run]}/cri-dockerd.pid)
+}
+# node_enter master|worker ARRAY — fill the array ARRAY with the argv prefix that enters the node.
+node_enter() {
+  local -n _node_enter=$2
+  case $1 in
+    master) _node_enter=(nsenter --net="$NETNS_FILE") ;;
+    worker) _node_enter=(nsenter --mount="$WORKER_MNT" --net="$WORKER_NETNS_FILE") ;;
+    *) echo "$0: internal error: no node '$1' (master|worker)" >&2; exit 1 ;;
+  esac
 }
 # What the book writes on the machine, removed by down.
 BOOK_PATHS=(/etc/kubernetes /var/lib/kubelet /var/lib/etcd)
@@ -96,8 +102,6 @@ RUNTIME_PATHS=(/var/log/pods /var/log/containers /run/docker /var/run/netns /etc
 # Kernel settings the kubelet sets at start (global, not per namespace); restored by down.
 SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 
-use_node master
-
 say() { printf '[machine %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 unfit() { # WHAT WHAT-TO-DO
   say "ERROR: the local machine cannot be brought up: $1"
@@ -105,11 +109,12 @@ unfit() { # WHAT WHAT-TO-DO
   exit 3
 }
 
-netns_id() { stat -L -c %i "$NODE_NETNS_FILE" 2>/dev/null; }
-# in_our_ns PID — the process lives in the current node's network namespace
+# netns_id NODE — the inode of the node's network namespace
+netns_id() { local -A c; node_conf "$1" c; stat -L -c %i "${c[netns_file]}" 2>/dev/null; }
+# in_our_ns NODE PID — the process lives in the node's network namespace
 in_our_ns() {
-  local id; id=$(netns_id) || return 1
-  [[ $(readlink "/proc/$1/ns/net" 2>/dev/null) == "net:[$id]" ]]
+  local id; id=$(netns_id "$1") || return 1
+  [[ $(readlink "/proc/$2/ns/net" 2>/dev/null) == "net:[$id]" ]]
 }
 
 require_root_linux() {
@@ -186,24 +191,29 @@ connect_nodes() {
   ip -n "$NETNS" link set eth0 up
 }
 
-# machine.env: what the runner and `book machine shell` need of a node.
+# write_machine_env NODE — machine.env: what the runner and `book machine shell` need of a node.
 write_machine_env() {
-  cat >"$NODE_RUN/machine.env" <<ENV
-BOOK_NODE=$NODE
-BOOK_NETNS=$NODE_NETNS
-BOOK_NETNS_FILE=$NODE_NETNS_FILE
-DOCKER_HOST=$DOCKER_HOST
-CONTAINER_RUNTIME_ENDPOINT=unix://$CRI_SOCK
-BOOK_DAEMONS_DIR=$DAEMONS_DIR
-BOOK_LOG_DIR=$LOG_DIR
+  local -A c; node_conf "$1" c
+  cat >"${c[run]}/machine.env" <<ENV
+BOOK_NODE=${c[name]}
+BOOK_NETNS=${c[netns]}
+BOOK_NETNS_FILE=${c[netns_file]}
+DOCKER_HOST=${c[docker_host]}
+CONTAINER_RUNTIME_ENDPOINT=unix://${c[cri_sock]}
+BOOK_DAEMONS_DIR=${c[daemons_dir]}
+BOOK_LOG_DIR=${c[log_dir]}
 ENV
 }
 
 cmd_up() {
   require_root_linux
   local t0; t0=$(date +%s%N)
-  # 1. provision (packages, binaries, image tarballs); warm: a few seconds
-  "$here/provision.sh" --source "${BOOK_SOURCE:-offline}" --daemons none --keep-swap --no-images >&2 \
+  local -A master worker c
+  node_conf master master
+  [[ -z $WORKER ]] || node_conf worker worker
+  # 1. provision (packages, binaries, image tarballs); warm: a few seconds. DOCKER_HOST: the
+  # machine's Docker, never the reader's (--daemons none --no-images reaches none).
+  DOCKER_HOST=${master[docker_host]} "$here/provision.sh" --source "${BOOK_SOURCE:-offline}" --daemons none --keep-swap --no-images >&2 \
     || { local rc=$?; [[ $rc -eq 3 ]] && exit 3; unfit "provisioning failed (exit $rc)" "read the lines above; the offline build log is $BOOK_CACHE/logs/build-offline.log"; }
 
   # 2. remember what existed before, and the kernel settings the kubelet may change
@@ -246,23 +256,22 @@ cmd_up() {
   # 4. daemons, images: the master, then the worker
   local node t1
   for node in master ${WORKER:+worker}; do
-    use_node "$node"
-    mkdir -p "$LOG_DIR" "$DAEMONS_DIR"
-    start_dockerd
+    node_conf "$node" c
+    mkdir -p "${c[log_dir]}" "${c[daemons_dir]}"
+    start_dockerd "$node"
     t1=$(date +%s%N)
     # The worker runs no control plane: its images are the node's (pause, kube-proxy) and the pods'.
     local skip=''
     [[ $node == worker ]] && skip='^registry\.k8s\.io/(kube-apiserver|kube-controller-manager|kube-scheduler|etcd):'
-    images_load "$skip" || unfit "cannot load the images from $IMAGES_CACHE into $NODE's Docker" "run $here/build-offline.sh images"
-    say "images ($NODE): loaded in $(( ($(date +%s%N) - t1) / 1000000 )) ms"
-    start_cri_dockerd
-    write_machine_env
+    DOCKER_HOST=${c[docker_host]} images_load "$skip" || unfit "cannot load the images from $IMAGES_CACHE into ${c[name]}'s Docker" "run $here/build-offline.sh images"
+    say "images (${c[name]}): loaded in $(( ($(date +%s%N) - t1) / 1000000 )) ms"
+    start_cri_dockerd "$node"
+    write_machine_env "$node"
   done
-  use_node master
 
-  say "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms — enter it with: nsenter --net=$NETNS_FILE bash  (DOCKER_HOST=$DOCKER_HOST)"
+  say "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms — enter it with: nsenter --net=$NETNS_FILE bash  (DOCKER_HOST=${master[docker_host]})"
   if [[ -n $WORKER ]]; then
-    say "  the worker: nsenter --mount=$WORKER_MNT --net=$WORKER_NETNS_FILE bash  (DOCKER_HOST=unix://$WORKER_RUN/docker.sock)"
+    say "  the worker: nsenter --mount=$WORKER_MNT --net=$WORKER_NETNS_FILE bash  (DOCKER_HOST=${worker[docker_host]})"
   fi
 }
 
@@ -284,43 +293,45 @@ cmd_status() {
   cri=$(version_of cri-dockerd "$BOOK_BIN_DIR/cri-dockerd" --version)
   dockerd=$(version_of dockerd /usr/sbin/dockerd --version)
 
+  local -A master worker
+  node_conf master master
+  [[ -z $WORKER ]] || node_conf worker worker
   local -a names=() pids=() states=()
   add_daemon() { names+=("$1"); pids+=("${2:-}"); if alive "${2:-}"; then states+=(running); else states+=(stopped); fi; }
-  # add_node_daemons [PREFIX] — the current node's dockerd and cri-dockerd (first, in that order),
-  # then the runner's daemons on it
+  # add_node_daemons NODE [PREFIX] — the node's dockerd and cri-dockerd (first, in that order), then
+  # the runner's daemons on it
   add_node_daemons() {
-    local prefix=${1:-} f
-    add_daemon "${prefix}dockerd" "$(pid_of "$DOCKER_PID" || true)"
-    add_daemon "${prefix}cri-dockerd" "$(cri_dockerd_pid || true)"
-    for f in "$DAEMONS_DIR"/*.pid; do
+    local -A c; node_conf "$1" c
+    local prefix=${2:-} f
+    add_daemon "${prefix}dockerd" "$(pid_of "${c[docker_pid]}" || true)"
+    add_daemon "${prefix}cri-dockerd" "$(cri_dockerd_pid "$1" || true)"
+    for f in "${c[daemons_dir]}"/*.pid; do
       [[ -e $f ]] || continue
       add_daemon "$prefix$(basename "$f" .pid)" "$(pid_of "$f" || true)"
     done
   }
-  add_node_daemons
+  add_node_daemons master
   local netns=absent; [[ -e $NETNS_FILE ]] && netns=present
   local up=0
   [[ $netns == present && ${states[0]} == running && ${states[1]} == running ]] && up=1
   # The worker's daemons, named NODE/NAME.
   local worker_netns=absent nodes_json='[]'
-  nodes_json=$(jq -c --arg ns "$NETNS" --arg s "$netns" --arg d "$DOCKER_HOST" --arg c "unix://$CRI_SOCK" \
+  nodes_json=$(jq -c --arg ns "$NETNS" --arg s "$netns" --arg d "${master[docker_host]}" --arg c "unix://${master[cri_sock]}" \
     '. + [{name: "k8s-master", netns: $ns, state: $s, dockerHost: $d, criEndpoint: $c}]' <<<"$nodes_json")
   if [[ -n $WORKER ]]; then
-    use_node worker
     local first=${#names[@]}
-    add_node_daemons "$WORKER/"
+    add_node_daemons worker "$WORKER/"
     [[ -e $WORKER_NETNS_FILE && -n $(findmnt -n -o TARGET "$WORKER_MNT" 2>/dev/null) ]] && worker_netns=present
     [[ $worker_netns == present && ${states[$first]} == running && ${states[$((first + 1))]} == running ]] || up=0
-    nodes_json=$(jq -c --arg n "$WORKER" --arg ns "$WORKER_NETNS" --arg s "$worker_netns" --arg d "$DOCKER_HOST" --arg c "unix://$CRI_SOCK" --arg m "$WORKER_MNT" \
+    nodes_json=$(jq -c --arg n "$WORKER" --arg ns "$WORKER_NETNS" --arg s "$worker_netns" --arg d "${worker[docker_host]}" --arg c "unix://${worker[cri_sock]}" --arg m "$WORKER_MNT" \
       '. + [{name: $n, netns: $ns, mountNamespace: $m, state: $s, dockerHost: $d, criEndpoint: $c}]' <<<"$nodes_json")
-    use_node master
   fi
 
   local -a img_names=() img_states=()
   local ref
   while read -r ref; do
     img_names+=("$ref")
-    if [[ ${states[0]} == running ]] && docker image inspect "$ref" >/dev/null 2>&1; then img_states+=(present); else img_states+=(absent); fi
+    if [[ ${states[0]} == running ]] && node_docker master image inspect "$ref" >/dev/null 2>&1; then img_states+=(present); else img_states+=(absent); fi
   done < <(images_expected)
 
   if [[ $json -eq 1 ]]; then
@@ -332,8 +343,8 @@ cmd_status() {
     for i in "${!img_names[@]}"; do
       images_json=$(jq -c --arg n "${img_names[$i]}" --arg s "${img_states[$i]}" '. + [{ref: $n, state: $s}]' <<<"$images_json")
     done
-    jq -n --argjson up "$up" --arg netns "$netns" --arg nsfile "$NETNS_FILE" --arg docker_host "$DOCKER_HOST" \
-      --arg cri "unix://$CRI_SOCK" --arg kubelet "$kubelet" --arg kubectl "$kubectl" --arg etcd "$etcd" \
+    jq -n --argjson up "$up" --arg netns "$netns" --arg nsfile "$NETNS_FILE" --arg docker_host "${master[docker_host]}" \
+      --arg cri "unix://${master[cri_sock]}" --arg kubelet "$kubelet" --arg kubectl "$kubectl" --arg etcd "$etcd" \
       --arg cri_dockerd "$cri" --arg dockerd "$dockerd" --arg want "$K8S_VERSION" \
       --argjson daemons "$daemons_json" --argjson images "$images_json" --argjson nodes "$nodes_json" --arg nsname "$NETNS" \
       '{up: ($up == 1), netns: {name: $nsname, file: $nsfile, state: $netns}, nodes: $nodes,
@@ -376,56 +387,58 @@ runtime_proc() {
   grep -qE '/(kubepods|book-machine|book-worker)(/|$)' "/proc/$1/cgroup" 2>/dev/null
 }
 
-# stop_node — the current node's processes (use_node): the runner's daemons, then anything else in
-# its namespace, its containers, cri-dockerd and dockerd, and what is left (containerd, shims).
+# stop_node NODE — the node's processes: the runner's daemons, then anything else in its
+# namespace, its containers, cri-dockerd and dockerd, and what is left (containerd, shims).
 stop_node() {
+  local -A c; node_conf "$1" c
   local f pid
   # 1. the runner's daemons (the kubelet first: it would restart the static pods)
-  for f in "$DAEMONS_DIR"/*.pid; do
+  for f in "${c[daemons_dir]}"/*.pid; do
     [[ -e $f ]] || continue
     pid=$(pid_of "$f" || true)
-    if alive "$pid" && { [[ ! -e $NODE_NETNS_FILE ]] || in_our_ns "$pid"; }; then
+    if alive "$pid" && { [[ ! -e ${c[netns_file]} ]] || in_our_ns "$1" "$pid"; }; then
       stop_pid "$(basename "$f" .pid)" "$pid" 1
     fi
     rm -f "$f"
   done
   # 2. any other process left in the namespace but our two daemons (a kubelet started by hand)
-  if [[ -e $NODE_NETNS_FILE ]]; then
+  if [[ -e ${c[netns_file]} ]]; then
     local dpid cpid p
-    dpid=$(pid_of "$DOCKER_PID" || true); cpid=$(pid_of "$CRI_PID" || true)
-    for p in $(ip netns pids "$NODE_NETNS" 2>/dev/null); do
+    dpid=$(pid_of "${c[docker_pid]}" || true); cpid=$(pid_of "${c[cri_pid]}" || true)
+    for p in $(ip netns pids "${c[netns]}" 2>/dev/null); do
       [[ $p == "$dpid" || $p == "$cpid" || $p == "$$" ]] && continue
       runtime_proc "$p" && continue
       stop_pid "$(ps -o comm= -p "$p" 2>/dev/null || echo process)" "$p" 0
     done
   fi
   # 3. containers
-  pid=$(pid_of "$DOCKER_PID" || true)
-  if alive "$pid" && docker version >/dev/null 2>&1; then
-    local ids; ids=$(docker ps -aq)
+  pid=$(pid_of "${c[docker_pid]}" || true)
+  if alive "$pid" && node_docker "$1" version >/dev/null 2>&1; then
+    local ids; ids=$(node_docker "$1" ps -aq)
     if [[ -n $ids ]]; then
-      say "removing $(wc -w <<<"$ids") containers ($NODE)"
+      say "removing $(wc -w <<<"$ids") containers (${c[name]})"
       # shellcheck disable=SC2086
-      docker rm -f -v $ids >/dev/null || true
+      node_docker "$1" rm -f -v $ids >/dev/null || true
     fi
   fi
   # 4. cri-dockerd, dockerd
-  stop_pid "cri-dockerd ($NODE)" "$(pid_of "$CRI_PID" || true)"
-  stop_pid "dockerd ($NODE)" "$(pid_of "$DOCKER_PID" || true)"
+  stop_pid "cri-dockerd (${c[name]})" "$(pid_of "${c[cri_pid]}" || true)"
+  stop_pid "dockerd (${c[name]})" "$(pid_of "${c[docker_pid]}" || true)"
   # 5. anything still in the namespace (containerd, shims)
-  if [[ -e $NODE_NETNS_FILE ]]; then
-    for p in $(ip netns pids "$NODE_NETNS" 2>/dev/null); do
+  if [[ -e ${c[netns_file]} ]]; then
+    for p in $(ip netns pids "${c[netns]}" 2>/dev/null); do
       [[ $p == "$$" ]] || stop_pid "$(ps -o comm= -p "$p" 2>/dev/null || echo process)" "$p" 0
     done
   fi
 }
 
-# delete_netns — the current node's network namespace (use_node), and its file
+# delete_netns NODE — the node's network namespace, and its file
 delete_netns() {
-  [[ -e $NODE_NETNS_FILE ]] || return 0
-  say "netns: deleting $NODE_NETNS"
-  ip netns delete "$NODE_NETNS" 2>/dev/null || true
-  if [[ -e $NODE_NETNS_FILE ]]; then umount "$NODE_NETNS_FILE" 2>/dev/null || umount -l "$NODE_NETNS_FILE" 2>/dev/null || true; rm -f "$NODE_NETNS_FILE"; fi
+  local -A c; node_conf "$1" c
+  [[ -e ${c[netns_file]} ]] || return 0
+  say "netns: deleting ${c[netns]}"
+  ip netns delete "${c[netns]}" 2>/dev/null || true
+  if [[ -e ${c[netns_file]} ]]; then umount "${c[netns_file]}" 2>/dev/null || umount -l "${c[netns_file]}" 2>/dev/null || true; rm -f "${c[netns_file]}"; fi
 }
 
 # remove_cgroups NAME... — the cgroup folders NAME (empty by now) in every hierarchy, deepest first
@@ -444,8 +457,7 @@ remove_cgroups() {
 # worker's mount namespace holds mount points on paths the master's teardown removes.
 down_worker() {
   [[ -n $WORKER ]] || return 0
-  use_node worker
-  stop_node
+  stop_node worker
   if [[ -n $(findmnt -n -o TARGET "$WORKER_MNT" 2>/dev/null) ]]; then
     say "mount namespace: deleting $WORKER_MNT"
     umount "$WORKER_MNT" 2>/dev/null || umount -l "$WORKER_MNT" 2>/dev/null || say "  cannot unmount $WORKER_MNT"
@@ -453,25 +465,25 @@ down_worker() {
   rm -f "$WORKER_MNT" "$WORKER_OWNER"
   if mountpoint -q "$NODES_NS_DIR"; then umount "$NODES_NS_DIR" 2>/dev/null || umount -l "$NODES_NS_DIR" 2>/dev/null || true; fi
   rmdir "$NODES_NS_DIR" 2>/dev/null || true
-  delete_netns
+  delete_netns worker
   remove_cgroups book-worker
   rm -rf "$WORKER_RUN" "$WORKER_DATA/root" "$WORKER_DATA/cri-dockerd"
-  use_node master
 }
 
 cmd_down() {
   require_root_linux
   local t0; t0=$(date +%s%N)
+  local -A master; node_conf master master
   local p
   down_worker
-  stop_node
+  stop_node master
   # 6. mounts under what we remove (kubelet volumes, docker's overlays and netns files)
   local m
   while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "  cannot unmount $m"
   done < <(findmnt -rn -o TARGET | grep -E '^(/var/lib/kubelet|/var/lib/book-machine|/run/book-machine|/var/lib/etcd)(/|$)' | sort -r)
   # 7. the namespace
-  delete_netns
+  delete_netns master
   # 8. cgroups the kubelet and dockerd created
   remove_cgroups kubepods book-machine
   # 9. kernel settings, files
@@ -482,7 +494,7 @@ cmd_down() {
       [[ $(sysctl -n "${kv%%=*}" 2>/dev/null) == "${kv#*=}" ]] || sysctl -q -w "$kv" >/dev/null 2>&1 || true
     done <"$STATE_DIR/sysctl"
   fi
-  rm -f "$CRI_SOCK"
+  rm -f "${master[cri_sock]}"
   local p
   for p in "${RUNTIME_PATHS[@]}"; do
     if [[ -e $p ]] && ! grep -qx "$p" "$STATE_DIR/preexisting" 2>/dev/null; then
@@ -499,9 +511,9 @@ cmd_down() {
       fi
     fi
   done
-  rm -rf "${BOOK_PATHS[@]}" "$RUN_DIR" "$CRI_ROOT" "$STATE_DIR"
+  rm -rf "${BOOK_PATHS[@]}" "$RUN_DIR" "${master[cri_root]}" "$STATE_DIR"
   if [[ ${BOOK_MACHINE_KEEP_DATA:-0} == 1 ]]; then
-    say "keeping $DOCKER_DATA (BOOK_MACHINE_KEEP_DATA=1)"
+    say "keeping ${master[docker_data]} (BOOK_MACHINE_KEEP_DATA=1)"
   else
     rm -rf /var/lib/book-machine
   fi

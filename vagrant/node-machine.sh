@@ -23,9 +23,9 @@ source "$here/versions.sh"
 # shellcheck source=vagrant/images.sh
 source "$here/images.sh"
 
+# This node's settings: one node per container, so they are constants (node_conf hands them to
+# daemons.sh).
 NODE=$(hostname)
-NODE_NETNS="the node container $NODE"
-NODE_ENTER=()
 NODE_RUN=${BOOK_RUNTIME_DIR:-/run/book-machine}
 LOG_DIR=$NODE_RUN/logs
 DAEMONS_DIR=$NODE_RUN/daemons
@@ -48,6 +48,22 @@ unfit() {
   say "ERROR: the node cannot be brought up: $1"
   [[ -z ${2:-} ]] || say "  what to do: $2"
   exit 3
+}
+
+# node_conf NODE ARRAY, node_enter NODE ARRAY — the node's settings and how to enter it, as
+# daemons.sh asks for them. NODE is always this container's node, $NODE; it is already inside.
+node_conf() {
+  [[ $1 == "$NODE" ]] || { echo "$0: internal error: this container is node $NODE, not '$1'" >&2; exit 1; }
+  local -n _node_conf=$2
+  _node_conf=([name]=$NODE [netns]="the node container $NODE" [run]=$NODE_RUN [log_dir]=$LOG_DIR
+    [daemons_dir]=$DAEMONS_DIR [docker_host]=$DOCKER_HOST [docker_sock]=$DOCKER_SOCK [docker_pid]=$DOCKER_PID
+    [docker_data]=$DOCKER_DATA [docker_exec]=$DOCKER_EXEC [cgroup_parent]=$CGROUP_PARENT
+    [cri_sock]=$CRI_SOCK [cri_pid]=$CRI_PID [cri_root]=$CRI_ROOT)
+}
+node_enter() {
+  [[ $1 == "$NODE" ]] || { echo "$0: internal error: this container is node $NODE, not '$1'" >&2; exit 1; }
+  local -n _node_enter=$2
+  _node_enter=()
 }
 
 # shellcheck source=vagrant/daemons.sh
@@ -85,7 +101,7 @@ cmd_up() {
     local p
     for p in "${SYSCTLS[@]}"; do printf '%s=%s\n' "$p" "$(sysctl -n "$p" 2>/dev/null)"; done >"$STATE_DIR/sysctl"
   fi
-  start_dockerd
+  start_dockerd "$NODE"
   local t1; t1=$(date +%s%N)
   load_images
   say "images: loaded in $(( ($(date +%s%N) - t1) / 1000000 )) ms"
@@ -96,7 +112,7 @@ cmd_up() {
     ip route del default
     say "network: default route removed (eth0 leads only to the other nodes)"
   fi
-  start_cri_dockerd
+  start_cri_dockerd "$NODE"
   write_machine_env
   say "up in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 }
@@ -106,7 +122,7 @@ cmd_status() {
   local -a names=() states=() pids=()
   add() { names+=("$1"); pids+=("${2:-}"); if alive "${2:-}"; then states+=(running); else states+=(stopped); fi; }
   add dockerd "$(pid_of "$DOCKER_PID" || true)"
-  add cri-dockerd "$(cri_dockerd_pid || true)"
+  add cri-dockerd "$(cri_dockerd_pid "$NODE" || true)"
   local f
   for f in "$DAEMONS_DIR"/*.pid; do
     [[ -e $f ]] || continue
