@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { checkpointsCommand } from './commands/checkpoints.js';
 import { exitCodeFor, processIo } from './commands/common.js';
+import { conformanceCommand } from './commands/conformance.js';
 import { listCommand } from './commands/list.js';
 import { machineCommand } from './commands/machine.js';
 import { renderCommand } from './commands/render.js';
@@ -20,11 +21,12 @@ const USAGE = `usage:
   book checkpoints [--book DIR] [--target NAME] [--json]
   book machine up|status|down [--target NAME]
   book machine shell [--target NAME] [--node NAME] [-- CMD ARGS...]
+  book conformance [--target NAME] [--all | --focus RE] [--out DIR]
 `;
 
 type Reporter = 'tui' | 'plain' | 'json' | 'junit';
 
-const KNOWN_COMMANDS = ['list', 'run', 'render', 'replay', 'checkpoints', 'machine'];
+const KNOWN_COMMANDS = ['list', 'run', 'render', 'replay', 'checkpoints', 'machine', 'conformance'];
 
 /** Argument parsing only: every command lives in src/commands. Exit 2 for bad arguments. */
 export async function main(argv: string[]): Promise<number> {
@@ -53,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         node: { type: 'string' },
         'no-tree': { type: 'boolean' },
+        all: { type: 'boolean' },
+        focus: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -137,6 +141,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'checkpoints':
       return checkpointsCommand({ book: str('book'), target: str('target'), json: Boolean(values.json) }, processIo);
+    case 'conformance':
+      return conformanceCommand({ book: str('book'), target: str('target'), all: Boolean(values.all), focus: str('focus'), out: str('out') }, processIo);
     case 'machine':
       if (!action || !['up', 'status', 'down', 'shell'].includes(action)) {
         process.stderr.write(`${formatError('ARGUMENTS_INVALID', 'machine needs up, status, down or shell')}${USAGE}`);

@@ -38,6 +38,13 @@ export const COMMAND_OPTIONS = {
     'no-tree': flag,
   }),
   checkpoints: z.strictObject({ ...common, target: z.string().min(1).optional(), json: flag }),
+  conformance: z.strictObject({
+    ...common,
+    target: z.string().min(1).optional(),
+    all: flag,
+    focus: z.string().min(1, 'needs a regular expression').optional(),
+    out: path.optional(),
+  }),
   machine: z.strictObject({ ...common, target: z.string().min(1).optional(), node: z.string().min(1).optional() }),
 } as const;
 

@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# build-conformance.sh — upstream's conformance tests for the cluster the book builds (issue 30),
+# built offline from the Go module proxy and Debian's packages, cached by version:
+#
+#   $CONFORMANCE_CACHE/bin/e2e.test     `go test -c k8s.io/kubernetes/test/e2e` (a wrapper module)
+#   $CONFORMANCE_CACHE/bin/agnhost      k8s.io/kubernetes/test/images/agnhost, the test image's binary
+#   $CONFORMANCE_CACHE/bin/ginkgo       the Ginkgo CLI of the same module graph (runs e2e.test in parallel)
+#   $CONFORMANCE_CACHE/images/*.tar     rootfs tarballs + .meta (the format of images.sh), named and
+#                                       tagged as test/utils/image/manifest.go of this version says
+#   $CONFORMANCE_CACHE/images.txt       every ref built, one a line (`book conformance` reads the .meta files)
+#   $CONFORMANCE_CACHE/.complete        the stamp: a warm run takes a second
+#
+#   vagrant/build-conformance.sh [--force] [--jobs N] [binary] [images]
+#   vagrant/build-conformance.sh --print-cache     print $CONFORMANCE_CACHE and exit
+#
+# No registry is pulled from. agnhost's upstream image is Alpine with bind-tools, curl, netcat,
+# iproute2 and CoreDNS added; ours is the same agnhost binary on Debian's (glibc) dig, curl, nc,
+# ss, socat, getent and busybox, from this host's packages as images.sh's dnsutils image. The images
+# manifest.go names and this script does not build (sample-apiserver, nautilus, kitten, nonroot,
+# the volume and CSI images, ...) stay absent: the specs that use them fail at the pull
+# (docs/conformance.md lists them).
+# Exit codes: 0 ok, 1 a step failed, 2 bad arguments.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=vagrant/versions.sh
+source "$here/versions.sh"
+# Beside the book's caches, one folder per Kubernetes version (not in versions.sh: the docker
+# target's node image hashes that file, and carries none of this).
+CONFORMANCE_CACHE=${CONFORMANCE_CACHE:-$BOOK_CACHE/conformance-$K8S_VERSION}
+
+force=0
+jobs=${BOOK_BUILD_JOBS:-2}
+parts=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --force) force=1 ;;
+    --jobs) [[ $# -ge 2 ]] || { echo "build-conformance.sh: --jobs needs a number" >&2; exit 2; }; jobs=$2; shift ;;
+    --jobs=*) jobs=${1#--jobs=} ;;
+    --print-cache) echo "$CONFORMANCE_CACHE"; exit 0 ;;
+    binary|images) parts+=("$1") ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "build-conformance.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[[ $jobs =~ ^[0-9]+$ ]] || { echo "build-conformance.sh: --jobs wants a number, got '$jobs'" >&2; exit 2; }
+[[ ${#parts[@]} -gt 0 ]] || parts=(binary images)
+[[ $(uname -s) == Linux ]] || { echo "build-conformance.sh: builds Linux binaries on Linux only" >&2; exit 2; }
+
+out=$CONFORMANCE_CACHE
+logdir=$BOOK_CACHE/logs
+mkdir -p "$logdir" "$out"
+exec 9>"$BOOK_CACHE/.build-conformance.lock"
+if ! flock -n 9; then
+  echo "[build-conformance] another build-conformance.sh is running; waiting for it"
+  flock 9
+fi
+log=$logdir/build-conformance.log
+timings=$logdir/timings.tsv
+[[ -f $timings ]] || printf 'date\tstep\twall_seconds\tmax_rss_kb\n' >"$timings"
+
+say() { printf '[build-conformance %(%H:%M:%S)T] %s\n' -1 "$*" | tee -a "$log"; }
+die() { say "ERROR: $*"; echo "  full log: $log" >&2; exit 1; }
+need() {
+  local cmd
+  for cmd in "$@"; do command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is missing (install it: see vagrant/provision.sh)"; done
+}
+
+# Scratch files and folders of this run, removed however it ends.
+scratch=()
+cleanup() { local s; for s in "${scratch[@]}"; do rm -rf "$s"; done; }
+trap cleanup EXIT
+
+run_step() { # run_step NAME CMD... — niced, output to the log, wall time + peak RSS to timings.tsv
+  local name=$1; shift
+  local tfile start rc=0 wall rss
+  tfile=$(mktemp "${TMPDIR:-/tmp}/build-conformance-time.XXXXXX"); scratch+=("$tfile")
+  start=$(date +%s)
+  say "  $name: running (log: $log)"
+  if [[ -x /usr/bin/time ]]; then
+    nice -n "${BOOK_BUILD_NICE:-10}" /usr/bin/time -v -o "$tfile" "$@" >>"$log" 2>&1 || rc=$?
+  else
+    nice -n "${BOOK_BUILD_NICE:-10}" "$@" >>"$log" 2>&1 || rc=$?
+  fi
+  wall=$(( $(date +%s) - start ))
+  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tfile" 2>/dev/null || true)
+  printf '%s\tconformance-%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$wall" "${rss:-?}" >>"$timings"
+  if [[ $rc -ne 0 ]]; then
+    tail -n 30 "$log" >&2
+    die "$name failed (exit $rc) after ${wall}s"
+  fi
+  say "  $name: done in ${wall}s, peak RSS ${rss:-?} kB"
+}
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod"
+
+stamp() { [[ $force -eq 0 && -f $out/.$1.complete ]]; }
+mark() { date -u +%FT%TZ >"$out/.$1.complete"; }
+
+# ---------------------------------------------------------------------------------------------
+# The e2e.test binary and agnhost, from one wrapper module (as build-offline.sh's build_k8s).
+build_binary() {
+  if stamp binary && [[ -x $out/bin/e2e.test && -x $out/bin/agnhost && -x $out/bin/ginkgo ]]; then say "e2e.test $K8S_VERSION: cached in $out/bin"; return 0; fi
+  need go awk
+  say "e2e.test $K8S_VERSION: building e2e.test, agnhost and ginkgo (cold: 15-25 minutes on 2 cores)"
+  rm -f "$out/.binary.complete" "$out/.complete"
+  local work=$out/src
+  rm -rf "${work:?}" "${out:?}/bin"; mkdir -p "$work/e2e" "$out/bin"
+  run_step download-module go mod download k8s.io/kubernetes@"$K8S_VERSION"
+  local gomod dir
+  gomod=$(cd /tmp && go mod download -json k8s.io/kubernetes@"$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  dir=$(cd /tmp && go mod download -json k8s.io/kubernetes@"$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [[ -r $gomod && -d $dir/test/e2e ]] || die "cannot find k8s.io/kubernetes $K8S_VERSION in the module cache"
+  "$here/gen-wrapper-gomod.sh" "$gomod" "$K8S_VERSION" book.local/conformance-wrapper >"$work/go.mod"
+  # go mod tidy resolves what the main module's packages and their tests import, not a
+  # dependency's tests: so a test file of our own imports what test/e2e's tests import
+  # (e2e_test.go's list, read from the source, never hard-coded).
+  local imports
+  imports=$(awk '
+    /^import \(/ { inimp = 1; next }
+    inimp && /^\)/ { exit }
+    inimp && $1 !~ /^\/\// { for (i = 1; i <= NF; i++) if ($i ~ /^"/) { gsub(/"/, "", $i); print $i } }
+  ' "$dir"/test/e2e/*_test.go | sort -u)
+  [[ $imports == *k8s.io/kubernetes/test/e2e/framework* ]] || die "no imports found in $dir/test/e2e/*_test.go"
+  {
+    echo "// Generated by vagrant/build-conformance.sh. Do not edit."
+    echo "// Package e2e imports what k8s.io/kubernetes/test/e2e's tests import, so go mod tidy keeps it."
+    echo "package e2e"
+    echo
+    echo "import ("
+    echo "	_ \"k8s.io/kubernetes/test/e2e\""
+    local i
+    while read -r i; do
+      case $i in flag|fmt|os|path/filepath|testing|"") ;; *) echo "	_ \"$i\"" ;; esac
+    done <<<"$imports"
+    echo ")"
+  } >"$work/e2e/imports_test.go"
+  cat >"$work/tools.go" <<'GO'
+//go:build tools
+
+// Package tools pins agnhost and the Ginkgo CLI, which this wrapper module builds.
+package tools
+
+import (
+	_ "github.com/onsi/ginkgo/v2/ginkgo"
+	_ "k8s.io/kubernetes/test/images/agnhost"
+)
+GO
+  (cd "$work" && run_step mod-tidy go mod tidy)
+
+  local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
+  local ldflags="-s -w" pkg key val
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    for key in gitVersion:"$K8S_VERSION" gitMajor:1 gitMinor:"$minor" gitTreeState:archive; do
+      val=${key#*:}; key=${key%%:*}
+      ldflags+=" -X '$pkg.$key=$val'"
+    done
+  done
+  (cd "$work" && run_step e2e-build go test -c -vet=off -p "$jobs" -trimpath -ldflags "$ldflags" -o "$out/bin/e2e.test" k8s.io/kubernetes/test/e2e)
+  (cd "$work" && run_step agnhost-build go build -p "$jobs" -trimpath -ldflags "-s -w" -o "$out/bin/agnhost" k8s.io/kubernetes/test/images/agnhost)
+  (cd "$work" && run_step ginkgo-build go build -p "$jobs" -trimpath -ldflags "-s -w" -o "$out/bin/ginkgo" github.com/onsi/ginkgo/v2/ginkgo)
+  local said
+  said=$("$out/bin/e2e.test" --version 2>&1) || true
+  [[ $said == *"$K8S_VERSION"* ]] || die "e2e.test --version does not say $K8S_VERSION: $said"
+  said=$("$out/bin/agnhost" --help 2>&1) || true
+  [[ $said == *netexec* ]] || die "agnhost --help names no netexec: ${said:0:200}"
+  said=$("$out/bin/ginkgo" version 2>&1) || true
+  [[ $said == *"Ginkgo Version"* ]] || die "ginkgo version says: ${said:0:200}"
+  mark binary
+  say "e2e.test $K8S_VERSION: $(du -h "$out/bin/e2e.test" | cut -f1) e2e.test, $(du -h "$out/bin/agnhost" | cut -f1) agnhost, $(du -h "$out/bin/ginkgo" | cut -f1) ginkgo -> $out/bin"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The test images, under the names manifest.go gives them. images.sh's helpers (rootfs_skeleton,
+# add_with_libs, busybox_into, debian_download, write_image) write into IMAGES_CACHE, pointed at
+# our own folder, so the book's image cache is not touched.
+
+# manifest_ref KEY — the ref test/utils/image/manifest.go gives the image KEY (Agnhost, BusyBox,
+# Nginx, NginxNew, ...) in this version: `configs[KEY] = Config{list.REGISTRY, "NAME", "TAG"}`.
+manifest_ref() {
+  local key=$1 line reg name tag
+  line=$(awk -v k="configs[$key]" 'index($0, k " = Config{") { print; exit }' "$manifest")
+  [[ -n $line ]] || die "manifest.go names no image $key"
+  [[ $line =~ Config\{list\.([A-Za-z0-9]+),\ *\"([^\"]+)\",\ *\"([^\"]+)\"\} ]] || die "cannot read manifest.go's line: $line"
+  reg=${BASH_REMATCH[1]} name=${BASH_REMATCH[2]} tag=${BASH_REMATCH[3]}
+  local regline
+  regline=$(awk -v r="$reg:" '$1 == r { print; exit }' "$manifest")
+  [[ $regline =~ \"([^\"]+)\" ]] || die "manifest.go names no registry $reg"
+  echo "${BASH_REMATCH[1]}/$name:$tag"
+}
+
+# conformance_image BUILDER KEY [ALSO...] — build KEY's image unless cached, tagged also as the
+# images ALSO... name (the same content under another of manifest.go's names).
+conformance_image() {
+  local builder=$1 key=$2 ref name refs k r; shift 2
+  ref=$(manifest_ref "$key"); name=$(image_file "$ref"); refs=$ref
+  for k in "$@"; do r=$(manifest_ref "$k"); refs+=",$r"; done
+  tr , '\n' <<<"$refs" >>"$refs_list"
+  if image_cached "$name"; then say "  image $ref: cached"; return 0; fi
+  "$builder" "$refs" "$name"
+}
+
+# agnhost: the binary, Debian's network tools (dig, curl, nc, ss, socat, ip) with their libraries,
+# busybox for sh and the rest; the uploads folder, porter's certificate, the agnhost-2 link and
+# the user and group the SupplementalGroups specs look for, as upstream's Dockerfile has them.
+image_agnhost() {
+  local ref=$1 name=$2 tool tools=() dl root
+  for tool in /usr/bin/dig /usr/bin/nslookup /usr/bin/getent /usr/bin/curl /usr/bin/nc.openbsd /usr/bin/ss /usr/bin/socat /usr/bin/ip /usr/bin/bash; do
+    if [[ -x $tool ]]; then tools+=("$tool"); else say "  agnhost: $tool is missing on this host (apt-get install bind9-dnsutils curl netcat-openbsd iproute2 socat); left out"; fi
+  done
+  dl=$(images_workdir); root=$(images_workdir); scratch+=("$dl" "$root")
+  debian_download "$dl" busybox-static
+  rootfs_skeleton "$root"
+  [[ ${#tools[@]} -eq 0 ]] || add_with_libs "$root" "${tools[@]}"
+  if [[ -e $root/usr/bin/nc.openbsd ]]; then ln -sf nc.openbsd "$root/usr/bin/nc"; fi
+  busybox_into "$root" "$(ls "$dl"/busybox-static_*.deb)"
+  # Debian's static busybox runs its own applets before PATH (nc, ip, wget): its sh would run its
+  # nc, not OpenBSD's, for the specs' `sh -c '… | nc -v -t -w 2 HOST PORT'`. So sh is bash here.
+  if [[ -x $root/usr/bin/bash ]]; then ln -sf bash "$root/usr/bin/sh"; fi
+  cp "$out/bin/agnhost" "$root/agnhost"
+  ln -s agnhost "$root/agnhost-2"
+  mkdir -p "$root/uploads"
+  cp "$kdir/test/images/agnhost/porter/localhost.crt" "$kdir/test/images/agnhost/porter/localhost.key" "$root/"
+  chmod 0644 "$root/localhost.crt" "$root/localhost.key"
+  echo 'user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh' >>"$root/etc/passwd"
+  printf 'user-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n' >>"$root/etc/group"
+  write_image "$root" "$name" "$ref" 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    'EXPOSE 80' 'EXPOSE 8080' 'EXPOSE 8081' 'EXPOSE 9376' 'EXPOSE 5000' 'ENTRYPOINT ["/agnhost"]' 'CMD ["pause"]'
+  rm -rf "$root" "$dl"
+}
+
+# glibc-dns-testing: upstream's is Debian 12 (bookworm) with dnsutils, for the DNS specs' glibc
+# prober (dig, and getent through glibc's resolver); ours is this host's dig, getent and their
+# libraries on busybox (sh, seq, sleep, test).
+image_glibc_dns() {
+  local ref=$1 name=$2 tool dl root
+  for tool in /usr/bin/dig /usr/bin/getent /usr/bin/nslookup; do
+    [[ -x $tool ]] || die "$tool is missing: the glibc-dns-testing image needs it (apt-get install bind9-dnsutils)"
+  done
+  dl=$(images_workdir); root=$(images_workdir); scratch+=("$dl" "$root")
+  debian_download "$dl" busybox-static
+  rootfs_skeleton "$root"
+  add_with_libs "$root" /usr/bin/dig /usr/bin/getent /usr/bin/nslookup
+  busybox_into "$root" "$(ls "$dl"/busybox-static_*.deb)"
+  write_image "$root" "$name" "$ref" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
+  rm -rf "$root" "$dl"
+}
+
+# busybox: Debian's static busybox, as images.sh's (upstream's e2e busybox is busybox too), with
+# bash as sh: Debian's busybox ash drops environment variables whose names are no shell names
+# (`data-1`, which the ConfigMap and Secret envFrom specs look for in `sh -c env`); bash passes them on.
+image_busybox() {
+  local ref=$1 name=$2 dl root
+  [[ -x /usr/bin/bash ]] || die "/usr/bin/bash is missing: the busybox test image needs it"
+  dl=$(images_workdir); root=$(images_workdir); scratch+=("$dl" "$root")
+  debian_download "$dl" busybox-static
+  rootfs_skeleton "$root"
+  add_with_libs "$root" /usr/bin/bash
+  busybox_into "$root" "$(ls "$dl"/busybox-static_*.deb)"
+  ln -sf bash "$root/usr/bin/sh"
+  write_image "$root" "$name" "$ref" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
+  rm -rf "$root" "$dl"
+}
+
+# nginx: the book's own nginx image (Debian's nginx), retagged. The specs only need an HTTP
+# server on port 80 that answers.
+image_nginx() {
+  local ref=$1 name=$2 meta='' m root src=$BOOK_IMAGES saved
+  for m in "$src"/nginx_*.meta; do [[ -e $m ]] && meta=$m; done
+  if [[ -z $meta ]]; then
+    # A fresh machine whose book images are not built yet: Debian's nginx as images.sh builds it, aside.
+    src=$(mktemp -d "$out/.nginx.XXXXXX"); scratch+=("$src")
+    saved=$IMAGES_CACHE; IMAGES_CACHE=$src
+    build_image_nginx
+    IMAGES_CACHE=$saved
+    for m in "$src"/nginx_*.meta; do [[ -e $m ]] && meta=$m; done
+    [[ -n $meta ]] || die "could not build Debian's nginx image into $src"
+  fi
+  root=$(images_workdir); scratch+=("$root")
+  tar -xf "${meta%.meta}.tar" -C "$root"
+  local changes=() line
+  while IFS= read -r line; do [[ $line != "change "* ]] || changes+=("${line#change }"); done <"$meta"
+  write_image "$root" "$name" "$ref" "${changes[@]}"
+  rm -rf "$root"
+}
+
+# The images' recipe: this script and images.sh, hashed. A cache built by another recipe is rebuilt
+# (a warm cache must never hide what a cold build would make differently).
+images_recipe() { cat "$here/build-conformance.sh" "$here/images.sh" | sha256sum | cut -c1-12; }
+
+build_images() {
+  local recipe; recipe=$(images_recipe)
+  if stamp images && [[ -s $out/images.txt && $(<"$out/.images.complete") == *" recipe $recipe" ]]; then say "images: cached in $out/images"; return 0; fi
+  [[ -x $out/bin/agnhost ]] || die "$out/bin/agnhost is missing: build the binary first"
+  need tar dpkg-deb ldd
+  rm -f "$out/.images.complete" "$out/.complete"
+  kdir=$(cd /tmp && go mod download -json k8s.io/kubernetes@"$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  manifest=$kdir/test/utils/image/manifest.go
+  [[ -r $manifest ]] || die "cannot read $manifest"
+  BOOK_IMAGES=$IMAGES_CACHE
+  IMAGES_CACHE=$out/images
+  # shellcheck source=vagrant/images.sh
+  source "$here/images.sh"
+  mkdir -p "$IMAGES_CACHE"
+  rm -rf "$IMAGES_CACHE"/.work.* "$IMAGES_CACHE"/.*.tar.tmp "$IMAGES_CACHE"/*.meta.tmp
+  local force=1   # every image again: the stamp said the recipe changed (or there was none)
+  refs_list=$out/.images.txt.tmp; : >"$refs_list"
+  say "images: building rootfs tarballs into $IMAGES_CACHE"
+  # agnhost:2.55 (AgnhostPrev: the Deployment specs roll from it to the current one) is our
+  # agnhost under that tag: the specs need a second name, not the older program.
+  conformance_image image_agnhost Agnhost AgnhostPrev
+  conformance_image image_busybox BusyBox
+  conformance_image image_nginx Nginx
+  conformance_image image_nginx NginxNew
+  conformance_image image_glibc_dns GlibcDnsTesting
+  mv "$refs_list" "$out/images.txt"
+  echo "$(date -u +%FT%TZ) recipe $recipe" >"$out/.images.complete"
+}
+
+total_start=$(date +%s)
+say "cache: $out  parts: ${parts[*]}  jobs: $jobs"
+for p in "${parts[@]}"; do
+  case $p in
+    binary) build_binary ;;
+    images) build_images ;;
+  esac
+done
+if [[ -f $out/.binary.complete && -f $out/.images.complete ]]; then date -u +%FT%TZ >"$out/.complete"; fi
+say "all done in $(( $(date +%s) - total_start ))s"
