@@ -1,5 +1,5 @@
 import readline from 'node:readline';
-import { onNewLine } from '../runner/command-output.js';
+import { commandLine, onNewLine } from '../runner/command-output.js';
 import type { BlockFailure, RunEvent } from '../runner/events.js';
 import type { Block, Chapter } from '../runner/types.js';
 import type { BookReader } from '../terminal/prose.js';
@@ -84,7 +84,7 @@ export function linePrompts(options: LinePromptOptions): LinePrompts {
       // `o` shows the block's output with its commands' unfolded, each under its `$` line.
       if (event.type === 'block:output' && current?.id === event.block.id) current.output += event.text;
       if (event.type === 'command:start' && event.block.kind === 'ts' && current?.id === event.block.id)
-        current.output += onNewLine(current.output, `${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}\n`);
+        current.output += onNewLine(current.output, `${commandLine(event)}\n`);
       if (event.type === 'command:output' && current?.id === event.block.id) current.output += event.text;
       if (event.type === 'block:end' && current?.id === event.block.id) {
         if (current.output) last = current;

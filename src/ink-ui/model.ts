@@ -1,4 +1,4 @@
-import { foldedOutput, onNewLine } from '../runner/command-output.js';
+import { commandLine, foldedOutput, onNewLine } from '../runner/command-output.js';
 import { diagnosticLines } from '../runner/diagnostics.js';
 import { visible } from '../runner/errors.js';
 import type { BlockFailure, RunEvent } from '../runner/events.js';
@@ -181,7 +181,7 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       break;
     case 'command:start':
       if (model.running && event.block.kind === 'ts') {
-        pushLine(model.running, `${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}`);
+        pushLine(model.running, commandLine(event));
         model.running.command = { id: event.id, stdout: '', stderr: '' };
       }
       break;

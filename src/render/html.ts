@@ -1,13 +1,14 @@
 export { escapeHtml } from '../markdown/highlight.js';
 
 import { highlight as highlightCode } from '../markdown/highlight.js';
+import { ANSI } from '../runner/command-output.js';
 
 /** Highlighted at build time: the pages carry the markup, no highlighter runs in the browser. */
 export const highlight = highlightCode;
 
 /** Terminal colours do not belong in a page. */
 export function stripAnsi(text: string): string {
-  return text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r(?!\n)/g, '\n');
+  return text.replace(ANSI, '').replace(/\r(?!\n)/g, '\n');
 }
 
 export function slug(text: string): string {

@@ -1,6 +1,8 @@
 import { visible } from './errors.js';
+import type { RunEvent } from './events.js';
 
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Terminal colour and cursor sequences (CSI): the site and the folded summaries drop them. */
+export const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 
 /**
  * A `$` command's output folded to one line, for the terminal and the plain log: its first
@@ -33,4 +35,9 @@ export function textLines(text: string): string[] {
 /** A chunk that starts a new piece of output on its own line, whatever the last piece ended with. */
 export function onNewLine(sofar: string, text: string): string {
   return sofar === '' || sofar.endsWith('\n') ? text : `\n${text}`;
+}
+
+/** A `$` command as the reader sees it in a log: its first line, after the node it ran on when not the first. */
+export function commandLine(event: Extract<RunEvent, { type: 'command:start' }>): string {
+  return `${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}`;
 }

@@ -1,4 +1,4 @@
-import { foldedOutput } from '../command-output.js';
+import { commandLine, foldedOutput } from '../command-output.js';
 import { diagnosticLines } from '../diagnostics.js';
 import { formatDuration } from '../durations.js';
 import { visible } from '../errors.js';
@@ -62,7 +62,7 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
       case 'command:start':
         if (event.block.kind !== 'ts') break;
         flush(event.block.id);
-        write(`    ${event.node ? `${event.node} ` : ''}$ ${event.command.split('\n')[0]}\n`);
+        write(`    ${commandLine(event)}\n`);
         break;
       case 'block:output':
         output(event.block.id, event.text);
