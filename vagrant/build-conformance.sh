@@ -49,51 +49,15 @@ done
 [[ $(uname -s) == Linux ]] || { echo "build-conformance.sh: builds Linux binaries on Linux only" >&2; exit 2; }
 
 out=$CONFORMANCE_CACHE
-logdir=$BOOK_CACHE/logs
-mkdir -p "$logdir" "$out"
-exec 9>"$BOOK_CACHE/.build-conformance.lock"
-if ! flock -n 9; then
-  echo "[build-conformance] another build-conformance.sh is running; waiting for it"
-  flock 9
-fi
-log=$logdir/build-conformance.log
-timings=$logdir/timings.tsv
-[[ -f $timings ]] || printf 'date\tstep\twall_seconds\tmax_rss_kb\n' >"$timings"
-
-say() { printf '[build-conformance %(%H:%M:%S)T] %s\n' -1 "$*" | tee -a "$log"; }
-die() { say "ERROR: $*"; echo "  full log: $log" >&2; exit 1; }
-need() {
-  local cmd
-  for cmd in "$@"; do command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is missing (install it: see vagrant/provision.sh)"; done
-}
+mkdir -p "$out"
+# shellcheck source=vagrant/build-steps.sh
+source "$here/build-steps.sh"
+build_steps_start build-conformance conformance-
 
 # Scratch files and folders of this run, removed however it ends.
 scratch=()
-cleanup() { local s; for s in "${scratch[@]}"; do rm -rf "$s"; done; }
+cleanup() { local s; build_steps_cleanup; for s in "${scratch[@]}"; do rm -rf "$s"; done; }
 trap cleanup EXIT
-
-run_step() { # run_step NAME CMD... — niced, output to the log, wall time + peak RSS to timings.tsv
-  local name=$1; shift
-  local tfile start rc=0 wall rss
-  tfile=$(mktemp "${TMPDIR:-/tmp}/build-conformance-time.XXXXXX"); scratch+=("$tfile")
-  start=$(date +%s)
-  say "  $name: running (log: $log)"
-  if [[ -x /usr/bin/time ]]; then
-    nice -n "${BOOK_BUILD_NICE:-10}" /usr/bin/time -v -o "$tfile" "$@" >>"$log" 2>&1 || rc=$?
-  else
-    nice -n "${BOOK_BUILD_NICE:-10}" "$@" >>"$log" 2>&1 || rc=$?
-  fi
-  wall=$(( $(date +%s) - start ))
-  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tfile" 2>/dev/null || true)
-  printf '%s\tconformance-%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$wall" "${rss:-?}" >>"$timings"
-  if [[ $rc -ne 0 ]]; then
-    tail -n 30 "$log" >&2
-    die "$name failed (exit $rc) after ${wall}s"
-  fi
-  say "  $name: done in ${wall}s, peak RSS ${rss:-?} kB"
-}
-
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-buildvcs=false -mod=mod"
 
 stamp() { [[ $force -eq 0 && -f $out/.$1.complete ]]; }
 mark() { date -u +%FT%TZ >"$out/.$1.complete"; }

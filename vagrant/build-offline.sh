@@ -36,60 +36,10 @@ if [[ $(uname -s) != Linux ]]; then
   exit 2
 fi
 
-logdir=$BOOK_CACHE/logs
-mkdir -p "$logdir"
-# One build at a time: a second run (another provision, CI retry) waits, then finds the cache warm.
-exec 9>"$BOOK_CACHE/.build-offline.lock"
-if ! flock -n 9; then
-  echo "[build-offline] another build-offline.sh is running; waiting for it (log: $logdir/build-offline.log)"
-  flock 9
-fi
-log=$logdir/build-offline.log
-timings=$logdir/timings.tsv
-[[ -f $timings ]] || printf 'date\tstep\twall_seconds\tmax_rss_kb\n' >"$timings"
-
-say() { printf '[build-offline %(%H:%M:%S)T] %s\n' -1 "$*" | tee -a "$log"; }
-die() { say "ERROR: $*"; echo "  full log: $log" >&2; exit 1; }
-# The step's timing file, however the script ends (a step that fails exits through die).
-step_tfile=
-trap 'rm -f "$step_tfile"' EXIT
-
-need() {
-  local cmd
-  for cmd in "$@"; do
-    command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' is missing (install it: see vagrant/provision.sh)"
-  done
-}
-
-# run_step NAME CMD... — runs CMD niced, output to the log, wall time + peak RSS to timings.tsv.
-run_step() {
-  local name=$1; shift
-  local tfile start rc=0
-  tfile=$(mktemp "${TMPDIR:-/tmp}/build-offline-time.XXXXXX")
-  step_tfile=$tfile   # removed by the EXIT trap when die ends the script from here
-  start=$(date +%s)
-  say "  $name: running (log: $log)"
-  if [[ -x /usr/bin/time ]]; then
-    nice -n "${BOOK_BUILD_NICE:-10}" /usr/bin/time -v -o "$tfile" "$@" >>"$log" 2>&1 || rc=$?
-  else
-    nice -n "${BOOK_BUILD_NICE:-10}" "$@" >>"$log" 2>&1 || rc=$?
-  fi
-  local wall=$(( $(date +%s) - start ))
-  local rss
-  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tfile" 2>/dev/null || true)
-  rm -f "$tfile"
-  printf '%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$wall" "${rss:-?}" >>"$timings"
-  if [[ $rc -ne 0 ]]; then
-    tail -n 30 "$log" >&2
-    die "$name failed (exit $rc) after ${wall}s"
-  fi
-  say "  $name: done in ${wall}s, peak RSS ${rss:-?} kB"
-}
-
-# Go environment: only the module proxy is reachable; never fetch a toolchain.
-export GOTOOLCHAIN=local
-export CGO_ENABLED=0
-export GOFLAGS="-buildvcs=false -mod=mod"
+# shellcheck source=vagrant/build-steps.sh
+source "$here/build-steps.sh"
+build_steps_start build-offline
+trap build_steps_cleanup EXIT
 
 # The commit time recorded by the module proxy (reproducible build date).
 module_time() { # module version -> RFC3339 time, from the proxy's .info
