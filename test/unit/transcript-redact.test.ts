@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normaliseVolatile, stableJson } from '../../src/runner/record/normalise.js';
 import { type CallSink, recordApi } from '../../src/runner/record/proxies.js';
@@ -42,6 +43,28 @@ describe('redaction', () => {
     // Too short to be told apart from ordinary text: not registered.
     redactor.registerFile('abc', 0o600);
     expect(redactor.redact('abc')).toBe('abc');
+  });
+});
+
+describe('bootstrap tokens (chapter 13)', () => {
+  it("blank a token Secret's token-secret, in YAML and in the JSON of an API call, whatever its value", () => {
+    const tokenPart = (n: number) => fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'), minLength: n, maxLength: n });
+    fc.assert(
+      fc.property(tokenPart(6), tokenPart(16), (id, secret) => {
+        const json = JSON.stringify({ metadata: { name: `bootstrap-token-${id}` }, stringData: { 'token-id': id, 'token-secret': secret } });
+        const yaml = `stringData:\n  token-id: ${id}\n  token-secret: ${secret}\n`;
+        const kubeconfig = `users:\n- name: kubelet-bootstrap\n  user:\n    token: ${id}.${secret}\n`;
+        // As a recorded API call's argument: a JSON-like object, walked.
+        const args = new Redactor().redactDeep([{ body: { stringData: { 'token-id': id, 'token-secret': secret } } }]);
+        expect(JSON.stringify(args)).not.toContain(secret);
+        expect(JSON.stringify(args)).toContain(id);
+        for (const text of [json, yaml, kubeconfig]) {
+          const redacted = redactShapes(text);
+          expect(redacted).not.toContain(secret);
+          expect(redacted).toContain(REDACTED);
+        }
+      }),
+    );
   });
 });
 

@@ -10,8 +10,10 @@ export const REDACTED = '«redacted»';
 const MIN_SECRET = 8;
 
 const PEM = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
-/** `token: abc` and the other credential fields of a kubeconfig (YAML or JSON). */
-const KUBECONFIG_FIELD = /((?:^|[\s{,"])(?:token|client-key-data|password|id-token|refresh-token|client-secret)"?\s*:\s*"?)([^\s",}«][^\s",}]*)/gm;
+/** `token: abc` and the other credential fields of a kubeconfig (YAML or JSON), and a bootstrap token Secret's `token-secret`. */
+const KUBECONFIG_FIELD = /((?:^|[\s{,"])(?:token|token-secret|client-key-data|password|id-token|refresh-token|client-secret)"?\s*:\s*"?)([^\s",}«][^\s",}]*)/gm;
+/** Object keys whose string value is a credential (the fields KUBECONFIG_FIELD finds in text). */
+const CREDENTIAL_KEY = /^(?:token|token-secret|client-key-data|password|id-token|refresh-token|client-secret)$/;
 const BEARER = /(\b[Bb]earer\s+)([A-Za-z0-9\-._~+/]+=*)/g;
 const TOKEN_FLAG = /(--(?:token|password)[= ])(\S+)/g;
 /**
@@ -87,7 +89,8 @@ export class Redactor {
       if (Array.isArray(v)) return v.map(walk);
       if (v && typeof v === 'object') {
         const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v)) out[this.redact(k)] = walk(x);
+        // A credential field's value is a secret whatever it looks like (a bootstrap token Secret's `token-secret`).
+        for (const [k, x] of Object.entries(v)) out[this.redact(k)] = typeof x === 'string' && CREDENTIAL_KEY.test(k) && x !== '' ? REDACTED : walk(x);
         return out;
       }
       return v;
