@@ -250,7 +250,8 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
         ['07-pod-network', '07-pod-network'],
         ['08-services', '08-services'],
         ['09-dns', '09-dns'],
-        ['10-second-node', '11-recap'],
+        // Not chapter 10 and later on a machine the whole book ran on: chapter 10 signs the worker
+        // by hand again, while chapters 12-13 left RBAC on and a bootstrapped kubelet (docs/security.md).
       ] as const) {
         const resumed = await book(['run', '--reporter', 'plain', '--from', from, '--to', to]);
         expect(resumed.code, `--from ${from}\n${resumed.stdout}\n${resumed.stderr}`).toBe(0);

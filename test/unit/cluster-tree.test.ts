@@ -59,7 +59,8 @@ describe('the cluster as a tree', () => {
     for (const node of tree) expect(node.pods.find((p) => p.name === `kube-system/kube-proxy-${node.name}`)?.static, node.name).toBe(true);
     const lines = formatClusterTree(tree);
     expect(lines[0]).toMatch(/^k8s-master {2}192\.168\.56\.10 {2}Ready=True/);
-    expect(lines.join('\n')).toMatch(/\n[├└]─ pod default\/nginx-deployment-\S+ {2}10\.244\.1\.\d+ {2}Running {2}← replicaset /);
+    // The worker's slice is the next free /24, 10.244.1.0/24 or 10.244.2.0/24 (chapter 10 says why).
+    expect(lines.join('\n')).toMatch(/\n[├└]─ pod default\/nginx-deployment-\S+ {2}10\.244\.[1-9]\d*\.\d+ {2}Running {2}← replicaset /);
     expect(lines.join('\n')).toMatch(/\n[│ ] {2}[├└]─ pause {2}running/);
   });
 
