@@ -16,6 +16,8 @@ export const PACKAGE_ROOT = path.resolve(
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Where `--step` without the Ink UI reads the reader's answers (default: process.stdin). */
+  input?: NodeJS.ReadableStream;
 }
 
 export const processIo: Io = {

@@ -1,4 +1,5 @@
 import { visible } from '../runner/errors.js';
+import { executable } from '../runner/types.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 
 export async function listCommand(options: { book?: string; json?: boolean }, io: Io): Promise<number> {
@@ -17,7 +18,7 @@ async function list(options: { book?: string; json?: boolean }, io: Io): Promise
     title: c.title,
     file: c.file,
     blocks: c.blocks
-      .filter((b) => b.kind !== 'prose')
+      .filter(executable)
       .map((b) => ({ id: b.id, kind: b.kind, line: b.line, ...(b.attrs.file ? { file: b.attrs.file } : {}), ...(b.attrs.node ? { node: b.attrs.node } : {}) })),
   }));
   if (options.json) {

@@ -99,12 +99,18 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
       for (const event of early.splice(0)) ui.listener(event);
     });
     if (uiReady) bus.on((event) => (ui ? ui.listener(event) : early.push(event)));
-    const uiHooks: Pick<RunOptions, 'beforeBlock' | 'afterFailure'> = uiReady
+    const uiHooks: Pick<RunOptions, 'beforeBlock' | 'afterFailure' | 'predict'> = uiReady
       ? {
           beforeBlock: options.step
             ? async (block) => {
                 await uiReady;
                 return ui?.beforeBlock ? ui.beforeBlock(block) : 'run';
+              }
+            : undefined,
+          predict: options.step
+            ? async (block) => {
+                await uiReady;
+                return ui?.predict ? ui.predict(block) : undefined;
               }
             : undefined,
           afterFailure: async (block, failure) => {
@@ -117,9 +123,9 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     const prompts =
       !uiReady && options.step
         ? (await import('../ink-ui/line-prompt.js')).linePrompts({
-            input: process.stdin,
+            input: io.input ?? process.stdin,
             // JSON and JUnit on stdout stay machine-readable: the reading goes to stderr.
-            output: reporter === 'plain' ? process.stdout : process.stderr,
+            output: { write: reporter === 'plain' ? io.out : io.err },
             signal: interrupt.signal,
             // The reader (markdown-it rendering, highlight.js) is loaded only for --step.
             reader: new (await import('../terminal/prose.js')).BookReader(() => ({
@@ -145,6 +151,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
         baseline: session.baseline,
         afterChapter: session.afterChapter,
         beforeBlock: uiHooks.beforeBlock ?? prompts?.beforeBlock,
+        predict: uiHooks.predict ?? prompts?.predict,
         afterFailure: uiHooks.afterFailure ?? prompts?.afterFailure,
       });
       // The transcript first: a JUnit file that cannot be written must not cost the recording.

@@ -33,7 +33,7 @@ export function App({ store, interactive, clock = Date.now, rows }: AppProps) {
   // The store publishes at least once a second while the run goes on, so durations tick.
   const current = clock();
   const columns = stdout.columns || 80;
-  const prompt = model.prompt ? (model.prompt.kind === 'before' ? 2 : 3) : 0;
+  const prompt = model.prompt ? (model.prompt.kind === 'failure' ? 3 : 2) : 0;
   const sizes = fitLive(rows ?? stdout.rows ?? 100, {
     chapters: model.chapters.length,
     foldedChapters: foldedHeight(model.chapters),

@@ -71,6 +71,15 @@ export function DoneLine({ item, width = 200 }: { item: DoneItem /** The termina
           <Text>{item.lines.join('\n')}</Text>
         </Box>
       );
+    case 'prediction':
+      return (
+        <Box paddingLeft={2} marginTop={item.tone === 'question' ? 1 : 0}>
+          <Text color={tint(item.tone === 'right' ? 'green' : item.tone === 'wrong' ? 'red' : item.tone === 'question' ? 'cyan' : undefined)}>
+            {item.tone === 'right' ? `${SYMBOL.passed} ` : item.tone === 'wrong' ? `${SYMBOL.failed} ` : ''}
+            {item.lines.join('\n')}
+          </Text>
+        </Box>
+      );
     case 'diagnostics':
       return (
         <Box flexDirection="column" paddingLeft={2}>
@@ -249,8 +258,18 @@ export function DaemonsPanel({ daemons, summary = false, width = 200 }: { daemon
 
 export const STEP_KEYS = '[Enter] run · [s] skip · [q] quit · [o] full output of the last block';
 export const FAILURE_KEYS = '[r] retry the block · [q] quit · [o] full output';
+export const PREDICT_KEYS = '[Enter] no prediction';
 
 export function PromptLine({ prompt }: { prompt: Prompt }) {
+  if (prompt.kind === 'predict') {
+    return (
+      <Box marginTop={1}>
+        <Text color={tint('cyan')} wrap="truncate-end">
+          your prediction for {prompt.block.id}: [1–{prompt.answers}] an answer · {PREDICT_KEYS}
+        </Text>
+      </Box>
+    );
+  }
   if (prompt.kind === 'before') {
     return (
       <Box marginTop={1}>

@@ -20,6 +20,7 @@ export interface InkUiOptions {
 export interface InkUi {
   listener: (event: RunEvent) => void;
   beforeBlock?: RunOptions['beforeBlock'];
+  predict?: RunOptions['predict'];
   afterFailure?: RunOptions['afterFailure'];
   /** Draws the last frame, unmounts and gives the terminal back (raw mode off, cursor shown). */
   stop(): Promise<void>;
@@ -52,6 +53,7 @@ export function startInkUi(options: InkUiOptions): InkUi {
   return {
     listener: store.listener,
     beforeBlock: options.step && interactive ? store.beforeBlock : undefined,
+    predict: options.step && interactive ? store.predict : undefined,
     afterFailure: interactive ? store.afterFailure : undefined,
     async stop() {
       store.publish();

@@ -2,6 +2,7 @@ import { commandLine, foldedOutput, onNewLine } from '../runner/command-output.j
 import { diagnosticLines } from '../runner/diagnostics.js';
 import { visible } from '../runner/errors.js';
 import type { BlockFailure, RunEvent } from '../runner/events.js';
+import { verdict } from '../runner/reporters/prediction-lines.js';
 import { formatDiff } from '../runner/state/diff.js';
 import type { Block } from '../runner/types.js';
 
@@ -37,6 +38,11 @@ export type DoneItem =
   | { key: string; kind: 'diff'; block: string; lines: string[] }
   /** Reading mode: the chapter's prose that leads to the next block, and the block's code. */
   | { key: string; kind: 'prose'; lines: string[] }
+  /**
+   * A prediction: its question (reading mode), the reader's pick, or what the cluster did.
+   * `tone` says whether the reader was right (the lines say it too, without colour).
+   */
+  | { key: string; kind: 'prediction'; lines: string[]; tone: 'question' | 'right' | 'wrong' | 'none' }
   /** What the machine said when a block failed: printed before the reader is asked to retry. */
   | { key: string; kind: 'diagnostics'; block: string; lines: string[] }
   /** What a finished block printed, kept in the scrollback: its first and last lines when long. */
@@ -74,7 +80,11 @@ export interface DaemonRow {
   logs: string[];
 }
 
-export type Prompt = { kind: 'before'; block: Block } | { kind: 'failure'; block: Block; failure: BlockFailure };
+export type Prompt =
+  | { kind: 'before'; block: Block }
+  /** Reading mode: the reader's prediction for `block`, by the number of an answer; Enter for none. */
+  | { kind: 'predict'; block: Block; answers: number }
+  | { kind: 'failure'; block: Block; failure: BlockFailure };
 
 export interface UiModel {
   title: string;
@@ -234,6 +244,12 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       const kept = finished ? keptOutput(finished) : [];
       if (kept.length > 0) model.done.push({ key: `${model.done.length}`, kind: 'output', block: event.block.id, lines: kept });
       model.clipped = finished ? clippedOutput(finished) : undefined;
+      break;
+    }
+    case 'prediction:result': {
+      const said = verdict(event);
+      if (event.answer !== undefined || event.asked)
+        model.done.push({ key, kind: 'prediction', lines: [said.head, ...said.details.map((l) => `  ${l}`)], tone: said.tone });
       break;
     }
     case 'block:diagnostics':

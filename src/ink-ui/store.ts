@@ -1,4 +1,5 @@
 import type { BlockFailure, RunEvent } from '../runner/events.js';
+import { questionLines } from '../runner/reporters/prediction-lines.js';
 import { clusterTree, formatClusterTree } from '../runner/state/tree.js';
 import type { Snapshot } from '../runner/state/types.js';
 import type { Block, Chapter } from '../runner/types.js';
@@ -133,6 +134,25 @@ export class UiStore {
   beforeBlock = (block: Block): Promise<BeforeChoice> => {
     if (this.options.reader && this.chapter?.id === block.chapterId) this.addProse(this.options.reader.before(this.chapter, block));
     return this.ask({ kind: 'before', block }, (key) => (key === 'return' ? 'run' : key === 's' ? 'skip' : key === 'q' ? 'quit' : undefined));
+  };
+
+  /**
+   * RunOptions.predict for --step: the prose up to the prediction, its question, then the reader's
+   * pick by number (1–9); Enter (or q, or Ctrl-C) is no prediction. The code is shown after it.
+   */
+  predict = async (block: Block): Promise<string | undefined> => {
+    const prediction = block.answering;
+    if (!prediction) return undefined;
+    const at = this.chapter?.blocks.find((b) => b.id === prediction.id);
+    if (this.options.reader && this.chapter && at) this.addProse(this.options.reader.leading(this.chapter, at));
+    this.model.done.push({ key: `${this.model.done.length}`, kind: 'prediction', lines: questionLines(prediction), tone: 'question' });
+    const pick = await this.ask<string | null>({ kind: 'predict', block, answers: prediction.answers.length }, (key) => {
+      if (key === 'return' || key === 'q') return null;
+      return /^[1-9]$/.test(key) ? (prediction.answers[Number(key) - 1]?.key ?? undefined) : undefined;
+    });
+    this.model.done.push({ key: `${this.model.done.length}`, kind: 'prediction', lines: [pick ? `you predicted "${pick}"` : 'no prediction'], tone: 'none' });
+    this.publish();
+    return pick ?? undefined;
   };
 
   /** RunOptions.afterFailure: r retries the block, q quits. */

@@ -188,6 +188,14 @@ pre.output .meta { color: var(--out-meta); }
 .command-list .meta { color: var(--out-meta); }
 .command-list pre.output { margin: 0; padding: .2rem 1rem .5rem calc(1rem + 2ch); max-height: 20rem; }
 .failure, .expected { margin: 0; padding: .6rem 1rem; font-size: .85rem; white-space: pre-wrap; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+aside.prediction { margin: 1.2rem 0 .4rem; padding: .6rem 1rem; border: 1px solid var(--border); border-left: 4px solid var(--accent); border-radius: 8px; background: var(--panel); color: var(--fg); }
+aside.prediction .prediction-label { margin: 0; font-size: .8rem; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+aside.prediction .question { margin: .2rem 0 .4rem; font-weight: 600; }
+aside.prediction ol.answers { margin: 0 0 .3rem; padding-left: 1.6rem; }
+aside.prediction code.answer-key { font-size: .75em; color: var(--muted); background: var(--bg); }
+aside.prediction details.prediction-verdict { margin-top: .3rem; }
+aside.prediction details.prediction-verdict summary { cursor: pointer; font-size: .85rem; font-weight: 600; color: var(--muted); }
+aside.prediction details.prediction-verdict p { margin: .3rem 0 0; }
 .failure { background: var(--bad-bg); color: var(--bad); }
 .expected { background: var(--warn-bg); color: var(--warn); }
 pre.diff { padding: .6rem 1rem; font: .8rem/1.45 ui-monospace, "DejaVu Sans Mono", monospace; background: var(--bg); }

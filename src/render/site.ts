@@ -7,12 +7,13 @@ import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
 import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
 import { BadArguments } from '../runner/select.js';
 import { formatDiff } from '../runner/state/diff.js';
-import type { Block, Book, Chapter } from '../runner/types.js';
+import { type Block, type Book, type Chapter, executable } from '../runner/types.js';
 import { substituteVersions } from '../runner/versions.js';
 import { BOOK_JS, STYLE_CSS } from './assets.js';
 import { diagramFigure } from './diagram/index.js';
 import { escapeHtml, formatMs, highlight, slug, stripAnsi } from './html.js';
 import { checkSiteFolder, discardBuild, installSite, recoverSite, SITE_MARKER, sitePaths } from './install-site.js';
+import { predictionHtml } from './prediction.js';
 import { drawingContext, type SnapshotTimeline, snapshotTimeline } from './timeline.js';
 
 export interface RenderOptions {
@@ -161,6 +162,7 @@ function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
     const token = tokens[idx];
     if (!token) return '';
     const block = token.map ? byLine.get(token.map[0] + 1) : undefined;
+    if (block?.prediction) return predictionHtml(block.prediction, recordedAnswer(block, chapter, ctx), md);
     const lang = block?.lang ?? token.info.trim().split(/\s+/)[0] ?? '';
     // A file block shows what the run wrote: `${K8S_VERSION}` as the recorded machine had it.
     const shown = block?.kind === 'file' ? substituteVersions(token.content, ctx.transcript?.versions) : token.content;
@@ -197,6 +199,14 @@ ${resultHtml(block, record, stale, ctx.timeline, ctx.book, ctx.transcript)}</fig
     return defaultLink ? defaultLink(tokens, idx, options, env, self) : self.renderToken(tokens, idx, options);
   };
   return md;
+}
+
+/** The answer the recorded run gave to a prediction: from its answering block's record, unless that block changed since. */
+function recordedAnswer(predict: Block, chapter: Chapter, ctx: PageContext): string | undefined {
+  const answering = chapter.blocks.find((b) => b.answering?.id === predict.id);
+  const record = answering ? ctx.recorded.get(answering.id) : undefined;
+  if (!answering || !record || record.hash !== blockHash(answering)) return undefined;
+  return record.answer;
 }
 
 function runLine(transcript: Transcript | undefined): string {
@@ -297,7 +307,7 @@ function indexPage(ctx: PageContext): string {
   const recordedChapters = new Map((ctx.transcript?.chapters ?? []).map((c) => [c.id, c]));
   const rows = ctx.book.chapters
     .map((c) => {
-      const blocks = c.blocks.filter((b) => b.kind !== 'prose').length;
+      const blocks = c.blocks.filter(executable).length;
       const rec = recordedChapters.get(c.id);
       const status = rec?.status
         ? `<span class="badge ${rec.status}">${rec.status}${rec.durationMs ? ` · ${formatMs(rec.durationMs)}` : ''}</span>`

@@ -8,7 +8,7 @@ import { checkpointSchema } from './schemas/checkpoint.js';
 import { firstProblem } from './schemas/problem.js';
 import type { Snapshot } from './state/types.js';
 import type { MachineIdentity } from './targets/target.js';
-import type { Book, Chapter } from './types.js';
+import { type Book, type Chapter, executable } from './types.js';
 
 export const CHECKPOINT_FORMAT = 'build-a-minikube/checkpoint@1';
 
@@ -51,7 +51,7 @@ interface CheckpointFile {
 export type ReadResult = { ok: true; checkpoint: Checkpoint; file: string } | { ok: false; file: string; problem: string };
 
 export function codeHash(chapter: Chapter): string {
-  const runnable = chapter.blocks.filter((b) => b.kind !== 'prose').map((b) => `${b.info}\n${b.code}`);
+  const runnable = chapter.blocks.filter(executable).map((b) => `${b.info}\n${b.code}`);
   return createHash('sha256').update(runnable.join('\u0000')).digest('hex');
 }
 

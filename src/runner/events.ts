@@ -1,7 +1,7 @@
 import type { DiagnosticSection } from './diagnostics.js';
 import type { ErrorCode } from './errors.js';
 import type { Snapshot, StateDiff } from './state/types.js';
-import type { Block, Chapter } from './types.js';
+import type { Block, Chapter, Prediction } from './types.js';
 
 export type BlockStatus = 'passed' | 'failed' | 'skipped';
 
@@ -21,6 +21,8 @@ export interface BlockFailure {
 export type RunEvent =
   | { type: 'run:start'; title: string; target: string; chapters: { id: string; title: string; blocks: number }[]; time: number }
   | { type: 'chapter:start'; chapter: Chapter; time: number }
+  /** Before a block that answers a prediction is offered or run: the question, its answers (`prediction`), and that block. */
+  | { type: 'prediction:ask'; prediction: Prediction; block: Block; time: number }
   | { type: 'block:start'; block: Block; attempt: number; time: number }
   /** What the block itself printed: an sh block's stdout and stderr, a ts block's console (`log`). */
   | { type: 'block:output'; block: Block; stream: 'stdout' | 'stderr' | 'log'; text: string }
@@ -42,6 +44,12 @@ export type RunEvent =
   /** A block failed (after its retries): what the machine says, before the reader is asked to retry and before `block:end`. */
   | { type: 'block:diagnostics'; block: Block; sections: DiagnosticSection[]; durationMs: number }
   | { type: 'block:end'; block: Block; status: BlockStatus; durationMs: number; attempts: number; failure?: BlockFailure; expectedFailure?: string }
+  /**
+   * After the block that answers a prediction ended (its `block:end`): the key its `answer()` said
+   * (none when the block failed), the reader's pick (`chosen`, when asked and they picked), and
+   * whether the reader was asked at all (`--step`).
+   */
+  | { type: 'prediction:result'; prediction: Prediction; block: Block; answer?: string; chosen?: string; asked: boolean }
   | { type: 'chapter:end'; chapter: Chapter; status: BlockStatus; durationMs: number }
   /** After every block that ran (passed or failed): the cluster as it is now, and what the block changed. */
   | { type: 'state'; block: Block; snapshot: Snapshot; diff: StateDiff; durationMs: number }

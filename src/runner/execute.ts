@@ -9,6 +9,8 @@ import { IsolatedKernel } from './isolate/host.js';
 import { assert, ChapterKernel, makeConsole } from './kernel.js';
 import type { Machine } from './machine.js';
 import { type NodeGlobal, NodeSet } from './node-set.js';
+import { hiddenAnswers } from './prediction.js';
+import { type AnswerSlot, answerSlot, makeAnswer, unanswered } from './run/answer.js';
 import { runAttempt } from './run/attempt.js';
 import { type Judgement, judge } from './run/failures.js';
 import { deferred } from './run/lazy.js';
@@ -21,7 +23,7 @@ import { type SnapshotContext, takeSnapshot } from './state/snapshot.js';
 import type { Snapshot } from './state/types.js';
 import { FIRST_NODE, NO_OTHER_NODES, type NodeTargets } from './targets/nodes.js';
 import { shellQuote, type Target } from './targets/target.js';
-import { type Block, type Book, BookError, type BookIssue, type Chapter } from './types.js';
+import { type Block, type Book, BookError, type BookIssue, type Chapter, executable } from './types.js';
 import { substituteVersions } from './versions.js';
 import { makeWaitFor, type WaitForFn } from './wait-for.js';
 
@@ -44,6 +46,11 @@ export interface RunOptions {
   state?: Record<string, unknown>;
   /** Asked before each block when stepping; resolves to what the reader chose. */
   beforeBlock?: (block: Block) => Promise<'run' | 'skip' | 'quit'>;
+  /**
+   * Asked before a block that answers a prediction, when stepping (after `prediction:ask`): the
+   * reader's pick, a key of `block.answering`, or undefined for none. Never asked in CI or replay.
+   */
+  predict?: (block: Block) => Promise<string | undefined>;
   /** Asked after a failure; 'retry' runs the block again. */
   afterFailure?: (block: Block, failure: BlockFailure) => Promise<'retry' | 'quit'>;
   /** Called after each block and chapter, for snapshots and checkpoints. */
@@ -81,6 +88,7 @@ export async function compileChapters(chapters: Chapter[]): Promise<Map<Block, C
     if ('body' in result) compiled.set(result.block, result);
     else issues.push(result);
   }
+  if (issues.length === 0) issues.push(...hiddenAnswers(chapters, (block) => compiled.get(block)?.names ?? []));
   if (issues.length > 0) throw new BookError(issues);
   return compiled;
 }
@@ -95,6 +103,8 @@ interface Live {
   k8s?: Promise<void>;
   /** The other nodes opened (those that answer), once per attempt, when the attempt first uses `nodes`. */
   nodes?: Promise<void>;
+  /** What the running attempt said with `answer(key)`, and the prediction it answers. */
+  answering?: AnswerSlot;
 }
 
 /** Everything the blocks of one run share: the machine's tools, the kernel's globals, the cluster's state. */
@@ -304,15 +314,20 @@ async function executeBlock(run: BookRun, block: Block, kernel: BlockKernel): Pr
   }
 }
 
-/** One attempt under the block's timeout, with the run's interrupt and the uncaught errors bound to it. */
-function attempt(run: BookRun, block: Block, kernel: BlockKernel): Promise<unknown> {
-  return runAttempt(block, () => executeBlock(run, block, kernel), {
+/**
+ * One attempt under the block's timeout, with the run's interrupt and the uncaught errors bound to
+ * it: the error it failed with, and the answer it gave to its prediction.
+ */
+async function attempt(run: BookRun, block: Block, kernel: BlockKernel): Promise<{ error: unknown; said?: string }> {
+  const answering = answerSlot(block);
+  const error = await runAttempt(block, () => executeBlock(run, block, kernel), {
     interrupt: run.options.signal,
     pendingWaits: () => [...run.waitFor.pending(), ...(kernel instanceof IsolatedKernel ? kernel.pendingWaits : [])],
     bind: (control) => {
       const { live } = run;
       live.running = control ? { block, signal: control.controller.signal } : undefined;
       live.abort = control ? (error) => control.controller.abort(error) : undefined;
+      live.answering = control ? answering : undefined;
       // Each attempt re-reads `k8s` and retries the nodes that did not answer, when it first uses them.
       if (control) {
         live.k8s = undefined;
@@ -321,6 +336,7 @@ function attempt(run: BookRun, block: Block, kernel: BlockKernel): Promise<unkno
       run.uncaught.bind(live.abort);
     },
   });
+  return { error, said: answering.said };
 }
 
 /** After a failure the retries did not mend: what the machine says, as a `block:diagnostics` event. */
@@ -346,22 +362,26 @@ async function diagnose(run: BookRun, block: Block, failure: BlockFailure, since
  * A block from its start to its verdict: attempts (automatic retries, then the reader's), the
  * judgement of `fails=`, diagnostics of a failure, `block:end`. Interrupts end the run.
  */
-async function runBlock(run: BookRun, block: Block, kernel: BlockKernel, progress: Progress): Promise<BlockStatus> {
+async function runBlock(run: BookRun, block: Block, kernel: BlockKernel, progress: Progress): Promise<{ status: BlockStatus; answer?: string }> {
   const { bus, options } = run;
   const started = performance.now();
   const since = Date.now();
   let attempts = 0;
   let outcome: Judgement = {};
+  let answer: string | undefined;
   for (;;) {
     attempts++;
     bus.emit({ type: 'block:start', block, attempt: attempts, time: Date.now() });
-    const error = await attempt(run, block, kernel);
+    const { error, said } = await attempt(run, block, kernel);
+    answer = said;
     if ((error as Error | undefined)?.name === 'Interrupted' || options.signal?.aborted) {
       progress.interrupted = true;
       outcome = { failure: { code: 'INTERRUPTED', message: 'interrupted (Ctrl-C)', file: block.file, line: block.line } };
       break;
     }
     outcome = judge(block, error);
+    // A block after a prediction must say which answer held, or the reader learns nothing.
+    if (!outcome.failure && block.answering && said === undefined) outcome = { failure: unanswered(block) };
     if (!outcome.failure) break;
     if (attempts <= block.retries) {
       bus.emit({ type: 'block:retry', block, attempt: attempts, failure: outcome.failure });
@@ -377,7 +397,7 @@ async function runBlock(run: BookRun, block: Block, kernel: BlockKernel, progres
   if (outcome.failure) bus.emit({ type: 'block:end', block, status: 'failed', durationMs, attempts, failure: outcome.failure });
   else bus.emit({ type: 'block:end', block, status: 'passed', durationMs, attempts, expectedFailure: outcome.expected });
   await run.recorder.after(block);
-  return outcome.failure ? 'failed' : 'passed';
+  return { status: outcome.failure ? 'failed' : 'passed', answer: outcome.failure ? undefined : answer };
 }
 
 /** What the reader chose for the next block: run it, skip it, or quit (Ctrl-C between blocks quits). */
@@ -400,6 +420,7 @@ function chapterKernel(run: BookRun): BlockKernel & { close?: () => Promise<void
       k8s,
       waitFor: run.waitFor,
       assert,
+      answer: makeAnswer(() => run.live.answering),
       state: run.state,
       versions: run.versions,
       console: run.console,
@@ -416,6 +437,10 @@ function chapterKernel(run: BookRun): BlockKernel & { close?: () => Promise<void
     },
     onWait: (info) => {
       if (live.running) bus.emit({ type: 'wait', block: live.running.block, ...info });
+    },
+    // Checked in the thread; kept here for the attempt's verdict.
+    onAnswer: (key) => {
+      if (live.answering) live.answering.said = key;
     },
     onUncaught: (error) => run.uncaught.report(error),
     state: run.state,
@@ -440,10 +465,17 @@ async function runChapter(run: BookRun, chapter: Chapter, progress: Progress): P
     bus.emit({ type: 'block:end', block, status: 'skipped', durationMs: 0, attempts: 0 });
   };
   for (const block of chapter.blocks) {
-    if (block.kind === 'prose') continue;
+    if (!executable(block)) continue;
     if (progress.skipRest) {
       skip(block);
       continue;
+    }
+    const prediction = block.answering;
+    let chosen: string | undefined;
+    if (prediction) {
+      // The reader predicts before seeing the code that would tell.
+      bus.emit({ type: 'prediction:ask', prediction, block, time: Date.now() });
+      chosen = options.signal?.aborted ? undefined : await options.predict?.(block);
     }
     const choice = await choose(run, block);
     if (choice === 'quit') {
@@ -454,7 +486,8 @@ async function runChapter(run: BookRun, chapter: Chapter, progress: Progress): P
       skip(block);
       continue;
     }
-    const status = await runBlock(run, block, kernel, progress);
+    const { status, answer } = await runBlock(run, block, kernel, progress);
+    if (prediction) bus.emit({ type: 'prediction:result', prediction, block, answer, chosen, asked: Boolean(options.predict) });
     if (status === 'failed') {
       progress.failed++;
       failed = true;
@@ -489,7 +522,7 @@ export async function runBook(given: RunOptions): Promise<RunResult> {
     type: 'run:start',
     title: book.config.title,
     target: target.name,
-    chapters: chapters.map((c) => ({ id: c.id, title: c.title, blocks: c.blocks.filter((b) => b.kind !== 'prose').length })),
+    chapters: chapters.map((c) => ({ id: c.id, title: c.title, blocks: c.blocks.filter(executable).length })),
     time: Date.now(),
   });
   let verdict: { status: 'passed' | 'failed' | 'interrupted'; exitCode: number } = { status: 'failed', exitCode: EXIT.failed };

@@ -11,11 +11,12 @@ const RUNNABLE: Record<string, 'ts' | 'sh'> = {
 };
 
 const KNOWN_KEYS = ['name', 'timeout', 'retries', 'fails', 'file', 'mode', 'node'] as const;
-const KNOWN_FLAGS = ['run', 'fails'] as const;
+const KNOWN_FLAGS = ['run', 'fails', 'predict'] as const;
+const KNOWN_TEXT = 'run, predict, name=, timeout=, retries=, fails, fails="text", file=, mode=, node=';
 
 export interface ParsedInfo {
   lang: string;
-  kind: 'ts' | 'sh' | 'file' | 'prose';
+  kind: 'ts' | 'sh' | 'file' | 'prose' | 'predict';
   attrs: BlockAttrs;
 }
 
@@ -159,8 +160,12 @@ interface Misspelling {
  */
 function misspelling(word: Word, meant: string): Misspelling | undefined {
   const text = word.value === undefined ? word.key : `${word.key}=${word.value}`;
-  if ((word.key === 'run' && word.value === undefined) || (word.key === 'file' && word.value !== undefined)) return undefined;
+  if (((word.key === 'run' || word.key === 'predict') && word.value === undefined) || (word.key === 'file' && word.value !== undefined)) return undefined;
   const lower = word.key.toLowerCase();
+  if (lower === 'predict')
+    return word.value === undefined
+      ? { message: `\`${word.key}\` is not \`predict\``, hint: 'write predict in lowercase: ```yaml predict' }
+      : { message: `\`${text}\` is not \`predict\`: predict takes no value`, hint: 'write predict alone, and name it with name=: ```yaml predict name=…' };
   if (lower === 'run')
     return word.value === undefined
       ? { message: `\`${word.key}\` is not \`run\``, hint: `write run in lowercase: \`\`\`${meant} run` }
@@ -176,15 +181,15 @@ function misspelling(word: Word, meant: string): Misspelling | undefined {
 }
 
 /**
- * The language (the first word, unless it is `run` or has a value), the attributes, and whether
- * the fence is ours: it says `run` or `file` among its attributes. ```run with no language is
- * ours too (and then an error), not prose that silently never runs.
+ * The language (the first word, unless it is `run` or `predict` or has a value), the attributes,
+ * and whether the fence is ours: it says `run`, `predict` or `file` among its attributes. ```run
+ * with no language is ours too (and then an error), not prose that silently never runs.
  */
 function ourWords(words: Word[]): { first?: Word; lang: string; attrWords: Word[]; ours: boolean } {
   const [first, ...rest] = words;
-  const lang = first && first.value === undefined && first.key !== 'run' ? first.key : '';
+  const lang = first && first.value === undefined && first.key !== 'run' && first.key !== 'predict' ? first.key : '';
   const attrWords = lang ? rest : words;
-  return { first, lang, attrWords, ours: attrWords.some((w) => (w.key === 'run' && w.value === undefined) || w.key === 'file') };
+  return { first, lang, attrWords, ours: attrWords.some((w) => ((w.key === 'run' || w.key === 'predict') && w.value === undefined) || w.key === 'file') };
 }
 
 /**
@@ -248,17 +253,11 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
     seen.add(word.key);
     if (word.value === undefined) {
       if (word.key === 'run') attrs.run = true;
+      else if (word.key === 'predict') attrs.predict = true;
       else if (word.key === 'fails') attrs.fails = {};
       else {
         const guess = closest(word.key, [...KNOWN_FLAGS, ...KNOWN_KEYS]);
-        issues.push(
-          issue(
-            `unknown attribute "${word.key}"`,
-            guess
-              ? `did you mean "${guess}"? Known: run, name=, timeout=, retries=, fails, fails="text", file=, mode=, node=`
-              : 'known attributes: run, name=, timeout=, retries=, fails, fails="text", file=, mode=, node=',
-          ),
-        );
+        issues.push(issue(`unknown attribute "${word.key}"`, guess ? `did you mean "${guess}"? Known: ${KNOWN_TEXT}` : `known attributes: ${KNOWN_TEXT}`));
       }
       continue;
     }
@@ -307,16 +306,15 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
         break;
       default: {
         const guess = closest(word.key, KNOWN_KEYS);
-        issues.push(
-          issue(
-            `unknown attribute "${word.key}="`,
-            guess ? `did you mean ${guess}=?` : 'known attributes: run, name=, timeout=, retries=, fails, fails="text", file=, mode=, node=',
-          ),
-        );
+        issues.push(issue(`unknown attribute "${word.key}="`, guess ? `did you mean ${guess}=?` : `known attributes: ${KNOWN_TEXT}`));
       }
     }
   }
 
+  if (attrs.predict) {
+    issues.push(...predictProblems(lang, attrs, issue));
+    return issues.length > 0 ? issues : { lang, kind: 'predict', attrs: { run: false, predict: true, ...(attrs.name ? { name: attrs.name } : {}) } };
+  }
   const runnable = RUNNABLE[lang];
   const meantLang = runnableSpelling(lang);
   if (attrs.run && attrs.file)
@@ -341,4 +339,28 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
   if (issues.length > 0) return issues;
   const kind = attrs.file ? 'file' : (runnable as 'ts' | 'sh');
   return { lang, kind, attrs };
+}
+
+/** A `yaml predict` fence takes a name and nothing else: it does not run, and it is YAML. */
+function predictProblems(lang: string, attrs: BlockAttrs, issue: (message: string, hint?: string) => BookIssue): BookIssue[] {
+  const issues: BookIssue[] = [];
+  if (lang !== 'yaml')
+    issues.push(
+      issue(
+        lang ? `a prediction is written in YAML, not \`${lang}\`` : 'a prediction is written in YAML, and this fence names no language',
+        'write ```yaml predict (then question:, answers: and why:)',
+      ),
+    );
+  if (attrs.run) issues.push(issue('a prediction does not run: the ts run block right after it answers it', 'remove run: write ```yaml predict'));
+  if (attrs.file) issues.push(issue('a prediction does not write a file', 'remove file=; put the file in a block of its own before the prediction'));
+  const runOnly = [
+    attrs.timeoutMs !== undefined && 'timeout=',
+    attrs.retries !== undefined && 'retries=',
+    attrs.fails && 'fails',
+    attrs.mode !== undefined && 'mode=',
+    attrs.node && 'node=',
+  ].filter((word): word is string => Boolean(word));
+  for (const word of runOnly)
+    issues.push(issue(`${word} does not apply to a prediction: it does not run`, `remove it; put it on the ts run block that answers the prediction`));
+  return issues;
 }

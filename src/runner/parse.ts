@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type Token from 'markdown-it/lib/token.mjs';
 import { createMarkdown } from '../markdown/markdown.js';
 import { claimsToRun, describeCharacter, INVISIBLE_LETTER, parseInfo } from './info-string.js';
-import type { Block, BookIssue, Chapter } from './types.js';
+import { linkPredictions, parsePrediction } from './prediction.js';
+import type { Block, BookIssue, Chapter, Prediction } from './types.js';
 import { misspelledVersionNames } from './versions.js';
 
 const markdown = createMarkdown();
@@ -32,6 +33,7 @@ export function parseChapter(file: string, id: string, number: number, text: str
   const blocks: Block[] = [];
   let title = id;
   let index = 0;
+  let predictions = 0;
   for (let t = 0; t < tokens.length; t++) {
     const token = tokens[t];
     if (!token) continue;
@@ -61,10 +63,19 @@ export function parseChapter(file: string, id: string, number: number, text: str
           hint: `did you mean \${${miss.suggestion}}? (the names: see src/runner/versions.ts)`,
         });
     }
-    const executable = parsed.kind !== 'prose';
+    // Predictions count apart, so adding one renames no block (nor the transcript's records of them).
+    const executable = parsed.kind !== 'prose' && parsed.kind !== 'predict';
     if (executable) index++;
+    if (parsed.kind === 'predict') predictions++;
+    const blockId = parsed.attrs.name ?? (executable ? `${id}#${index}` : parsed.kind === 'predict' ? `${id}#predict-${predictions}` : `${id}#prose-${line}`);
+    let prediction: Prediction | undefined;
+    if (parsed.kind === 'predict') {
+      const read = parsePrediction(token.content, { id: blockId, file, line, codeLine: line + 1 });
+      if (Array.isArray(read)) issues.push(...read);
+      else prediction = read;
+    }
     blocks.push({
-      id: parsed.attrs.name ?? (executable ? `${id}#${index}` : `${id}#prose-${line}`),
+      id: blockId,
       chapterId: id,
       index: executable ? index : 0,
       kind: parsed.kind,
@@ -77,8 +88,10 @@ export function parseChapter(file: string, id: string, number: number, text: str
       attrs: parsed.attrs,
       timeoutMs: parsed.attrs.timeoutMs ?? defaults.timeoutMs,
       retries: parsed.attrs.retries ?? defaults.retries,
+      ...(prediction ? { prediction } : {}),
     });
   }
+  issues.push(...linkPredictions(blocks));
   const hash = createHash('sha256').update(text).digest('hex');
   return { chapter: { id, number, title, file, source: text, blocks, hash }, issues };
 }

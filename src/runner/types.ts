@@ -1,6 +1,7 @@
 /** The shapes shared by the parser, the runner and the renderer. */
 
-export type BlockKind = 'ts' | 'sh' | 'file' | 'prose';
+/** `predict`: a question the reader answers before the next block runs (docs/predictions.md); it does not run itself. */
+export type BlockKind = 'ts' | 'sh' | 'file' | 'prose' | 'predict';
 
 export interface BlockAttrs {
   run: boolean;
@@ -13,6 +14,21 @@ export interface BlockAttrs {
   fails?: { text?: string };
   /** `node=NAME`: the node an sh or file= block runs on (default: the first, k8s-master). */
   node?: string;
+  /** `yaml predict`: the block asks a question that the `ts run` block right after it answers. */
+  predict?: boolean;
+}
+
+/** A `yaml predict` block: a question, its possible answers, and why the cluster does what it does. */
+export interface Prediction {
+  /** The predict block's id: `name=` or `<chapter>#predict-<n>`. */
+  id: string;
+  file: string;
+  /** 1-based line of the predict block's opening fence. */
+  line: number;
+  question: string;
+  /** In the order the chapter lists them; keys match /^[a-z][a-z0-9-]*$/. */
+  answers: { key: string; text: string }[];
+  why?: string;
 }
 
 export interface Block {
@@ -34,6 +50,15 @@ export interface Block {
   attrs: BlockAttrs;
   timeoutMs: number;
   retries: number;
+  /** A `predict` block's question and answers. */
+  prediction?: Prediction;
+  /** A `ts run` block right after a `predict` block: the prediction it answers with `answer(key)`. */
+  answering?: Prediction;
+}
+
+/** Whether a block does something when the run reaches it (runs, or writes its file); prose and predictions do not. */
+export function executable(block: Pick<Block, 'kind'>): boolean {
+  return block.kind === 'ts' || block.kind === 'sh' || block.kind === 'file';
 }
 
 export interface Chapter {

@@ -25,7 +25,7 @@ export interface ChapterProse {
   end: Token[];
 }
 
-/** Splits a chapter's tokens at its executable blocks (the fences the parser made blocks of). */
+/** Splits a chapter's tokens at its executable blocks and predictions (the fences the parser made blocks of). */
 export function chapterProse(chapter: Chapter): ChapterProse {
   const tokens = markdown.parse(chapter.source, {});
   const runAt = new Map(chapter.blocks.filter((b) => b.kind !== 'prose').map((b) => [b.line, b]));
@@ -206,6 +206,11 @@ export class BookReader {
       this.chapters.set(chapter.id, prose);
     }
     return prose;
+  }
+
+  /** The prose since the previous block, alone (before a prediction: its question is asked, not shown as YAML). */
+  leading(chapter: Chapter, block: Block): string[] {
+    return renderProse(this.prose(chapter).before.get(block.id) ?? [], this.options());
   }
 
   /** What leads to `block`: the prose since the previous block, then the block's code. */

@@ -36,6 +36,7 @@ const infoUnit = fc.oneof(
       'retries',
       'mode',
       'node',
+      'predict',
       '90s',
       '/etc/x',
       '0600',
@@ -55,6 +56,8 @@ const chapterLine = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 20 }),
   // A file block's version names, one misspelled (the parser names its line).
   fc.constantFrom('$' + '{K8S_VERSOIN}', '$' + '{K8S_VERSION}', '<!-- comment', '-->', '<div>', '\t\tcode'),
+  // A prediction's body, whole or in pieces (docs/predictions.md).
+  fc.constantFrom('```yaml predict', 'question: Q?', 'answers:', '  a: A', '  b: B', '  B: x', 'why: W', 'why: [', '```ts run\nanswer("a")\n```'),
 );
 const chapter = fc.array(chapterLine, { maxLength: 40 }).map((lines) => lines.join('\n'));
 
@@ -104,7 +107,7 @@ const properties = {
     const parsed = parseInfo(info, { file: 'f.md', line: 7 });
     return Array.isArray(parsed)
       ? parsed.length > 0 && parsed.every((i) => isIssue(i, 7) && i.line === 7)
-      : ['ts', 'sh', 'file', 'prose'].includes(parsed.kind);
+      : ['ts', 'sh', 'file', 'prose', 'predict'].includes(parsed.kind);
   }),
   chapter: fc.property(chapter, (text) => {
     seen(text);

@@ -98,8 +98,9 @@ describe('the runner on a fake machine: every run ends with a verdict', () => {
 
   it('state and declarations carry as documented: declarations within a chapter, state across chapters', async () => {
     const { byId, end } = await run({
-      '01-a.md': `# A\n\n${ts('declare', 'const answer = 42\nstate.seen = answer')}${ts('use', 'assert.equal(answer, 42)')}`,
-      '02-b.md': `# B\n\n${ts('across', 'assert.equal(state.seen, 42)\nassert.equal(typeof answer, "undefined")')}`,
+      // (Not `answer`: that is a global of every block, for predictions.)
+      '01-a.md': `# A\n\n${ts('declare', 'const meaning = 42\nstate.seen = meaning')}${ts('use', 'assert.equal(meaning, 42)')}`,
+      '02-b.md': `# B\n\n${ts('across', 'assert.equal(state.seen, 42)\nassert.equal(typeof meaning, "undefined")')}`,
     });
     expect(Object.values(byId).map((e) => e.status)).toEqual(['passed', 'passed', 'passed']);
     expect(end.exitCode).toBe(0);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
 import type { CompiledBlock } from '../compile.js';
+import { predictionKeys } from '../run/answer.js';
 import { walk } from '../run/lazy.js';
 import type { Shell } from '../shell.js';
 import { errorToWire, type FromKernel, fromWire, type Root, type Step, type ToKernel, toWire } from './wire.js';
@@ -20,6 +21,8 @@ export interface KernelHost {
   /** console.log of the running block. */
   onOutput(text: string): void;
   onWait(info: Extract<FromKernel, { t: 'wait' }>['info']): void;
+  /** The running block's `answer(key)`. */
+  onAnswer(key: string): void;
   /** An error no one awaited, thrown by the blocks' code. */
   onUncaught(error: unknown): void;
   state: Record<string, unknown>;
@@ -172,6 +175,9 @@ export class IsolatedKernel {
       case 'waits':
         this.pendingWaits = message.pending;
         break;
+      case 'answer':
+        this.host.onAnswer(message.key);
+        break;
       case 'uncaught':
         this.host.onUncaught(fromWire(message.error));
         break;
@@ -227,7 +233,14 @@ export class IsolatedKernel {
         t: 'run',
         id,
         compiled: {
-          block: { id: block.id, chapterId: block.chapterId, file: block.file, line: block.line, codeLine: block.codeLine },
+          block: {
+            id: block.id,
+            chapterId: block.chapterId,
+            file: block.file,
+            line: block.line,
+            codeLine: block.codeLine,
+            ...(block.answering ? { prediction: predictionKeys(block.answering) } : {}),
+          },
           body: compiled.body,
           names: compiled.names,
           mapText: compiled.mapText,

@@ -1,3 +1,5 @@
+import type { PredictionKeys } from '../run/answer.js';
+
 /**
  * What crosses between the runner and a chapter's kernel thread: messages, and values made safe
  * for structured clone (Buffers stay Buffers, errors keep their name, code and fields, objects
@@ -31,6 +33,8 @@ export interface WireBlock {
   file: string;
   line: number;
   codeLine: number;
+  /** The prediction the block answers with `answer(key)`, if it follows one. */
+  prediction?: PredictionKeys;
 }
 
 export interface WireCompiled {
@@ -53,6 +57,8 @@ export type FromKernel =
   | { t: 'output'; text: string }
   | { t: 'wait'; info: { message?: string; polls: number; lastFalseAt: number | null; trueAt: number } }
   | { t: 'waits'; pending: string[] }
+  /** The running block said which answer of its prediction held (checked in the thread already). */
+  | { t: 'answer'; key: string }
   | { t: 'done'; id: number; state: unknown }
   | { t: 'failed'; id: number; error: unknown; state: unknown }
   | { t: 'uncaught'; error: unknown }

@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { TraceMap } from '@jridgewell/trace-mapping';
 import type { CompiledBlock } from '../compile.js';
 import { assert, ChapterKernel, makeConsole, mdLineFromStack } from '../kernel.js';
+import { type AnswerSlot, makeAnswer } from '../run/answer.js';
 import { ProcessFailed, ProcessOutput, templateShell } from '../shell.js';
 import type { Block } from '../types.js';
 import { makeWaitFor } from '../wait-for.js';
@@ -11,8 +12,8 @@ import { errorToWire, type FromKernel, fromWire, type Root, type Step, type ToKe
  * A chapter's kernel in a thread of its own (src/runner/isolate/host.ts starts it): the blocks'
  * code runs here, so the runner's thread stays free to time them out, to stop one stuck in a
  * synchronous loop (by ending this thread) and to report. `$`, `docker`, `k8s`, `machine` and
- * `nodes` are the runner's, reached by messages; `waitFor`, `assert`, `state` and `console` are
- * this thread's own.
+ * `nodes` are the runner's, reached by messages; `waitFor`, `assert`, `state`, `console` and
+ * `answer` are this thread's own (an answer's key is sent to the runner once checked).
  */
 
 const port = parentPort;
@@ -101,7 +102,7 @@ function shellFor(node?: string) {
   return templateShell(run);
 }
 
-let current: { id: number; block: Block; controller: AbortController } | undefined;
+let current: { id: number; block: Block; controller: AbortController; answer: AnswerSlot } | undefined;
 let instantWaits = false;
 const waitFor = makeWaitFor(
   () => current?.controller.signal,
@@ -173,6 +174,10 @@ port.on('message', (message: ToKernel) => {
         nodes,
         waitFor,
         assert,
+        answer: makeAnswer(
+          () => current?.answer,
+          (key) => send({ t: 'answer', key }),
+        ),
         state,
         versions: Object.freeze(message.versions),
         console: makeConsole((text) => send({ t: 'output', text })),
@@ -183,7 +188,8 @@ port.on('message', (message: ToKernel) => {
       const { compiled } = message;
       const block = compiled.block as unknown as Block;
       const controller = new AbortController();
-      current = { id: message.id, block, controller };
+      const answer: AnswerSlot = { block: block.id, ...(compiled.block.prediction ? { prediction: compiled.block.prediction } : {}) };
+      current = { id: message.id, block, controller, answer };
       const code: CompiledBlock = { block, body: compiled.body, names: compiled.names, map: new TraceMap(compiled.mapText), mapText: compiled.mapText };
       (kernel as ChapterKernel).run(code).then(
         () => {

@@ -6,6 +6,7 @@ import type { RunEvent } from '../events.js';
 import { formatDiff } from '../state/diff.js';
 import { clusterTree, formatClusterTree } from '../state/tree.js';
 import type { Snapshot } from '../state/types.js';
+import { verdict } from './prediction-lines.js';
 
 export interface PlainOptions {
   write: (text: string) => void;
@@ -127,6 +128,12 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         // What the block changed in the cluster, Terraform-style; nothing when nothing changed.
         for (const line of formatDiff(event.diff, { color })) write(`      ${line}\n`);
         break;
+      case 'prediction:result': {
+        // A reader who was asked (--step) hears the verdict from the prompts; this is the log's line.
+        if (event.asked || event.answer === undefined) break;
+        write(`  ${verdict(event).head}\n`);
+        break;
+      }
       case 'checkpoint':
         write(`  ⚑ checkpoint ${event.chapter.id} → ${event.file}\n`);
         break;
