@@ -7,6 +7,7 @@ import type { NodePlace, NodeTargets } from '../targets/nodes.js';
 import type { Target } from '../targets/target.js';
 import type { Book } from '../types.js';
 import { dockerPath, errorJson, nodePrefix, toJson } from './calls.js';
+import { foldRepeats } from './fold.js';
 import { type CallSink, recordApi, recordTarget } from './proxies.js';
 import { Redactor } from './redact.js';
 import { blockHash, type RecordedBlock, type RecordedCall, type RecordedChapter, TRANSCRIPT_FORMAT, type Transcript, writeTranscript } from './transcript.js';
@@ -184,6 +185,10 @@ export function startRecording(book: Book, target: Target, options: { nodes?: No
       case 'block:diagnostics':
         blockRecord(event.block).diagnostics = event.sections;
         break;
+      case 'prediction:result':
+        // The cluster's answer, not the reader's pick: the pick is the reader's own.
+        if (event.answer !== undefined) blockRecord(event.block).answer = event.answer;
+        break;
       case 'block:end': {
         const record = blockRecord(event.block);
         Object.assign(record, {
@@ -235,8 +240,12 @@ export function startRecording(book: Book, target: Target, options: { nodes?: No
         }
       },
     },
-    transcript: (finalState = {}) =>
-      redactor.redactDeep({ ...transcript, baseline: baseline ?? null, chapters, finalState: toJson(finalState) as Record<string, unknown> }),
+    transcript: (finalState = {}) => {
+      const redacted = redactor.redactDeep({ ...transcript, baseline: baseline ?? null, chapters, finalState: toJson(finalState) as Record<string, unknown> });
+      // Folded once redacted: two polls that differ only in a secret answer the replay alike.
+      for (const chapter of redacted.chapters) for (const block of chapter.blocks) block.calls = foldRepeats(block.calls);
+      return redacted;
+    },
     save: (file, finalState) => writeTranscript(file, recording.transcript(finalState)),
   };
   return recording;

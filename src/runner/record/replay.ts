@@ -57,7 +57,8 @@ function firstDifference(a: Call, b: Call): number {
  */
 export class ReplaySession {
   private readonly blocks: Map<string, RecordedBlock>;
-  private readonly used = new Map<string, boolean[]>();
+  /** Per block: how many times each recorded call has answered (a call with `repeat` answers that many times). */
+  private readonly used = new Map<string, number[]>();
   private current?: { block: Block; recorded: RecordedBlock };
   private abort?: (error: Error) => void;
   private snapshots = 0;
@@ -94,9 +95,9 @@ export class ReplaySession {
     const wanted = callKey(this.live(kind, path, args, key));
     for (let i = 0; i < recorded.calls.length; i++) {
       const call = recorded.calls[i] as RecordedCall;
-      if (used[i] || call.kind !== kind) continue;
+      if (spent(call, used[i]) || call.kind !== kind) continue;
       if (callKey(call) === wanted) {
-        used[i] = true;
+        used[i] = (used[i] ?? 0) + 1;
         return call;
       }
     }
@@ -129,7 +130,7 @@ export class ReplaySession {
     if (found) return found;
     const { recorded, block } = current;
     const used = this.used.get(recorded.id) ?? [];
-    const next = recorded.calls.find((_, i) => !used[i]);
+    const next = recorded.calls.find((call, i) => !spent(call, used[i]));
     const live = this.live(kind, path, args, key);
     const at = next && next.path === path ? firstDifference(live, next) : 0;
     const error = new ReplayMismatch(
@@ -160,6 +161,11 @@ export class ReplaySession {
   diagnostics(block: Block): DiagnosticSection[] {
     return structuredClone(this.blocks.get(block.id)?.diagnostics ?? []);
   }
+}
+
+/** Whether a recorded call has given all its answers (`repeat` of them, or one). */
+function spent(call: RecordedCall, uses: number | undefined): boolean {
+  return (uses ?? 0) >= (call.repeat ?? 1);
 }
 
 /** A recorded call's answer: its result, or its error thrown. */

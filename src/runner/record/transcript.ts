@@ -38,6 +38,12 @@ export interface RecordedCall {
   result?: unknown;
   error?: { name: string; message: string; code?: string | number; body?: unknown };
   durationMs: number;
+  /**
+   * How many times in a row (among the block's calls with the same key and arguments) this call
+   * got this same answer: a poll that saw "not yet" 300 times is one call with `repeat: 300`.
+   * Absent: once. A replay answers it that many times.
+   */
+  repeat?: number;
 }
 
 export interface RecordedCommand {
@@ -61,6 +67,12 @@ export interface RecordedBlock {
   attempts: number;
   failure?: BlockFailure;
   expectedFailure?: string;
+  /**
+   * The key the block gave with `answer()` to the prediction before it (docs/predictions.md);
+   * absent for other blocks, and in transcripts recorded before predictions (no version bump:
+   * an optional field, which older transcripts simply lack).
+   */
+  answer?: string;
   /** What the machine said when the block failed (the last failure's, if it was retried by hand). */
   diagnostics?: DiagnosticSection[];
   /** What the reader saw: `sh` and `$` commands, `write` of file blocks. */

@@ -9,6 +9,7 @@ const call = z.looseObject({
   args: z.array(z.unknown()),
   error: z.looseObject({ name: z.string(), message: z.string() }).optional(),
   durationMs: z.number(),
+  repeat: z.number().int().min(2).optional(),
 });
 
 const block = z.looseObject({
@@ -24,6 +25,7 @@ const block = z.looseObject({
   waits: z.array(z.looseObject({ polls: z.number() })),
   daemons: z.array(z.looseObject({ name: z.string(), action: z.string() })),
   calls: z.array(call),
+  answer: z.string().optional(),
   diagnostics: z.array(z.looseObject({ title: z.string(), lines: z.array(z.string()) })).optional(),
   state: z
     .looseObject({ snapshot: z.looseObject({ sources: z.record(z.string(), z.unknown()) }), diff: z.looseObject({ changes: z.array(z.unknown()) }) })
