@@ -34,13 +34,47 @@ export interface ResumePoint {
   live?: Snapshot;
 }
 
+/** The random suffix the ReplicaSet controller gives its pods' names (apimachinery's rand.String alphabet). */
+const REPLICA_SUFFIX = /^(.+)-[bcdfghjklmnpqrstvwxz2456789]{5}$/;
+/** A container of a pod in the snapshot: `container [NODE/]k8s_<container>_<pod>_<namespace>_…`. */
+const CRI_CONTAINER = /^(container (?:[^/ ]+\/)?k8s_[^_]+_)([^_]+)_([^_]+)(_.*)$/;
+
+/**
+ * `pod ns/web-7d9c-x4k2q` → `pod ns/web-7d9c-*` when `replicaset ns/web-7d9c` exists, and the same for
+ * its containers (`k8s_nginx_web-7d9c-x4k2q_ns_…`): a replica, not a name.
+ */
+function replicaKeys(replicasets: ReadonlySet<string>): (key: string) => string {
+  const replica = (namespace: string, pod: string) => {
+    const owner = REPLICA_SUFFIX.exec(pod)?.[1];
+    return owner && replicasets.has(`${namespace}/${owner}`) ? `${owner}-*` : pod;
+  };
+  return (key) => {
+    const pod = /^pod ([^/]+)\/(.+)$/.exec(key);
+    if (pod) return `pod ${pod[1]}/${replica(pod[1] as string, pod[2] as string)}`;
+    // cri-dockerd's k8s_<container>_<pod>_<namespace>_<uid>_<attempt> (`container k8s-worker/k8s_…` on another node).
+    const container = CRI_CONTAINER.exec(key);
+    if (container) {
+      const [, head, name, namespace, tail] = container as unknown as [string, string, string, string, string];
+      return `${head}${replica(namespace, name)}_${namespace}${tail}`;
+    }
+    return key;
+  };
+}
+
 /**
  * What drift means: objects that appeared or vanished, static manifests, daemons that stopped, and
  * containers that stopped running. Fields that move on their own (pod phase, readiness, restart
  * counts, container attempts: a container the kubelet restarted is the same one) are left out, or
- * a cluster that kept converging or healed itself after its checkpoint would look drifted.
+ * a cluster that kept converging or healed itself after its checkpoint would look drifted. A
+ * ReplicaSet's pods count as replicas, not by name: a pod it replaced (deleted, evicted, scaled
+ * down and up) is the same replica, and only how many there are is compared.
  */
 export function driftView(snapshot: Snapshot): Snapshot {
+  const kubernetes = snapshot.sources.kubernetes;
+  const replicasets = new Set(
+    kubernetes.available ? Object.keys(kubernetes.items).flatMap((key) => (key.startsWith('replicaset ') ? [key.slice('replicaset '.length)] : [])) : [],
+  );
+  const replica = replicaKeys(replicasets);
   const project = (
     source: SourceState,
     keep: (key: string, fields: Record<string, string>) => Record<string, string> | undefined,
@@ -50,20 +84,24 @@ export function driftView(snapshot: Snapshot): Snapshot {
     const items: Record<string, Record<string, string>> = {};
     for (const [key, fields] of Object.entries(source.items)) {
       const kept = keep(key, fields);
-      if (kept) items[rekey(key)] = kept;
+      if (!kept) continue;
+      const at = rekey(key);
+      const earlier = items[at];
+      // Two pods of one ReplicaSet (or their containers) fall on one key: count them.
+      items[at] = earlier ? { ...earlier, replicas: String(Number(earlier.replicas ?? 1) + 1) } : kept;
     }
     return { available: true, items };
   };
   // cri-dockerd names a container k8s_<container>_<pod>_<namespace>_<uid>_<attempt>: a container the
   // kubelet restarted is the same container in a new attempt, the cluster healing itself, not drift.
-  const withoutAttempt = (key: string) => (key.startsWith('container k8s_') ? key.replace(/_\d+$/, '') : key);
+  const withoutAttempt = (key: string) => (CRI_CONTAINER.test(key) ? key.replace(/_\d+$/, '') : key);
   return {
     sources: {
-      kubernetes: project(snapshot.sources.kubernetes, (key) => (key.startsWith('event ') ? undefined : {})),
+      kubernetes: project(kubernetes, (key) => (key.startsWith('event ') ? undefined : {}), replica),
       docker: project(
         snapshot.sources.docker,
         (_key, fields) => (fields.state?.startsWith('running') ? { image: fields.image ?? '' } : undefined),
-        withoutAttempt,
+        (key) => replica(withoutAttempt(key)),
       ),
       manifests: snapshot.sources.manifests,
       daemons: project(snapshot.sources.daemons, (_key, fields) => ({ state: fields.state ?? '' })),
