@@ -46,7 +46,7 @@ describe('book render: the static site of the real book with its recorded run', 
     expect(apiServer).toContain(`kube-apiserver:${recorded.K8S_VERSION}`);
     expect(apiServer).not.toContain(['$', '{K8S_VERSION}'].join(''));
     // No network at view time: nothing but relative links and data: URLs.
-    for (const name of ['index.html', '01-kubelet.html', '14-recap.html']) {
+    for (const name of ['index.html', '01-kubelet.html', '15-recap.html']) {
       const html = readFileSync(path.join(out, name), 'utf8');
       expect(html.match(/(?:src|href)="(https?:)?\/\/[^"]*"/g) ?? []).toEqual([]);
     }
@@ -143,7 +143,7 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
         expect(diffs).toMatch(/\+ container k8s-worker\/k8s_POD_kube-proxy-k8s-worker_kube-system_/);
         expect(diffs).toMatch(/\+ daemon k8s-worker\/kubelet /);
       }
-      if (file === '14-recap.html') expect(await page.locator('figure[data-block="ownership-tree"] pre.output').textContent()).toMatch(/└── ReplicaSet/);
+      if (file === '15-recap.html') expect(await page.locator('figure[data-block="ownership-tree"] pre.output').textContent()).toMatch(/└── ReplicaSet/);
       const next = page.locator('nav.pager a.next');
       if ((await next.getAttribute('href')) === 'index.html') break;
       await next.click();
@@ -246,7 +246,7 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
       }
     }
     // At 1280 px every chapter's wide drawing fits, the two-node ones too.
-    expect(wideChapters).toEqual(expect.arrayContaining(['04-deployment', '10-second-node', '14-recap']));
+    expect(wideChapters).toEqual(expect.arrayContaining(['04-deployment', '10-second-node', '15-recap']));
     // The chapter about two nodes shows them side by side at 1280 px.
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(pathToFileURL(path.join(out, '10-second-node.html')).href);

@@ -213,25 +213,25 @@ describe('the drawings of the committed transcript tell the truth (issue 29)', (
     expect(cni.leftovers.map((l) => `pod ${l.pod}`).sort()).toEqual(replaced.sort());
     for (const l of cni.leftovers) expect(l.containers.every((c) => !c.state.startsWith('running'))).toBe(true);
     // The Services chapter's client pod, deleted there, is never drawn as a pod.
-    for (const id of ['08-services', '09-dns', '10-second-node', '14-recap'])
+    for (const id of ['08-services', '09-dns', '10-second-node', '15-recap'])
       expect(chapterDiagram(id).nodes.flatMap((n) => n.pods.map((p) => p.key))).not.toContain('default/service-client');
     // Listed as leftover containers under a later drawing, until the kubelet's garbage collection removes them.
     expect(
-      ['08-services', '09-dns', '10-second-node', '14-recap'].some((id) => chapterDiagram(id).leftovers.some((l) => l.pod === 'default/service-client')),
+      ['08-services', '09-dns', '10-second-node', '15-recap'].some((id) => chapterDiagram(id).leftovers.some((l) => l.pod === 'default/service-client')),
     ).toBe(true);
   });
 
   it('the recap draws on each node exactly the pods the API server lists there', () => {
-    const snapshot = snapshotAfter('14-recap');
+    const snapshot = snapshotAfter('15-recap');
     const kube = (snapshot.sources.kubernetes as { items: Record<string, Fields> }).items;
-    for (const node of chapterDiagram('14-recap').nodes) {
+    for (const node of chapterDiagram('15-recap').nodes) {
       const listed = Object.entries(kube)
         .filter(([k, f]) => k.startsWith('pod ') && f.node === node.name)
         .map(([k]) => k.slice(4))
         .sort();
       expect(node.pods.map((p) => p.key).sort(), node.name).toEqual(listed);
     }
-    expect(chapterDiagram('14-recap').nodes.find((n) => n.name === 'k8s-master')?.pods).toHaveLength(10);
+    expect(chapterDiagram('15-recap').nodes.find((n) => n.name === 'k8s-master')?.pods).toHaveLength(10);
   });
 
   it('every arrow has its reason in the recorded state: none before the kubelet is told about the API server, CoreDNS watches it', () => {
