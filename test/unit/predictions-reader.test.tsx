@@ -20,6 +20,7 @@ import { EventBus, type RunEvent } from '../../src/runner/events.js';
 import { runBook } from '../../src/runner/execute.js';
 import { loadBook } from '../../src/runner/load-book.js';
 import { readTranscript } from '../../src/runner/record/transcript.js';
+import type { Book } from '../../src/runner/types.js';
 import { BookReader } from '../../src/terminal/prose.js';
 import { FakeTarget } from '../fakes/fake-target.js';
 import { writeBook } from '../helpers/book.js';
@@ -67,6 +68,11 @@ function pipeOf(text: string): Readable {
 const RIGHT = 'prediction scale-without-scheduler: you said "pending"; the cluster did "pending" — right';
 const WRONG = 'prediction scale-without-scheduler: you said "refused"; the cluster did "pending" — wrong';
 
+/** A book run on the fake machine (no snapshots, no diagnostics) with a reader's hooks: the prompts' or the UI's. */
+function runStepped(book: Book, bus: EventBus, hooks: Pick<Parameters<typeof runBook>[0], 'predict' | 'beforeBlock' | 'afterFailure'>) {
+  return runBook({ book, chapters: book.chapters, target: fakeMachine(), bus, snapshot: false, diagnose: false, ...hooks });
+}
+
 describe('--step with line prompts: the reader predicts, then sees the verdict', () => {
   async function stepRun(answers: string) {
     const book = await loadBook(writeBook({ '01-scale.md': PREDICTING_CHAPTER }));
@@ -79,17 +85,7 @@ describe('--step with line prompts: the reader predicts, then sees the verdict',
     bus.on((e) => events.push(e));
     bus.on(prompts.listener);
     input.write(answers);
-    const result = await runBook({
-      book,
-      chapters: book.chapters,
-      target: fakeMachine(),
-      bus,
-      snapshot: false,
-      diagnose: false,
-      predict: prompts.predict,
-      beforeBlock: prompts.beforeBlock,
-      afterFailure: prompts.afterFailure,
-    });
+    const result = await runStepped(book, bus, { predict: prompts.predict, beforeBlock: prompts.beforeBlock, afterFailure: prompts.afterFailure });
     prompts.close();
     return { result, shown, events };
   }
@@ -171,16 +167,7 @@ describe('--step in the Ink UI: a number picks, then the verdict', () => {
     const ui = render(<App store={store} interactive rows={60} />);
     const bus = new EventBus();
     bus.on(store.listener);
-    const running = runBook({
-      book,
-      chapters: book.chapters,
-      target: fakeMachine(),
-      bus,
-      snapshot: false,
-      diagnose: false,
-      predict: store.predict,
-      beforeBlock: store.beforeBlock,
-    });
+    const running = runStepped(book, bus, { predict: store.predict, beforeBlock: store.beforeBlock });
     await prompted(store, 'predict');
     await new Promise((r) => setTimeout(r, 50));
     const asking = ui.lastFrame() ?? '';
