@@ -79,12 +79,17 @@ export function driftView(snapshot: Snapshot): Snapshot {
     source: SourceState,
     keep: (key: string, fields: Record<string, string>) => Record<string, string> | undefined,
     rekey: (key: string) => string = (key) => key,
+    same: (key: string) => string = (key) => key,
   ): SourceState => {
     if (!source.available) return source;
-    const items: Record<string, Record<string, string>> = {};
+    // First what is the same thing (`same`: one entry however many), then replicas (`rekey`: counted).
+    const distinct = new Map<string, Record<string, string>>();
     for (const [key, fields] of Object.entries(source.items)) {
       const kept = keep(key, fields);
-      if (!kept) continue;
+      if (kept && !distinct.has(same(key))) distinct.set(same(key), kept);
+    }
+    const items: Record<string, Record<string, string>> = {};
+    for (const [key, kept] of distinct) {
       const at = rekey(key);
       const earlier = items[at];
       // Two pods of one ReplicaSet (or their containers) fall on one key: count them.
@@ -94,14 +99,17 @@ export function driftView(snapshot: Snapshot): Snapshot {
   };
   // cri-dockerd names a container k8s_<container>_<pod>_<namespace>_<uid>_<attempt>: a container the
   // kubelet restarted is the same container in a new attempt, the cluster healing itself, not drift.
-  const withoutAttempt = (key: string) => (CRI_CONTAINER.test(key) ? key.replace(/_\d+$/, '') : key);
+  // The snapshot elides the uid, so a static pod's old and new sandboxes, both running for a moment
+  // while the kubelet replaces the pod, share a key (the second gets ` (2)`): one container, too.
+  const sameContainer = (key: string) => (CRI_CONTAINER.test(key) ? key.replace(/ \(\d+\)$/, '').replace(/_\d+$/, '') : key);
   return {
     sources: {
       kubernetes: project(kubernetes, (key) => (key.startsWith('event ') ? undefined : {}), replica),
       docker: project(
         snapshot.sources.docker,
         (_key, fields) => (fields.state?.startsWith('running') ? { image: fields.image ?? '' } : undefined),
-        (key) => replica(withoutAttempt(key)),
+        replica,
+        sameContainer,
       ),
       manifests: snapshot.sources.manifests,
       daemons: project(snapshot.sources.daemons, (_key, fields) => ({ state: fields.state ?? '' })),

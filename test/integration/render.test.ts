@@ -365,7 +365,7 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(pathToFileURL(path.join(out, '10-second-node.html')).href);
     await page.pdf({ path: path.join(RESULTS, 'page-10-second-node-print.pdf') });
-  });
+  }, 180_000); // every page of the book, in four modes: it grows with the chapters
 
   it('serves a reader: the page before the chapter list on a phone, a skip link, anchors below the header, ← → kept inside code, copy buttons, an index that says what and how', async () => {
     const page = await browser.newPage();

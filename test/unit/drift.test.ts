@@ -108,4 +108,20 @@ describe('drift: what --from refuses', () => {
       ),
     );
   });
+
+  it("does not count a static pod's old sandbox still running beside the new one (their keys differ only by the ` (2)` of a collision)", () => {
+    const pause = { image: 'registry.k8s.io/pause:3.10.2', state: 'running' };
+    const kcm = { 'pod kube-system/kube-controller-manager-k8s-master': { phase: 'Running' } };
+    const during = snap(
+      {
+        'container k8s_POD_kube-controller-manager-k8s-master_kube-system_…_0': pause,
+        'container k8s_POD_kube-controller-manager-k8s-master_kube-system_…_0 (2)': pause,
+      },
+      kcm,
+    );
+    const after = snap({ 'container k8s_POD_kube-controller-manager-k8s-master_kube-system_…_0': pause }, kcm);
+    expect(drift(during, after)).toEqual([]);
+    expect(drift(after, during)).toEqual([]);
+    expect(drift(after, snap({}, kcm))).toEqual(['- container k8s_POD_kube-controller-manager-k8s-master_kube-system_…']);
+  });
 });
