@@ -1,5 +1,5 @@
 import type { BlockFailure, RunEvent } from '../runner/events.js';
-import { questionLines } from '../runner/reporters/prediction-lines.js';
+import { questionLines, readPick } from '../runner/reporters/prediction-lines.js';
 import { clusterTree, formatClusterTree } from '../runner/state/tree.js';
 import type { Snapshot } from '../runner/state/types.js';
 import type { Block, Chapter } from '../runner/types.js';
@@ -148,7 +148,7 @@ export class UiStore {
     this.model.done.push({ key: `${this.model.done.length}`, kind: 'prediction', lines: questionLines(prediction), tone: 'question' });
     const pick = await this.ask<string | null>({ kind: 'predict', block, answers: prediction.answers.length }, (key) => {
       if (key === 'return' || key === 'q') return null;
-      return /^[1-9]$/.test(key) ? (prediction.answers[Number(key) - 1]?.key ?? undefined) : undefined;
+      return /^[1-9]$/.test(key) ? (readPick(prediction, key) ?? undefined) : undefined;
     });
     this.model.done.push({ key: `${this.model.done.length}`, kind: 'prediction', lines: [pick ? `you predicted "${pick}"` : 'no prediction'], tone: 'none' });
     this.publish();

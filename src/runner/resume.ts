@@ -86,7 +86,8 @@ export function driftView(snapshot: Snapshot): Snapshot {
     const distinct = new Map<string, Record<string, string>>();
     for (const [key, fields] of Object.entries(source.items)) {
       const kept = keep(key, fields);
-      if (kept && !distinct.has(same(key))) distinct.set(same(key), kept);
+      const one = same(key);
+      if (kept && !distinct.has(one)) distinct.set(one, kept);
     }
     const items: Record<string, Record<string, string>> = {};
     for (const [key, kept] of distinct) {

@@ -1,6 +1,6 @@
 import { currentCallKey } from '../run/call-key.js';
 import type { ExecOptions, ExecResult } from '../targets/target.js';
-import { stableJson } from './normalise.js';
+import { normaliseVolatile, stableJson } from './normalise.js';
 import { REDACTED, type Redactor } from './redact.js';
 import type { RecordedCall } from './transcript.js';
 
@@ -61,6 +61,11 @@ export function matchText(call: Pick<RecordedCall, 'kind' | 'path' | 'key' | 'ar
   if (call.kind !== 'target' || call.key === undefined) return `${call.kind} ${call.path} ${stableJson(call.args)}`;
   const data = targetOp(call.path) === 'writeFile' ? ` ${stableJson(call.args.slice(1))}` : '';
   return `${call.kind} ${call.path} ${call.key}${data}`;
+}
+
+/** What a replay matches a call by: its matchText with what differs between two runs blanked. */
+export function callKey(call: Pick<RecordedCall, 'kind' | 'path' | 'key' | 'args'>): string {
+  return normaliseVolatile(matchText(call));
 }
 
 /** A JSON copy of what a call returned: dates as ISO strings, Buffers as `{ $buffer }`, managedFields (server bookkeeping, large) left out. */

@@ -5,8 +5,8 @@ import type { DiagnosticSection } from '../diagnostics.js';
 import type { Snapshot } from '../state/types.js';
 import type { Target } from '../targets/target.js';
 import type { Block } from '../types.js';
-import { dockerPath, errorFromJson, fromJson, handlePath, isDockerHandle, matchText, nodePrefix, targetCalls } from './calls.js';
-import { normaliseVolatile, stableJson } from './normalise.js';
+import { callKey, dockerPath, errorFromJson, fromJson, handlePath, isDockerHandle, nodePrefix, targetCalls } from './calls.js';
+import { stableJson } from './normalise.js';
 import { Redactor } from './redact.js';
 import { blockHash, type RecordedBlock, type RecordedCall, type Transcript, transcriptBlocks } from './transcript.js';
 
@@ -22,11 +22,6 @@ export class ReplayMismatch extends Error {
 
 /** A call as the replay compares and shows it. */
 type Call = Pick<RecordedCall, 'kind' | 'path' | 'key' | 'args'>;
-
-/** What must be the same in the replay (calls.ts matchText), with what differs between two runs blanked. */
-function callKey(call: Call): string {
-  return normaliseVolatile(matchText(call));
-}
 
 /** How a mismatch names a call: its path, then its key (a target call) or its arguments. */
 function callParts(call: Call): { head: string; body: string; tail: string } {
