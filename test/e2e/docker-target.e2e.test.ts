@@ -106,6 +106,9 @@ describe.skipIf(skip)('the whole book on the docker target', () => {
       );
       expect(provisioned.status, provisioned.stderr).toBe(0);
     }
+    // A clean stand-in: a run killed before its afterAll (a CI timeout) leaves its Docker's data
+    // root, node containers and all, and `up` would bring that old cluster back.
+    spawnSync('bash', [READER, 'stop', NAME]);
     const started = spawnSync('bash', [READER, 'start', NAME], { encoding: 'utf8' });
     expect(started.status, started.stderr).toBe(0);
   });
