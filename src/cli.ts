@@ -1,13 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { checkpointsCommand } from './commands/checkpoints.js';
 import { exitCodeFor, processIo } from './commands/common.js';
-import { conformanceCommand } from './commands/conformance.js';
-import { listCommand } from './commands/list.js';
-import { machineCommand } from './commands/machine.js';
-import { renderCommand } from './commands/render.js';
-import { replayCommand } from './commands/replay.js';
-import { runCommand } from './commands/run.js';
 import { ERRORS, exitCodeOf, formatError } from './runner/errors.js';
 import { COMMAND_OPTIONS, type CommandName, checkOptions } from './runner/schemas/cli-args.js';
 
@@ -98,12 +91,14 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  // Each command's module is imported when it runs: `book list` or a mistyped flag does not load
+  // the Kubernetes client, Ink, the renderer and ssh2 (each costs start-up time).
   switch (command) {
     case 'list':
-      return listCommand({ book: str('book'), json: Boolean(values.json) }, processIo);
+      return (await import('./commands/list.js')).listCommand({ book: str('book'), json: Boolean(values.json) }, processIo);
     case 'run': {
       const reporter = str('reporter');
-      return runCommand(
+      return (await import('./commands/run.js')).runCommand(
         {
           book: str('book'),
           target: str('target'),
@@ -123,10 +118,13 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     case 'render':
-      return renderCommand({ book: str('book'), out: str('out'), transcript: str('transcript'), force: Boolean(values.force) }, processIo);
+      return (await import('./commands/render.js')).renderCommand(
+        { book: str('book'), out: str('out'), transcript: str('transcript'), force: Boolean(values.force) },
+        processIo,
+      );
     case 'replay': {
       const reporter = str('reporter');
-      return replayCommand(
+      return (await import('./commands/replay.js')).replayCommand(
         {
           book: str('book'),
           transcript: str('transcript'),
@@ -140,9 +138,15 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     case 'checkpoints':
-      return checkpointsCommand({ book: str('book'), target: str('target'), json: Boolean(values.json) }, processIo);
+      return (await import('./commands/checkpoints.js')).checkpointsCommand(
+        { book: str('book'), target: str('target'), json: Boolean(values.json) },
+        processIo,
+      );
     case 'conformance':
-      return conformanceCommand({ book: str('book'), target: str('target'), all: Boolean(values.all), focus: str('focus'), out: str('out') }, processIo);
+      return (await import('./commands/conformance.js')).conformanceCommand(
+        { book: str('book'), target: str('target'), all: Boolean(values.all), focus: str('focus'), out: str('out') },
+        processIo,
+      );
     case 'machine':
       if (!action || !['up', 'status', 'down', 'shell'].includes(action)) {
         process.stderr.write(`${formatError('ARGUMENTS_INVALID', 'machine needs up, status, down or shell')}${USAGE}`);
@@ -152,7 +156,11 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${formatError('ARGUMENTS_INVALID', '--node goes with machine shell (up, status and down handle every node)')}${USAGE}`);
         return 2;
       }
-      return machineCommand(action, { book: str('book'), target: str('target'), node: str('node'), command: passthrough }, processIo);
+      return (await import('./commands/machine.js')).machineCommand(
+        action,
+        { book: str('book'), target: str('target'), node: str('node'), command: passthrough },
+        processIo,
+      );
     default:
       process.stderr.write(`${formatError('ARGUMENTS_INVALID', `unknown command "${command}"`)}${USAGE}`);
       return 2;
