@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -55,7 +55,12 @@ export async function startSshd(options: { port?: number; privateDirs?: string[]
   );
   const sshd = [SSHD, '-D', '-e', '-f', `${dir}/sshd_config`];
   const privateDirs = options.privateDirs ?? [];
-  for (const d of privateDirs) mkdirSync(d, { recursive: true });
+  // The mount points this helper made on the host (mkdirSync returns the first folder it created):
+  // removed at stop, so a test run leaves no empty /run/book-… folders behind.
+  const made = privateDirs.flatMap((d) => {
+    const first = mkdirSync(d, { recursive: true });
+    return first ? [{ first, last: d }] : [];
+  });
   const child: ChildProcess = privateDirs.length
     ? spawn(
         'unshare',
@@ -102,6 +107,18 @@ export async function startSshd(options: { port?: number; privateDirs?: string[]
       child.kill('SIGTERM');
       await new Promise((r) => child.once('close', r));
       rmSync(dir, { recursive: true, force: true });
+      for (const { first, last } of made.reverse()) removeEmptyUpTo(last, first);
     },
   };
+}
+
+/** rmdir `dir` and its parents up to `top`, each only while empty (anything written there stays). */
+function removeEmptyUpTo(dir: string, top: string): void {
+  for (let d = dir; d.startsWith(top); d = path.dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
 }
