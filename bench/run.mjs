@@ -47,6 +47,28 @@ function timeRun(args) {
   return performance.now() - t;
 }
 
+if (!only || only === 'startup') {
+  // The CLI's own start-up, what every command pays before it does anything: `book --help`, and
+  // `book list` of a one-chapter book (its module imported on demand, src/cli.ts). Wall time and
+  // peak RSS (/usr/bin/time), median of 11.
+  const dir = writeBook({ '01-a.md': '# A\n\n```ts run\nawait $`true`\n```\n' });
+  for (const [label, args] of [
+    ['book --help', ['--help']],
+    ['book list, one chapter', ['list', '--book', dir]],
+  ]) {
+    const wall = [];
+    const rss = [];
+    for (let i = 0; i < 11; i++) {
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, BOOK, ...args], { encoding: 'utf8' });
+      const [seconds, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+      wall.push(seconds * 1000);
+      rss.push(kb / 1024);
+    }
+    report(`CLI start-up: ${label}, wall`, median(wall).toFixed(0), 'ms');
+    report(`CLI start-up: ${label}, peak RSS`, median(rss).toFixed(0), 'MB');
+  }
+}
+
 if (!only || only === 'overhead') {
   // Per-block overhead: books of 1 and 101 blocks doing `await $\`true\``; (T101 - T1) / 100.
   const ours = (n) => {
