@@ -23,15 +23,20 @@ const command = fc.record({
   stdout: fc.array(outputText, { maxLength: 4 }),
   stderr: outputText,
   log: fc.option(fc.stringMatching(/^[A-Z][a-z ]{0,15}$/), { nil: undefined }),
+  // A command on a node other than the first (nodes['k8s-worker'].$) is shown with that node's name.
+  node: fc.option(fc.constantFrom('k8s-worker', 'node-2'), { nil: undefined }),
 });
 
 type Command = typeof command extends fc.Arbitrary<infer T> ? T : never;
+
+/** How every reporter shows a command: `$ CMD`, or `NODE $ CMD` on another node. */
+const shown = (c: Command) => `${c.node ? `${c.node} ` : ''}$ ${c.text}`;
 
 /** One block whose commands stream their output in chunks, each followed (maybe) by a console.log. */
 function events(commands: Command[]): RunEvent[] {
   const out: RunEvent[] = [{ type: 'block:start', block, attempt: 1, time: 0 }];
   commands.forEach((c, id) => {
-    out.push({ type: 'command:start', block, id, command: c.text, time: 0 });
+    out.push({ type: 'command:start', block, id, command: c.text, time: 0, ...(c.node ? { node: c.node } : {}) });
     for (const chunk of c.stdout) out.push({ type: 'command:output', block, id, stream: 'stdout', text: chunk });
     if (c.stderr) out.push({ type: 'command:output', block, id, stream: 'stderr', text: c.stderr });
     out.push({ type: 'command:end', block, id, command: c.text, exitCode: 0, durationMs: 1, stdout: c.stdout.join(''), stderr: c.stderr });
@@ -70,7 +75,7 @@ describe('the plain log', () => {
         for (const event of events(commands)) listen(event);
         const lines = text.split('\n').filter(Boolean);
         commands.forEach((c) => {
-          expect(lines).toContain(`    $ ${c.text}`);
+          expect(lines).toContain(`    ${shown(c)}`);
           if (c.log) expect(lines).toContain(`    │ ${c.log}`);
         });
         // The block line, each command, at most one folded line each, each log.
@@ -96,7 +101,7 @@ describe('the terminal UI', () => {
         expect(showFullOutput(model)).toBe(true);
         const full = (model.done.at(-1) as { lines: string[] }).lines.slice(1).join('\n');
         for (const c of commands) {
-          expect(full).toContain(`$ ${c.text}`);
+          expect(full).toContain(shown(c));
           for (const line of textLines(c.stdout.join('') + c.stderr)) expect(full).toContain(line);
         }
       }),
@@ -112,7 +117,7 @@ describe('JUnit system-out', () => {
         junit.listener({ type: 'chapter:start', chapter: { id: '01', title: 'One' } as never, time: 0 });
         for (const event of events(commands)) junit.listener(event);
         const out = /<system-out>([\s\S]*)<\/system-out>/.exec(junit.xml())?.[1] ?? '';
-        for (const c of commands) expect(out.split('\n')).toContain(`$ ${c.text}`);
+        for (const c of commands) expect(out.split('\n')).toContain(shown(c));
       }),
     );
   });

@@ -1,4 +1,4 @@
-import { onNewLine } from '../command-output.js';
+import { commandLine, onNewLine } from '../command-output.js';
 import { diagnosticLines } from '../diagnostics.js';
 import type { RunEvent } from '../events.js';
 
@@ -34,7 +34,7 @@ export function junitReporter(): { listener: (event: RunEvent) => void; xml: () 
       if (event.type === 'block:output' || event.type === 'command:output') outputs.set(event.block.id, (outputs.get(event.block.id) ?? '') + event.text);
       if (event.type === 'command:start' && event.block.kind === 'ts') {
         const sofar = outputs.get(event.block.id) ?? '';
-        outputs.set(event.block.id, sofar + onNewLine(sofar, `$ ${event.command.split('\n')[0]}\n`));
+        outputs.set(event.block.id, sofar + onNewLine(sofar, `${commandLine(event)}\n`));
       }
       if (event.type === 'block:diagnostics') diagnostics.set(event.block.id, diagnosticLines(event.sections).join('\n'));
       if (event.type === 'block:end') {
