@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UiStore } from '../../src/ink-ui/store.js';
 import type { RunEvent } from '../../src/runner/events.js';
@@ -91,6 +92,42 @@ describe('the cluster as a tree', () => {
     expect(lines.filter((l) => l.includes('deleted: Docker keeps its exited containers'))).toHaveLength(2);
     expect(lines.join('\n')).toMatch(/^k8s-worker .*\(a machine, not a node yet: no kubelet\)$/m);
     expect(clusterTree(snapshotAfter('10-second-node')).every((n) => n.member)).toBe(true);
+  });
+
+  it('marks a running pod the API server does not list (a static pod with no mirror, a pod being stopped), never as deleted', () => {
+    // Any recorded chapter, with any of its listed pods gone from the API (as when chapter 14 deletes etcd's mirror pod).
+    const chapters = transcript.chapters.filter((c) => c.blocks.at(-1)?.state?.snapshot?.sources.kubernetes?.available);
+    const withPods = chapters.filter((c) => items(snapshotAfter(c.id), 'kubernetes').some(([k]) => k.startsWith('pod ')));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...withPods.map((c) => c.id)).chain((id) => {
+          const pods = items(snapshotAfter(id), 'kubernetes')
+            .filter(([k]) => k.startsWith('pod '))
+            .map(([k]) => k);
+          return fc.tuple(fc.constant(id), fc.subarray(pods, { minLength: 1 }));
+        }),
+        ([id, gone]) => {
+          const snapshot = structuredClone(snapshotAfter(id));
+          const kube = snapshot.sources.kubernetes as { items: Record<string, unknown> };
+          for (const key of gone) delete kube.items[key];
+          const tree = clusterTree(snapshot);
+          const lines = formatClusterTree(tree).join('\n');
+          for (const key of gone) {
+            const pod = tree.flatMap((n) => n.pods).find((p) => p.name === key.slice(4));
+            if (!pod) continue; // no container of it on any node: nothing left to draw
+            const runs = [pod.pause, ...pod.containers].some((c) => c?.state.startsWith('running'));
+            expect(pod.unlisted ?? false, key).toBe(runs);
+            expect(pod.deleted ?? false, key).toBe(!runs);
+            if (runs) {
+              const line = lines.split('\n').find((l) => l.includes(`pod ${pod.name} `)) ?? '';
+              expect(line, key).toMatch(pod.static ? /no mirror pod/ : /not in the API server, yet its containers run/);
+              expect(line).not.toMatch(/Running/);
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('is printed after each chapter by book replay --reporter plain, and not with --no-tree', () => {

@@ -20,6 +20,11 @@ export interface TreePod {
    * its containers runs. Drawn as such (never as a live pod); the terminal tree says so.
    */
   deleted?: boolean;
+  /**
+   * The API server answers and does not list it, yet a container of it runs: a static pod whose
+   * mirror pod is missing (deleted, or not written yet), or a pod being stopped after its deletion.
+   */
+  unlisted?: boolean;
   ip?: string;
   phase?: string;
   /** A static pod: the kubelet runs it from a manifest on the node. */
@@ -169,7 +174,7 @@ export function clusterTree(snapshot: Snapshot, context: TreeContext = {}): Tree
     const { node: on, ...rest } = p;
     const listed = kube.some(([k]) => k === `pod ${p.name}`);
     const runs = [p.pause, ...p.containers].some((c) => c?.state.startsWith('running'));
-    if (kubeAvailable && !listed && !runs) rest.deleted = true;
+    if (kubeAvailable && !listed) rest[runs ? 'unlisted' : 'deleted'] = true;
     const n = node(on ?? '(not scheduled)');
     n.pods.push(rest);
     if (!rest.deleted) n.member = true;
@@ -196,7 +201,19 @@ export function formatClusterTree(tree: TreeNode[], options: { color?: boolean }
       const last = i === n.pods.length - 1;
       const marks = p.deleted
         ? 'deleted: Docker keeps its exited containers'
-        : [p.ip, p.phase, p.static ? 'static' : undefined, p.owner ? `← ${p.owner}` : undefined].filter(Boolean).join('  ');
+        : [
+            p.ip,
+            p.phase,
+            p.static ? 'static' : undefined,
+            p.owner ? `← ${p.owner}` : undefined,
+            p.unlisted
+              ? p.static
+                ? 'not in the API server: no mirror pod (the kubelet writes it again)'
+                : 'not in the API server, yet its containers run'
+              : undefined,
+          ]
+            .filter(Boolean)
+            .join('  ');
       lines.push(`${last ? '└─' : '├─'} pod ${p.name}${marks ? `  ${marks}` : ''}`);
       const children = [...(p.pause ? [p.pause] : []), ...p.containers];
       children.forEach((c, j) => {
