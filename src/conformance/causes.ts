@@ -69,20 +69,8 @@ export const CAUSES: readonly Cause[] = [
     fix: 'run the book through chapter 10 (the second node), or an ssh target with nodes:',
     message: /at least (?:2|two) (?:schedulable )?nodes/i,
   },
-  {
-    id: 'service-account-token',
-    chapter: '02-api-server',
-    missing: 'no ServiceAccount admission: pods get no API token (--disable-admission-plugins=ServiceAccount)',
-    fix: 'enable the ServiceAccount admission plugin (drop --disable-admission-plugins=ServiceAccount); the token controller signs with sa.key (chapter 5)',
-    name: /ServiceAccount|service account|\[sig-auth\]/i,
-  },
-  {
-    id: 'service-account-token-msg',
-    chapter: '02-api-server',
-    missing: 'no ServiceAccount admission: pods get no API token (--disable-admission-plugins=ServiceAccount)',
-    fix: 'enable the ServiceAccount admission plugin (drop --disable-admission-plugins=ServiceAccount)',
-    message: /serviceaccount\/token|kube-api-access|no such file or directory.*secrets\/kubernetes\.io|service ?account .*(?:token|not found)/i,
-  },
+  // Before the ServiceAccount causes: a pod that got its token and then could not reach the API
+  // server at 10.96.0.1 (the OIDC discovery spec, since chapter 12) points here, not at admission.
   {
     id: 'in-cluster-api',
     chapter: '02-api-server',
@@ -93,10 +81,24 @@ export const CAUSES: readonly Cause[] = [
       /endpoints "kubernetes"|dial tcp 10\.96\.0\.1:443|kubernetes\.default(?:\.svc)?[^\n]*(?:timeout|refused|no such host)|unable to load in-cluster configuration/i,
   },
   {
+    id: 'service-account-token',
+    chapter: '02-api-server',
+    missing: 'no ServiceAccount admission until chapter 12: pods get no API token (--disable-admission-plugins=ServiceAccount)',
+    fix: 'run the book through chapter 12, which enables the ServiceAccount admission plugin (the token controller signs with sa.key, chapter 5)',
+    name: /ServiceAccount|service account|\[sig-auth\]/i,
+  },
+  {
+    id: 'service-account-token-msg',
+    chapter: '02-api-server',
+    missing: 'no ServiceAccount admission until chapter 12: pods get no API token (--disable-admission-plugins=ServiceAccount)',
+    fix: 'run the book through chapter 12, which enables the ServiceAccount admission plugin',
+    message: /serviceaccount\/token|kube-api-access|no such file or directory.*secrets\/kubernetes\.io|service ?account .*(?:token|not found)/i,
+  },
+  {
     id: 'rbac',
     chapter: '02-api-server',
-    missing: 'no RBAC: --authorization-mode=AlwaysAllow lets every caller do everything',
-    fix: 'authorize with --authorization-mode=Node,RBAC and give the components their bindings',
+    missing: 'no RBAC until chapter 12: --authorization-mode=AlwaysAllow lets every caller do everything',
+    fix: 'run the book through chapter 12, which authorizes with --authorization-mode=Node,RBAC and gives each component its identity',
     name: /\bRBAC\b|SubjectReview|\bforbidden\b|\[sig-auth\] Certificates/i,
   },
   {

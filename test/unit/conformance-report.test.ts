@@ -186,6 +186,20 @@ describe('what a failure points at', () => {
     );
   });
 
+  it('a pod that cannot reach the API server at 10.96.0.1 points at the loopback-only API server, whatever the spec (a ServiceAccount one too)', () => {
+    const unreachable = fc.constantFrom(
+      'dial tcp 10.96.0.1:443: connect: no route to host',
+      'dial tcp 10.96.0.1:443: i/o timeout',
+      'dial tcp 10.96.0.1:443: connect: connection refused',
+    );
+    const clean = xmlText.filter((t) => !/pull|image|timeout occurred|interrupted/i.test(t));
+    fc.assert(
+      fc.property(specName, clean, unreachable, clean, (name, before, failure, after) => {
+        expect(explain({ name, message: `${before} Get "https://kubernetes.default.svc/x": ${failure} ${after}` }).id).toBe('in-cluster-api');
+      }),
+    );
+  });
+
   it('names a chapter of the book (or the tooling) for every cause', () => {
     const chapters = readdirSync(path.resolve(import.meta.dirname, '../../book'))
       .filter((f) => /^\d\d-.*\.md$/.test(f))
