@@ -59,7 +59,8 @@ if (!only || only === 'startup') {
     const wall = [];
     const rss = [];
     for (let i = 0; i < 11; i++) {
-      const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, BOOK, ...args], { encoding: 'utf8' });
+      // bin/book.js itself, so its shebang's node flags apply as for a reader.
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %M', BOOK, ...args], { encoding: 'utf8' });
       const [seconds, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
       wall.push(seconds * 1000);
       rss.push(kb / 1024);
