@@ -225,6 +225,8 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
     "resumes into each networking chapter with --from, from its predecessor's checkpoint",
     async () => {
       expect((await book(['machine', 'down'], 5 * MIN)).code).toBe(0);
+      // A machine that is down answers no shell: exit 3, what the CLI says of an unreachable machine.
+      expect((await onMachine('true')).code).toBe(3);
       expect((await book(['machine', 'up'], 10 * MIN)).code).toBe(0);
       const first = await book(['run', '--reporter', 'plain', '--to', '06-scheduler']);
       expect(first.code, first.stdout).toBe(0);

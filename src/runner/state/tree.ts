@@ -201,17 +201,7 @@ export function formatClusterTree(tree: TreeNode[], options: { color?: boolean }
       const last = i === n.pods.length - 1;
       const marks = p.deleted
         ? 'deleted: Docker keeps its exited containers'
-        : [
-            p.ip,
-            p.phase,
-            p.static ? 'static' : undefined,
-            p.owner ? `← ${p.owner}` : undefined,
-            p.unlisted
-              ? p.static
-                ? 'not in the API server: no mirror pod (the kubelet writes it again)'
-                : 'not in the API server, yet its containers run'
-              : undefined,
-          ]
+        : [p.ip, p.phase, p.static ? 'static' : undefined, p.owner ? `← ${p.owner}` : undefined, p.unlisted ? unlistedMark(p, n) : undefined]
             .filter(Boolean)
             .join('  ');
       lines.push(`${last ? '└─' : '├─'} pod ${p.name}${marks ? `  ${marks}` : ''}`);
@@ -223,4 +213,12 @@ export function formatClusterTree(tree: TreeNode[], options: { color?: boolean }
     });
   }
   return lines;
+}
+
+/** Why a running pod is not in the API server, as far as the snapshot tells. */
+function unlistedMark(p: TreePod, n: TreeNode): string {
+  if (!p.static) return 'not in the API server, yet its containers run';
+  // A node the API server does not list (its kubelet runs standalone, chapter 2) writes no mirror pods.
+  if (!n.ready) return 'not in the API server: its kubelet has not joined it, so no mirror pod';
+  return 'not in the API server: no mirror pod (the kubelet writes it again)';
 }
