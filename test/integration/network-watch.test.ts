@@ -25,7 +25,11 @@ describe.skipIf(!canUseNetns)('watching the machine network for changes', () => 
   it('the Python agent says changed exactly after a link, an address or an iptables chain changed', async () => {
     const agent = new AgentClient(['nsenter', `--net=/var/run/netns/${NETNS}`, '--', ...localAgentArgv('python')]);
     try {
-      const run = async (command: string) => expect((await agent.exec(command, ENV, {})).exitCode, command).toBe(0);
+      const run = async (command: string) => {
+        // A missing iptables is exit 127: the message says so (apt-get install iptables).
+        const result = await agent.exec(command, ENV, {});
+        expect(result.exitCode, `${command}: ${result.stderr.trim()}`).toBe(0);
+      };
       expect(await agent.networkChanged()).toBe(true); // the first ask cannot know
       expect(await agent.networkChanged()).toBe(false);
       await run('true');
