@@ -75,6 +75,11 @@ export class MachineClients {
   }
 
   /** Re-reads the kubeconfig on the machine; cheap when it has not changed. */
+  /** Where the kubeconfig is on the machine (book.yaml `kubeconfig`). */
+  get kubeconfigFile(): string {
+    return this.kubeconfigPath;
+  }
+
   async refreshK8s(): Promise<void> {
     let text: string;
     try {

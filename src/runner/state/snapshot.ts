@@ -63,14 +63,13 @@ export interface SnapshotNode {
 type MachineSource = Exclude<SourceName, 'kubernetes'>;
 
 /** One node's machine sources (Docker, its files, daemons, network), each under the timeout. */
-async function machineSources(target: Target, clients: MachineClients, manifestsDir: string, ms: number, timings: Snapshot['timings']) {
+async function machineSources(target: Target, clients: MachineClients, manifestsDir: string, ms: number, timings: Snapshot['timings'], read?: string[]) {
   const machine = new Machine(target, { onDaemon: () => {}, signal: () => undefined });
   // On the local target the machine's files are this host's: read them without a process.
   const root = target.nativeRoot ? await within(target.nativeRoot(), ms).catch(() => undefined) : undefined;
   const native = root !== undefined;
   // Elsewhere the machine's agent reads them all in one message where it can (the docker target), else scripts do.
-  const state =
-    !native && target.nodeState ? target.nodeState({ manifestsDir, logLines: LOG_LINES, dockerSeen: lastDocker.get(target)?.fingerprint }) : undefined;
+  const state = !native && target.nodeState ? target.nodeState({ manifestsDir, logLines: LOG_LINES, read }) : undefined;
   state?.catch(() => {});
   const facts = state?.then((s) => {
     if (!s.files) throw new Error(`reading the machine's files failed: ${s.filesError ?? 'no answer'}`);
@@ -88,7 +87,7 @@ async function machineSources(target: Target, clients: MachineClients, manifests
     source('docker', timings, ms, async () => {
       // No socket file, no daemon: say so without a request (the local machine's socket is a file here).
       if (native && !existsSync(target.dockerSocket)) throw noDockerDaemon(target.dockerSocket);
-      if (state) return dockerFromNodeState(target, await state);
+      if (state) return dockerFromNodeState(target, (await state).docker);
       const client = await clients.dockerClient();
       return dockerItems(client).catch((error) => {
         throw dockerReason(error, target.dockerSocket);
@@ -119,7 +118,7 @@ async function readNetwork(target: Target, changed: (() => Promise<boolean>) | u
   // The first ask starts the machine's watch; its answer is "changed" then anyway.
   const same = changed ? !(await changed()) : false;
   if (before && same) return before;
-  const r = await target.exec(NETWORK_SCRIPT);
+  const r = await target.exec(NETWORK_SCRIPT, { readOnly: true });
   if (r.exitCode !== 0) {
     lastNetwork.delete(target);
     throw new Error(`reading the machine's network failed: ${r.stderr.trim().split('\n').pop()}`);
@@ -129,26 +128,10 @@ async function readNetwork(target: Target, changed: (() => Promise<boolean>) | u
   return items;
 }
 
-/** The containers each target's Docker showed last, with the fingerprint they were listed at (the docker target). */
-const lastDocker = new WeakMap<Target, { fingerprint: string; items: Record<string, Fields> }>();
-
-/** The node's containers from its agent's answer: listed anew, or the same as the last list. */
-function dockerFromNodeState(target: Target, state: NodeState): Record<string, Fields> {
-  const answer = state.docker;
-  if ('error' in answer) {
-    lastDocker.delete(target);
-    throw /connection refused|No such file/.test(answer.error) ? noDockerDaemon(target.dockerSocket) : new Error(answer.error);
-  }
-  if ('same' in answer) {
-    const last = lastDocker.get(target);
-    // `same` comes only for a fingerprint this runner sent, which it sends only while it holds the list.
-    if (!last) throw new Error("the machine's agent said the containers are the same as a list this runner does not hold");
-    return last.items;
-  }
-  const items = containerItems(answer.containers as DockerContainer[]);
-  if (answer.fingerprint) lastDocker.set(target, { fingerprint: answer.fingerprint, items });
-  else lastDocker.delete(target);
-  return items;
+/** The node's containers from its agent's answer (the docker target). */
+function dockerFromNodeState(target: Target, answer: NodeState['docker']): Record<string, Fields> {
+  if ('error' in answer) throw /connection refused|No such file/.test(answer.error) ? noDockerDaemon(target.dockerSocket) : new Error(answer.error);
+  return containerItems(answer.containers as DockerContainer[]);
 }
 
 /** `container k8s_POD_…` on node k8s-worker is `container k8s-worker/k8s_POD_…`. */
@@ -176,16 +159,19 @@ export async function takeSnapshot(ctx: SnapshotContext): Promise<Snapshot> {
   const timings: Snapshot['timings'] = {};
   const manifestsDir = ctx.manifestsDir ?? MANIFESTS_DIR;
   const others = ctx.nodes ?? [];
-  const [kubernetes, first, ...rest] = await Promise.all([
+  // The first node's read asks for the kubeconfig too, and goes first: the kubeconfig's own read
+  // below then finds it there (the docker target) instead of asking the machine again.
+  const first = machineSources(ctx.target, ctx.clients, manifestsDir, ms, timings, [ctx.clients.kubeconfigFile]);
+  const [kubernetes, firstNode, ...rest] = await Promise.all([
     source('kubernetes', timings, ms, async () => {
       await ctx.clients.refreshK8s();
       return kubernetesItems(await kubernetesLists(ctx.clients.k8sGlobal()));
     }),
-    machineSources(ctx.target, ctx.clients, manifestsDir, ms, timings),
+    first,
     ...others.map((node) => machineSources(node.target, node.clients, manifestsDir, ms, {})),
   ]);
-  const sources = { kubernetes, ...first.sources };
-  const logs = { ...first.logs };
+  const sources = { kubernetes, ...firstNode.sources };
+  const logs = { ...firstNode.logs };
   rest.forEach((node, i) => {
     const name = (others[i] as SnapshotNode).name;
     for (const key of Object.keys(node.sources) as MachineSource[]) sources[key] = mergeNode(sources[key], node.sources[key], name, key);

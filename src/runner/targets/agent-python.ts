@@ -51,6 +51,15 @@ def finish(cid):
         send({'id': cid, 't': 'x', 'code': None, 'signal': signal.Signals(-code).name})
     else:
         send({'id': cid, 't': 'x', 'code': code, 'signal': None})
+    after = c.get('after')
+    if after is not None:
+        # The node's state after the command, read before the spare bash starts (op 'nodestate',
+        # unasked: one round trip less per block). Only when nothing else of the runner's runs here:
+        # otherwise the state is not "after" anything, and the runner asks when it needs it.
+        if running:
+            send({'id': after['id'], 't': 'x', 'code': 2, 'signal': None, 'error': 'other commands still run'})
+        else:
+            node_state(after)
     if spare is None:
         start_spare(c['env'], c['key'])
 
@@ -110,7 +119,8 @@ def start(m):
     except (OSError, ValueError) as e:
         send({'id': cid, 't': 'x', 'code': 127, 'signal': None, 'error': str(e)})
         return
-    running[cid] = {'proc': proc, 'open': 2, 'stdin': base64.b64decode(m['stdin']) if m.get('stdin') else b'', 'env': m['env'], 'key': key}
+    running[cid] = {'proc': proc, 'open': 2, 'stdin': base64.b64decode(m['stdin']) if m.get('stdin') else b'', 'env': m['env'], 'key': key,
+                    'after': m.get('after')}
     for stream, t in ((proc.stdout, 'o'), (proc.stderr, 'e')):
         os.set_blocking(stream.fileno(), False)
         sel.register(stream.fileno(), selectors.EVENT_READ, ('out', (cid, t, stream)))
@@ -431,16 +441,26 @@ def docker_fingerprint(data_root):
     import hashlib
     return hashlib.sha256('\n'.join(parts).encode()).hexdigest()
 
-# The snapshot's reads of one node in one message (op 'nodestate'): the docker target pays a round
-# trip through the reader's Docker for each message, and a bash per read cost more than the block.
-# Files: the static-pod folder, pid files, log tails, daemon records. Docker: the container list,
-# or "same" when the fingerprint is the one the runner says it holds. Network: changed or not.
+# The snapshot's reads of one node in one message (op 'nodestate', or unasked after a command that
+# carried 'after'): the docker target pays a round trip through the reader's Docker for each
+# message, and a bash per read cost more than the block. Files: the static-pod folder, pid files,
+# log tails, daemon records, and whole files asked for by path. Docker: the container list, or
+# "same" when the fingerprint is the one the runner says it holds. Network: changed or not.
 def node_state(m):
     out = {'netChanged': net_changed()}
     try:
         out['files'] = machine_files(m['runtime'], m['manifests'], m['lines'])
     except Exception as e:
         out['filesError'] = repr(e)
+    # Whole files the runner reads after each block too (the kubeconfig), base64, or why not.
+    read = {}
+    for path in m.get('read') or []:
+        try:
+            with open(path, 'rb') as f:
+                read[path] = {'data': base64.b64encode(f.read()).decode()}
+        except OSError as e:
+            read[path] = {'error': '%s: %s' % (path, e.strerror)}
+    out['read'] = read
     fingerprint = docker_fingerprint(m['dockerData'])
     # Unchanged: answered now, from the loop (a few stats and small files). A list asks dockerd: a thread.
     if fingerprint is not None and fingerprint == m.get('dockerSeen'):

@@ -31,6 +31,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   if (m.op === 'data' || m.op === 'eof' || m.op === 'close') return;
   // Reads without a process are the Python agent's too; the local target reads with node:fs.
   if (m.op === 'read' || m.op === 'nodestate') { send({ id: m.id, t: 'x', code: 127, signal: null, error: 'this agent has no op ' + m.op }); return; }
+  if (m.after) send({ id: m.after.id, t: 'x', code: 127, signal: null, error: 'this agent has no op nodestate' });
   let child;
   try { child = spawn('bash', ['-c', m.command], { env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }); }
   catch (e) { send({ id: m.id, t: 'x', code: 127, signal: null, error: e.message }); return; }
@@ -61,6 +62,27 @@ function relay(m) {
   server.listen(m.path, () => { fs.chmodSync(m.path, 0o600); server.unref(); send({ id: m.id, t: 'x', code: 0, signal: null }); });
 }
 `;
+
+/** What the agent reads in one op 'nodestate' (agent-python.ts node_state). */
+export interface NodeStateAsk {
+  runtime: string;
+  manifests: string;
+  lines: number;
+  socket: string;
+  dockerData: string;
+  /** The fingerprint of the container list the caller holds: answered `same` while it is unchanged. */
+  dockerSeen?: string;
+  /** Whole files to read too, by path. */
+  read?: string[];
+}
+
+/** The agent's answer: `same` means the containers are those of the fingerprint the ask said it holds. */
+export type AgentNodeState = Omit<NodeState, 'docker'> & { docker: NodeState['docker'] | { same: true } };
+
+function parseNodeState(result: ExecResult): AgentNodeState {
+  if (result.exitCode !== 0) throw new Error(`the machine agent cannot read the machine's state: ${result.stderr.trim()}`);
+  return JSON.parse(result.stdout) as AgentNodeState;
+}
 
 interface Pending {
   options: ExecOptions;
@@ -116,6 +138,16 @@ export class AgentClient {
   private readonly streams = new Map<number, Stream>();
   private nextId = 1;
   private readonly launch: () => AgentProcess;
+  private trafficCount = 0;
+
+  /**
+   * How many times this runner has acted on the machine through the agent: commands (but those
+   * said to be read-only) and bytes to its Unix sockets (the node's Docker, say). A reading of the
+   * machine taken at one count says nothing of what came after it (node-readings.ts).
+   */
+  get traffic(): number {
+    return this.trafficCount;
+  }
 
   /** argv: a command that starts the agent on this host; or a function that starts it elsewhere. */
   constructor(launch: string[] | (() => AgentProcess)) {
@@ -202,20 +234,46 @@ export class AgentClient {
   private request(
     message: Record<string, unknown>,
     options: ExecOptions = {},
+    write = true,
   ): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
     const child = this.start();
     const id = this.nextId++;
     const answer = new Promise<ExecResult & { stdoutBuffer: Buffer }>((resolve) => {
       this.pending.set(id, { options, out: [], err: [], started: performance.now(), resolve });
       this.hold(child);
-      child.stdin.write(`${JSON.stringify({ ...message, id })}\n`);
+      // An answer the agent sends unasked (a reading after a command) is awaited under its own id.
+      if (write) child.stdin.write(`${JSON.stringify({ ...message, id })}\n`);
     });
     return { id, child, answer };
   }
 
   exec(command: string, env: Record<string, string>, options: ExecOptions): Promise<ExecResult & { stdoutBuffer: Buffer }> {
+    return this.execWithReading(command, env, options).answer;
+  }
+
+  /**
+   * A command; with `after`, also the machine's state read by the agent once it has ended (op
+   * 'nodestate' unasked: no round trip of its own), or a rejection if other commands still ran.
+   */
+  execWithReading(
+    command: string,
+    env: Record<string, string>,
+    options: ExecOptions,
+    after?: NodeStateAsk,
+  ): { answer: Promise<ExecResult & { stdoutBuffer: Buffer }>; reading?: Promise<AgentNodeState> } {
+    if (!options.readOnly) this.trafficCount++;
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('base64');
-    const { id, child, answer } = this.request({ op: 'exec', command, env, stdin }, options);
+    const reading = after ? this.request({ op: 'reading' }, {}, false) : undefined;
+    const { id, child, answer } = this.request({ op: 'exec', command, env, stdin, after: reading ? { ...after, id: reading.id } : undefined }, options);
+    return { answer: this.whileRunning(id, child, answer, options), reading: reading?.answer.then((r) => parseNodeState(r)) };
+  }
+
+  private whileRunning(
+    id: number,
+    child: AgentProcess,
+    answer: Promise<ExecResult & { stdoutBuffer: Buffer }>,
+    options: ExecOptions,
+  ): Promise<ExecResult & { stdoutBuffer: Buffer }> {
     const kill = () => child.stdin.write(`${JSON.stringify({ op: 'kill', id })}\n`);
     if (options.signal?.aborted) kill();
     else options.signal?.addEventListener('abort', kill, { once: true });
@@ -228,7 +286,10 @@ export class AgentClient {
    */
   openStream(to: { host: string; port: number } | { path: string }): Promise<Duplex> {
     const id = this.nextId++;
+    // A machine's Unix socket is one of its daemons (Docker, say): what goes there acts on the machine.
+    const acts = 'path' in to;
     const send = (m: Record<string, unknown>) => {
+      if (acts && m.op !== 'close') this.trafficCount++;
       if (this.child) this.send({ ...m, id });
     };
     const duplex = new Duplex({
@@ -252,6 +313,7 @@ export class AgentClient {
         connected: false,
         settle: (error) => (error ? reject(error) : resolve(duplex)),
       });
+      if (acts) this.trafficCount++;
       this.send({ op: 'open', id, ...to });
     });
   }
@@ -275,10 +337,8 @@ export class AgentClient {
   }
 
   /** The snapshot's reads of the agent's machine in one message (agent-python.ts node_state). */
-  async nodeState(request: { runtime: string; manifests: string; lines: number; socket: string; dockerData: string; dockerSeen?: string }): Promise<NodeState> {
-    const result = await this.request({ op: 'nodestate', ...request }).answer;
-    if (result.exitCode !== 0) throw new Error(`the machine agent cannot read the machine's state: ${result.stderr.trim()}`);
-    return JSON.parse(result.stdout) as NodeState;
+  async nodeState(request: NodeStateAsk): Promise<AgentNodeState> {
+    return parseNodeState(await this.request({ op: 'nodestate', ...request }).answer);
   }
 
   close(): void {

@@ -2,6 +2,7 @@ import { type Duplex, PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { AgentClient, type AgentProcess } from './agent.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
+import { NodeReadings } from './node-readings.js';
 import {
   atomicWriteScript,
   ConnectionRefused,
@@ -135,6 +136,7 @@ export class DockerTarget implements Target {
   private readonly docker: Docker;
   private readonly env: Record<string, string>;
   private readonly agent: AgentClient;
+  private readonly readings: NodeReadings;
 
   constructor(options: DockerTargetOptions) {
     this.name = options.name;
@@ -144,6 +146,7 @@ export class DockerTarget implements Target {
     this.env = machineEnv(options.env);
     this.docker = options.docker ?? readerDocker();
     this.agent = new AgentClient(() => dockerExecAgent(this.docker, this.container));
+    this.readings = new NodeReadings(this.agent);
   }
 
   private upHint(): string {
@@ -169,8 +172,12 @@ export class DockerTarget implements Target {
     if (!state.Running) throw new MachineUnreachable(`the node container ${this.container} is ${state.Status}, not running`, this.upHint());
   }
 
+  /** Once the snapshot has read the node, each command brings back the node's state after it (node-readings.ts). */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const result = await this.agent.exec(command, { ...this.env, ...options.env }, options);
+    const after = options.readOnly ? undefined : this.readings.afterCommand();
+    const { answer, reading } = this.agent.execWithReading(command, { ...this.env, ...options.env }, options, after?.ask);
+    if (after && reading) after.taken(this.agent.traffic, answer, reading);
+    const result = await answer;
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs };
   }
 
@@ -187,20 +194,20 @@ export class DockerTarget implements Target {
   /** Read by the agent itself: the snapshot reads the kubeconfig after every block, and a cat cost a process. */
   async readFile(file: string): Promise<Buffer> {
     try {
-      return await this.agent.readFile(file);
+      return (await this.readings.file(file)) ?? (await this.agent.readFile(file));
     } catch (error) {
       throw readFailure(file, (error as Error).message);
     }
   }
 
   nodeState(request: NodeStateRequest): Promise<NodeState> {
-    return this.agent.nodeState({
+    return this.readings.read({
       runtime: this.runtimeDir,
       manifests: request.manifestsDir,
       lines: request.logLines,
       socket: this.dockerSocket,
       dockerData: NODE_DOCKER_DATA,
-      dockerSeen: request.dockerSeen,
+      read: request.read,
     });
   }
 

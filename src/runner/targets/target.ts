@@ -6,6 +6,11 @@ export interface ExecOptions {
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
   stdin?: string | Buffer;
+  /**
+   * The caller knows the command changes nothing on the machine (the snapshot's own reads): it
+   * does not count as acting on the machine, so a reading taken before it still holds.
+   */
+  readOnly?: boolean;
 }
 
 /** What the machine's files say, as the Python agent's op 'machinefiles' answers: raw facts, shaped into items by state/. */
@@ -23,8 +28,8 @@ export interface MachineFileFacts {
 export interface NodeStateRequest {
   manifestsDir: string;
   logLines: number;
-  /** The Docker fingerprint of the containers the caller already holds: answered `same` if unchanged. */
-  dockerSeen?: string;
+  /** Whole files to read in the same message (the kubeconfig): `NodeState.read`. */
+  read?: string[];
 }
 
 export interface NodeState {
@@ -32,7 +37,10 @@ export interface NodeState {
   netChanged: boolean;
   files?: MachineFileFacts;
   filesError?: string;
-  docker: { same: true } | { fingerprint: string | null; containers: unknown[] } | { error: string };
+  /** The node's containers, listed anew or as listed last while its Docker's files say nothing changed. */
+  docker: { fingerprint: string | null; containers: unknown[] } | { error: string };
+  /** The files asked for by `NodeStateRequest.read`: their bytes in base64, or why not. */
+  read?: Record<string, { data: string } | { error: string }>;
 }
 
 export interface ExecResult {
