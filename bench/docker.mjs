@@ -9,7 +9,8 @@
 //   book:     the whole book on the docker target and on the local target, alternating, each on a
 //             fresh machine: wall time of `book run` (median of BENCH_RUNS, default 3), and the ratio
 //   overhead: per-block overhead of `book run` on a docker node with snapshots on: books of 1 and
-//             101 blocks of `await $\`true\``, (T101 - T1) / 100, median of 7; zx's beside it
+//             101 blocks of `await $\`true\``, (T101 - T1) / 100, median of 7; zx's beside it, on
+//             the host and (21 blocks) reaching the node with `docker exec` as a zx script must
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -100,15 +101,22 @@ try {
     const zxBook = (n) => path.join(writeBook({ 'a.md': `# A\n\n${'```js\nawait $`true`\n```\n\n'.repeat(n)}` }), 'a.md');
     const zx = path.join(root, 'node_modules', 'zx', 'build', 'cli.js');
     const [small, big, zsmall, zbig] = [ours(1), ours(101), zxBook(1), zxBook(101)];
+    // The same command where ours runs it, in the node: a zx script reaches a node on Docker with
+    // the docker CLI (DOCKER_HOST is the reader's Docker here).
+    const inNode = (n) =>
+      path.join(writeBook({ 'a.md': `# A\n\n${'```js\nawait $`docker exec book-bench-k8s-master true`\n```\n\n'.repeat(n)}` }), 'a.md');
+    const [znsmall, znbig] = [inNode(1), inNode(21)];
     book(['machine', 'up', '--book', big]);
     try {
-      const per = { ours: [], zx: [] };
+      const per = { ours: [], zx: [], zxNode: [] };
       for (let i = 0; i < 7; i++) {
         per.ours.push((book(['run', '--book', big, '--reporter', 'plain']).ms - book(['run', '--book', small, '--reporter', 'plain']).ms) / 100);
         per.zx.push((run([process.execPath, zx, '--quiet', zbig]).ms - run([process.execPath, zx, '--quiet', zsmall]).ms) / 100);
+        per.zxNode.push((run([process.execPath, zx, '--quiet', znbig]).ms - run([process.execPath, zx, '--quiet', znsmall]).ms) / 20);
       }
       report('per-block overhead, book run, docker node, snapshots on', median(per.ours).toFixed(2), 'ms', '<= zx');
       report('per-block overhead, zx markdown mode (host)', median(per.zx).toFixed(2), 'ms');
+      report('per-block overhead, zx markdown mode, `docker exec` into the node', median(per.zxNode).toFixed(2), 'ms');
     } finally {
       book(['machine', 'down', '--book', big]);
     }
