@@ -174,10 +174,7 @@ export class DockerTarget implements Target {
 
   /** Once the snapshot has read the node, each command brings back the node's state after it (node-readings.ts). */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const after = options.readOnly ? undefined : this.readings.afterCommand();
-    const { answer, reading } = this.agent.execWithReading(command, { ...this.env, ...options.env }, options, after?.ask);
-    if (after && reading) after.taken(this.agent.traffic, answer, reading);
-    const result = await answer;
+    const result = await this.readings.exec(command, { ...this.env, ...options.env }, options);
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs };
   }
 

@@ -1,5 +1,5 @@
-import type { AgentNodeState, NodeStateAsk } from './agent.js';
-import type { NodeState } from './target.js';
+import type { AgentClient, AgentNodeState, NodeStateAsk } from './agent.js';
+import type { ExecOptions, NodeState } from './target.js';
 
 /**
  * How long a reading of a node that nothing has acted on since still stands for its state. What
@@ -13,11 +13,7 @@ export const READING_FRESH_MS = 100;
 export type ReadingAsk = Omit<NodeStateAsk, 'dockerSeen'>;
 
 /** The agent, as the readings need it. */
-export interface ReadingAgent {
-  /** How many times the runner has acted on the node through the agent (AgentClient.traffic). */
-  readonly traffic: number;
-  nodeState(ask: NodeStateAsk): Promise<AgentNodeState>;
-}
+export type ReadingAgent = Pick<AgentClient, 'traffic' | 'nodeState' | 'execWithReading'>;
 
 interface Reading {
   key: string;
@@ -53,6 +49,14 @@ export class NodeReadings {
     private readonly now: () => number = () => performance.now(),
     private readonly freshMs = READING_FRESH_MS,
   ) {}
+
+  /** A command through the agent that brings back the node's state after it, once a snapshot has asked (the docker target's exec). */
+  exec(command: string, env: Record<string, string>, options: ExecOptions): ReturnType<AgentClient['exec']> {
+    const after = options.readOnly ? undefined : this.afterCommand();
+    const { answer, reading } = this.agent.execWithReading(command, env, options, after?.ask);
+    if (after && reading) after.taken(this.agent.traffic, answer, reading);
+    return answer;
+  }
 
   /** What a command should ask the agent to read once it has ended: the snapshot's last ask (none before the first snapshot). */
   afterCommand(): { ask: NodeStateAsk; taken: (traffic: number, command: Promise<unknown>, reading: Promise<AgentNodeState>) => void } | undefined {
