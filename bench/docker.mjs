@@ -103,8 +103,7 @@ try {
     const [small, big, zsmall, zbig] = [ours(1), ours(101), zxBook(1), zxBook(101)];
     // The same command where ours runs it, in the node: a zx script reaches a node on Docker with
     // the docker CLI (DOCKER_HOST is the reader's Docker here).
-    const inNode = (n) =>
-      path.join(writeBook({ 'a.md': `# A\n\n${'```js\nawait $`docker exec book-bench-k8s-master true`\n```\n\n'.repeat(n)}` }), 'a.md');
+    const inNode = (n) => path.join(writeBook({ 'a.md': `# A\n\n${'```js\nawait $`docker exec book-bench-k8s-master true`\n```\n\n'.repeat(n)}` }), 'a.md');
     const [znsmall, znbig] = [inNode(1), inNode(21)];
     book(['machine', 'up', '--book', big]);
     try {
