@@ -74,12 +74,12 @@ export class MachineClients {
     return this.docker;
   }
 
-  /** Re-reads the kubeconfig on the machine; cheap when it has not changed. */
   /** Where the kubeconfig is on the machine (book.yaml `kubeconfig`). */
   get kubeconfigFile(): string {
     return this.kubeconfigPath;
   }
 
+  /** Re-reads the kubeconfig on the machine; cheap when it has not changed. */
   async refreshK8s(): Promise<void> {
     let text: string;
     try {

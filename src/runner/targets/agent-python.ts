@@ -317,12 +317,18 @@ def answer(cid, data):
         send({'id': cid, 't': 'o', 'd': base64.b64encode(data[i:i + 49152]).decode()})
     send({'id': cid, 't': 'x', 'code': 0, 'signal': None})
 
-def read_file(m):
+# A file's bytes, or why not ('PATH: reason', as the runner says it).
+def whole_file(path):
     try:
-        with open(m['path'], 'rb') as f:
-            data = f.read()
+        with open(path, 'rb') as f:
+            return f.read(), None
     except OSError as e:
-        send({'id': m['id'], 't': 'e', 'd': base64.b64encode(('%s: %s' % (m['path'], e.strerror)).encode()).decode()})
+        return None, '%s: %s' % (path, e.strerror)
+
+def read_file(m):
+    data, why = whole_file(m['path'])
+    if why is not None:
+        send({'id': m['id'], 't': 'e', 'd': base64.b64encode(why.encode()).decode()})
         send({'id': m['id'], 't': 'x', 'code': 1, 'signal': None})
         return
     answer(m['id'], data)
@@ -455,11 +461,8 @@ def node_state(m):
     # Whole files the runner reads after each block too (the kubeconfig), base64, or why not.
     read = {}
     for path in m.get('read') or []:
-        try:
-            with open(path, 'rb') as f:
-                read[path] = {'data': base64.b64encode(f.read()).decode()}
-        except OSError as e:
-            read[path] = {'error': '%s: %s' % (path, e.strerror)}
+        data, why = whole_file(path)
+        read[path] = {'error': why} if why is not None else {'data': base64.b64encode(data).decode()}
     out['read'] = read
     fingerprint = docker_fingerprint(m['dockerData'])
     # Unchanged: answered now, from the loop (a few stats and small files). A list asks dockerd: a thread.

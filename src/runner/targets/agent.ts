@@ -234,15 +234,19 @@ export class AgentClient {
   private request(
     message: Record<string, unknown>,
     options: ExecOptions = {},
-    write = true,
   ): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
+    const awaited = this.awaitAnswer(options);
+    awaited.child.stdin.write(`${JSON.stringify({ ...message, id: awaited.id })}\n`);
+    return awaited;
+  }
+
+  /** An id whose answer (output chunks, then the exit message) settles the promise; request() sends under it, or the agent answers unasked. */
+  private awaitAnswer(options: ExecOptions = {}): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
     const child = this.start();
     const id = this.nextId++;
     const answer = new Promise<ExecResult & { stdoutBuffer: Buffer }>((resolve) => {
       this.pending.set(id, { options, out: [], err: [], started: performance.now(), resolve });
       this.hold(child);
-      // An answer the agent sends unasked (a reading after a command) is awaited under its own id.
-      if (write) child.stdin.write(`${JSON.stringify({ ...message, id })}\n`);
     });
     return { id, child, answer };
   }
@@ -263,7 +267,8 @@ export class AgentClient {
   ): { answer: Promise<ExecResult & { stdoutBuffer: Buffer }>; reading?: Promise<AgentNodeState> } {
     if (!options.readOnly) this.trafficCount++;
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('base64');
-    const reading = after ? this.request({ op: 'reading' }, {}, false) : undefined;
+    // The reading comes unasked, under an id of its own the command carries.
+    const reading = after ? this.awaitAnswer() : undefined;
     const { id, child, answer } = this.request({ op: 'exec', command, env, stdin, after: reading ? { ...after, id: reading.id } : undefined }, options);
     return { answer: this.whileRunning(id, child, answer, options), reading: reading?.answer.then((r) => parseNodeState(r)) };
   }

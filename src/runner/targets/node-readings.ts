@@ -119,18 +119,24 @@ export class NodeReadings {
   }
 
   private track(ask: ReadingAsk, traffic: number, answer: Promise<AgentNodeState>, held: NodeReadings['held']): Reading {
-    const reading: Reading = { key: keyOf(ask), ask, traffic, state: Promise.resolve() as unknown as Promise<NodeState>, failed: false, commandEnded: true };
-    reading.state = answer.then(
-      (raw) => {
-        reading.at = this.now();
-        if (raw.netChanged) this.netUnseen = true;
-        return { ...raw, docker: this.containers(raw.docker, held) };
-      },
-      (error: unknown) => {
-        reading.failed = true;
-        throw error;
-      },
-    );
+    const reading: Reading = {
+      key: keyOf(ask),
+      ask,
+      traffic,
+      failed: false,
+      commandEnded: true,
+      state: answer.then(
+        (raw) => {
+          reading.at = this.now();
+          if (raw.netChanged) this.netUnseen = true;
+          return { ...raw, docker: this.containers(raw.docker, held) };
+        },
+        (error: unknown) => {
+          reading.failed = true;
+          throw error;
+        },
+      ),
+    };
     // A reading nobody asks for fails quietly (a command's, when others still ran).
     reading.state.catch(() => {});
     this.latest = reading;
