@@ -161,6 +161,19 @@ create_worker_mount_ns() {
   done
 }
 
+# Each kubelet's root (/var/lib/kubelet) on a mount with shared propagation before the kubelet
+# first starts. Otherwise the kubelet bind-mounts it onto itself at start-up (MakeRShared), while
+# another of its goroutines renames the pod-resources socket into it: a rename that straddles the
+# new mount fails with EXDEV, and the kubelet exits ("Failed to create listener for podResources
+# endpoint ... invalid cross-device link", k3s-io/k3s#4042). `down` unmounts it with the rest.
+# The docker target's nodes make / rshared instead (node-image.sh); systemd hosts share / already.
+share_kubelet_roots() {
+  mkdir -p /var/lib/kubelet
+  mountpoint -q /var/lib/kubelet || mount --bind /var/lib/kubelet /var/lib/kubelet
+  mount --make-rshared /var/lib/kubelet
+  [[ -z $WORKER ]] || nsenter --mount="$WORKER_MNT" mount --make-rshared /var/lib/kubelet
+}
+
 # The network between the nodes: each node's eth0, the two ends of one veth pair. Without a
 # worker, the master's eth0 is a pair whose other end (eth0-peer) stays in its own namespace.
 connect_nodes() {
@@ -244,6 +257,7 @@ cmd_up() {
       if [[ -d $h && -e ${h}cgroup.procs ]]; then mkdir -p "${h}book-worker"; fi
     done
   fi
+  share_kubelet_roots
   connect_nodes
   local ns default_route
   for ns in "$NETNS" ${WORKER:+"$WORKER_NETNS"}; do

@@ -99,6 +99,10 @@ describe.skipIf(skipReason !== '')(`local machine (offline)${skipReason ? ` — 
       expect(inNs('ip', 'route', 'show', 'default').stdout.trim()).toBe('');
       expect(existsSync(WORKER_NETNS_FILE)).toBe(true);
       expect(inWorker('ip', 'route', 'show', 'default').stdout.trim()).toBe('');
+      // Each kubelet's root is a shared mount before any kubelet starts: a kubelet that finds it
+      // private bind-mounts it at start-up, racing its own pod-resources socket (EXDEV, exit).
+      expect(run('findmnt', ['-n', '-o', 'PROPAGATION', '/var/lib/kubelet']).stdout.trim()).toBe('shared');
+      expect(inWorker('findmnt', '-n', '-o', 'PROPAGATION', '/var/lib/kubelet').stdout.trim()).toBe('shared');
     },
     90 * MIN,
   );
