@@ -79,5 +79,18 @@ export function systemTrouble(error: unknown): { code: ErrorCode; message: strin
     return { code: 'OUTPUT_UNWRITABLE', message: `cannot write ${where ?? 'the output'}: ${e.code === 'ENOSPC' ? 'no space left on the device' : e.code}` };
   if (where && path.resolve(where).split(path.sep).includes('.book') && ['ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EISDIR', 'EEXIST'].includes(e.code))
     return { code: 'STATE_UNUSABLE', message: `${where}: ${e.code} (the book's state folder .book/ holds something in the way, or cannot be written)` };
+  // Refused by the file system where an output goes (checked before the run where it can be).
+  const refusals: Record<string, string> = {
+    ENAMETOOLONG: 'a name in that path is longer than the file system takes',
+    EBUSY: 'it is in use by the system (a mount point?)',
+    EROFS: 'the file system is read-only',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EXDEV: 'it would move across file systems',
+  };
+  const refusal = refusals[e.code];
+  // EACCES and EPERM also come from reading an input; only a write-side call makes them an output's.
+  const reading = ['open', 'scandir', 'read', 'stat', 'lstat', 'access'].includes(e.syscall ?? '');
+  if (where && refusal && !(reading && (e.code === 'EACCES' || e.code === 'EPERM'))) return { code: 'OUTPUT_UNWRITABLE', message: `cannot write ${where}: ${refusal} (${e.code})` };
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { NAME_MAX, overlongName } from '../runner/aside.js';
 import { BadArguments } from '../runner/select.js';
 
 // Where a command will write (--junit, --transcript, --out), checked before the run starts: a path
@@ -15,6 +16,15 @@ const OURS: Record<OutputKind, { looks: RegExp; what: string }> = {
   junit: { looks: /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="book" /, what: 'a JUnit report of book run' },
   transcript: { looks: /^\{\s*"format":\s*"build-a-minikube\/transcript@/, what: 'a transcript of book run' },
 };
+
+/** A name no file system here takes is refused now, not when the file is written after the run. */
+function checkNameLengths(flag: string, target: string): void {
+  const long = overlongName(path.resolve(target));
+  if (long === undefined) return;
+  throw new BadArguments(
+    `${flag} ${target}: the name "${[...long].slice(0, 24).join('')}…" is ${Buffer.byteLength(long)} bytes long, and file systems take at most ${NAME_MAX}; choose a shorter name`,
+  );
+}
 
 /** The nearest folder on the way to `file` that exists; a file on the way is an error. */
 async function nearestFolder(flag: string, target: string): Promise<string> {
@@ -82,6 +92,7 @@ export interface OutputFile {
 export async function checkOutputFile(output: OutputFile): Promise<string | undefined> {
   const { flag, file, kind } = output;
   if (file === undefined) return undefined;
+  checkNameLengths(flag, file);
   const link = await lstat(file).catch(() => undefined);
   if (!link) {
     await writable(flag, file, await nearestFolder(flag, file));
@@ -119,6 +130,7 @@ export async function checkOutputFiles(outputs: OutputFile[]): Promise<(string |
 /** A folder the command will fill (made as needed); what it may already hold is the renderer's business. */
 export async function checkOutputFolder(flag: string, dir: string | undefined): Promise<void> {
   if (dir === undefined) return;
+  checkNameLengths(flag, dir);
   const link = await lstat(dir).catch(() => undefined);
   if (link?.isSymbolicLink()) await followLink(flag, dir);
   const existing = await stat(dir).catch(() => undefined);

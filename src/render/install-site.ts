@@ -1,5 +1,6 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { asideStem } from '../runner/aside.js';
 import { BadArguments } from '../runner/select.js';
 
 // A rendered site goes into its folder whole or not at all: it is built aside (a hidden folder
@@ -8,6 +9,9 @@ import { BadArguments } from '../runner/select.js';
 
 /** The renderer's list of what it wrote, inside the site: what a later render may replace. */
 export const SITE_MARKER = '.book-site.json';
+
+/** In a folder this render is building: whose it is. A hidden folder without it is never removed. */
+const BUILDING_MARKER = '.book-building';
 
 export interface SitePaths {
   /** The folder the reader named. */
@@ -20,8 +24,26 @@ export interface SitePaths {
 
 export function sitePaths(dir: string): SitePaths {
   const parent = path.dirname(dir);
-  const name = path.basename(dir);
-  return { dir, building: path.join(parent, `.${name}.book-new-${process.pid}`), old: path.join(parent, `.${name}.book-old`) };
+  const stem = asideStem(path.basename(dir));
+  return { dir, building: path.join(parent, `${stem}.book-new-${process.pid}`), old: path.join(parent, `${stem}.book-old`) };
+}
+
+/** Holds a file this renderer wrote there: a site (its marker), or a site being built. */
+function holdsMarker(dir: string, marker: string): boolean {
+  return lstatSync(path.join(dir, marker), { throwIfNoEntry: false })?.isFile() === true;
+}
+
+/** The folder the new site is built in, made new: a folder already there under its name is not this render's. */
+export function startBuilding(paths: SitePaths): void {
+  try {
+    mkdirSync(paths.building);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new BadArguments(
+      `--out ${paths.dir}: ${paths.building} is in the way (book render builds the site there, and never deletes a folder it did not make); move it away`,
+    );
+  }
+  writeFileSync(path.join(paths.building, BUILDING_MARKER), `${process.pid}\n`);
 }
 
 /** Files (relative, `/`-separated) the site's marker says the renderer wrote; none if it has no marker. */
@@ -38,6 +60,7 @@ function markedFiles(dir: string): Set<string> {
 export function foreignEntries(dir: string): string[] {
   const ours = markedFiles(dir);
   ours.add(SITE_MARKER);
+  ours.add(BUILDING_MARKER);
   const ourDirs = new Set(
     [...ours].flatMap((f) =>
       f
@@ -62,20 +85,30 @@ export function foreignEntries(dir: string): string[] {
 /** Undoes what an interrupted render left: the old site put back, half-built sites of dead renders removed. */
 export function recoverSite(paths: SitePaths): void {
   const parent = path.dirname(paths.dir);
-  const name = path.basename(paths.dir);
+  const stem = asideStem(path.basename(paths.dir));
   const exists = (p: string) => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  // The old site aside is a site of ours (its marker, or emptied by the swap), or not ours to touch.
+  if (exists(paths.old) && !oldSite(paths.old))
+    throw new BadArguments(`--out ${paths.dir}: ${paths.old} is in the way and is not a site book render made; move it away`);
   if (!exists(paths.dir) && exists(paths.old)) renameSync(paths.old, paths.dir);
-  const building = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.book-new-(\\d+)$`);
+  const building = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.book-new-(\\d+)$`);
   for (const entry of readdirSync(parent)) {
     const match = building.exec(entry);
     if (!match || alive(Number(match[1]))) continue;
     const abandoned = path.join(parent, entry);
+    if (!holdsMarker(abandoned, BUILDING_MARKER)) continue;
     // Entries of the reader's carried in before the interruption go back first.
     carryBack(abandoned, paths.dir);
     rmSync(abandoned, { recursive: true, force: true });
   }
   // Both there: the swap was done, only the old site's removal was cut short.
   if (exists(paths.old) && exists(paths.dir)) rmSync(paths.old, { recursive: true, force: true });
+}
+
+/** A folder (not a link) that a swap put aside: the previous site, or the reader's folder after its entries were carried out. */
+function oldSite(dir: string): boolean {
+  if (!lstatSync(dir).isDirectory()) return false;
+  return holdsMarker(dir, SITE_MARKER) || readdirSync(dir).length === 0;
 }
 
 function alive(pid: number): boolean {
@@ -138,7 +171,8 @@ export function checkSiteFolder(flag: string, dir: string, siteFiles: string[], 
  * recoverSite() puts the previous state back.
  */
 export function installSite(paths: SitePaths, carry: string[]): void {
-  const hadOld = lstatSync(paths.dir, { throwIfNoEntry: false }) !== undefined;
+  const before = lstatSync(paths.dir, { throwIfNoEntry: false });
+  const hadOld = before !== undefined;
   try {
     if (carry.length > 0) {
       renameJournal(paths.building, carry);
@@ -148,6 +182,8 @@ export function installSite(paths: SitePaths, carry: string[]): void {
         renameSync(path.join(paths.dir, entry), target);
       }
     }
+    // The folder the reader had keeps its mode and owner: a private folder stays private.
+    if (before) keepModeAndOwner(paths.building, before);
     if (hadOld) renameSync(paths.dir, paths.old);
     renameSync(paths.building, paths.dir);
   } catch (error) {
@@ -157,12 +193,22 @@ export function installSite(paths: SitePaths, carry: string[]): void {
     throw error;
   }
   rmSync(path.join(paths.dir, CARRIED), { force: true });
+  rmSync(path.join(paths.dir, BUILDING_MARKER), { force: true });
   if (hadOld) rmSync(paths.old, { recursive: true, force: true });
+}
+
+function keepModeAndOwner(dir: string, was: { mode: number; uid: number; gid: number }): void {
+  chmodSync(dir, was.mode & 0o7777);
+  try {
+    chownSync(dir, was.uid, was.gid);
+  } catch {
+    // Not root: the folder stays this user's, as any folder the user makes.
+  }
 }
 
 /** A build abandoned (interrupted, a write failed): removed, the previous site untouched. */
 export function discardBuild(paths: SitePaths): void {
-  rmSync(paths.building, { recursive: true, force: true });
+  if (holdsMarker(paths.building, BUILDING_MARKER)) rmSync(paths.building, { recursive: true, force: true });
 }
 
 function renameJournal(building: string, carry: string[]): void {

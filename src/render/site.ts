@@ -12,7 +12,8 @@ import { substituteVersions } from '../runner/versions.js';
 import { BOOK_JS, STYLE_CSS } from './assets.js';
 import { diagramFigure } from './diagram/index.js';
 import { escapeHtml, formatMs, highlight, slug, stripAnsi } from './html.js';
-import { checkSiteFolder, discardBuild, installSite, recoverSite, SITE_MARKER, sitePaths } from './install-site.js';
+import { checkSiteFolder, discardBuild, installSite, recoverSite, SITE_MARKER, sitePaths, startBuilding } from './install-site.js';
+import { realFolder, refuseMounts } from './out-folder.js';
 import { predictionHtml } from './prediction.js';
 import { drawingContext, type SnapshotTimeline, snapshotTimeline } from './timeline.js';
 
@@ -336,17 +337,22 @@ ${ownershipTree(ctx.transcript)}`;
   return layout(ctx, { title: ctx.book.config.title, body, next: first });
 }
 
-/** Folders a site must never replace: the file system's root, and any holding the book, the transcript or the reader's working folder. */
-function refuseOutFolder(outDir: string, inputs: string[]): void {
+/**
+ * Folders a site must never replace: the file system's root, and any holding the book, the
+ * transcript or the reader's working folder. Compared where they really are (links followed).
+ */
+function refuseOutFolder(named: string, outDir: string, inputs: string[]): void {
+  const shown = path.resolve(named) === outDir ? outDir : `${named} (${outDir})`;
   const holds = (dir: string, p: string) => {
     const relative = path.relative(dir, p);
     return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
   };
-  if (path.dirname(outDir) === outDir) throw new BadArguments(`--out ${outDir}: is the root of the file system; give a folder of its own for the site`);
-  const held = inputs.find((input) => holds(outDir, path.resolve(input)));
+  if (path.dirname(outDir) === outDir) throw new BadArguments(`--out ${shown}: is the root of the file system; give a folder of its own for the site`);
+  const cwd = realFolder('--out', process.cwd());
+  const held = inputs.map((input) => realFolder('--out', input)).find((input) => holds(outDir, input));
   if (held !== undefined)
     throw new BadArguments(
-      `--out ${outDir}: holds ${held === process.cwd() ? 'the folder you are in' : held}; give a folder of its own for the site, e.g. ${path.join(outDir, 'site')}`,
+      `--out ${shown}: holds ${held === cwd ? 'the folder you are in' : held}; give a folder of its own for the site, e.g. ${path.join(named, 'site')}`,
     );
 }
 
@@ -357,8 +363,10 @@ function refuseOutFolder(outDir: string, inputs: string[]): void {
  */
 export async function renderSite(options: RenderOptions): Promise<RenderResult> {
   const { book, transcript } = options;
-  const outDir = path.resolve(options.outDir);
-  refuseOutFolder(outDir, [book.dir, process.cwd(), ...(options.inputs ?? [])]);
+  // Compared and replaced where it really is: through a link, the link's target, never the link.
+  const outDir = realFolder('--out', options.outDir);
+  refuseOutFolder(options.outDir, outDir, [book.dir, process.cwd(), ...(options.inputs ?? [])]);
+  refuseMounts('--out', outDir);
   const ctx: PageContext = {
     book,
     transcript,
@@ -374,6 +382,7 @@ export async function renderSite(options: RenderOptions): Promise<RenderResult> 
   const carry = checkSiteFolder('--out', outDir, files, Boolean(options.force));
   const write = options.write ?? ((file: string, text: string) => writeFile(file, text, { mode: 0o644 }));
   try {
+    startBuilding(paths);
     await mkdir(path.join(paths.building, 'assets'), { recursive: true });
     const put = async (name: string, text: string) => {
       if (options.signal?.aborted) throw new SiteInterrupted();

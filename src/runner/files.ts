@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, rename, stat } from 'node:fs/promises';
+import { access, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { asideStem } from './aside.js';
 import type { Book } from './types.js';
 
 /** `.book/` beside the book directory: checkpoints, locks, transcripts, JUnit, the rendered site. */
@@ -10,21 +12,28 @@ export function bookStateDir(book: Pick<Book, 'dir'>): string {
 
 /**
  * Temp file (hidden, in the same folder), fsync, rename, fsync of the folder: a reader sees the old
- * file or the new one, never half. The mode is set exactly, whatever the umask.
+ * file or the new one, never half. The mode is set exactly, whatever the umask. The temp file is
+ * made new (O_EXCL), under a name no one can guess ahead: never written through a link or over a
+ * file someone put there; removed if anything fails before the rename.
  */
 export async function writeAtomic(file: string, text: string, mode: number): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   await mkdir(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  const handle = await open(temp, 'w', mode);
+  const temp = path.join(dir, `${asideStem(path.basename(file))}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', mode);
   try {
-    await handle.chmod(mode);
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    try {
+      await handle.chmod(mode);
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
   }
-  await rename(temp, file);
   const dirHandle = await open(dir, 'r');
   try {
     await dirHandle.sync();
