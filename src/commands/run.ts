@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { InkUi } from '../ink-ui/index.js';
+import { definedTarget } from '../runner/book-config.js';
 import { EventBus, type RunEvent } from '../runner/events.js';
 import { compileChapters, type RunOptions, runBook } from '../runner/execute.js';
 import { bookStateDir, checkStateDir } from '../runner/files.js';
@@ -64,7 +65,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     // The state folder, and --from's checkpoint (missing, damaged, chapters changed): no machine needed.
     const targetName = options.target as string;
     await checkStateDir(book, path.join('checkpoints', targetName));
-    const snapshots = book.config.targets[targetName]?.type === 'vagrant';
+    const snapshots = definedTarget(book.config, targetName)?.type === 'vagrant';
     await readResumeCheckpoint(book, targetName, chapters[0] as Chapter, { allowChanged: options.force || snapshots });
     const bus = new EventBus();
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));

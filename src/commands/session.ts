@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { definedTarget } from '../runner/book-config.js';
 import { type BlockResult, checkpointFile, fingerprint, readCheckpoint, removeCheckpointsFrom, writeCheckpoint } from '../runner/checkpoints.js';
 import { exitCodeOf, formatError } from '../runner/errors.js';
 import type { EventBus } from '../runner/events.js';
@@ -44,7 +45,7 @@ export async function openSession(args: {
   force?: boolean;
 }): Promise<Session | number> {
   const { book, chapters, target, nodes, bus, io } = args;
-  const config = book.config.targets[target.name];
+  const config = definedTarget(book.config, target.name);
   const vagrantDir = config?.type === 'vagrant' ? path.resolve(book.dir, '..', config.dir) : undefined;
   await target.connect();
   let lock: Awaited<ReturnType<typeof lockMachine>>;

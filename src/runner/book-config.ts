@@ -228,7 +228,7 @@ export function parseBookConfig(file: string, text: string): ParsedBookConfig {
   if (!parsed.success) return refused(schemaIssues(file, yaml, parsed.error));
   const config = toConfig(parsed.data);
   const issues: BookIssue[] = [];
-  if (!config.targets[config.target] && config.target !== AUTO_TARGET)
+  if (!definedTarget(config, config.target) && config.target !== AUTO_TARGET)
     issues.push({
       file,
       line: yaml.lineAt(['target']),
@@ -237,6 +237,14 @@ export function parseBookConfig(file: string, text: string): ParsedBookConfig {
     });
   const chapterLines = config.chapters.map((_, i) => yaml.lineAt(['chapters', i]));
   return { config, issues, chapterLines };
+}
+
+/**
+ * The target book.yaml (or the defaults) define under that name, if any. Own names only: a name
+ * like `toString` or `__proto__` is no target, whatever objects inherit.
+ */
+export function definedTarget(config: Pick<BookConfig, 'targets'>, name: string): TargetConfig | undefined {
+  return Object.hasOwn(config.targets, name) ? config.targets[name] : undefined;
 }
 
 /** A valid book.yaml with every default filled in. */

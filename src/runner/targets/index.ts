@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { AUTO_TARGET, DEFAULT_TARGETS } from '../book-config.js';
+import { AUTO_TARGET, DEFAULT_TARGETS, definedTarget } from '../book-config.js';
 import { BadArguments } from '../select.js';
 import type { Book, TargetConfig } from '../types.js';
 import { dockerAnswers } from './docker.js';
@@ -19,7 +19,7 @@ export { parseSshConfig, vagrantSshConfig } from './vagrant-ssh.js';
  * this is Linux as root. Otherwise a clear error that says what to install.
  */
 export async function resolveTargetName(book: Book, name = book.config.target, answers: () => Promise<boolean> = dockerAnswers): Promise<string> {
-  if (name !== AUTO_TARGET || book.config.targets[AUTO_TARGET]) return name;
+  if (name !== AUTO_TARGET || definedTarget(book.config, AUTO_TARGET)) return name;
   // The book's own target of that type before the built-in one of the same type.
   const ofType = (type: string) => {
     const all = Object.entries(book.config.targets).filter(([, c]) => c.type === type);
@@ -37,7 +37,7 @@ export async function resolveTargetName(book: Book, name = book.config.target, a
 
 /** The book's target of that name; an unknown name is a bad argument (exit 2), before any connection. */
 export function targetConfig(book: Book, name = book.config.target): TargetConfig {
-  const config = book.config.targets[name];
+  const config = definedTarget(book.config, name);
   if (!config) {
     throw new BadArguments(
       `--target ${name}: the book has no target named "${name}"; use one of: ${Object.keys(book.config.targets).join(', ')} (or define it in book.yaml under targets:)`,

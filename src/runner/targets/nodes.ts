@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { definedTarget } from '../book-config.js';
 import type { Book } from '../types.js';
 import { DOCKER_NODES, dockerNodeTarget } from './docker-machine.js';
 import { LocalTarget } from './local.js';
@@ -47,7 +48,7 @@ export const NO_OTHER_NODES: NodeTargets = {
 
 /** The other nodes of the book's target `targetName`, as book.yaml and the machine scripts define them. */
 export function nodeTargets(book: Book, targetName = book.config.target): NodeTargets {
-  const config = book.config.targets[targetName];
+  const config = definedTarget(book.config, targetName);
   if (!config) return NO_OTHER_NODES;
   const env = (dockerSocket: string) => ({ DOCKER_HOST: `unix://${dockerSocket}`, KUBECONFIG: NODE_KUBECONFIG });
   /** An ssh or vagrant node: its own connection, the target's runtime folder and Docker socket. */
