@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { definedTarget } from '../runner/book-config.js';
 import { EventBus } from '../runner/events.js';
 import { compileChapters, runBook } from '../runner/execute.js';
 import { bookStateDir, checkStateDir } from '../runner/files.js';
@@ -41,7 +42,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     checkTranscriptOfBook(file, transcript, book);
     // The recorded run's versions: its file blocks wrote these values.
     book.versions = transcript.versions;
-    const config = book.config.targets[book.config.target];
+    const config = definedTarget(book.config, book.config.target);
     const replay = startReplay(new ReplaySession(transcript), { runtimeDir: config?.runtimeDir, dockerSocket: config?.dockerSocket });
     checkNodeAttributes(chapters, [FIRST_NODE, ...replay.nodes.names]);
     const bus = new EventBus();
@@ -53,9 +54,27 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
       color: false,
       tree: options.tree,
     });
-    const result = await runBook({ book, chapters, target: replay.target, nodes: replay.nodes, bus, instrument: replay.instrument });
-    await reporting.finish();
-    return result.exitCode;
+    // Ctrl-C (or a SIGTERM) stops it as it stops a run: the verdict and the JUnit file of what ran.
+    const interrupt = new AbortController();
+    const onSignal = () => interrupt.abort();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await runBook({
+        book,
+        chapters,
+        target: replay.target,
+        nodes: replay.nodes,
+        bus,
+        instrument: replay.instrument,
+        signal: interrupt.signal,
+      });
+      await reporting.finish();
+      return result.exitCode;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   } catch (error) {
     return exitCodeFor(error, io);
   }

@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventBus, type RunEvent } from '../../src/runner/events.js';
 import { runBook } from '../../src/runner/execute.js';
@@ -176,6 +177,42 @@ describe('book replay of the committed transcript of the real book (no machine)'
     );
     expect(failed?.failure?.message).not.toMatch(/timed out/);
   });
+
+  it('stopped by Ctrl-C or SIGTERM at any moment, ends with a verdict and the JUnit file of what ran', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'replay-signal-'));
+    const args = ['replay', '--book', path.join(ROOT, 'book'), '--transcript', TRANSCRIPT, '--reporter', 'plain'];
+    const run = (junit: string) =>
+      spawn(process.execPath, [BIN, ...args, '--junit', junit], { env: { ...process.env, CI: 'true', NO_COLOR: '1', GITHUB_ACTIONS: '' } });
+    const ended = (child: ReturnType<typeof spawn>) => {
+      let text = '';
+      child.stdout?.on('data', (d) => (text += d));
+      child.stderr?.on('data', (d) => (text += d));
+      return new Promise<{ code: number | null; text: string }>((resolve) => child.on('close', (code) => resolve({ code, text })));
+    };
+    // The whole replay's time, then signals at moments spread over it.
+    const t0 = performance.now();
+    expect((await ended(run(path.join(dir, 'whole.xml')))).code).toBe(0);
+    const whole = performance.now() - t0;
+    const moments = fc.sample(
+      fc.tuple(fc.double({ min: 0.3, max: 0.9, noNaN: true }), fc.constantFrom('SIGINT', 'SIGTERM') as fc.Arbitrary<NodeJS.Signals>),
+      4,
+    );
+    for (const [i, [fraction, signal]] of moments.entries()) {
+      const junit = path.join(dir, `cut-${i}.xml`);
+      const child = run(junit);
+      const result = ended(child);
+      // Once it has started replaying (a first block passed), so the signal reaches the runner's handler.
+      await new Promise<void>((resolve) => child.stdout?.on('data', (d) => String(d).includes('✓') && resolve()));
+      await new Promise((r) => setTimeout(r, whole * fraction * 0.5));
+      child.kill(signal);
+      const { code, text } = await result;
+      if (code === 0) continue; // it finished first
+      expect(code, text).toBe(130);
+      expect(text).toMatch(/\d+ passed, \d+ failed, \d+ skipped/);
+      expect(existsSync(junit), text).toBe(true);
+      expect(readFileSync(junit, 'utf8')).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="book" /);
+    }
+  }, 120_000);
 
   it('says what to do when there is no transcript', () => {
     const result = book(['replay', '--book', path.join(ROOT, 'book'), '--transcript', '/nonexistent/transcript.json']);
