@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ALL_FOCUS, checkFocus, DEFAULT_FOCUS, e2eArgs } from '../conformance/focus.js';
 import { parseJunit } from '../conformance/junit.js';
 import { formatReport, summarize } from '../conformance/report.js';
 import { loadImages, readCache, shipFiles } from '../conformance/ship.js';
+import { writeAtomic } from '../runner/files.js';
 import { lockMachine } from '../runner/lock.js';
 import { BadArguments } from '../runner/select.js';
 import { createTarget, resolveTargetName, targetConfig } from '../runner/targets/index.js';
@@ -74,6 +75,28 @@ export function suiteTimeout(all: boolean | undefined, env: NodeJS.ProcessEnv = 
   return all ? '6h' : '2h';
 }
 
+/** What a run writes into --out, and the list of them it leaves there: what a later run may replace. */
+const OUT_FILES = ['e2e.log', 'junit.xml', 'report.txt', 'summary.json'] as const;
+const OUT_MARKER = '.book-conformance.json';
+
+/**
+ * Before the run: a file in --out with the name of one of ours is replaced only if an earlier run
+ * wrote it (the marker lists it); a reader's report.txt is never overwritten.
+ */
+async function checkConformanceOut(out: string): Promise<void> {
+  const listed = await readFile(path.join(out, OUT_MARKER), 'utf8')
+    .then((text) => (JSON.parse(text) as { files?: unknown }).files)
+    .catch(() => undefined);
+  const ours = new Set(Array.isArray(listed) ? listed : []);
+  for (const name of OUT_FILES) {
+    const info = await lstat(path.join(out, name)).catch(() => undefined);
+    if (!info || (info.isFile() && ours.has(name))) continue;
+    throw new BadArguments(
+      `--out ${out}: holds ${name}, which book conformance did not write, and book never overwrites a file of yours; choose a new or empty folder (e.g. ${path.join(out, 'conformance')})`,
+    );
+  }
+}
+
 export async function conformanceCommand(options: ConformanceCommandOptions, io: Io): Promise<number> {
   try {
     if (options.all && options.focus) throw new BadArguments('--all and --focus exclude each other: --all runs every [Conformance] spec');
@@ -83,6 +106,7 @@ export async function conformanceCommand(options: ConformanceCommandOptions, io:
     }
     const out = path.resolve(options.out ?? 'test-results/conformance');
     await checkOutputFolder('--out', out);
+    await checkConformanceOut(out);
     const book = await openBook(options.book);
     const { K8S_VERSION } = machineVersions(book);
     const name = await resolveTargetName(book, options.target);
@@ -185,20 +209,23 @@ async function runOnMachine(
   }
   const seconds = Math.round((Date.now() - started) / 1000);
   await mkdir(out, { recursive: true });
-  await writeFile(path.join(out, 'e2e.log'), result.stdout + result.stderr);
+  // The marker first: a run cut short between its writes still owns what it wrote.
+  await writeAtomic(path.join(out, OUT_MARKER), `${JSON.stringify({ by: 'book conformance', files: OUT_FILES })}\n`, 0o644);
+  await writeAtomic(path.join(out, 'e2e.log'), result.stdout + result.stderr, 0o644);
   const junit = await target.readFile(`${reportDir}/junit_01.xml`).catch(() => undefined);
   if (!junit) {
     io.err(`conformance: e2e.test wrote no JUnit report (exit ${result.exitCode}); its output: ${path.join(out, 'e2e.log')}\n`);
     return interrupt.signal.aborted ? 130 : 1;
   }
   const junitFile = path.join(out, 'junit.xml');
-  await writeFile(junitFile, junit);
+  await writeAtomic(junitFile, junit.toString('utf8'), 0o644);
   const summary = summarize(parseJunit(junit.toString('utf8')));
   const report = formatReport(summary, junitFile);
-  await writeFile(path.join(out, 'report.txt'), report);
-  await writeFile(
+  await writeAtomic(path.join(out, 'report.txt'), report, 0o644);
+  await writeAtomic(
     path.join(out, 'summary.json'),
     `${JSON.stringify({ seconds, passed: summary.passed, failed: summary.failed, skipped: summary.skipped, notSelected: summary.notSelected, specs: summary.specs.map(({ name, status, seconds, cause }) => ({ name, status, seconds, cause: cause?.id })) }, null, 2)}\n`,
+    0o644,
   );
   io.out(report);
   io.out(`e2e.test ran ${seconds} s; report: ${path.join(out, 'report.txt')}, log: ${path.join(out, 'e2e.log')}\n`);
