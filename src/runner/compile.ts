@@ -113,6 +113,15 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
   } catch (error) {
     return { file: block.file, line: block.line, message: `block does not parse: ${(error as Error).message}`, hint: 'fix the syntax of this block' };
   }
+  // esbuild wraps a file that uses `module`, `exports` or a top-level `return` as CommonJS (its
+  // body in a function, `export default require_…()`): say so, not "blocks cannot export".
+  if (/^var __commonJS = /m.test(js) && /^export default require_\w+\(\);\s*$/m.test(js))
+    return {
+      file: block.file,
+      line: block.line,
+      message: 'this block uses `module`, `exports` or a top-level `return`, so the compiler reads it as a CommonJS module',
+      hint: 'a block runs as code in order in an ES module: leave out module and exports, and end early with if/else (or throw) instead of a top-level return',
+    };
   const names: string[] = [];
   const edits: { start: number; end: number; text: string }[] = [];
   let imports = 0;

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileBlock } from '../../src/runner/compile.js';
 import { checkUniqueNames, parseChapter } from '../../src/runner/parse.js';
@@ -77,5 +78,30 @@ describe('parser rules', () => {
     const text = '```text\nprose\n```\n\n```sh run\na\n```\n\n```yaml file=/x\nb\n```\n';
     const ids = parseChapter('c.md', '05-c', 5, text, DEFAULTS).chapter.blocks.map((b) => b.id);
     expect(ids).toEqual(['05-c#prose-1', '05-c#1', '05-c#2']);
+  });
+
+  it('a block that reads as CommonJS (module, exports, a top-level return) is refused for that, not as an export', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('console.log(typeof module)', 'exports.x = 1', 'module.exports = {}', 'if (Date.now() > 0) return', 'return 1'),
+        fc.constantFrom('', 'const a = 1\n', 'await Promise.resolve()\n'),
+        async (cjs, before) => {
+          const { chapter } = parseChapter('c.md', '05-c', 5, `\`\`\`ts run\n${before}${cjs}\n\`\`\`\n`, DEFAULTS);
+          const compiled = await compileBlock(chapter.blocks[0] as Parameters<typeof compileBlock>[0]);
+          if (before.startsWith('await')) {
+            // Top-level await keeps it an ES module: `module` is then an ordinary (undefined) name, and a
+            // top-level return is esbuild's own parse error. Either way, never "cannot export".
+            if (!('body' in compiled)) expect(compiled.message).not.toMatch(/export/);
+          } else {
+            expect('body' in compiled).toBe(false);
+            expect((compiled as BookIssue).message).toMatch(/reads it as a CommonJS module/);
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+    // A name that only looks like them is ordinary code.
+    const { chapter } = parseChapter('c.md', '05-c', 5, '```ts run\nconst modules = 1\nconsole.log(modules)\n```\n', DEFAULTS);
+    expect('body' in (await compileBlock(chapter.blocks[0] as Parameters<typeof compileBlock>[0]))).toBe(true);
   });
 });
