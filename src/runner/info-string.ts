@@ -292,6 +292,14 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
       case 'file':
         if (!word.value.startsWith('/'))
           issues.push(issue(`file=${word.value} is not an absolute path`, 'write the path on the machine, e.g. file=/etc/kubernetes/manifests/nginx.yaml'));
+        // A folder (ends in / or . or ..) can never be written as a file: refused here, not on the machine after earlier blocks ran.
+        else if (/(^|\/)(\.\.?)?$/.test(word.value))
+          issues.push(
+            issue(
+              `file=${word.value} names a folder, not a file`,
+              `give the file's whole path, e.g. file=${word.value.replace(/\/*(\.\.?)?$/, '')}/nginx.yaml`,
+            ),
+          );
         else attrs.file = word.value;
         break;
       case 'mode':

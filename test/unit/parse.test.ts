@@ -3,6 +3,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileBlock } from '../../src/runner/compile.js';
+import { parseInfo } from '../../src/runner/info-string.js';
 import { checkUniqueNames, parseChapter } from '../../src/runner/parse.js';
 import type { BookIssue } from '../../src/runner/types.js';
 
@@ -103,5 +104,19 @@ describe('parser rules', () => {
     // A name that only looks like them is ordinary code.
     const { chapter } = parseChapter('c.md', '05-c', 5, '```ts run\nconst modules = 1\nconsole.log(modules)\n```\n', DEFAULTS);
     expect('body' in (await compileBlock(chapter.blocks[0] as Parameters<typeof compileBlock>[0]))).toBe(true);
+  });
+
+  it('file= naming a folder (/, a trailing slash, . or ..) is refused; a file path is taken', () => {
+    const segment = fc.stringMatching(/^[a-z0-9_-][a-z0-9._-]{0,8}$/).filter((p) => p !== '.' && p !== '..');
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 4 }), fc.constantFrom('/', '/.', '/..', ''), (parts, end) => {
+        const file = `/${parts.join('/')}${end === '' && parts.length === 0 ? '' : end}`;
+        const parsed = parseInfo(`yaml file=${file}`, { file: 'c.md', line: 1 });
+        const folder = parts.length === 0 || end !== '';
+        if (folder) expect(Array.isArray(parsed) && parsed[0]?.message, file).toBe(`file=${file} names a folder, not a file`);
+        else expect(!Array.isArray(parsed) && parsed.attrs.file, file).toBe(file);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
