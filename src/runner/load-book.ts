@@ -42,6 +42,15 @@ export async function loadBook(dir: string): Promise<Book> {
       throw new BookError([{ file: dir, line: 1, message: `cannot list the book directory (${error.code ?? error.message})`, hint: 'check its permissions' }]);
     })
   ).sort();
+  // book.yml, Book.yaml…: a file the reader meant as book.yaml, which would leave the defaults (target: auto) in force.
+  if (!(await isThere(configFile)))
+    for (const near of names.filter((n) => /^book\.ya?ml$/i.test(n)))
+      issues.push({
+        file: shown(path.join(bookDir, near)),
+        line: 1,
+        message: `is not read: the book's settings are read from book.yaml only`,
+        hint: `rename it to book.yaml`,
+      });
   const found = new Map<string, { id: string; number: number; fileName: string }>();
   for (const fileName of names) {
     const name = chapterName(fileName);
@@ -75,6 +84,15 @@ export async function loadBook(dir: string): Promise<Book> {
       else order.push(entry);
       if (first === undefined) listedAt.set(stem, line);
     });
+    // A list reorders the chapters; one it leaves out would silently not run.
+    for (const entry of found.values())
+      if (!listedAt.has(entry.id))
+        issues.push({
+          file: shown(path.join(bookDir, entry.fileName)),
+          line: 1,
+          message: `is a chapter, but chapters: in book.yaml does not list it, so it would be left out`,
+          hint: `add ${entry.id} to chapters: (or empty the list to order the chapters by their numbers)`,
+        });
   }
   const numbers = new Map<number, string>();
   for (const entry of order) {
