@@ -3,6 +3,7 @@ import path from 'node:path';
 import type MarkdownIt from 'markdown-it';
 import { createMarkdown } from '../markdown/markdown.js';
 import { onNewLine, textLines } from '../runner/command-output.js';
+import { withPath } from '../runner/files.js';
 import type { RecordedBlock, Transcript } from '../runner/record/transcript.js';
 import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
 import { BadArguments } from '../runner/select.js';
@@ -380,7 +381,8 @@ export async function renderSite(options: RenderOptions): Promise<RenderResult> 
   await mkdir(path.dirname(outDir), { recursive: true });
   recoverSite(paths);
   const carry = checkSiteFolder('--out', outDir, files, Boolean(options.force));
-  const write = options.write ?? ((file: string, text: string) => writeFile(file, text, { mode: 0o644 }));
+  const write =
+    options.write ?? ((file: string, text: string) => writeFile(file, text, { mode: 0o644 }).catch((error: unknown) => Promise.reject(withPath(error, file))));
   try {
     startBuilding(paths);
     await mkdir(path.join(paths.building, 'assets'), { recursive: true });

@@ -32,7 +32,7 @@ export async function writeAtomic(file: string, text: string, mode: number): Pro
     await rename(temp, file);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw error;
+    throw withPath(error, file);
   }
   const dirHandle = await open(dir, 'r');
   try {
@@ -40,6 +40,13 @@ export async function writeAtomic(file: string, text: string, mode: number): Pro
   } finally {
     await dirHandle.close();
   }
+}
+
+/** A system error from a write (ENOSPC from write(2) has no path) names the file it was for. */
+export function withPath(error: unknown, file: string): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e?.code === 'string' && e.path === undefined) e.path = file;
+  return error;
 }
 
 /** The book's state folder (or a folder in it) cannot be used: not a folder, or not writable. */

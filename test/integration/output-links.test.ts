@@ -165,13 +165,20 @@ describe('render --out through links', () => {
       mount -t tmpfs none "$1/mnt"; mount -t tmpfs none "$1/holder/sub"
       for out in "$1/mnt" "$1/holder"; do node "$2" render --book "$1/book" --out "$out" --force 2>&1 || echo "exit $?"; done
       ls -A "$1/mnt" "$1/holder"
+      # A file system too small for the site: the error names the file, and nothing is left aside.
+      mkdir -p "$1/tiny"; mount -t tmpfs -o size=8k none "$1/tiny"
+      node "$2" render --book "$1/book" --out "$1/tiny/site" 2>&1 || echo "exit $?"
+      echo "left: $(ls -A "$1/tiny")"
     `;
     const bin = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
     const text = execFileSync('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script, 'x', ws.root, bin], { encoding: 'utf8' });
     expect(text).toMatch(/--out \S+\/mnt: is a mount point/);
     expect(text).toMatch(/--out \S+\/holder: holds a mount point/);
     expect(text.match(/exit 2/g)).toHaveLength(2);
+    expect(text).toMatch(/\[OUTPUT_UNWRITABLE\] cannot write \S+\/tiny\/\S+: no space left on the device/);
+    expect(text).toMatch(/exit 3\nleft: $/m);
     expect(text).not.toMatch(/INTERNAL|index\.html/);
+    expect(text).toMatch(/^left: $/m);
   });
 });
 
