@@ -41,6 +41,17 @@ export const CAUSES: readonly Cause[] = [
     name: /Update Demo|image volume|ImageVolume|Sample API Server|AllowPrivilegeEscalation/i,
   },
   {
+    // Measured 2026-12-06: the image is loaded on every node, and the kubelet still asks Docker to
+    // pull it (ErrImagePull in the worker's kubelet log; the spec's own failure shows only the
+    // Deployment not becoming available).
+    id: 'pull-always',
+    chapter: 'tooling',
+    missing:
+      'the spec pulls its image with imagePullPolicy: Always, and no registry is reachable here (the image is on the node, but Docker asks the registry first)',
+    fix: 'a registry on the machine serving the test images (not built here), or run where registry.k8s.io answers',
+    name: /Projected PodCertificate .*mTLS connection/,
+  },
+  {
     id: 'image-fidelity',
     chapter: 'tooling',
     missing: "our busybox image's sh is bash: its error text differs from busybox ash's, which the spec matches",
@@ -79,6 +90,15 @@ export const CAUSES: readonly Cause[] = [
     fix: 'bind the API server to the node address (--advertise-address=192.168.56.10, --bind-address=0.0.0.0) and drop --endpoint-reconciler-type=none, so 10.96.0.1:443 leads to it',
     message:
       /endpoints "kubernetes"|dial tcp 10\.96\.0\.1:443|kubernetes\.default(?:\.svc)?[^\n]*(?:timeout|refused|no such host)|unable to load in-cluster configuration/i,
+  },
+  {
+    // Its failure shows only the validator pod's status; the pod dials the API server at 10.96.0.1.
+    id: 'in-cluster-api-oidc',
+    chapter: '02-api-server',
+    missing:
+      'the API server listens on the machine loopback only; the `kubernetes` Service has no endpoints, so the OIDC validator pod cannot reach 10.96.0.1:443',
+    fix: 'bind the API server to the node address (--advertise-address=192.168.56.10, --bind-address=0.0.0.0) and drop --endpoint-reconciler-type=none, so 10.96.0.1:443 leads to it',
+    name: /ServiceAccountIssuerDiscovery should support OIDC discovery/,
   },
   {
     id: 'service-account-token',
