@@ -4,62 +4,23 @@
 // temp file would go), a folder's mode and owner, and target names that every object inherits.
 // Layouts and names are generated (fast-check); each case compares the whole tree afterwards.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkpointsCommand } from '../../src/commands/checkpoints.js';
-import type { Io } from '../../src/commands/common.js';
 import { conformanceCommand } from '../../src/commands/conformance.js';
 import { renderCommand } from '../../src/commands/render.js';
 import { replayCommand } from '../../src/commands/replay.js';
 import { writeAtomic } from '../../src/runner/files.js';
 import { loadBook } from '../../src/runner/load-book.js';
+import { capture, tree } from '../helpers/files.js';
 
 const roots: string[] = [];
 afterAll(() => {
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
-
-function capture(): Io & { text: () => string } {
-  const chunks: string[] = [];
-  return { out: (t) => chunks.push(t), err: (t) => chunks.push(t), text: () => chunks.join('') };
-}
-
-/** Every entry under `dir`: what it is, its mode and owner, where a link points, a file's inode and bytes. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (relative: string) => {
-    for (const name of readdirSync(path.join(dir, relative)).sort()) {
-      const entry = path.join(relative, name);
-      const full = path.join(dir, entry);
-      const info = lstatSync(full);
-      const who = `${(info.mode & 0o7777).toString(8)} ${info.uid}:${info.gid}`;
-      if (info.isSymbolicLink()) out[entry] = `link ${readlinkSync(full)}`;
-      else if (info.isDirectory()) {
-        out[entry] = `dir ${who}`;
-        walk(entry);
-      } else out[entry] = `file ${who} ${info.ino} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
-    }
-  };
-  walk('');
-  return out;
-}
 
 /** A book, the reader's notes beside it, a folder of theirs with files in it, an empty folder. */
 function workspace() {

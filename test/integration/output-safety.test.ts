@@ -3,50 +3,24 @@
 // interrupted or failing at any point, the folder keeps what it had. Paths and interruption
 // points are generated (fast-check); each case checks the files byte for byte afterwards.
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Io } from '../../src/commands/common.js';
 import { renderCommand } from '../../src/commands/render.js';
 import { replayCommand } from '../../src/commands/replay.js';
 import { runCommand } from '../../src/commands/run.js';
 import { renderSite } from '../../src/render/index.js';
 import { loadBook } from '../../src/runner/load-book.js';
+import { capture, tree } from '../helpers/files.js';
 
 const BIN = path.join(import.meta.dirname, '..', '..', 'bin', 'book.js');
 const roots: string[] = [];
 afterAll(() => {
   for (const root of roots) rmSync(root, { recursive: true, force: true });
 });
-
-function capture(): Io & { text: () => string } {
-  const chunks: string[] = [];
-  return { out: (t) => chunks.push(t), err: (t) => chunks.push(t), text: () => chunks.join('') };
-}
-
-/** Every entry under `dir` with what it is and holds: equal trees are equal to the byte. */
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (relative: string) => {
-    for (const name of readdirSync(path.join(dir, relative)).sort()) {
-      const entry = path.join(relative, name);
-      const full = path.join(dir, entry);
-      const info = lstatSync(full);
-      if (info.isSymbolicLink()) out[entry] = `link ${readlinkSync(full)}`;
-      else if (info.isDirectory()) {
-        out[entry] = 'dir';
-        walk(entry);
-      } else if (info.isFile()) out[entry] = `file ${info.ino} ${createHash('sha256').update(readFileSync(full)).digest('hex')}`;
-      else out[entry] = `special ${info.mode.toString(8)} ${info.rdev}`;
-    }
-  };
-  walk('');
-  return out;
-}
 
 /** A book with two chapters, a book.yaml and, beside it, a transcript-looking file of its own. */
 function workspace() {
