@@ -46,6 +46,69 @@ describe('redaction', () => {
   });
 });
 
+describe('credential shapes', () => {
+  const blank = (text: string) => redactShapes(text);
+
+  it('blanks Authorization headers (Basic, Bearer, any scheme), keeping the header and the scheme', () => {
+    const basic = Buffer.from('admin:s3cr3t-pass').toString('base64');
+    expect(blank(`curl -H 'Authorization: Basic ${basic}' https://x`)).toBe(`curl -H 'Authorization: Basic ${REDACTED}' https://x`);
+    expect(blank(`authorization: Bearer ${TOKEN}`)).toBe(`authorization: Bearer ${REDACTED}`);
+    expect(blank('Proxy-Authorization: Token abcdefgh12345678')).toBe(`Proxy-Authorization: Token ${REDACTED}`);
+    // `Basic` outside a header only when it decodes to user:password.
+    expect(blank(`sent Basic ${basic}`)).toBe(`sent Basic ${REDACTED}`);
+    expect(blank('Basic usage: Basic configuration')).toBe('Basic usage: Basic configuration');
+    // A kubelet configuration's authorization section and the API server's flag are not credentials.
+    expect(blank('authorization:\n  mode: Webhook\n--authorization-mode=Node,RBAC')).toBe('authorization:\n  mode: Webhook\n--authorization-mode=Node,RBAC');
+  });
+
+  it('blanks credentials in URLs: query parameters and user:password', () => {
+    expect(blank(`GET https://x/api?token=${TOKEN}&watch=1`)).toBe(`GET https://x/api?token=${REDACTED}&watch=1`);
+    expect(blank('https://s3/x?X-Amz-Signature=abcdef0123&access_token=qwerty123 ')).toBe(`https://s3/x?X-Amz-Signature=${REDACTED}&access_token=${REDACTED} `);
+    expect(blank('git clone https://bob:hunter22@git.example/x.git')).toBe(`git clone https://bob:${REDACTED}@git.example/x.git`);
+    expect(blank('see https://kubernetes.io/docs/?q=tokens')).toBe('see https://kubernetes.io/docs/?q=tokens');
+  });
+
+  it('blanks passwords given as flags and assignments, not what only names one', () => {
+    expect(blank('docker login -u me -p Sup3rS3cret registry.local')).toBe(`docker login -u me -p ${REDACTED} registry.local`);
+    expect(blank('docker login --username me --password Sup3rS3cret r')).toBe(`docker login --username me --password ${REDACTED} r`);
+    expect(blank('helm registry login r -p=Sup3rS3cret')).toBe(`helm registry login r -p=${REDACTED}`);
+    expect(blank('sshpass -p Sup3rS3cret ssh root@node')).toBe(`sshpass -p ${REDACTED} ssh root@node`);
+    expect(blank('curl -sk -u admin:Sup3rS3cret https://x')).toBe(`curl -sk -u admin:${REDACTED} https://x`);
+    expect(blank('export DB_PASSWORD=Sup3rS3cret; API_TOKEN="abc123def"')).toBe(`export DB_PASSWORD=${REDACTED}; API_TOKEN="${REDACTED}"`);
+    expect(blank('kubectl create secret generic s --from-literal=password=Sup3rS3cret')).toBe(
+      `kubectl create secret generic s --from-literal=password=${REDACTED}`,
+    );
+    // Left alone: stdin, a variable, a boolean, a uid:gid, a port, a directory.
+    for (const text of [
+      'echo "$PW" | docker login -u me --password-stdin r',
+      'TOKEN=$(cat /etc/kubernetes/pki/tokens.csv | cut -d, -f1)',
+      '--enable-bootstrap-token-auth=true --token-auth-file=/etc/kubernetes/pki/tokens.csv',
+      'docker run -u 1000:1000 -p 8080:80 nginx; mkdir -p /var/lib/etcd',
+    ])
+      expect(blank(text)).toBe(text);
+  });
+
+  it('blanks a private key cut short, numbered or with CRLF line ends', () => {
+    const body = ['MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj', 'MZR4LzGFmVNHmUsq3MqsJYKs6sX0TqMmVqhsyJ7GY1CUH0bxO8qNwVKX0L0Ht3eP'];
+    const pem = `-----BEGIN PRIVATE KEY-----\n${body.join('\n')}\n-----END PRIVATE KEY-----\n`;
+    const hidden = (text: string) => body.every((line) => !redactShapes(text).includes(line.slice(0, 20)) && !redactShapes(text).includes(line.slice(-20)));
+    // head -n 2, head -c 100
+    expect(redactShapes(pem.split('\n').slice(0, 2).join('\n'))).toBe(`-----BEGIN PRIVATE KEY-----\n${REDACTED}`);
+    expect(hidden(pem.slice(0, 100))).toBe(true);
+    expect(hidden(pem.replace(/\n/g, '\r\n'))).toBe(true);
+    expect(
+      hidden(
+        pem
+          .split('\n')
+          .map((l, i) => `${String(i + 1).padStart(6)}\t${l}`)
+          .join('\n'),
+      ),
+    ).toBe(true);
+    expect(hidden(JSON.stringify(pem))).toBe(true);
+    expect(hidden(`-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n${body.join('\n')}`)).toBe(true);
+  });
+});
+
 describe('bootstrap tokens (chapter 13)', () => {
   it("blank a token Secret's token-secret, in YAML and in the JSON of an API call, whatever its value", () => {
     const tokenPart = (n: number) => fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789'), minLength: n, maxLength: n });

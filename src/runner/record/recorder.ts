@@ -241,7 +241,14 @@ export function startRecording(book: Book, target: Target, options: { nodes?: No
       },
     },
     transcript: (finalState = {}) => {
-      const redacted = redactor.redactDeep({ ...transcript, baseline: baseline ?? null, chapters, finalState: toJson(finalState) as Record<string, unknown> });
+      // A stream's output chunks first, together: a secret may be split between two of them.
+      const shown = chapters.map((c) => ({ ...c, blocks: c.blocks.map((b) => ({ ...b, output: redactor.redactStreams(b.output) })) }));
+      const redacted = redactor.redactDeep({
+        ...transcript,
+        baseline: baseline ?? null,
+        chapters: shown,
+        finalState: toJson(finalState) as Record<string, unknown>,
+      });
       // Folded once redacted: two polls that differ only in a secret answer the replay alike.
       for (const chapter of redacted.chapters) for (const block of chapter.blocks) block.calls = foldRepeats(block.calls);
       return redacted;

@@ -1,50 +1,24 @@
 /**
- * Secrets never reach a transcript: known shapes (PEM private keys, kubeconfig credentials, bearer
- * tokens, token-auth CSV lines, JWT signatures) and the exact values the book wrote to files nobody else may read
- * (mode without group/other read bits), wherever those values show up later.
+ * Secrets never reach a transcript: known shapes (PEM private keys, kubeconfig credentials,
+ * Authorization headers, credential flags and query parameters, token-auth CSV lines, JWT
+ * signatures; redact-shapes.ts) and what the book wrote to files nobody else may read (mode
+ * without group/other read bits): the file whole, its credential values, and every secret token
+ * in it (redact-tokens.ts), wherever, however cut or re-formatted, they show up later.
  */
 
-export const REDACTED = '«redacted»';
+import { TokenIndex } from './redact-index.js';
+import { secretsByShape, shapeSpans } from './redact-shapes.js';
+import { applySpans, applySpansToChunks, mergeSpans, REDACTED, type Span } from './redact-spans.js';
+import { credentialValues, secretTokens } from './redact-tokens.js';
+
+export { redactShapes, secretsByShape } from './redact-shapes.js';
+export { REDACTED } from './redact-spans.js';
 
 /** The shorter a registered value, the likelier it occurs by chance; below this it is not a secret. */
 const MIN_SECRET = 8;
 
-const PEM = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g;
-/** `token: abc` and the other credential fields of a kubeconfig (YAML or JSON), and a bootstrap token Secret's `token-secret`. */
-const KUBECONFIG_FIELD = /((?:^|[\s{,"])(?:token|token-secret|client-key-data|password|id-token|refresh-token|client-secret)"?\s*:\s*"?)([^\s",}«][^\s",}]*)/gm;
 /** Object keys whose string value is a credential (the fields KUBECONFIG_FIELD finds in text). */
 const CREDENTIAL_KEY = /^(?:token|token-secret|client-key-data|password|id-token|refresh-token|client-secret)$/;
-const BEARER = /(\b[Bb]earer\s+)([A-Za-z0-9\-._~+/]+=*)/g;
-const TOKEN_FLAG = /(--(?:token|password)[= ])(\S+)/g;
-/**
- * A JWT (service-account tokens): its signature is the credential; header and claims are not
- * secret and stay readable, so a block that decodes a token's claims still replays.
- */
-const JWT = /\b(eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.)([A-Za-z0-9_-]{16,})/g;
-/** kube-apiserver --token-auth-file lines: `token,user,uid[,"group1,group2"]`. */
-const TOKEN_CSV = /^([A-Za-z0-9._~+/=-]{16,}),([^,\s]+),([^,\s]+)(,[^\n]*)?$/gm;
-
-/** The secret values a text carries by its shape (for registering them everywhere). */
-export function secretsByShape(text: string): string[] {
-  const found: string[] = [];
-  for (const m of text.matchAll(PEM)) found.push(m[0]);
-  for (const m of text.matchAll(KUBECONFIG_FIELD)) if (m[2]) found.push(m[2]);
-  for (const m of text.matchAll(BEARER)) if (m[2]) found.push(m[2]);
-  for (const m of text.matchAll(TOKEN_CSV)) if (m[1]) found.push(m[1]);
-  for (const m of text.matchAll(JWT)) if (m[2]) found.push(m[2]);
-  return found.filter((s) => s !== REDACTED && s.length >= MIN_SECRET);
-}
-
-/** Shapes only: what any text looks like with its credentials blanked. */
-export function redactShapes(text: string): string {
-  return text
-    .replace(JWT, (_, head: string) => `${head}${REDACTED}`)
-    .replace(PEM, (_, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----\n${REDACTED}\n-----END ${kind}PRIVATE KEY-----`)
-    .replace(KUBECONFIG_FIELD, (_, head: string) => `${head}${REDACTED}`)
-    .replace(BEARER, (_, head: string) => `${head}${REDACTED}`)
-    .replace(TOKEN_FLAG, (_, head: string) => `${head}${REDACTED}`)
-    .replace(TOKEN_CSV, (_, _token: string, user: string, uid: string, rest: string | undefined) => `${REDACTED},${user},${uid}${rest ?? ''}`);
-}
 
 /** A file mode that lets only its owner read: its content is a secret. */
 export function isPrivateMode(mode: number | undefined): boolean {
@@ -52,34 +26,73 @@ export function isPrivateMode(mode: number | undefined): boolean {
 }
 
 export class Redactor {
-  private readonly secrets = new Set<string>();
-  private sorted: string[] = [];
+  /** Exact values: a file's whole content, a credential field's value. */
+  private readonly literals = new Set<string>();
+  /**
+   * The literals split by whether they hold a token: those that do can only occur where the
+   * index finds one, so most text skips them (undefined: to be worked out again).
+   */
+  private split?: { free: string[]; anchored: string[] };
+  private readonly tokens = new TokenIndex();
 
-  /** Registers a value to blank wherever it appears (whitespace around it ignored). */
+  /** Registers a secret value: blanked wherever it appears (whitespace around it ignored), and its tokens however cut. */
   register(value: string): void {
     const v = value.trim();
-    if (v.length < MIN_SECRET || v === REDACTED || this.secrets.has(v)) return;
-    this.secrets.add(v);
-    // Longest first, so a file's whole content goes before the token inside it.
-    this.sorted = [...this.secrets].sort((a, b) => b.length - a.length);
+    if (v.length < MIN_SECRET || v === REDACTED || this.literals.has(v)) return;
+    this.literals.add(v);
+    this.split = undefined;
+    for (const t of secretTokens(v, true)) this.tokens.add(t);
   }
 
   /** A file written on the machine: private files are secrets, and so is every credential inside one. */
   registerFile(content: string, mode: number | undefined): boolean {
     for (const s of secretsByShape(content)) this.register(s);
     if (!isPrivateMode(mode)) return false;
-    this.register(content);
+    const whole = content.trim();
+    if (whole.length < MIN_SECRET) return true;
+    // The whole file as `cat` shows it, with either line end.
+    this.literals.add(whole);
+    this.literals.add(whole.replace(/\r?\n/g, '\r\n'));
+    this.literals.add(whole.replace(/\r\n/g, '\n'));
+    this.split = undefined;
+    for (const v of credentialValues(content)) this.register(v);
+    for (const t of secretTokens(content)) this.tokens.add(t);
     return true;
   }
 
   get size(): number {
-    return this.secrets.size;
+    return this.literals.size + this.tokens.size;
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const secret of this.sorted) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    return redactShapes(out);
+    return applySpans(text, this.spans(text));
+  }
+
+  /**
+   * Consecutive chunks of one stream (output as it arrived): redacted as their concatenation, so
+   * a secret split between two chunks is caught, then cut back into as many chunks.
+   */
+  redactChunks(chunks: readonly string[]): string[] {
+    if (chunks.length < 2) return chunks.map((c) => this.redact(c));
+    return applySpansToChunks(chunks, this.spans(chunks.join('')));
+  }
+
+  /**
+   * A block's output, the chunks of its streams interleaved: a stream's chunks are redacted
+   * together (redactChunks) when there are several, the rest is left to redactDeep.
+   */
+  redactStreams<T extends { stream: string; text: string }>(entries: readonly T[]): T[] {
+    const out = [...entries];
+    const byStream = new Map<string, number[]>();
+    for (const [i, e] of entries.entries()) byStream.set(e.stream, [...(byStream.get(e.stream) ?? []), i]);
+    for (const at of byStream.values()) {
+      if (at.length < 2) continue;
+      const texts = this.redactChunks(at.map((i) => (entries[i] as T).text));
+      at.forEach((i, k) => {
+        out[i] = { ...(entries[i] as T), text: texts[k] ?? '' };
+      });
+    }
+    return out;
   }
 
   /** Every string in a JSON-like value, keys included. */
@@ -96,5 +109,25 @@ export class Redactor {
       return v;
     };
     return walk(value) as T;
+  }
+
+  private spans(text: string): Span[] {
+    const tokens = this.tokens.spans(text);
+    const spans = [...tokens, ...shapeSpans(text)];
+    this.split ??= this.splitLiterals();
+    for (const list of tokens.length > 0 ? [this.split.free, this.split.anchored] : [this.split.free])
+      for (const secret of list) {
+        if (secret.length > text.length) continue;
+        for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + secret.length))
+          spans.push({ start: at, end: at + secret.length, text: REDACTED });
+      }
+    return mergeSpans(spans);
+  }
+
+  private splitLiterals(): { free: string[]; anchored: string[] } {
+    const free: string[] = [];
+    const anchored: string[] = [];
+    for (const v of this.literals) (this.tokens.spans(v).length > 0 ? anchored : free).push(v);
+    return { free, anchored };
   }
 }
