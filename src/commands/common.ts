@@ -91,6 +91,7 @@ export function systemTrouble(error: unknown): { code: ErrorCode; message: strin
   const refusal = refusals[e.code];
   // EACCES and EPERM also come from reading an input; only a write-side call makes them an output's.
   const reading = ['open', 'scandir', 'read', 'stat', 'lstat', 'access'].includes(e.syscall ?? '');
-  if (where && refusal && !(reading && (e.code === 'EACCES' || e.code === 'EPERM'))) return { code: 'OUTPUT_UNWRITABLE', message: `cannot write ${where}: ${refusal} (${e.code})` };
+  if (where && refusal && !(reading && (e.code === 'EACCES' || e.code === 'EPERM')))
+    return { code: 'OUTPUT_UNWRITABLE', message: `cannot write ${where}: ${refusal} (${e.code})` };
   return undefined;
 }
