@@ -9,8 +9,7 @@ import type { RecordedBlock, RecordedCall, Transcript } from './transcript.js';
  * command that records it again.
  */
 
-export const TRANSCRIPT_FORMAT_V1 = 'build-a-minikube/transcript@1';
-export const TRANSCRIPT_FORMAT_V2 = 'build-a-minikube/transcript@2';
+export { TRANSCRIPT_FORMAT_V1, TRANSCRIPT_FORMAT_V2 } from './formats.js';
 
 export class TooOld extends Error {
   constructor(message: string) {

@@ -4,21 +4,16 @@ import type { DiagnosticSection } from '../diagnostics.js';
 import type { BlockFailure, BlockStatus } from '../events.js';
 import { bookStateDir, writeAtomic } from '../files.js';
 import { INPUT_LIMITS, InputFileError, jsonTooDeep, MAX_JSON_DEPTH, readInputFile } from '../input-file.js';
-import { firstProblem } from '../schemas/problem.js';
+import { firstProblem, plainMessage } from '../schemas/problem.js';
 import { transcriptSchema } from '../schemas/transcript.js';
 import type { Snapshot, StateDiff } from '../state/types.js';
 import type { NodePlace } from '../targets/nodes.js';
 import { shellQuote } from '../targets/target.js';
 import type { Block, Book } from '../types.js';
-import { migrateV1, migrateV2, TooOld, TRANSCRIPT_FORMAT_V1, TRANSCRIPT_FORMAT_V2 } from './migrate.js';
+import { TRANSCRIPT_FORMAT, TRANSCRIPT_FORMAT_V1, TRANSCRIPT_FORMAT_V2 } from './formats.js';
+import { migrateV1, migrateV2, TooOld } from './migrate.js';
 
-/**
- * Bumped when a transcript written by an older runner can no longer be read as it is. @2: target
- * calls carry their logical key (run/call-key.ts); @1 transcripts are migrated on load
- * (record/migrate.ts) or refused as TRANSCRIPT_OLD. @3: a ts block's `output` is what it logged;
- * its `$` commands' output is theirs only (`commands`), no longer copied into the block's.
- */
-export const TRANSCRIPT_FORMAT = 'build-a-minikube/transcript@3';
+export { TRANSCRIPT_FORMAT } from './formats.js';
 
 /** One call a block made to the machine, Docker or the API server, in the order it was made. */
 export interface RecordedCall {
@@ -179,8 +174,15 @@ export async function readTranscript(file: string): Promise<Transcript> {
     throw new TranscriptError(
       `${file} is not a transcript of this runner (format ${String(format)}, expected ${TRANSCRIPT_FORMAT}): re-record with book run --record`,
     );
-  const checked = transcriptSchema.safeParse(data);
-  if (!checked.success) throw new TranscriptError(`${file} is not a whole transcript (${firstProblem(checked.error)}): re-record with book run --record`);
+  // Every part any reader uses, checked here: a damaged file is refused before anything is shown,
+  // naming the place, instead of failing halfway through a replay or a render.
+  const checked = transcriptSchema.safeParse(data, { error: plainMessage });
+  if (!checked.success)
+    throw new TranscriptError(
+      `${file} is not a whole transcript (${firstProblem(checked.error)}): it is damaged, or was not written by this runner; record it again`,
+      'TRANSCRIPT_INVALID',
+      rerecordCommand(file, data.target),
+    );
   if (format === TRANSCRIPT_FORMAT_V1) {
     // An older runner's transcript: its calls' keys are read back from the text that runner sent.
     try {
