@@ -5,7 +5,7 @@ import { EventBus, type RunEvent } from '../runner/events.js';
 import { compileChapters, type RunOptions, runBook } from '../runner/execute.js';
 import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
-import { defaultTranscriptPath, startRecording } from '../runner/record/index.js';
+import { defaultTranscriptPath, Redactor, redactingRelay, registeringInstrument, startRecording } from '../runner/record/index.js';
 import { readResumeCheckpoint } from '../runner/resume.js';
 import { selectChapters } from '../runner/select.js';
 import { createTarget, resolveTargetName, targetConfig } from '../runner/targets/index.js';
@@ -67,14 +67,19 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     await checkStateDir(book, path.join('checkpoints', targetName));
     const snapshots = definedTarget(book.config, targetName)?.type === 'vagrant';
     await readResumeCheckpoint(book, targetName, chapters[0] as Chapter, { allowChanged: options.force || snapshots });
+    // The runner (and the recorder) hear `bus`; reporters, the UI and prompts hear `shown`, its
+    // events with secrets blanked (a CI log is a log).
     const bus = new EventBus();
+    const shown = new EventBus();
+    const redactor = new Redactor();
+    bus.on(redactingRelay(redactor, (event) => shown.emit(event)));
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
     // Loading Ink (React, the yoga layout engine) takes ~0.4 s: start it now, overlapping the setup below.
     // React's production build: its development build costs ~40 MB and checks every render.
     if (reporter === 'tui') process.env.NODE_ENV ??= 'production';
     const inkUi = reporter === 'tui' ? import('../ink-ui/index.js') : undefined;
     inkUi?.catch(() => {});
-    const reporting = attachReporters(bus, {
+    const reporting = attachReporters(shown, {
       reporter,
       io,
       junitFile,
@@ -88,7 +93,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
       await target.close();
       return session;
     }
-    const recording = transcriptFile ? startRecording(book, target, { nodes }) : undefined;
+    const recording = transcriptFile ? startRecording(book, target, { nodes, redactor }) : undefined;
     const interrupt = new AbortController();
     // The Ink UI is loaded only when used: React and Ink stay out of plain, json and junit runs.
     // The run does not wait for it: events are kept until it is ready and then handed over, so
@@ -99,7 +104,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
       ui = module.startInkUi({ step: Boolean(options.step), onInterrupt: () => interrupt.abort(), tree: options.tree });
       for (const event of early.splice(0)) ui.listener(event);
     });
-    if (uiReady) bus.on((event) => (ui ? ui.listener(event) : early.push(event)));
+    if (uiReady) shown.on((event) => (ui ? ui.listener(event) : early.push(event)));
     const uiHooks: Pick<RunOptions, 'beforeBlock' | 'afterFailure' | 'predict'> = uiReady
       ? {
           beforeBlock: options.step
@@ -135,7 +140,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
             })),
           })
         : undefined;
-    if (prompts) bus.on(prompts.listener);
+    if (prompts) shown.on(prompts.listener);
     const onSigint = () => interrupt.abort();
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
@@ -147,7 +152,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
         nodes,
         bus,
         signal: interrupt.signal,
-        instrument: recording?.instrument,
+        instrument: registeringInstrument(recording?.instrument, redactor),
         state: session.state,
         baseline: session.baseline,
         afterChapter: session.afterChapter,

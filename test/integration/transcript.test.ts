@@ -75,6 +75,11 @@ describe.skipIf(!canUseNetns)('book run --record on a real (namespaced) machine,
     expect(token).toMatch(/^[0-9a-f]{48}$/);
     expect(text).not.toContain(token);
     expect(text).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    // What the reporter printed (a CI log) is blanked the same way.
+    expect(run.stdout).not.toContain(token);
+    expect(run.stdout).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    expect(run.stdout).toContain('Authorization: Bearer «redacted»');
+    expect(run.stdout).toContain('secret again: «redacted» at 10.0.0.7');
     const transcript = JSON.parse(text);
     const blocks = Object.fromEntries(transcript.chapters[0].blocks.map((b: { id: string }) => [b.id, b]));
     expect(blocks['write-secrets'].calls.map((c: { path: string; args: unknown[] }) => c.args[1])).toEqual([
@@ -109,6 +114,36 @@ describe.skipIf(!canUseNetns)('book run --record on a real (namespaced) machine,
     ]);
     expect(blocks['must-fail'].expectedFailure).toContain('exit code 4');
     expect(blocks.poll.state?.diff).toBeDefined();
+  });
+
+  it('blanks the secrets in what the json reporter prints and in the JUnit file, with no --record, of a block that fails on them', () => {
+    const failing = writeBook({
+      'book.yaml': localTargetYaml(NETNS, RUNTIME),
+      '01-fails.md': `# Fails
+
+\`\`\`ts run name=write-key
+import { randomBytes } from 'node:crypto'
+await machine.writeFile('${WORK}/private.env', \`API_KEY=\${randomBytes(20).toString('base64url')}\\n\`, { mode: 0o600 })
+\`\`\`
+
+\`\`\`sh run name=fails-loudly
+cat ${WORK}/private.env
+cat ${WORK}/private.env >&2
+exit 3
+\`\`\`
+`,
+    });
+    const junit = path.join(failing, '..', 'junit.xml');
+    const run = book(['run', '--book', failing, '--reporter', 'json', '--junit', junit]);
+    expect(run.code).toBe(1);
+    const secret = readFileSync(`${WORK}/private.env`, 'utf8').trim().split('=')[1] as string;
+    expect(secret.length).toBeGreaterThan(20);
+    const xml = readFileSync(junit, 'utf8');
+    expect(run.stderr).not.toContain(secret);
+    for (const shown of [run.stdout, xml]) {
+      expect(shown).not.toContain(secret);
+      expect(shown).toContain('«redacted»');
+    }
   });
 
   it('replays with no machine: new random token, new timestamp, same checks, same outcome', () => {

@@ -75,3 +75,21 @@ export function recordTarget(target: Target, sink: CallSink, redactor: Redactor,
     },
   });
 }
+
+/**
+ * A target whose written files teach `redactor` their secrets (a private file whole, credentials
+ * found by shape), so what later prints them is blanked for the reporters too (redact-events.ts).
+ */
+export function registerWrites(target: Target, redactor: Redactor): Target {
+  return new Proxy(target, {
+    get(t, key, receiver) {
+      if (key === 'writeFile')
+        return (file: string, data: string | Buffer, mode?: number) => {
+          redactor.registerFile(Buffer.isBuffer(data) ? data.toString('utf8') : data, mode);
+          return t.writeFile(file, data, mode);
+        };
+      const value = Reflect.get(t, key, receiver);
+      return typeof value === 'function' ? value.bind(t) : value;
+    },
+  });
+}

@@ -80,8 +80,9 @@ export interface Recording {
  * and the clients. Everything is kept in memory, raw, and redacted once when the transcript is
  * written, so a secret registered late (a token file written in chapter 2) is blanked in chapter 0 too.
  */
-export function startRecording(book: Book, target: Target, options: { nodes?: NodeTargets } = {}): Recording {
-  const redactor = new Redactor();
+export function startRecording(book: Book, target: Target, options: { nodes?: NodeTargets; redactor?: Redactor } = {}): Recording {
+  // Shared with the reporters' redaction (redact-events.ts) when the run passes its own.
+  const redactor = options.redactor ?? new Redactor();
   const chapters: RecordedChapter[] = [];
   const blocks = new Map<string, RecordedBlock>();
   let current: RecordedBlock | undefined;
