@@ -16,7 +16,7 @@
 # No registry is pulled from. agnhost's upstream image is Alpine with bind-tools, curl, netcat,
 # iproute2 and CoreDNS added; ours is the same agnhost binary on Debian's (glibc) dig, curl, nc,
 # ss, socat, getent and busybox, from this host's packages as images.sh's dnsutils image. The images
-# manifest.go names and this script does not build (sample-apiserver, nautilus, kitten, nonroot,
+# manifest.go names and this script does not build (sample-apiserver, nonroot,
 # the volume and CSI images, ...) stay absent: the specs that use them fail at the pull
 # (docs/conformance.md lists them).
 # Exit codes: 0 ok, 1 a step failed, 2 bad arguments.
@@ -249,6 +249,42 @@ image_nginx() {
   rm -rf "$root"
 }
 
+# kitten and nautilus (the Update Demo specs roll one into the other): upstream's are agnhost with
+# a picture and a data.json in / and `test-webserver` to serve them; ours the same, on our agnhost.
+image_webserver() {
+  local ref=$1 name=$2 what=$3 meta root changes=() line
+  meta=$IMAGES_CACHE/$(image_file "$(manifest_ref Agnhost)").meta
+  [[ -f $meta ]] || die "the agnhost image is missing: $what is built on it"
+  [[ -r $kdir/test/images/$what/html/data.json ]] || die "$kdir/test/images/$what/html is missing"
+  root=$(images_workdir); scratch+=("$root")
+  tar -xf "${meta%.meta}.tar" -C "$root"
+  cp "$kdir/test/images/$what/html/"* "$root/"
+  chmod 0644 "$root/data.json" "$root/$what.jpg"
+  while IFS= read -r line; do [[ $line != "change "* || $line == "change CMD "* ]] || changes+=("${line#change }"); done <"$meta"
+  write_image "$root" "$name" "$ref" "${changes[@]}" 'CMD ["test-webserver"]'
+  rm -rf "$root"
+}
+image_kitten() { image_webserver "$1" "$2" kitten; }
+image_nautilus() { image_webserver "$1" "$2" nautilus; }
+
+# nonewprivs: upstream's nnp.go (prints the effective uid), setuid root, on busybox; the
+# AllowPrivilegeEscalation specs run it as uid 1000 and read which uid it got.
+image_nonewprivs() {
+  local ref=$1 name=$2 dl root src
+  need go
+  dl=$(images_workdir); root=$(images_workdir); src=$(images_workdir); scratch+=("$dl" "$root" "$src")
+  cp "$kdir/test/images/nonewprivs/nnp.go" "$src/"
+  chmod 0644 "$src/nnp.go"
+  printf 'module nnp\n\ngo 1.21\n' >"$src/go.mod"
+  debian_download "$dl" busybox-static
+  rootfs_skeleton "$root"
+  busybox_into "$root" "$(ls "$dl"/busybox-static_*.deb)"
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$root/usr/local/bin/nnp" .)
+  chmod 4755 "$root/usr/local/bin/nnp"
+  write_image "$root" "$name" "$ref" 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["nnp"]'
+  rm -rf "$root" "$dl" "$src"
+}
+
 # The images' recipe: this script and images.sh, hashed. A cache built by another recipe is rebuilt
 # (a warm cache must never hide what a cold build would make differently).
 images_recipe() { cat "$here/build-conformance.sh" "$here/images.sh" | sha256sum | cut -c1-12; }
@@ -278,6 +314,9 @@ build_images() {
   conformance_image image_nginx Nginx
   conformance_image image_nginx NginxNew
   conformance_image image_glibc_dns GlibcDnsTesting
+  conformance_image image_kitten Kitten
+  conformance_image image_nautilus Nautilus
+  conformance_image image_nonewprivs Nonewprivs
   mv "$refs_list" "$out/images.txt"
   echo "$(date -u +%FT%TZ) recipe $recipe" >"$out/.images.complete"
 }
