@@ -1,8 +1,10 @@
 // Checkpoints and --from on a FAKE machine (test/fakes/fake-target.ts): the real `book run`
 // command, its lock, checkpoints and drift check, without root. The same on real machines:
 // test/integration/checkpoints.test.ts and vagrant-checkpoints.test.ts.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunCommandOptions, runCommand } from '../../src/commands/run.js';
 import { FakeTarget } from '../fakes/fake-target.js';
@@ -93,6 +95,42 @@ describe('checkpoints and --from on a fake machine', () => {
     const forced = await book({ from: '2', force: true });
     expect(forced.code).toBe(0);
     expect(forced.err).toMatch(/warning: continuing \(--force\) although 01-one changed/);
+  });
+
+  it('refuses a checkpoint whose snapshot is damaged inside under a good checksum (another runner wrote it), naming the place; never [INTERNAL]', async () => {
+    const { book, checkpoint } = fakeBook();
+    expect((await book({ to: '1' })).code).toBe(0);
+    const file = checkpoint('01-one');
+    const good = JSON.parse(readFileSync(file, 'utf8'));
+    /** Every place inside the snapshot, as a path of keys. */
+    const places: string[][] = [];
+    const walk = (v: unknown, at: string[]) => {
+      if (at.length > 0) places.push(at);
+      if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...at, k]);
+    };
+    walk(good.body.snapshot, []);
+    const damage = fc.record({ at: fc.constantFrom(...places), value: fc.constantFrom<unknown>(null, 7, [], 'text', { x: 1 }, true) });
+    await fc.assert(
+      fc.asyncProperty(damage, async ({ at, value }) => {
+        const body = structuredClone(good.body);
+        let parent = body.snapshot;
+        for (const key of at.slice(0, -1)) parent = parent[key];
+        parent[at.at(-1) as string] = value;
+        const text = JSON.stringify(body);
+        writeFileSync(file, `{"format":${JSON.stringify(good.format)},"sha256":"${createHash('sha256').update(text).digest('hex')}","body":${text}}\n`);
+        const resumed = await book({ from: '2', to: '2' });
+        expect(resumed.err).not.toMatch(/INTERNAL|at .*\.ts:\d+/);
+        if (resumed.code === 2) expect(resumed.err).toMatch(/\[CHECKPOINT_DAMAGED\] .*snapshot/);
+        else expect([0, 1]).toContain(resumed.code);
+      }),
+      { numRuns: 40 },
+    );
+    // A field's text made a number is such damage: refused at load, with the place.
+    const body = structuredClone(good.body);
+    body.snapshot.sources.manifests.items = { 'manifest one.yaml': { kind: 3 } };
+    const text = JSON.stringify(body);
+    writeFileSync(file, `{"format":${JSON.stringify(good.format)},"sha256":"${createHash('sha256').update(text).digest('hex')}","body":${text}}\n`);
+    expect(await book({ from: '2' })).toMatchObject({ code: 2, err: expect.stringMatching(/\[CHECKPOINT_DAMAGED\] .*snapshot\.sources\.manifests\.items/) });
   });
 
   it('refuses a machine that is not the one the checkpoint was taken on', async () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { snapshotSchema } from './snapshot.js';
 
 // A checkpoint's body as resume reads it (zod). The checksum proves the file is as written; this
 // proves it was written by a runner that wrote what resume needs.
@@ -12,7 +13,8 @@ export const checkpointSchema = z.looseObject({
   chapters: z.array(fingerprint),
   state: z.record(z.string(), z.unknown()),
   results: z.array(z.looseObject({ block: z.string(), chapter: z.string(), status: z.enum(['passed', 'failed', 'skipped']), durationMs: z.number() })),
-  snapshot: z.looseObject({ sources: z.record(z.string(), z.unknown()) }).nullable(),
+  // Whole: the drift check walks every source and item of it.
+  snapshot: snapshotSchema.nullable(),
   machine: z.looseObject({ target: z.string(), hostname: z.string(), instance: z.string() }),
   machineSnapshot: z.looseObject({ type: z.literal('vagrant'), name: z.string() }).nullable(),
   createdAt: z.string(),
