@@ -13,6 +13,7 @@ import { nodeTargets } from '../runner/targets/nodes.js';
 import { shellQuote, type Target } from '../runner/targets/target.js';
 import { exitCodeFor, type Io, machineVersions, openBook, PACKAGE_ROOT } from './common.js';
 import { checkOutputFolder } from './output-paths.js';
+import { onStopSignals } from './stop-signals.js';
 
 export interface ConformanceCommandOptions {
   book?: string;
@@ -194,8 +195,8 @@ async function runOnMachine(
   await target.exec(leftovers);
   const started = Date.now();
   const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  process.once('SIGINT', onSigint);
+  // SIGTERM too: otherwise the e2e.test on the machine would run on, and its namespaces stay.
+  const stopListening = onStopSignals(() => interrupt.abort());
   let result: Awaited<ReturnType<Target['exec']>>;
   try {
     // Ginkgo's succinct output to the log; a spec per line only when it fails.
@@ -204,7 +205,7 @@ async function runOnMachine(
       onStdout: progressFilter(io),
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    stopListening();
     if (interrupt.signal.aborted) await target.exec(leftovers);
   }
   const seconds = Math.round((Date.now() - started) / 1000);

@@ -6,6 +6,7 @@ import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkTranscriptOfBook, defaultTranscriptPath, readTranscript, type Transcript } from '../runner/record/transcript.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 import { checkOutputFolder } from './output-paths.js';
+import { onStopSignals } from './stop-signals.js';
 
 export interface RenderCommandOptions {
   book?: string;
@@ -32,9 +33,7 @@ export async function renderCommand(options: RenderCommandOptions, io: Io): Prom
     const outDir = options.out ?? path.join(bookStateDir(book), 'site');
     // Ctrl-C stops the build before the swap: the folder keeps its previous site.
     const interrupt = new AbortController();
-    const onSignal = () => interrupt.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const stopListening = onStopSignals(() => interrupt.abort());
     const result = await renderSite({
       book,
       transcript,
@@ -42,10 +41,7 @@ export async function renderCommand(options: RenderCommandOptions, io: Io): Prom
       force: options.force,
       signal: interrupt.signal,
       inputs: transcript ? [file] : [],
-    }).finally(() => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    });
+    }).finally(stopListening);
     const shown = path.relative(process.cwd(), result.outDir) || '.';
     io.out(
       `rendered ${result.pages.length} pages to ${shown}/ (open ${shown}/index.html)${transcript ? '' : '; no transcript, so code only (book run --record)'}\n`,

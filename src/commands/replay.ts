@@ -10,6 +10,7 @@ import { FIRST_NODE } from '../runner/targets/nodes.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
 import { checkOutputFiles } from './output-paths.js';
 import { attachReporters } from './reporting.js';
+import { onStopSignals } from './stop-signals.js';
 
 export interface ReplayCommandOptions {
   book?: string;
@@ -56,9 +57,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     });
     // Ctrl-C (or a SIGTERM) stops it as it stops a run: the verdict and the JUnit file of what ran.
     const interrupt = new AbortController();
-    const onSignal = () => interrupt.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const stopListening = onStopSignals(() => interrupt.abort());
     try {
       const result = await runBook({
         book,
@@ -72,8 +71,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
       await reporting.finish();
       return result.exitCode;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stopListening();
     }
   } catch (error) {
     return exitCodeFor(error, io);

@@ -15,6 +15,7 @@ import { exitCodeFor, type Io, machineVersions, openBook } from './common.js';
 import { checkOutputFiles } from './output-paths.js';
 import { attachReporters } from './reporting.js';
 import { openSession } from './session.js';
+import { onStopSignals } from './stop-signals.js';
 
 export interface RunCommandOptions {
   book?: string;
@@ -141,9 +142,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
           })
         : undefined;
     if (prompts) shown.on(prompts.listener);
-    const onSigint = () => interrupt.abort();
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    const stopListening = onStopSignals(() => interrupt.abort());
     try {
       const result = await runBook({
         book,
@@ -170,8 +169,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
       await ui?.stop();
       prompts?.close();
       await session.release();
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      stopListening();
       await target.close();
     }
   } catch (error) {
