@@ -17,6 +17,10 @@ export { REDACTED } from './redact-spans.js';
 /** The shorter a registered value, the likelier it occurs by chance; below this it is not a secret. */
 const MIN_SECRET = 8;
 
+/** Texts up to this long are remembered once redacted, up to MEMO_ENTRIES of them. */
+const MEMO_TEXT = 1024;
+const MEMO_ENTRIES = 50_000;
+
 /** Object keys whose string value is a credential (the fields KUBECONFIG_FIELD finds in text). */
 const CREDENTIAL_KEY = /^(?:token|token-secret|client-key-data|password|id-token|refresh-token|client-secret)$/;
 
@@ -34,14 +38,26 @@ export class Redactor {
    */
   private split?: { free: string[]; anchored: string[] };
   private readonly tokens = new TokenIndex();
+  /**
+   * Short texts already redacted, with what they became: the state after each block repeats most
+   * of the last one's names and fields, so the reporters' redaction of it is mostly lookups.
+   * Emptied whenever a secret is registered (a text redacted before may hold it).
+   */
+  private readonly memo = new Map<string, string>();
 
   /** Registers a secret value: blanked wherever it appears (whitespace around it ignored), and its tokens however cut. */
   register(value: string): void {
     const v = value.trim();
     if (v.length < MIN_SECRET || v === REDACTED || this.literals.has(v)) return;
     this.literals.add(v);
-    this.split = undefined;
+    this.learned();
     for (const t of secretTokens(v, true)) this.tokens.add(t);
+  }
+
+  /** A secret was registered: what was redacted before may hold it. */
+  private learned(): void {
+    this.split = undefined;
+    this.memo.clear();
   }
 
   /** A file written on the machine: private files are secrets, and so is every credential inside one. */
@@ -54,7 +70,7 @@ export class Redactor {
     this.literals.add(whole);
     this.literals.add(whole.replace(/\r?\n/g, '\r\n'));
     this.literals.add(whole.replace(/\r\n/g, '\n'));
-    this.split = undefined;
+    this.learned();
     for (const v of credentialValues(content)) this.register(v);
     for (const t of secretTokens(content)) this.tokens.add(t);
     return true;
@@ -65,7 +81,13 @@ export class Redactor {
   }
 
   redact(text: string): string {
-    return applySpans(text, this.spans(text));
+    if (text.length > MEMO_TEXT) return applySpans(text, this.spans(text));
+    const known = this.memo.get(text);
+    if (known !== undefined) return known;
+    const redacted = applySpans(text, this.spans(text));
+    if (this.memo.size >= MEMO_ENTRIES) this.memo.clear();
+    this.memo.set(text, redacted);
+    return redacted;
   }
 
   /**
