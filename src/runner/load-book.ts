@@ -10,8 +10,19 @@ import { type Book, BookError, type BookIssue, type Chapter } from './types.js';
 export async function loadBook(dir: string): Promise<Book> {
   const bookDir = path.resolve(dir);
   const shown = (file: string) => path.relative(process.cwd(), file) || file;
-  const kind = await stat(bookDir).catch(() => undefined);
-  if (!kind) throw new BookError([{ file: dir, line: 1, message: 'no such book directory', hint: 'pass --book DIR, a folder holding NN-slug.md chapters' }]);
+  const kind = await stat(bookDir).catch((error: NodeJS.ErrnoException) => error.code ?? 'ENOENT');
+  if (typeof kind === 'string') {
+    // A link that loops or points nowhere is not "no such" folder: say which it is.
+    const link = await lstat(bookDir).catch(() => undefined);
+    const message = !link
+      ? 'no such book directory'
+      : kind === 'ELOOP'
+        ? 'is a link that loops, not a book directory'
+        : link.isSymbolicLink()
+          ? 'is a link to nothing, not a book directory'
+          : `cannot be read as a book directory (${kind})`;
+    throw new BookError([{ file: dir, line: 1, message, hint: 'pass --book DIR, a folder holding NN-slug.md chapters' }]);
+  }
   if (!kind.isDirectory())
     throw new BookError([
       {

@@ -84,6 +84,23 @@ const CASES: Record<string, Case> = {
     code: 'BOOK_INVALID',
     says: /02-b\.md:1: is a link to nothing/,
   },
+  '--book a link that loops': {
+    files: { '01-a.md': OK },
+    prepare: (d) => {
+      symlinkSync(path.join(d, '..', 'loop-b'), path.join(d, '..', 'loop-a'));
+      symlinkSync(path.join(d, '..', 'loop-a'), path.join(d, '..', 'loop-b'));
+    },
+    args: (d) => ['run', '--book', path.join(d, '..', 'loop-a')],
+    code: 'BOOK_INVALID',
+    says: /loop-a:1: is a link that loops, not a book directory/,
+  },
+  '--book a link to nothing': {
+    files: { '01-a.md': OK },
+    prepare: (d) => symlinkSync('/no/such/book', path.join(d, '..', 'gone')),
+    args: (d) => ['run', '--book', path.join(d, '..', 'gone')],
+    code: 'BOOK_INVALID',
+    says: /gone:1: is a link to nothing, not a book directory/,
+  },
   'a timeout no timer can hold': {
     files: { '01-a.md': '# A\n\n```sh run timeout=40000m\ntrue\n```\n' },
     args: run,

@@ -105,6 +105,16 @@ describe('book replay of the committed transcript of the real book (no machine)'
     expect(sent.filter((text) => recorded.has(text))).toEqual([]);
   });
 
+  it('reads a transcript an editor saved with a byte-order mark', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'book-replay-'));
+    const bom = path.join(dir, 'bom.json');
+    writeFileSync(bom, `\uFEFF${readFileSync(TRANSCRIPT, 'utf8')}`);
+    const replayed = book(['replay', '--book', path.join(ROOT, 'book'), '--transcript', bom, '--to', '1', '--reporter', 'plain']);
+    expect(replayed.stderr).toBe('');
+    expect(replayed.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped/);
+    expect(replayed.code).toBe(0);
+  });
+
   it('reads a format @1 transcript (no keys) by reading its keys back, and refuses one it cannot with TRANSCRIPT_OLD and the command to re-record', () => {
     // The committed transcript as the @1 runner wrote it: no keys (they were added from this text).
     const transcript = JSON.parse(readFileSync(TRANSCRIPT, 'utf8'));

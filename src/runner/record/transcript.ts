@@ -152,7 +152,8 @@ export async function readTranscript(file: string): Promise<Transcript> {
   try {
     // Only a regular file, and only up to its limit: a FIFO or /dev/zero given as --transcript
     // would hang the read or fill the memory.
-    text = (await readInputFile(file, { limitBytes: INPUT_LIMITS.transcript, what: 'a transcript' })).toString('utf8');
+    // A byte-order mark (an editor that saved it) is no part of the JSON.
+    text = (await readInputFile(file, { limitBytes: INPUT_LIMITS.transcript, what: 'a transcript' })).toString('utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     if (!(error instanceof InputFileError)) throw error;
     const fix = error.problem === 'missing' ? 'record one with: book run --record' : error.hint;
