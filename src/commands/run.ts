@@ -73,7 +73,8 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     const bus = new EventBus();
     const shown = new EventBus();
     const redactor = new Redactor();
-    bus.on(redactingRelay(redactor, (event) => shown.emit(event)));
+    const relay = redactingRelay(redactor, (event) => shown.emit(event));
+    bus.on(relay.listener);
     const reporter: string = options.reporter ?? (options.ci ? 'plain' : defaultReporter(Boolean(process.stdout.isTTY)));
     // Loading Ink (React, the yoga layout engine) takes ~0.4 s: start it now, overlapping the setup below.
     // React's production build: its development build costs ~40 MB and checks every render.
@@ -142,6 +143,14 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
           })
         : undefined;
     if (prompts) shown.on(prompts.listener);
+    // The reader is asked about a failure as the reporters showed it: its output so far, and
+    // its message, redacted.
+    const shownFailure = (ask: RunOptions['afterFailure']): RunOptions['afterFailure'] =>
+      ask &&
+      ((block, failure) => {
+        relay.releaseBlock(block.id);
+        return ask(block, redactor.redactDeep(failure));
+      });
     const stopListening = onStopSignals(() => interrupt.abort());
     try {
       const result = await runBook({
@@ -157,7 +166,7 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
         afterChapter: session.afterChapter,
         beforeBlock: uiHooks.beforeBlock ?? prompts?.beforeBlock,
         predict: uiHooks.predict ?? prompts?.predict,
-        afterFailure: uiHooks.afterFailure ?? prompts?.afterFailure,
+        afterFailure: shownFailure(uiHooks.afterFailure ?? prompts?.afterFailure),
       });
       // The transcript first: a JUnit file that cannot be written must not cost the recording.
       if (recording && transcriptFile) await recording.save(transcriptFile, result.state);

@@ -121,4 +121,32 @@ echo sleeping; sleep 73
     // the block's process group was killed (sleep 73 is this test's own)
     await vi.waitFor(() => expect(execFileSync('bash', ['-c', 'pgrep -f "^sleep 73$" || true'], { encoding: 'utf8' }).trim()).toBe(''), { timeout: 10_000 });
   });
+
+  it('shows no secret: a failed command holding a token is blanked in its output, its failure line and the retry question', async () => {
+    const secret = `${'Zq8vN3pL0wX7rT2m'}${'K9sB4dF6hJ1cY5eG'}`;
+    const dir = writeBook({
+      'book.yaml': localTargetYaml(NETNS, RUNTIME),
+      '01-a.md': `# Secret
+
+\`\`\`ts run name=keep-a-token
+await machine.writeFile('${RUNTIME}/token', '${secret}\\n', { mode: 0o600 })
+\`\`\`
+
+\`\`\`ts run name=refused
+const token = String(await machine.readFile('${RUNTIME}/token')).trim()
+await $\`sh -c \${'echo "denied for $0"; exit 4'} \${token}\`
+\`\`\`
+`,
+    });
+    const term = new Terminal(book(['run', '--book', dir]));
+    terminals.push(term);
+    const failed = await term.waitFor(/\[r\] retry the block · \[q\] quit/);
+    expect(failed).toMatch(/✗ refused failed at .*01-a\.md:\d+: command failed with exit code 4/);
+    expect(failed).toMatch(/\$ sh -c 'echo "denied for \$0"; exit 4' «redacted»/);
+    expect(failed).toMatch(/denied for «redacted»/);
+    expect(failed).not.toContain(secret.slice(0, 16));
+    term.keys('q');
+    const end = await term.waitFor(/EXIT=\d+/);
+    expect(end).not.toContain(secret.slice(0, 16));
+  });
 });

@@ -92,7 +92,7 @@ const scenario: fc.Arbitrary<Scenario> = fc
 
 function relay(redactor: Redactor, events: RunEvent[]): RunEvent[] {
   const shown: RunEvent[] = [];
-  const listener = redactingRelay(redactor, (e) => shown.push(e));
+  const { listener } = redactingRelay(redactor, (e) => shown.push(e));
   for (const e of events) listener(e);
   return shown;
 }
@@ -193,11 +193,76 @@ describe('the reporters see secrets blanked, however the output was cut', () => 
         { type: 'block:retry', block, attempt: 2, failure },
         { type: 'block:diagnostics', block, sections: [{ title: 'logs', lines: [`apiserver ${secret}`] }] as never, durationMs: 1 },
         { type: 'block:end', block, status: 'failed', durationMs: 1, attempts: 2, failure },
+        { type: 'block:end', block, status: 'passed', durationMs: 1, attempts: 1, expectedFailure: `exit code 1: kubectl --token=${secret} get pods` },
       ]),
     );
     expect(shown).not.toContain(secret.slice(0, 16));
-    // The command, the wait, the retry and the end (message and tail each), the diagnostics.
-    expect(shown.split(REDACTED).length - 1).toBe(7);
+    // The command, the wait, the retry and the end (message and tail each), the diagnostics, the expected failure.
+    expect(shown.split(REDACTED).length - 1).toBe(8);
+  });
+
+  it('blanks the pieces of a private key that its output showed whole, wherever they show later (a failure message has its last lines only)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...KEYS), fc.integer({ min: 2, max: 12 }), fc.array(fc.nat(), { maxLength: 6 }), (key, tail, cuts) => {
+        const redactor = new Redactor();
+        const lines = key.trimEnd().split('\n');
+        const at = [...new Set(cuts.map((c) => c % key.length))].sort((a, b) => a - b);
+        const chunks = [0, ...at, key.length]
+          .slice(1)
+          .map((end, i, all) => key.slice(i === 0 ? 0 : all[i - 1], end))
+          .filter(Boolean);
+        const message = `command failed with exit code 1: cat sa.key; false\n${lines.slice(-tail).join('\n')}`;
+        const shown = JSON.stringify(
+          relay(redactor, [
+            { type: 'command:start', block, id: 1, command: 'cat sa.key; false', time: 0 },
+            ...chunks.map((text): RunEvent => ({ type: 'command:output', block, id: 1, stream: 'stdout', text })),
+            { type: 'command:end', block, id: 1, command: 'cat sa.key; false', exitCode: 1, durationMs: 1, stdout: key, stderr: '' },
+            { type: 'block:end', block, status: 'failed', durationMs: 1, attempts: 1, failure: { code: 'COMMAND_FAILED', message, file: 'b.md', line: 1 } },
+          ]),
+        );
+        for (const body of keyBody(key)) expect(shown).not.toContain(body);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('holds a credential found by its shape whole when a line passes the hold limit, however the chunks fall', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 60_000, max: 70_000 }), fc.integer(), fc.array(fc.integer({ min: -20, max: 60 }), { maxLength: 4 }), (filler, seed, cuts) => {
+        const secret = token(seed, 'base64');
+        const text = `${'.'.repeat(filler)} {"token":"${secret}"} done`;
+        // Cuts around the secret, some of them past the limit.
+        const at = [...new Set(cuts.map((c) => filler + 11 + c))].sort((a, b) => a - b);
+        const chunks = [0, ...at, text.length]
+          .slice(1)
+          .map((end, i, all) => text.slice(i === 0 ? 0 : all[i - 1], end))
+          .filter(Boolean);
+        const shown = relay(new Redactor(), [
+          ...chunks.map((t): RunEvent => ({ type: 'block:output', block, stream: 'stdout', text: t })),
+          { type: 'block:end', block, status: 'passed', durationMs: 1, attempts: 1 },
+        ]);
+        const out = shown.map((e) => (e.type === 'block:output' ? e.text : '')).join('');
+        for (let i = 0; i + 16 <= secret.length; i++) expect(out).not.toContain(secret.slice(i, i + 16));
+        expect(out.startsWith('.'.repeat(filler))).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it("shows an attempt's output before the next attempt starts (and before the reader is asked), never under it", () => {
+    const shown: RunEvent[] = [];
+    const relayed = redactingRelay(new Redactor(), (e) => shown.push(e));
+    relayed.listener({ type: 'block:start', block, attempt: 1, time: 0 });
+    relayed.listener({ type: 'block:output', block, stream: 'stdout', text: '{"message":"forbidden"}' });
+    relayed.listener({ type: 'block:start', block, attempt: 2, time: 0 });
+    relayed.listener({ type: 'block:output', block, stream: 'stdout', text: 'partial' });
+    relayed.releaseBlock(block.id);
+    expect(shown.map((e) => (e.type === 'block:output' ? e.text : e.type === 'block:start' ? `start ${e.attempt}` : e.type))).toEqual([
+      'start 1',
+      '{"message":"forbidden"}',
+      'start 2',
+      'partial',
+    ]);
   });
 
   it('remembers what it redacted, and forgets it when a secret is registered: the same answers as a redactor that never remembered', () => {
@@ -218,7 +283,7 @@ describe('the reporters see secrets blanked, however the output was cut', () => 
           }
           const fresh = new Redactor();
           for (const r of registered) fresh.register(r);
-          expect(remembering.redact(s.redact)).toBe(fresh.redact(s.redact));
+          expect(remembering.redactDeep({ [s.redact]: s.redact })).toEqual(fresh.redactDeep({ [s.redact]: s.redact }));
         }
       }),
       { numRuns: 300 },

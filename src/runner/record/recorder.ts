@@ -242,6 +242,20 @@ export function startRecording(book: Book, target: Target, options: { nodes?: No
       },
     },
     transcript: (finalState = {}) => {
+      // What the output shows by shape is registered first: a piece of it elsewhere (a failure
+      // message's last lines, without a key's BEGIN line) is then blanked too.
+      for (const chapter of chapters)
+        for (const block of chapter.blocks) {
+          for (const stream of ['stdout', 'stderr', 'log'])
+            redactor.learnShapes(
+              block.output
+                .filter((o) => o.stream === stream)
+                .map((o) => o.text)
+                .join(''),
+            );
+          for (const command of block.commands) for (const text of [command.stdout, command.stderr]) redactor.learnShapes(text);
+          for (const section of block.diagnostics ?? []) redactor.learnShapes(section.lines.join('\n'));
+        }
       // A stream's output chunks first, together: a secret may be split between two of them.
       const shown = chapters.map((c) => ({ ...c, blocks: c.blocks.map((b) => ({ ...b, output: redactor.redactStreams(b.output) })) }));
       const redacted = redactor.redactDeep({

@@ -119,7 +119,8 @@ export function shapeSpans(text: string, shapes: Shape[] = SHAPES): Span[] {
 
 /** The secret values a text carries by its shape (for registering them everywhere): private keys whole, the rest by value. */
 export function secretsByShape(text: string): string[] {
-  const found = [...text.matchAll(PEM)].map((m) => m[0]);
+  // A key's body: its BEGIN and END lines say what was there, and are no secret.
+  const found = [...text.matchAll(PEM)].map((m) => (m[3] ?? m[4] ?? m[0]).trim());
   for (const s of shapeSpans(text, VALUE_SHAPES)) found.push(text.slice(s.start, s.end));
   // `--token=$TOKEN` in a script names a secret without holding it.
   return found.filter((s) => s !== REDACTED && !/^\$|\$[({]/.test(s));

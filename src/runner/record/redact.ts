@@ -62,7 +62,7 @@ export class Redactor {
 
   /** A file written on the machine: private files are secrets, and so is every credential inside one. */
   registerFile(content: string, mode: number | undefined): boolean {
-    for (const s of secretsByShape(content)) this.register(s);
+    this.learnShapes(content);
     if (!isPrivateMode(mode)) return false;
     const whole = content.trim();
     if (whole.length < MIN_SECRET) return true;
@@ -80,13 +80,29 @@ export class Redactor {
     return this.literals.size + this.tokens.size;
   }
 
+  /**
+   * Registers the secrets `text` shows by their shape (a private key, a credential field): a
+   * piece of one printed later (a failure message's last lines, without the key's BEGIN line)
+   * is then blanked by its tokens.
+   */
+  learnShapes(text: string): void {
+    for (const s of secretsByShape(text)) this.register(s);
+  }
+
   redact(text: string): string {
-    if (text.length > MEMO_TEXT) return applySpans(text, this.spans(text));
+    return applySpans(text, this.spans(text));
+  }
+
+  /** redact, remembered for short texts (the many names and fields of each state snapshot). */
+  private redactShort(text: string): string {
+    if (text.length > MEMO_TEXT) return this.redact(text);
     const known = this.memo.get(text);
     if (known !== undefined) return known;
-    const redacted = applySpans(text, this.spans(text));
+    // A flat copy: `text` may be a slice that keeps a much longer string alive.
+    const own = ` ${text}`.slice(1);
+    const redacted = applySpans(own, this.spans(own));
     if (this.memo.size >= MEMO_ENTRIES) this.memo.clear();
-    this.memo.set(text, redacted);
+    this.memo.set(own, redacted);
     return redacted;
   }
 
@@ -120,12 +136,12 @@ export class Redactor {
   /** Every string in a JSON-like value, keys included. */
   redactDeep<T>(value: T): T {
     const walk = (v: unknown): unknown => {
-      if (typeof v === 'string') return this.redact(v);
+      if (typeof v === 'string') return this.redactShort(v);
       if (Array.isArray(v)) return v.map(walk);
       if (v && typeof v === 'object') {
         const out: Record<string, unknown> = {};
         // A credential field's value is a secret whatever it looks like (a bootstrap token Secret's `token-secret`).
-        for (const [k, x] of Object.entries(v)) out[this.redact(k)] = typeof x === 'string' && CREDENTIAL_KEY.test(k) && x !== '' ? REDACTED : walk(x);
+        for (const [k, x] of Object.entries(v)) out[this.redactShort(k)] = typeof x === 'string' && CREDENTIAL_KEY.test(k) && x !== '' ? REDACTED : walk(x);
         return out;
       }
       return v;
