@@ -227,6 +227,28 @@ describe('what a failure points at', () => {
     }
   });
 
+  it('maps the failures of the --all run after the images were built (v1.37.2, whole book, 2026-12-07) to what was found behind each', () => {
+    const failures = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../fixtures/conformance/failures-v1.37.2-2026-12-07.json'), 'utf8')) as {
+      name: string;
+      message: string;
+    }[];
+    const expected: [RegExp, string][] = [
+      [/Sample API Server/, 'aggregation-layer'],
+      [/ImageVolume/, 'image-volume-runtime'],
+      [/Projected PodCertificate/, 'pull-always'],
+      [/OIDC discovery/, 'in-cluster-api-oidc'],
+      [/Endpoints and EndpointSlices pointing to API Server/, 'in-cluster-api'],
+      [/read only busybox/, 'image-fidelity'],
+      [/InPlace Resize/, 'in-place-resize'],
+    ];
+    expect(failures).toHaveLength(8);
+    for (const failure of failures) {
+      const want = expected.find(([name]) => name.test(failure.name));
+      expect(want, failure.name).toBeDefined();
+      expect(explain(failure).id, failure.name).toBe(want?.[1]);
+    }
+  });
+
   it('names a chapter of the book (or the tooling) for every cause', () => {
     const chapters = readdirSync(path.resolve(import.meta.dirname, '../../book'))
       .filter((f) => /^\d\d-.*\.md$/.test(f))
