@@ -228,23 +228,28 @@ describe('the reporters see secrets blanked, however the output was cut', () => 
 
   it('holds a credential found by its shape whole when a line passes the hold limit, however the chunks fall', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 60_000, max: 70_000 }), fc.integer(), fc.array(fc.integer({ min: -20, max: 60 }), { maxLength: 4 }), (filler, seed, cuts) => {
-        const secret = token(seed, 'base64');
-        const text = `${'.'.repeat(filler)} {"token":"${secret}"} done`;
-        // Cuts around the secret, some of them past the limit.
-        const at = [...new Set(cuts.map((c) => filler + 11 + c))].sort((a, b) => a - b);
-        const chunks = [0, ...at, text.length]
-          .slice(1)
-          .map((end, i, all) => text.slice(i === 0 ? 0 : all[i - 1], end))
-          .filter(Boolean);
-        const shown = relay(new Redactor(), [
-          ...chunks.map((t): RunEvent => ({ type: 'block:output', block, stream: 'stdout', text: t })),
-          { type: 'block:end', block, status: 'passed', durationMs: 1, attempts: 1 },
-        ]);
-        const out = shown.map((e) => (e.type === 'block:output' ? e.text : '')).join('');
-        for (let i = 0; i + 16 <= secret.length; i++) expect(out).not.toContain(secret.slice(i, i + 16));
-        expect(out.startsWith('.'.repeat(filler))).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 60_000, max: 70_000 }),
+        fc.integer(),
+        fc.array(fc.integer({ min: -20, max: 60 }), { maxLength: 4 }),
+        (filler, seed, cuts) => {
+          const secret = token(seed, 'base64');
+          const text = `${'.'.repeat(filler)} {"token":"${secret}"} done`;
+          // Cuts around the secret, some of them past the limit.
+          const at = [...new Set(cuts.map((c) => filler + 11 + c))].sort((a, b) => a - b);
+          const chunks = [0, ...at, text.length]
+            .slice(1)
+            .map((end, i, all) => text.slice(i === 0 ? 0 : all[i - 1], end))
+            .filter(Boolean);
+          const shown = relay(new Redactor(), [
+            ...chunks.map((t): RunEvent => ({ type: 'block:output', block, stream: 'stdout', text: t })),
+            { type: 'block:end', block, status: 'passed', durationMs: 1, attempts: 1 },
+          ]);
+          const out = shown.map((e) => (e.type === 'block:output' ? e.text : '')).join('');
+          for (let i = 0; i + 16 <= secret.length; i++) expect(out).not.toContain(secret.slice(i, i + 16));
+          expect(out.startsWith('.'.repeat(filler))).toBe(true);
+        },
+      ),
       { numRuns: 40 },
     );
   });
