@@ -100,7 +100,7 @@ export class Redactor {
     if (known !== undefined) return known;
     // A flat copy: `text` may be a slice that keeps a much longer string alive.
     const own = ` ${text}`.slice(1);
-    const redacted = applySpans(own, this.spans(own));
+    const redacted = this.redact(own);
     if (this.memo.size >= MEMO_ENTRIES) this.memo.clear();
     this.memo.set(own, redacted);
     return redacted;
