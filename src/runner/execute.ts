@@ -21,6 +21,7 @@ import { UncaughtErrors } from './run/uncaught.js';
 import type { Shell } from './shell.js';
 import { type SnapshotContext, takeSnapshot } from './state/snapshot.js';
 import type { Snapshot } from './state/types.js';
+import { substituteState } from './state-references.js';
 import { FIRST_NODE, NO_OTHER_NODES, type NodeTargets } from './targets/nodes.js';
 import { shellQuote, type Target } from './targets/target.js';
 import { type Block, type Book, BookError, type BookIssue, type Chapter, executable } from './types.js';
@@ -299,11 +300,12 @@ async function executeBlock(run: BookRun, block: Block, kernel: BlockKernel): Pr
   const on = await run.nodes.forBlock(block);
   if (block.kind === 'file') {
     const path = block.attrs.file as string;
+    // `${K8S_VERSION}` and the other pinned names become the machine's versions; `${state.NAME}`, what an earlier block found.
+    const text = substituteState(substituteVersions(block.code, run.versions as Record<string, string>), run.state);
     const id = run.nextCommandId();
     bus.emit({ type: 'command:start', block, id, command: `write ${path}`, time: Date.now(), ...on.label });
     const t0 = performance.now();
-    // `${K8S_VERSION}` and the other pinned names become the machine's versions.
-    await on.target.writeFile(path, substituteVersions(block.code, run.versions as Record<string, string>), block.attrs.mode);
+    await on.target.writeFile(path, text, block.attrs.mode);
     bus.emit({ type: 'command:end', block, id, command: `write ${path}`, exitCode: 0, durationMs: performance.now() - t0, stdout: '', stderr: '' });
     return;
   }

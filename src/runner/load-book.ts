@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG, parseBookConfig } from './book-config.js';
 import { INPUT_LIMITS, InputFileError, readInputFile } from './input-file.js';
 import { limitIssues } from './issue-limit.js';
 import { chapterName, checkUniqueNames, parseChapter } from './parse.js';
+import { unsetStateReferences } from './state-references.js';
 import { type Book, BookError, type BookIssue, type Chapter } from './types.js';
 
 /** Reads a book directory: book.yaml (optional) and its `NN-slug.md` chapters. Throws BookError. */
@@ -129,6 +130,7 @@ export async function loadBook(dir: string): Promise<Book> {
     issues.push(...result.issues);
   }
   issues.push(...checkUniqueNames(chapters));
+  issues.push(...unsetStateReferences(chapters));
   if (issues.length > 0) throw new BookError(limitIssues(issues));
   return { dir: bookDir, config, chapters };
 }
