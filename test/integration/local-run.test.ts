@@ -89,6 +89,27 @@ assert.ok(threw, 'declarations are per chapter')
     expect(routeOutput.trim()).toBe('lo');
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the test is about ${state.NAME} placeholders in book text
+  it('writes ${state.NAME} into a file block from what an earlier block found, and fails naming it when the run does not hold it', async () => {
+    const dir = writeBook({
+      'book.yaml': yaml(),
+      '01-find.md': `# Find\n\n\`\`\`ts run\nstate.found = String(await $\`ip -o link show lo\`).split(':')[1]?.trim()\nstate.port = 6443\n\`\`\`\n`,
+      '02-write.md': `# Write\n\n\`\`\`text file=${OUT}/from-state.txt name=write\ncard=\${state.found} port=\${state.port} shell=\${HOME}\n\`\`\`\n`,
+    });
+    const run = await runAndCollect(dir);
+    expect(ends(run.events).map((e) => e.failure)).toEqual([undefined, undefined]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a file block's text, placeholders and all
+    expect(readFileSync(`${OUT}/from-state.txt`, 'utf8')).toBe('card=lo port=6443 shell=${HOME}\n');
+    // Resumed at chapter 2 with a state that lacks the value (a checkpoint of an older book).
+    rmSync(`${OUT}/from-state.txt`);
+    const resumed = await runAndCollect(dir, { from: '02-write', state: { port: 6443 } });
+    const failed = ends(resumed.events).find((e) => e.block.id === 'write');
+    expect(resumed.exitCode).not.toBe(0);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a file block's text, placeholders and all
+    expect(failed?.failure?.message).toContain('${state.found}: state.found is not set');
+    expect(existsSync(`${OUT}/from-state.txt`)).toBe(false);
+  });
+
   it('maps failures to the .md line: a failed assert, a failed $ call, a failed sh line', async () => {
     const dir = writeBook({
       'book.yaml': yaml(),
