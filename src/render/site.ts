@@ -9,7 +9,6 @@ import { blockHash, transcriptBlocks } from '../runner/record/transcript.js';
 import { BadArguments } from '../runner/select.js';
 import { formatDiff } from '../runner/state/diff.js';
 import { type Block, type Book, type Chapter, executable } from '../runner/types.js';
-import { substituteVersions } from '../runner/versions.js';
 import { BOOK_JS, STYLE_CSS } from './assets.js';
 import { diagramFigure } from './diagram/index.js';
 import { escapeHtml, formatMs, highlight, slug, stripAnsi } from './html.js';
@@ -17,6 +16,7 @@ import { checkSiteFolder, discardBuild, installSite, recoverSite, SITE_MARKER, s
 import { realFolder, refuseMounts } from './out-folder.js';
 import { predictionHtml } from './prediction.js';
 import { drawingContext, type SnapshotTimeline, snapshotTimeline } from './timeline.js';
+import { writtenText } from './written-text.js';
 
 export interface RenderOptions {
   book: Book;
@@ -166,8 +166,8 @@ function markdownFor(chapter: Chapter, ctx: PageContext): MarkdownIt {
     const block = token.map ? byLine.get(token.map[0] + 1) : undefined;
     if (block?.prediction) return predictionHtml(block.prediction, recordedAnswer(block, chapter, ctx), md);
     const lang = block?.lang ?? token.info.trim().split(/\s+/)[0] ?? '';
-    // A file block shows what the run wrote: `${K8S_VERSION}` as the recorded machine had it.
-    const shown = block?.kind === 'file' ? substituteVersions(token.content, ctx.transcript?.versions) : token.content;
+    // A file block shows what the run wrote: `${K8S_VERSION}` and `${state.NAME}` as the recorded run had them.
+    const shown = block?.kind === 'file' ? writtenText(block, ctx.recorded.get(block.id), ctx.transcript?.versions) : token.content;
     const { html, language } = highlight(shown, lang);
     // Focusable (tabindex): a keyboard scrolls a long line sideways, and ← → stay in the block.
     if (!block || block.kind === 'prose') return `<pre class="prose" tabindex="0"><code class="hljs language-${escapeHtml(language)}">${html}</code></pre>\n`;

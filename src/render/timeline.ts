@@ -1,8 +1,8 @@
-import type { Transcript } from '../runner/record/transcript.js';
+import { type Transcript, transcriptBlocks } from '../runner/record/transcript.js';
 import type { Snapshot } from '../runner/state/types.js';
 import type { Book } from '../runner/types.js';
-import { substituteVersions } from '../runner/versions.js';
 import type { DiagramContext, WrittenFile } from './diagram/model.js';
+import { writtenText } from './written-text.js';
 
 // Which snapshots the site draws: the cluster after each chapter, and after a block that changed a
 // lot, each against the drawing before it (what changed is highlighted), with what the run knew
@@ -67,23 +67,26 @@ export function snapshotTimeline(transcript: Transcript | undefined): SnapshotTi
   return { chapters, blocks };
 }
 
-/** The files the book's `file=` blocks write (versions as the recorded machine had them), by block id. */
-const writtenFiles = new WeakMap<Book, Map<string, WrittenFile>>();
+/** The files the book's `file=` blocks write (as the recorded run wrote them: writtenText), by block id. */
+const writtenFiles = new WeakMap<Book, WeakMap<Transcript | Book, Map<string, WrittenFile>>>();
 
-export function bookFiles(book: Book, versions: Transcript['versions'] | undefined): Map<string, WrittenFile> {
-  let files = writtenFiles.get(book);
+export function bookFiles(book: Book, transcript: Transcript | undefined): Map<string, WrittenFile> {
+  const byTranscript = writtenFiles.get(book) ?? new WeakMap<Transcript | Book, Map<string, WrittenFile>>();
+  writtenFiles.set(book, byTranscript);
+  let files = byTranscript.get(transcript ?? book);
   if (!files) {
     files = new Map();
+    const recorded = transcript ? transcriptBlocks(transcript) : undefined;
     for (const chapter of book.chapters)
       for (const b of chapter.blocks)
         if (b.kind === 'file' && b.attrs.file)
           files.set(b.id, {
             path: b.attrs.file,
             ...(b.attrs.node ? { node: b.attrs.node } : {}),
-            content: substituteVersions(b.code, versions),
+            content: writtenText(b, recorded?.get(b.id), transcript?.versions),
             block: b.id,
           });
-    writtenFiles.set(book, files);
+    byTranscript.set(transcript ?? book, files);
   }
   return files;
 }
@@ -94,7 +97,7 @@ export function drawingContext(
   transcript: Transcript | undefined,
   drawing: Pick<Drawing, 'now' | 'before'>,
 ): { now: DiagramContext; before?: DiagramContext } {
-  const files = bookFiles(book, transcript?.versions);
+  const files = bookFiles(book, transcript);
   const at = (run: RunSoFar): DiagramContext => ({
     daemonEvents: run.daemonEvents,
     files: run.ran.flatMap((id) => (files.has(id) ? [files.get(id) as WrittenFile] : [])),

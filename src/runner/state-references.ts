@@ -7,6 +7,9 @@ import type { BookIssue, Chapter } from './types.js';
  */
 const REFERENCE = /\$\{state\.([A-Za-z_$][\w$]*)\}/g;
 
+/** A fresh copy of the pattern (global, its one group the name): for split and replace elsewhere. */
+export const stateReferencePattern = (): RegExp => new RegExp(REFERENCE.source, 'g');
+
 /** The `${state.NAME}` references in a text: each name with its 0-based line. */
 export function stateReferences(text: string): { line: number; name: string }[] {
   const found: { line: number; name: string }[] = [];

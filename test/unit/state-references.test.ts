@@ -5,9 +5,11 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { writtenText } from '../../src/render/written-text.js';
 import { loadBook } from '../../src/runner/load-book.js';
+import { blockHash, type RecordedBlock } from '../../src/runner/record/transcript.js';
 import { StateValueMissing, stateReferences, substituteState } from '../../src/runner/state-references.js';
-import { BookError } from '../../src/runner/types.js';
+import { type Block, BookError } from '../../src/runner/types.js';
 import { writeBook } from '../helpers/book.js';
 
 const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,11}$/);
@@ -95,6 +97,50 @@ describe('${state.NAME} in a file block', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+});
+
+describe('the site shows ${state.NAME} as the recorded run wrote it', () => {
+  const fileBlock = (code: string): Block => ({
+    id: 'b',
+    chapterId: '01-a',
+    index: 1,
+    kind: 'file',
+    lang: 'yaml',
+    info: 'yaml file=/etc/x.yaml',
+    code,
+    file: 'book/01-a.md',
+    line: 3,
+    codeLine: 4,
+    attrs: { run: false, file: '/etc/x.yaml' },
+    timeoutMs: 1000,
+    retries: 0,
+  });
+  const recordOf = (block: Block, written: string, hash = blockHash(block)) =>
+    ({ hash, calls: [{ kind: 'target', path: 'writeFile', args: ['/etc/x.yaml', written], durationMs: 1 }] }) as unknown as RecordedBlock;
+  /** Values a run could hold, and text around the references, none of them a line break. */
+  const value = fc.string({ maxLength: 12 }).map((s) => s.replace(/\n/g, ''));
+  const plain = filler.map((s) => s.replace(/\n/g, ' '));
+
+  it('reads each value back from the recorded write, and only from a write that is the block text otherwise', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(name, value, { minKeys: 1, maxKeys: 4 }),
+        fc.array(fc.tuple(plain, fc.nat()), { minLength: 1, maxLength: 6 }),
+        plain,
+        (state, parts, tail) => {
+          const names = Object.keys(state);
+          const code = `${parts.map(([before, pick]) => `${before}\${state.${names[pick % names.length]}}`).join('')}${tail}\n`;
+          const block = fileBlock(code);
+          const written = substituteState(code, state);
+          expect(writtenText(block, recordOf(block, written), undefined)).toBe(written);
+          // No record, a record of an older block, a write whose other text differs: as written.
+          expect(writtenText(block, undefined, undefined)).toBe(code);
+          expect(writtenText(block, recordOf(block, written, 'another'), undefined)).toBe(code);
+          expect(writtenText(block, recordOf(block, `${written}#`), undefined)).toBe(code);
+        },
+      ),
     );
   });
 });
