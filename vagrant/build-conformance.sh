@@ -5,6 +5,7 @@
 #   $CONFORMANCE_CACHE/bin/e2e.test     `go test -c k8s.io/kubernetes/test/e2e` (a wrapper module)
 #   $CONFORMANCE_CACHE/bin/agnhost      k8s.io/kubernetes/test/images/agnhost, the test image's binary
 #   $CONFORMANCE_CACHE/bin/ginkgo       the Ginkgo CLI of the same module graph (runs e2e.test in parallel)
+#   $CONFORMANCE_CACHE/busybox-1.37.0/bin/busybox   upstream BusyBox, static (the busybox image's)
 #   $CONFORMANCE_CACHE/images/*.tar     rootfs tarballs + .meta (the format of images.sh), named and
 #                                       tagged as test/utils/image/manifest.go of this version says
 #   $CONFORMANCE_CACHE/images.txt       every ref built, one a line (`book conformance` reads the .meta files)
@@ -18,7 +19,8 @@
 # ss, socat, getent and busybox, from this host's packages as images.sh's dnsutils image. The images
 # manifest.go names and this script does not build (sample-apiserver, nonroot,
 # the volume and CSI images, ...) stay absent: the specs that use them fail at the pull
-# (docs/conformance.md lists them).
+# (docs/conformance.md lists them). The busybox image is upstream BusyBox built from source: its
+# tarball comes from Debian's busybox source package (deb.debian.org; needs gcc, libc6-dev, make, bzip2).
 # Exit codes: 0 ok, 1 a step failed, 2 bad arguments.
 set -euo pipefail
 
@@ -136,6 +138,80 @@ GO
 }
 
 # ---------------------------------------------------------------------------------------------
+# Upstream BusyBox, static, for the busybox test image (image_busybox says why not Debian's).
+# busybox.net is not reachable: the tarball is the orig tarball of Debian's busybox source package
+# in $busybox_suite, which is upstream's unchanged (the sha256 below is busybox.net's for it), got
+# through an apt state of our own (sources, lists, caches under the work folder; the host's apt
+# is not touched), and apt checks it against the signed Sources index. Debian's patches are not
+# applied. Upstream's defconfig, static, without tc (its CBQ code does not build against kernel
+# headers 6.8 and later, which dropped CBQ: busybox bug 15931; no spec runs tc). Cached by version;
+# the stamp holds a hash of build_busybox itself, so a changed recipe builds again.
+busybox_version=1.37.0
+busybox_sha256=3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4
+busybox_suite=trixie
+busybox_bin=$out/busybox-$busybox_version/bin/busybox
+
+build_busybox() {
+  local stampf=$out/.busybox-$busybox_version.complete recipe
+  recipe=$(declare -f build_busybox | sha256sum | cut -c1-12)
+  if [[ $force -eq 0 && -x $busybox_bin && -f $stampf && $(<"$stampf") == *" recipe $recipe" ]]; then
+    say "busybox $busybox_version: cached in ${busybox_bin%/*}"; return 0
+  fi
+  need apt-get tar sha256sum ldd nproc
+  local keyring=/usr/share/keyrings/debian-archive-keyring.gpg cmd missing=()
+  for cmd in gcc make bzip2; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done
+  # gcc without libc6-dev has no libc.a to link a static binary with
+  if command -v gcc >/dev/null 2>&1 && [[ $(gcc -print-file-name=libc.a) != /* ]]; then missing+=(libc6-dev); fi
+  [[ -r $keyring ]] || missing+=(debian-archive-keyring)
+  [[ ${#missing[@]} -eq 0 ]] || die "busybox $busybox_version: building it needs ${missing[*]} (apt-get install ${missing[*]})"
+  say "busybox $busybox_version: building upstream's, static, from source (cold: about a minute on 2 cores)"
+  rm -f "$stampf"
+  rm -rf "$out"/.busybox.*   # a run killed midway leaves its work folder
+  local work; work=$(mktemp -d "$out/.busybox.XXXXXX"); scratch+=("$work")
+  chmod 755 "$work"   # apt downloads as its _apt user
+  mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/apt/sources.list.d" "$work/dl"
+  # apt downloads as its _apt user where that user may write (else it warns, and downloads as root)
+  if [[ $EUID -eq 0 ]] && id -u _apt >/dev/null 2>&1; then chown _apt "$work/dl"; fi
+  echo "deb-src [signed-by=$keyring] http://deb.debian.org/debian $busybox_suite main" >"$work/apt/sources.list"
+  local apt=(apt-get -q -o Dir::Etc::sourcelist="$work/apt/sources.list" -o Dir::Etc::sourceparts="$work/apt/sources.list.d"
+    -o Dir::State::Lists="$work/apt/lists" -o Dir::Cache="$work/apt/cache")
+  run_step busybox-apt-update "${apt[@]}" update
+  (cd "$work/dl" && run_step busybox-source "${apt[@]}" source --download-only busybox)
+  local tarball=$work/dl/busybox_$busybox_version.orig.tar.bz2 got sum
+  if [[ ! -f $tarball ]]; then
+    got=$(cd "$work/dl" && echo *)
+    die "Debian's $busybox_suite busybox source has no busybox_$busybox_version.orig.tar.bz2 (it has: $got): change busybox_version and busybox_sha256"
+  fi
+  sum=$(sha256sum "$tarball"); sum=${sum%% *}
+  [[ $sum == "$busybox_sha256" ]] || die "$tarball: sha256 $sum, not upstream's $busybox_sha256"
+  tar -xjf "$tarball" -C "$work"
+  local src=$work/busybox-$busybox_version
+  [[ -f $src/Makefile ]] || die "$tarball holds no busybox-$busybox_version/Makefile"
+  (cd "$src" && run_step busybox-defconfig make defconfig)
+  sed -i -e 's/^# CONFIG_STATIC is not set$/CONFIG_STATIC=y/' -e 's/^CONFIG_TC=y$/# CONFIG_TC is not set/' "$src/.config"
+  # oldconfig settles what those two change; with no terminal it fails on a question, never guesses
+  (cd "$src" && run_step busybox-oldconfig make oldconfig </dev/null)
+  local config; config=$'\n'$(<"$src/.config")$'\n'
+  [[ $config == *$'\nCONFIG_STATIC=y\n'* && $config == *$'\nCONFIG_SH_IS_ASH=y\n'* && $config != *$'\nCONFIG_TC=y\n'* ]] \
+    || die "busybox $busybox_version: .config is not static with ash as sh and without tc (see $src/.config)"
+  (cd "$src" && run_step busybox-build make -j"$(nproc)" busybox)
+  # What the image needs of it: static, sh passes on variables such as data-1, ash's messages.
+  local bin=$src/busybox said
+  said=$(ldd "$bin" 2>&1) || true
+  [[ $said == *"not a dynamic executable"* || $said == *"statically linked"* ]] || die "$bin is not static: $said"
+  said=$(env -i 'data-1=kept' "$bin" sh -c env 2>&1) || die "$bin sh -c env failed: $said"
+  [[ $'\n'$said$'\n' == *$'\ndata-1=kept\n'* ]] || die "$bin's sh drops the variable data-1 (the envFrom specs need it): $said"
+  said=$(cd "$work" && "$bin" sh -c 'echo test >none/file' 2>&1) || true
+  [[ $said == "sh: can't create none/file: "* ]] || die "$bin's sh is not ash, its redirection error says: $said"
+  mkdir -p "${busybox_bin%/*}"
+  cp "$bin" "$busybox_bin.tmp"
+  mv "$busybox_bin.tmp" "$busybox_bin"
+  echo "$(date -u +%FT%TZ) recipe $recipe" >"$stampf"
+  rm -rf "$work"
+  say "busybox $busybox_version: $(du -h "$busybox_bin" | cut -f1) -> $busybox_bin"
+}
+
+# ---------------------------------------------------------------------------------------------
 # The test images, under the names manifest.go gives them. images.sh's helpers (rootfs_skeleton,
 # add_with_libs, busybox_into, debian_download, write_image) write into IMAGES_CACHE, pointed at
 # our own folder, so the book's image cache is not touched.
@@ -211,20 +287,25 @@ image_glibc_dns() {
   rm -rf "$root" "$dl"
 }
 
-# busybox: Debian's static busybox, as images.sh's (upstream's e2e busybox is busybox too), with
-# bash as sh: Debian's busybox ash drops environment variables whose names are no shell names
-# (`data-1`, which the ConfigMap and Secret envFrom specs look for in `sh -c env`); bash passes them on.
+# busybox: upstream BusyBox (build_busybox), static, an applet link for each applet: sh is its ash,
+# and there is no bash, as in upstream's e2e busybox image. Not Debian's busybox: Debian patches
+# its ash to drop environment variables whose names are no shell names (`data-1`, which the
+# ConfigMap and Secret envFrom specs look for in `sh -c env`); upstream's ash passes them on. And
+# not bash as sh: the read-only-root spec matches ash's own error text ("/bin/sh: can't create
+# /file: Read-only file system").
 image_busybox() {
-  local ref=$1 name=$2 dl root
-  [[ -x /usr/bin/bash ]] || die "/usr/bin/bash is missing: the busybox test image needs it"
-  dl=$(images_workdir); root=$(images_workdir); scratch+=("$dl" "$root")
-  debian_download "$dl" busybox-static
+  local ref=$1 name=$2 root applet applets
+  [[ -x $busybox_bin ]] || die "$busybox_bin is missing: build_busybox first"
+  root=$(images_workdir); scratch+=("$root")
   rootfs_skeleton "$root"
-  add_with_libs "$root" /usr/bin/bash
-  busybox_into "$root" "$(ls "$dl"/busybox-static_*.deb)"
-  ln -sf bash "$root/usr/bin/sh"
+  cp "$busybox_bin" "$root/usr/bin/busybox"
+  applets=$("$root/usr/bin/busybox" --list) || die "$busybox_bin does not run on this host"
+  for applet in $applets; do
+    [[ $applet == busybox || -e $root/usr/bin/$applet || -e $root/usr/sbin/$applet ]] || ln -s busybox "$root/usr/bin/$applet"
+  done
+  [[ -L $root/usr/bin/sh ]] || die "$busybox_bin has no sh applet"
   write_image "$root" "$name" "$ref" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
-  rm -rf "$root" "$dl"
+  rm -rf "$root"
 }
 
 # nginx: the book's own nginx image (Debian's nginx), retagged. The specs only need an HTTP
@@ -294,6 +375,8 @@ build_images() {
   [[ -x $out/bin/agnhost ]] || die "$out/bin/agnhost is missing: build the binary first"
   need tar dpkg-deb ldd
   rm -f "$out/.images.complete" "$out/.complete"
+  # Before force=1 below: --force builds busybox again, a new recipe of the images does not.
+  build_busybox
   kdir=$(cd /tmp && go mod download -json k8s.io/kubernetes@"$K8S_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   manifest=$kdir/test/utils/image/manifest.go
   [[ -r $manifest ]] || die "cannot read $manifest"
