@@ -28,13 +28,11 @@ export const CAUSES: readonly Cause[] = [
   },
   {
     // The sample API server is an aggregated API: the book's API server has no aggregation layer,
-    // the extension server calls the API server back through the `kubernetes` Service (which has
-    // no endpoints: docs/conformance.md, change 1), and its image is not built here.
+    // and its image is not built here (docs/conformance.md, change 3).
     id: 'aggregation-layer',
     chapter: '02-api-server',
-    missing:
-      'the aggregation layer (front-proxy certificates, --requestheader-* and --proxy-client-* flags), the `kubernetes` Service the extension API server calls back through, and the sample-apiserver image',
-    fix: 'docs/conformance.md, changes 1 and 3: not made (the API server listens on the machine loopback only)',
+    missing: 'the aggregation layer (front-proxy certificates, --requestheader-* and --proxy-client-* flags) and the sample-apiserver image',
+    fix: 'docs/conformance.md, change 3: not made',
     name: /Sample API Server/i,
   },
   {
@@ -68,8 +66,8 @@ export const CAUSES: readonly Cause[] = [
   {
     id: 'image-fidelity',
     chapter: 'tooling',
-    missing: "our busybox image's sh is bash: its error text differs from busybox ash's, which the spec matches",
-    fix: 'vagrant/build-conformance.sh keeps bash as sh (the envFrom specs need it); a busybox built with ash passing odd variable names would pass both',
+    missing: "the busybox image's sh is not upstream BusyBox's ash (whose error text the spec matches), as it was before 2026-12-07",
+    fix: 'vagrant/build-conformance.sh builds upstream BusyBox since 2026-12-07 (build_busybox): rebuild the images (--force), and see its checks in the log',
     name: /read only busybox container should not write to root filesystem/,
   },
   {
@@ -98,20 +96,20 @@ export const CAUSES: readonly Cause[] = [
   // server at 10.96.0.1 (the OIDC discovery spec, since chapter 12) points here, not at admission.
   {
     id: 'in-cluster-api',
-    chapter: '02-api-server',
+    chapter: '08-services',
     missing:
-      'the API server listens on the machine loopback only; the `kubernetes` Service has no endpoints (--bind-address=127.0.0.1, --endpoint-reconciler-type=none)',
-    fix: 'bind the API server to the node address (--advertise-address=192.168.56.10, --bind-address=0.0.0.0) and drop --endpoint-reconciler-type=none, so 10.96.0.1:443 leads to it',
+      "pods cannot reach the API server through the `kubernetes` Service: 10.96.0.1:443 leads to the advertised address (chapter 2), which the master hands to its loopback only with chapter 8's DNAT rules",
+    fix: "check the `kubernetes` EndpointSlice (kubectl get endpointslices -l kubernetes.io/service-name=kubernetes) and the rules of chapter 8's api-server-for-pods block (iptables -t nat -S PREROUTING)",
     message:
       /endpoints "kubernetes"|dial tcp 10\.96\.0\.1:443|kubernetes\.default(?:\.svc)?[^\n]*(?:timeout|refused|no such host)|unable to load in-cluster configuration/i,
   },
   {
     // Its failure shows only the validator pod's status; the pod dials the API server at 10.96.0.1.
     id: 'in-cluster-api-oidc',
-    chapter: '02-api-server',
+    chapter: '08-services',
     missing:
-      'the API server listens on the machine loopback only; the `kubernetes` Service has no endpoints, so the OIDC validator pod cannot reach 10.96.0.1:443',
-    fix: 'bind the API server to the node address (--advertise-address=192.168.56.10, --bind-address=0.0.0.0) and drop --endpoint-reconciler-type=none, so 10.96.0.1:443 leads to it',
+      "the OIDC validator pod cannot reach the API server at 10.96.0.1:443 and at the advertised address, the issuer's jwks_uri (chapter 8's DNAT rules to the loopback)",
+    fix: "check the `kubernetes` EndpointSlice and the rules of chapter 8's api-server-for-pods block (iptables -t nat -S PREROUTING)",
     name: /ServiceAccountIssuerDiscovery should support OIDC discovery/,
   },
   {

@@ -412,16 +412,16 @@ describe.skipIf(!haveBrowser)('the rendered site in headless Chromium', () => {
     const top = await page.locator(target).evaluate((el) => el.getBoundingClientRect().top);
     expect(top).toBeGreaterThanOrEqual(headerBottom);
     // ← → change pages, but not while a code block has the focus (it scrolls sideways instead).
-    await open('03-kubelet-joins.html');
+    await open('02-api-server.html');
     const code = page.locator('figure[data-block="node-ip"] > pre');
     await code.focus();
     await page.keyboard.press('ArrowRight');
     await page.waitForTimeout(200);
-    expect(page.url()).toMatch(/03-kubelet-joins\.html$/);
+    expect(page.url()).toMatch(/02-api-server\.html$/);
     expect(await code.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
     await page.locator('main h1').click();
     await page.keyboard.press('ArrowRight');
-    await page.waitForURL(/04-deployment\.html$/);
+    await page.waitForURL(/03-kubelet-joins\.html$/);
     // Copy buttons copy the block's code.
     await browser.grantPermissions(['clipboard-read', 'clipboard-write']);
     await open('03-kubelet-joins.html');
