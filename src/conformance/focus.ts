@@ -59,7 +59,8 @@ export function e2eArgs(run: E2eInvocation): string[] {
 
 /**
  * The nightly e2e's fixed handful (test/e2e/conformance.e2e.test.ts): Services, DNS and Pods specs
- * that take seconds each. One expression of literal spec names.
+ * that take seconds each, and the `kubernetes` Service's endpoint (chapter 2). One expression of
+ * literal spec names.
  */
 export const SMOKE_SPECS: readonly string[] = [
   '[sig-network] Services should serve a basic endpoint from pods',
@@ -68,6 +69,7 @@ export const SMOKE_SPECS: readonly string[] = [
   '[sig-network] DNS should provide /etc/hosts entries for the cluster',
   '[sig-node] Pods should get a host IP',
   '[sig-node] Pods should be submitted and removed',
+  '[sig-network] API Server should have Endpoints and EndpointSlices pointing to API Server',
 ];
 
 const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
