@@ -213,8 +213,8 @@ build_busybox() {
 
 # ---------------------------------------------------------------------------------------------
 # The test images, under the names manifest.go gives them. images.sh's helpers (rootfs_skeleton,
-# add_with_libs, busybox_into, debian_download, write_image) write into IMAGES_CACHE, pointed at
-# our own folder, so the book's image cache is not touched.
+# add_with_libs, busybox_into, busybox_links, debian_download, write_image) write into
+# IMAGES_CACHE, pointed at our own folder, so the book's image cache is not touched.
 
 # manifest_ref KEY — the ref test/utils/image/manifest.go gives the image KEY (Agnhost, BusyBox,
 # Nginx, NginxNew, ...) in this version: `configs[KEY] = Config{list.REGISTRY, "NAME", "TAG"}`.
@@ -294,15 +294,12 @@ image_glibc_dns() {
 # not bash as sh: the read-only-root spec matches ash's own error text ("/bin/sh: can't create
 # /file: Read-only file system").
 image_busybox() {
-  local ref=$1 name=$2 root applet applets
+  local ref=$1 name=$2 root
   [[ -x $busybox_bin ]] || die "$busybox_bin is missing: build_busybox first"
   root=$(images_workdir); scratch+=("$root")
   rootfs_skeleton "$root"
   cp "$busybox_bin" "$root/usr/bin/busybox"
-  applets=$("$root/usr/bin/busybox" --list) || die "$busybox_bin does not run on this host"
-  for applet in $applets; do
-    [[ $applet == busybox || -e $root/usr/bin/$applet || -e $root/usr/sbin/$applet ]] || ln -s busybox "$root/usr/bin/$applet"
-  done
+  busybox_links "$root"
   [[ -L $root/usr/bin/sh ]] || die "$busybox_bin has no sh applet"
   write_image "$root" "$name" "$ref" 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["sh"]'
   rm -rf "$root"

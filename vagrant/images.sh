@@ -195,8 +195,13 @@ busybox_into() {
   dpkg-deb -x "$deb" "$x"
   cp "$x/bin/busybox" "$root/usr/bin/busybox"
   rm -rf "$x"
-  local applet busybox_list
-  busybox_list=$("$root/usr/bin/busybox" --list) || die "busybox-static does not run on this host"
+  busybox_links "$root"
+}
+
+# busybox_links ROOT — a link to ROOT/usr/bin/busybox for each of its applets not already in ROOT.
+busybox_links() {
+  local root=$1 applet busybox_list
+  busybox_list=$("$root/usr/bin/busybox" --list) || die "$root/usr/bin/busybox does not run on this host"
   for applet in $busybox_list; do
     [[ $applet == busybox || -e $root/usr/bin/$applet || -e $root/usr/sbin/$applet ]] || ln -s busybox "$root/usr/bin/$applet"
   done
