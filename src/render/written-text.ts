@@ -1,9 +1,8 @@
+import { escapeRegExp } from '../runner/escape-regexp.js';
 import { blockHash, type RecordedBlock, type Transcript } from '../runner/record/transcript.js';
 import { stateReferencePattern, stateReferences } from '../runner/state-references.js';
 import type { Block } from '../runner/types.js';
 import { substituteVersions } from '../runner/versions.js';
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * What a file block wrote in the recorded run: its text with the recorded versions, and each

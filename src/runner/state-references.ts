@@ -28,7 +28,9 @@ export function substituteState(text: string, state: Record<string, unknown>): s
     const value = Object.hasOwn(state, name) ? state[name] : undefined;
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
     const what = value === undefined ? 'is not set' : `is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : `a ${typeof value}`}`;
-    throw new StateValueMissing(`\${state.${name}}: state.${name} ${what}, and a file can only hold a string or a number; an earlier ts block sets it`);
+    throw new StateValueMissing(
+      `\${state.${name}}: state.${name} ${what}, and a file can only hold a string, a number or a boolean; an earlier ts block sets it`,
+    );
   });
 }
 

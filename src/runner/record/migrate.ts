@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../escape-regexp.js';
 import { machineKeys, shellKey, shKey } from '../run/call-key.js';
 import type { RecordedBlock, RecordedCall, Transcript } from './transcript.js';
 
@@ -79,10 +80,6 @@ function machineScript(script: string): MachineScript | undefined {
     return name ? { op: 'logs', name, lines: Number(m[1]) } : undefined;
   }
   return undefined;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 // ---- The migration -----------------------------------------------------------------------------
