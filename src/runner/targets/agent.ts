@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { Duplex, type Readable, type Writable } from 'node:stream';
+import { Duplex } from 'node:stream';
+import { lineSplitter } from './agent-framing.js';
 import type { ExecOptions, ExecResult, NodeState } from './target.js';
 
 /**
@@ -97,8 +97,12 @@ interface Pending {
  * host (the local target) or a Docker exec's attached streams (the docker target).
  */
 export interface AgentProcess {
-  readonly stdin: Writable;
-  readonly stdout: Readable;
+  /** Writes to the agent's stdin (what is written before it is ready waits, in order). */
+  write(text: string): void;
+  /** Closes the agent's stdin: the agent ends. */
+  end(): void;
+  /** Calls back with each chunk of the agent's stdout, in order. */
+  onData(callback: (chunk: Buffer) => void): void;
   readonly pid?: number;
   /** Calls back once, when the agent has gone (exited, or its connection closed). */
   onClose(callback: () => void): void;
@@ -113,8 +117,9 @@ export function spawnAgent(argv: string[]): AgentProcess {
   const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
   const pipes = [child.stdout, child.stdin] as unknown as { ref(): void; unref(): void }[];
   return {
-    stdin: child.stdin as Writable,
-    stdout: child.stdout as Readable,
+    write: (text) => child.stdin.write(text),
+    end: () => child.stdin.end(),
+    onData: (callback) => child.stdout.on('data', callback),
     pid: child.pid,
     onClose: (callback) => child.on('close', callback),
     ref: () => (pipes[0] as { ref(): void }).ref(),
@@ -164,7 +169,7 @@ export class AgentClient {
     const child = this.launch();
     // Idle, the agent must not keep the runner alive; busy, its output must (see hold()).
     child.unref();
-    createInterface({ input: child.stdout }).on('line', (line) => this.receive(line));
+    child.onData(lineSplitter((line) => this.receive(line)));
     child.onClose(() => {
       if (this.child === child) this.child = undefined;
       for (const [id, p] of this.pending) {
@@ -227,7 +232,7 @@ export class AgentClient {
   }
 
   private send(message: Record<string, unknown>): void {
-    this.start().stdin.write(`${JSON.stringify(message)}\n`);
+    this.start().write(`${JSON.stringify(message)}\n`);
   }
 
   /** Sends one request; the agent's answer (output chunks, then the exit message) settles it. */
@@ -236,7 +241,7 @@ export class AgentClient {
     options: ExecOptions = {},
   ): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
     const awaited = this.awaitAnswer(options);
-    awaited.child.stdin.write(`${JSON.stringify({ ...message, id: awaited.id })}\n`);
+    awaited.child.write(`${JSON.stringify({ ...message, id: awaited.id })}\n`);
     return awaited;
   }
 
@@ -279,7 +284,7 @@ export class AgentClient {
     answer: Promise<ExecResult & { stdoutBuffer: Buffer }>,
     options: ExecOptions,
   ): Promise<ExecResult & { stdoutBuffer: Buffer }> {
-    const kill = () => child.stdin.write(`${JSON.stringify({ op: 'kill', id })}\n`);
+    const kill = () => child.write(`${JSON.stringify({ op: 'kill', id })}\n`);
     if (options.signal?.aborted) kill();
     else options.signal?.addEventListener('abort', kill, { once: true });
     return answer.finally(() => options.signal?.removeEventListener('abort', kill));
@@ -347,7 +352,7 @@ export class AgentClient {
   }
 
   close(): void {
-    this.child?.stdin.end();
+    this.child?.end();
     this.child = undefined;
   }
 }
