@@ -1,6 +1,7 @@
 // The cluster a finished book leaves, checked as a reader would check any cluster: through kubectl
 // and docker on the nodes and curl from inside them (`book machine shell [--node k8s-worker]`),
 // never through the book's own checks. Shared by the e2e of each target.
+import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 
 export type NodeShell = (command: string) => Promise<{ code: number | null; stdout: string; stderr: string }>;
@@ -52,6 +53,7 @@ export function clusterChecks(onMachine: NodeShell, onWorker: NodeShell, version
     expect((await onMachine('dig +short +time=2 +tries=1 @10.96.0.10 nginx-deployment.default.svc.cluster.local')).stdout).toBe(clusterIp);
     await checkOwnWorkload();
     await checkOwnDaemonSet();
+    await checkOwnAccessControl();
   }
 
   /** Until `command` prints something that `accept` takes, or `seconds` pass: the last output. */
@@ -154,5 +156,117 @@ spec:
     expect((await onMachine('kubectl delete namespace ds-check --wait=false')).code).toBe(0);
   }
 
-  return { checkClusterIndependently, checkOwnWorkload, checkOwnDaemonSet, pollOnMachine };
+  /**
+   * Who may do what (issue 31), as a reviewer checks it after a run, each answer the API server's
+   * or etcd's: their own ServiceAccount with a Role lists pods in its namespace from inside a pod
+   * (the token ServiceAccount admission mounted) and is refused in another; the worker's kubelet
+   * credentials cannot label the master's Node; a Secret of theirs is ciphertext in etcd; the
+   * API server runs with no token file and an authorization mode other than AlwaysAllow.
+   */
+  async function checkOwnAccessControl() {
+    const apiserver = JSON.parse((await onMachine('kubectl -n kube-system get pod kube-apiserver-k8s-master -o json')).stdout) as {
+      spec: { containers: { command: string[] }[] };
+    };
+    const flags = apiserver.spec.containers[0]?.command ?? [];
+    const processArgs = (await onMachine('ps -o args= -C kube-apiserver')).stdout.split(/\s+/);
+    for (const args of [flags, processArgs]) {
+      const mode = args.find((a) => a.startsWith('--authorization-mode='));
+      expect(mode, args.join(' ')).toBeDefined();
+      expect(mode).not.toMatch(/AlwaysAllow/);
+      expect(
+        args.some((a) => a.startsWith('--token-auth-file')),
+        args.join(' '),
+      ).toBe(false);
+    }
+
+    const manifest = `apiVersion: v1
+kind: Namespace
+metadata: { name: rbac-own }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: rbac-elsewhere }
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: lister, namespace: rbac-own }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: pod-lister, namespace: rbac-own }
+rules:
+- { apiGroups: [""], resources: [pods], verbs: [get, list] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: lister, namespace: rbac-own }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-lister }
+subjects:
+- { kind: ServiceAccount, name: lister, namespace: rbac-own }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: asker, namespace: rbac-own }
+spec:
+  serviceAccountName: lister
+  terminationGracePeriodSeconds: 1
+  containers:
+  - { name: client, image: "dnsutils:latest", imagePullPolicy: IfNotPresent, command: [sleep, "86400"] }
+`;
+    const created = await onMachine(`printf '%s' '${manifest}' | kubectl apply -f -`);
+    expect(created.code, created.stderr).toBe(0);
+    const asker = await pollOnMachine("kubectl -n rbac-own get pod asker -o 'jsonpath={.status.phase}'", (out) => out === 'Running', 60);
+    expect(asker.stdout, asker.stderr).toBe('Running');
+    // The pod's own token and CA, mounted by admission; the answer's body and status code.
+    const ask = async (namespace: string) => {
+      const r = await onMachine(
+        `kubectl -n rbac-own exec asker -- sh -c 'd=/var/run/secrets/kubernetes.io/serviceaccount; curl -sS --max-time 5 --cacert $d/ca.crt -H "Authorization: Bearer $(cat $d/token)" -w "\\n%{http_code}" "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/${namespace}/pods"'`,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const status = r.stdout.slice(r.stdout.lastIndexOf('\n') + 1);
+      return {
+        status,
+        body: JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('\n'))) as {
+          kind: string;
+          reason?: string;
+          message?: string;
+          items?: { metadata: { name: string } }[];
+        },
+      };
+    };
+    const own = await ask('rbac-own');
+    expect(own.status, JSON.stringify(own.body)).toBe('200');
+    expect(own.body.kind).toBe('PodList');
+    expect(own.body.items?.map((p) => p.metadata.name)).toContain('asker');
+    const elsewhere = await ask('rbac-elsewhere');
+    expect(elsewhere.status, JSON.stringify(elsewhere.body)).toBe('403');
+    expect(elsewhere.body).toMatchObject({ kind: 'Status', reason: 'Forbidden' });
+    expect(elsewhere.body.message).toContain('system:serviceaccount:rbac-own:lister');
+
+    // The worker kubelet's own credentials: itself, and refused on the master's Node.
+    const kubeletKubeconfig = '--kubeconfig=/etc/kubernetes/kubelet.kubeconfig';
+    const who = await onWorker(`kubectl ${kubeletKubeconfig} auth whoami -o 'jsonpath={.status.userInfo.username}'`);
+    expect(who.stdout, who.stderr).toBe('system:node:k8s-worker');
+    const mark = `r${randomBytes(4).toString('hex')}`;
+    const label = await onWorker(`kubectl ${kubeletKubeconfig} label node k8s-master reviewer-check=${mark}`);
+    expect(label.code).not.toBe(0);
+    expect(label.stderr).toMatch(/forbidden/i);
+    const masterLabels = (await onMachine("kubectl get node k8s-master -o 'jsonpath={.metadata.labels}'")).stdout;
+    expect(masterLabels).not.toContain(mark);
+
+    // A Secret of the reviewer's: the API gives it back, etcd holds ciphertext.
+    const word = randomBytes(12).toString('hex');
+    expect((await onMachine(`kubectl -n rbac-own create secret generic reviewer --from-literal=word=${word}`)).code).toBe(0);
+    const fromApi = (await onMachine("kubectl -n rbac-own get secret reviewer -o 'jsonpath={.data.word}'")).stdout;
+    expect(Buffer.from(fromApi, 'base64').toString()).toBe(word);
+    const stored = await onMachine(
+      'kubectl -n kube-system exec etcd-k8s-master -- etcdctl --endpoints=http://127.0.0.1:2379 get /registry/secrets/rbac-own/reviewer --print-value-only',
+    );
+    expect(stored.code, stored.stderr).toBe(0);
+    expect(stored.stdout.startsWith('k8s:enc:'), stored.stdout.slice(0, 40)).toBe(true);
+    expect(stored.stdout).not.toContain(word);
+    expect((await onMachine('kubectl delete namespace rbac-own rbac-elsewhere --wait=false')).code).toBe(0);
+  }
+
+  return { checkClusterIndependently, checkOwnWorkload, checkOwnDaemonSet, checkOwnAccessControl, pollOnMachine };
 }
