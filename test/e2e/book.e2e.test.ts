@@ -59,7 +59,7 @@ interface JsonEvent {
   durationMs?: number;
 }
 
-const { checkClusterIndependently, pollOnMachine } = clusterChecks(onMachine, onWorker, versions);
+const { checkClusterIndependently, checkOwnAccessControl, pollOnMachine } = clusterChecks(onMachine, onWorker, versions);
 
 /** What of the host a machine could leave behind: links, firewall rules (counters aside), mounts. */
 function hostState() {
@@ -145,6 +145,7 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
       expect(run.stderr, 'no warnings for the reader').toBe('');
       expect(events.at(-1), run.stderr).toMatchObject({ type: 'run:end', status: 'passed', failed: 0, skipped: 0 });
       await checkClusterIndependently();
+      await checkOwnAccessControl();
       const report = timingReport(events);
       writeFileSync(path.join(root, 'test-results', 'book-timing.json'), `${JSON.stringify(report, null, 2)}\n`);
       console.log(JSON.stringify(report, null, 2));

@@ -38,7 +38,7 @@ const shellOn =
   };
 const onMachine = shellOn();
 const onWorker = shellOn('k8s-worker');
-const { checkClusterIndependently } = clusterChecks(onMachine, onWorker, versions);
+const { checkClusterIndependently, checkOwnAccessControl } = clusterChecks(onMachine, onWorker, versions);
 
 const sh = (command: string, extraEnv: NodeJS.ProcessEnv = {}) =>
   spawnSync('bash', ['-c', command], { encoding: 'utf8', env: { ...process.env, ...extraEnv } }).stdout;
@@ -129,6 +129,7 @@ describe.skipIf(skip)('the whole book on the docker target', () => {
       expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
       expect(run.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped/);
       await checkClusterIndependently();
+      await checkOwnAccessControl();
     },
     80 * MIN,
   );
