@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { Duplex } from 'node:stream';
-import { lineSplitter } from './agent-framing.js';
+import { createInterface } from 'node:readline';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import type { ExecOptions, ExecResult, NodeState } from './target.js';
 
 /**
@@ -97,12 +97,8 @@ interface Pending {
  * host (the local target) or a Docker exec's attached streams (the docker target).
  */
 export interface AgentProcess {
-  /** Writes to the agent's stdin (what is written before it is ready waits, in order). */
-  write(text: string): void;
-  /** Closes the agent's stdin: the agent ends. */
-  end(): void;
-  /** Calls back with each chunk of the agent's stdout, in order. */
-  onData(callback: (chunk: Buffer) => void): void;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
   readonly pid?: number;
   /** Calls back once, when the agent has gone (exited, or its connection closed). */
   onClose(callback: () => void): void;
@@ -117,9 +113,8 @@ export function spawnAgent(argv: string[]): AgentProcess {
   const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
   const pipes = [child.stdout, child.stdin] as unknown as { ref(): void; unref(): void }[];
   return {
-    write: (text) => child.stdin.write(text),
-    end: () => child.stdin.end(),
-    onData: (callback) => child.stdout.on('data', callback),
+    stdin: child.stdin as Writable,
+    stdout: child.stdout as Readable,
     pid: child.pid,
     onClose: (callback) => child.on('close', callback),
     ref: () => (pipes[0] as { ref(): void }).ref(),
@@ -169,7 +164,7 @@ export class AgentClient {
     const child = this.launch();
     // Idle, the agent must not keep the runner alive; busy, its output must (see hold()).
     child.unref();
-    child.onData(lineSplitter((line) => this.receive(line)));
+    createInterface({ input: child.stdout }).on('line', (line) => this.receive(line));
     child.onClose(() => {
       if (this.child === child) this.child = undefined;
       for (const [id, p] of this.pending) {
@@ -232,7 +227,7 @@ export class AgentClient {
   }
 
   private send(message: Record<string, unknown>): void {
-    this.start().write(`${JSON.stringify(message)}\n`);
+    this.start().stdin.write(`${JSON.stringify(message)}\n`);
   }
 
   /** Sends one request; the agent's answer (output chunks, then the exit message) settles it. */
@@ -241,7 +236,7 @@ export class AgentClient {
     options: ExecOptions = {},
   ): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
     const awaited = this.awaitAnswer(options);
-    awaited.child.write(`${JSON.stringify({ ...message, id: awaited.id })}\n`);
+    awaited.child.stdin.write(`${JSON.stringify({ ...message, id: awaited.id })}\n`);
     return awaited;
   }
 
@@ -284,7 +279,7 @@ export class AgentClient {
     answer: Promise<ExecResult & { stdoutBuffer: Buffer }>,
     options: ExecOptions,
   ): Promise<ExecResult & { stdoutBuffer: Buffer }> {
-    const kill = () => child.write(`${JSON.stringify({ op: 'kill', id })}\n`);
+    const kill = () => child.stdin.write(`${JSON.stringify({ op: 'kill', id })}\n`);
     if (options.signal?.aborted) kill();
     else options.signal?.addEventListener('abort', kill, { once: true });
     return answer.finally(() => options.signal?.removeEventListener('abort', kill));
@@ -352,7 +347,7 @@ export class AgentClient {
   }
 
   close(): void {
-    this.child?.end();
+    this.child?.stdin.end();
     this.child = undefined;
   }
 }

@@ -1,7 +1,6 @@
-import type { Duplex } from 'node:stream';
+import { type Duplex, PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import { AgentClient, type AgentProcess } from './agent.js';
-import { execFrameSplitter } from './agent-framing.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
 import { NodeReadings } from './node-readings.js';
 import {
@@ -55,22 +54,20 @@ export function dockerStatus(error: unknown): number | undefined {
 /**
  * The runner's agent (agent-python.ts) inside a node container, started by one Docker exec whose
  * attached stdin and stdout carry its JSON lines; its stderr goes to this process's. The exec is
- * created asynchronously: what is written before it is ready waits, in order. The attached stream
- * is read and written directly (agent-framing.ts), with no stream in between.
+ * created asynchronously: what is written before it is ready waits in the stdin buffer.
  */
 export function dockerExecAgent(docker: Docker, container: string): AgentProcess {
-  const waiting: string[] = [];
-  let ending = false;
-  let stream: Duplex | undefined;
-  const dataCallbacks: ((chunk: Buffer) => void)[] = [];
-  const closeCallbacks: (() => void)[] = [];
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const callbacks: (() => void)[] = [];
   let closed = false;
+  let socket: { ref?(): void; unref?(): void } | undefined;
   let wantRef = false;
-  const socket = () => stream as unknown as { ref?(): void; unref?(): void } | undefined;
   const close = () => {
     if (closed) return;
     closed = true;
-    for (const callback of closeCallbacks) callback();
+    stdout.end();
+    for (const callback of callbacks) callback();
   };
   (async () => {
     const exec = await docker.getContainer(container).exec({
@@ -80,53 +77,35 @@ export function dockerExecAgent(docker: Docker, container: string): AgentProcess
       AttachStderr: true,
       Tty: false,
     });
-    const attached = (await exec.start({ hijack: true, stdin: true })) as Duplex;
-    stream = attached;
-    if (wantRef) socket()?.ref?.();
-    else socket()?.unref?.();
-    attached.on(
-      'data',
-      execFrameSplitter(
-        (chunk) => {
-          for (const callback of dataCallbacks) callback(chunk);
-        },
-        (chunk) => process.stderr.write(chunk),
-      ),
-    );
-    attached.on('end', close);
-    attached.on('close', close);
-    attached.on('error', close);
-    for (const text of waiting.splice(0)) attached.write(text);
-    if (ending) attached.end();
+    const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+    socket = stream as unknown as typeof socket;
+    if (wantRef) socket?.ref?.();
+    else socket?.unref?.();
+    const stderr = new PassThrough();
+    stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    docker.modem.demuxStream(stream, stdout, stderr);
+    stream.on('end', close);
+    stream.on('close', close);
+    stream.on('error', close);
+    stdin.pipe(stream);
   })().catch((error: Error) => {
     process.stderr.write(`book: cannot start the runner's agent in the node container ${container}: ${error.message}\n`);
     close();
   });
   return {
-    write: (text) => {
-      if (closed || ending) return;
-      if (stream) stream.write(text);
-      else waiting.push(text);
-    },
-    end: () => {
-      if (ending) return;
-      ending = true;
-      stream?.end();
-    },
-    onData: (callback) => {
-      dataCallbacks.push(callback);
-    },
+    stdin,
+    stdout,
     onClose: (callback) => {
       if (closed) callback();
-      else closeCallbacks.push(callback);
+      else callbacks.push(callback);
     },
     ref: () => {
       wantRef = true;
-      socket()?.ref?.();
+      socket?.ref?.();
     },
     unref: () => {
       wantRef = false;
-      socket()?.unref?.();
+      socket?.unref?.();
     },
   };
 }
