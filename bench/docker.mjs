@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { median, writeBook } from './lib.mjs';
+import { DOCKER_BENCH_YAML, median, trueBook, writeBook } from './lib.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(root, 'bin', 'book.js');
@@ -95,9 +95,7 @@ try {
   }
 
   if (!only || only === 'overhead') {
-    const yaml =
-      'title: Bench\ntarget: d\nkubeconfig: /run/book-bench/admin.kubeconfig\ntargets:\n  d: { type: docker, machine: book-bench, subnet: 192.168.58.0/24 }\n';
-    const ours = (n) => writeBook({ 'book.yaml': yaml, '01-a.md': `# A\n\n${'```ts run\nawait $`true`\n```\n\n'.repeat(n)}` });
+    const ours = (n) => trueBook(DOCKER_BENCH_YAML, n);
     const zxBook = (n) => path.join(writeBook({ 'a.md': `# A\n\n${'```js\nawait $`true`\n```\n\n'.repeat(n)}` }), 'a.md');
     const zx = path.join(root, 'node_modules', 'zx', 'build', 'cli.js');
     const [small, big, zsmall, zbig] = [ours(1), ours(101), zxBook(1), zxBook(101)];

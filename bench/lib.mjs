@@ -17,6 +17,15 @@ export function writeBook(files) {
   return dir;
 }
 
+/** A book of `n` blocks that each run `await $\`true\``: the per-block overhead benches' book. */
+export function trueBook(yaml, n) {
+  return writeBook({ 'book.yaml': yaml, '01-a.md': `# A\n\n${'```ts run\nawait $`true`\n```\n\n'.repeat(n)}` });
+}
+
+/** The docker benches' book.yaml: a machine of their own (book-bench) on the reader's Docker. */
+export const DOCKER_BENCH_YAML =
+  'title: Bench\ntarget: d\nkubeconfig: /run/book-bench/admin.kubeconfig\ntargets:\n  d: { type: docker, machine: book-bench, subnet: 192.168.58.0/24 }\n';
+
 export function withNetns(name, fn) {
   try {
     execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
