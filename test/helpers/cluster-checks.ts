@@ -225,10 +225,10 @@ spec:
         `kubectl -n rbac-own exec asker -- sh -c 'd=/var/run/secrets/kubernetes.io/serviceaccount; curl -sS --max-time 5 --cacert $d/ca.crt -H "Authorization: Bearer $(cat $d/token)" -w "\\n%{http_code}" "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT/api/v1/namespaces/${namespace}/pods"'`,
       );
       expect(r.code, r.stderr).toBe(0);
-      const status = r.stdout.slice(r.stdout.lastIndexOf('\n') + 1);
+      const cut = r.stdout.lastIndexOf('\n');
       return {
-        status,
-        body: JSON.parse(r.stdout.slice(0, r.stdout.lastIndexOf('\n'))) as {
+        status: r.stdout.slice(cut + 1),
+        body: JSON.parse(r.stdout.slice(0, cut)) as {
           kind: string;
           reason?: string;
           message?: string;
