@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { maxOf } from '../runner/arrays.js';
 import { textLines } from '../runner/command-output.js';
 import { formatDuration } from '../runner/durations.js';
 import { clip } from './clip.js';
@@ -129,7 +130,10 @@ export function DoneLine({ item, width = 200 }: { item: DoneItem /** The termina
  * shorter than the screen (layout.ts).
  */
 export function ChapterList({ chapters, now, fold = false }: { chapters: ChapterRow[]; now: number; fold?: boolean }) {
-  const width = Math.max(0, ...chapters.map((c) => c.id.length));
+  const width = maxOf(
+    chapters.map((c) => c.id.length),
+    0,
+  );
   const { before, shown, after } = fold ? foldChapters(chapters) : { before: [], shown: chapters, after: 0 };
   const passed = before.filter((c) => c.status === 'passed').length;
   return (
@@ -240,7 +244,7 @@ export function DaemonsPanel({ daemons, summary = false, width = 200 }: { daemon
       </Box>
     );
   }
-  const nameWidth = Math.max(...daemons.map((d) => d.name.length));
+  const nameWidth = maxOf(daemons.map((d) => d.name.length));
   return (
     <Box flexDirection="column" marginTop={1}>
       <Text bold>daemons</Text>

@@ -1,3 +1,4 @@
+import { appendAll } from '../runner/arrays.js';
 import { commandLine, foldedOutput, onNewLine } from '../runner/command-output.js';
 import { diagnosticLines } from '../runner/diagnostics.js';
 import { visible } from '../runner/errors.js';
@@ -141,8 +142,8 @@ function pushUnfolded(running: RunningBlock, text: string): void {
 function pushFolded(running: RunningBlock, text: string): void {
   const parts = (running.partial + text).split('\n');
   running.partial = parts.pop() ?? '';
-  running.lines.push(...parts);
-  if (running.all.length < FULL_LINES) running.all.push(...parts.slice(0, FULL_LINES - running.all.length));
+  appendAll(running.lines, parts);
+  if (running.all.length < FULL_LINES) appendAll(running.all, parts.slice(0, FULL_LINES - running.all.length));
   running.total += parts.length;
   if (running.lines.length > MAX_LINES) running.lines.splice(0, running.lines.length - MAX_LINES);
 }

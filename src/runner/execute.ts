@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { appendAll } from './arrays.js';
 import { type K8s, MachineClients } from './clients.js';
 import { type CompiledBlock, compileBlock } from './compile.js';
 import { collectDiagnostics, type DiagnoseFn } from './diagnostics.js';
@@ -89,7 +90,11 @@ export async function compileChapters(chapters: Chapter[]): Promise<Map<Block, C
     if ('body' in result) compiled.set(result.block, result);
     else issues.push(result);
   }
-  if (issues.length === 0) issues.push(...hiddenAnswers(chapters, (block) => compiled.get(block)?.names ?? []));
+  if (issues.length === 0)
+    appendAll(
+      issues,
+      hiddenAnswers(chapters, (block) => compiled.get(block)?.names ?? []),
+    );
   if (issues.length > 0) throw new BookError(issues);
   return compiled;
 }

@@ -1,3 +1,4 @@
+import { appendAll } from './arrays.js';
 import { parseDuration, timeoutProblem } from './durations.js';
 import type { BlockAttrs, BookIssue } from './types.js';
 
@@ -320,7 +321,7 @@ export function parseInfo(info: string, where: { file: string; line: number }): 
   }
 
   if (attrs.predict) {
-    issues.push(...predictProblems(lang, attrs, issue));
+    appendAll(issues, predictProblems(lang, attrs, issue));
     return issues.length > 0 ? issues : { lang, kind: 'predict', attrs: { run: false, predict: true, ...(attrs.name ? { name: attrs.name } : {}) } };
   }
   const runnable = RUNNABLE[lang];

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Token from 'markdown-it/lib/token.mjs';
 import { createMarkdown } from '../markdown/markdown.js';
+import { appendAll } from './arrays.js';
 import { claimsToRun, describeCharacter, INVISIBLE_LETTER, parseInfo } from './info-string.js';
 import { linkPredictions, parsePrediction } from './prediction.js';
 import type { Block, BookIssue, Chapter, Prediction } from './types.js';
@@ -47,10 +48,10 @@ export function parseChapter(file: string, id: string, number: number, text: str
       if (!reported.has(token.map[0])) issues.push(unclosedFence(file, sourceLines, token));
       continue;
     }
-    issues.push(...fencesInside(file, sourceLines, token));
+    appendAll(issues, fencesInside(file, sourceLines, token));
     const parsed = parseInfo(token.info, { file, line });
     if (Array.isArray(parsed)) {
-      issues.push(...parsed);
+      appendAll(issues, parsed);
       continue;
     }
     if (parsed.kind === 'file') {
@@ -71,7 +72,7 @@ export function parseChapter(file: string, id: string, number: number, text: str
     let prediction: Prediction | undefined;
     if (parsed.kind === 'predict') {
       const read = parsePrediction(token.content, { id: blockId, file, line, codeLine: line + 1 });
-      if (Array.isArray(read)) issues.push(...read);
+      if (Array.isArray(read)) appendAll(issues, read);
       else prediction = read;
     }
     blocks.push({
@@ -91,7 +92,7 @@ export function parseChapter(file: string, id: string, number: number, text: str
       ...(prediction ? { prediction } : {}),
     });
   }
-  issues.push(...linkPredictions(blocks));
+  appendAll(issues, linkPredictions(blocks));
   const hash = createHash('sha256').update(text).digest('hex');
   return { chapter: { id, number, title, file, source: text, blocks, hash }, issues };
 }
@@ -350,7 +351,10 @@ function readFences(file: string, lines: string[], issues: BookIssue[]): { token
     tokens = nextTokens;
   }
   // The lines as read from here on (the fences closed, the code found) are the repaired ones.
-  if (fixed !== lines) lines.splice(0, lines.length, ...fixed);
+  if (fixed !== lines) {
+    lines.length = 0;
+    appendAll(lines, fixed);
+  }
   return { tokens, reported };
 }
 

@@ -1,3 +1,4 @@
+import { appendAll, maxOf } from '../../runner/arrays.js';
 import type { ClusterDiagram, DiagramContainer, DiagramDaemon, DiagramNode, DiagramObject, DiagramPod, DiagramTalk, DiagramWorkload } from './model.js';
 
 // Where everything of a diagram goes. The shape is fixed by what is drawn (a node holds pods, a pod
@@ -213,18 +214,25 @@ function talkRoute(start: [number, number], fromX: number, toX: number, apiBusY:
 
 export function layoutDiagram(d: ClusterDiagram, mode: Mode): DiagramLayout {
   const allPods = d.nodes.flatMap((n) => n.pods);
-  const podWidth = Math.max(
-    200,
-    ...allPods.map(
-      (p) => Math.max(textWidth(clip(p.name)) + TAG, textWidth(podMeta(p), SMALL), ...p.containers.map((c) => textWidth(containerLabel(c), SMALL) + 10)) + 16,
+  const podWidth = maxOf(
+    allPods.map(
+      (p) =>
+        maxOf(
+          p.containers.map((c) => textWidth(containerLabel(c), SMALL) + 10),
+          Math.max(textWidth(clip(p.name)) + TAG, textWidth(podMeta(p), SMALL)),
+        ) + 16,
     ),
+    200,
   );
-  const nodeWidth = Math.max(NODE_PAD + podWidth + RIGHT_GUTTER, ...d.nodes.map((n) => textWidth(nodeTitle(n), 12) + TAG + 2 * NODE_PAD + RIGHT_GUTTER));
+  const nodeWidth = maxOf(
+    d.nodes.map((n) => textWidth(nodeTitle(n), 12) + TAG + 2 * NODE_PAD + RIGHT_GUTTER),
+    NODE_PAD + podWidth + RIGHT_GUTTER,
+  );
   const rows = objectGroups(d).flat();
   // Room for the indent under a Deployment and for a `changed` tag; the detail line clipped.
-  const objectWidth = Math.max(
+  const objectWidth = maxOf(
+    rows.map((r) => Math.max(textWidth(`${r.kind} `, SMALL) + textWidth(r.name) + TAG, textWidth(clip(r.object.detail, DETAIL_CHARS), SMALL)) + 30),
     180,
-    ...rows.map((r) => Math.max(textWidth(`${r.kind} `, SMALL) + textWidth(r.name) + TAG, textWidth(clip(r.object.detail, DETAIL_CHARS), SMALL)) + 30),
   );
   const sources = sourcesOf(d);
   const gutter = sources.length ? sources.length * LANE + 12 : 8;
@@ -298,10 +306,10 @@ export function layoutDiagram(d: ClusterDiagram, mode: Mode): DiagramLayout {
   });
   const trunkX = (n: PlacedNode) => n.x + NODE_PAD + podWidth + 8;
   const storeX = (n: PlacedNode) => trunkX(n) + 9;
-  for (const talk of d.talks) edges.push(...talkEdge(talk, podAt, nodes, trunkX, storeX, lanes.apiBusY));
+  for (const talk of d.talks) appendAll(edges, talkEdge(talk, podAt, nodes, trunkX, storeX, lanes.apiBusY));
 
-  const bottom = Math.max(...nodes.map((n) => n.y + n.h), ...objects.map((o) => o.y + o.h), 40);
-  const right = Math.max(...nodes.map((n) => n.x + n.w), ...objects.map((o) => o.x + o.w), 200);
+  const bottom = maxOf([...nodes.map((n) => n.y + n.h), ...objects.map((o) => o.y + o.h)], 40);
+  const right = maxOf([...nodes.map((n) => n.x + n.w), ...objects.map((o) => o.x + o.w)], 200);
   return { mode, width: Math.ceil(right + 6), height: Math.ceil(bottom + 8), objects, nodes, edges };
 }
 

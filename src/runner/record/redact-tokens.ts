@@ -1,3 +1,5 @@
+import { appendAll } from '../arrays.js';
+
 /**
  * The secret tokens of a private file: what a shell tool may show of it later (a line, a value,
  * the value cut short, in another file) must be recognised without the file around it. A token
@@ -145,7 +147,7 @@ export function secretTokens(content: string, credential = false, depth = 0): To
     const inner = depth < 2 ? secretTokens(text, !/-----BEGIN/.test(text), depth + 1) : [];
     const onlyPublic = /-----BEGIN/.test(text) && !/PRIVATE/.test(text);
     if (!onlyPublic) addWrapped(run);
-    tokens.push(...inner);
+    appendAll(tokens, inner);
   }
   return tokens;
 }
