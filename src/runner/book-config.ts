@@ -1,8 +1,10 @@
 import { type Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { parseDuration } from './durations.js';
+import { echoed, echoedKey } from './echo.js';
 import { limitIssues, MAX_ISSUES } from './issue-limit.js';
 import { BOOK_YAML_HINTS, type BookYaml, bookYamlSchema, defaultsSchema, sshNodeSchema, targetSchema } from './schemas/book-yaml.js';
+import { plainMessage } from './schemas/problem.js';
 import type { BookConfig, BookIssue, SshNodeConfig, TargetConfig } from './types.js';
 import { YamlIndex } from './yaml-index.js';
 
@@ -43,7 +45,7 @@ function schemaIssues(file: string, yaml: YamlIndex, error: z.ZodError): BookIss
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path;
       const allowed = allowedKeys(where, yaml);
-      const names = issue.keys.slice(0, 10).map((k) => `"${k}"`);
+      const names = issue.keys.slice(0, 10).map(echoedKey);
       if (issue.keys.length > names.length) names.push(`and ${issue.keys.length - names.length} more`);
       return {
         file,
@@ -67,7 +69,7 @@ function schemaIssues(file: string, yaml: YamlIndex, error: z.ZodError): BookIss
     return {
       file,
       line: yaml.lineAt(issue.path),
-      message: `${issue.path.length ? `${pathText(issue.path)}: ` : ''}${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`,
+      message: `${issue.path.length ? `${pathText(issue.path)}: ` : ''}${issue.message}${got === undefined || / got /.test(issue.message) ? '' : ` (got ${echoed(got)})`}`,
       hint: (key && BOOK_YAML_HINTS[key]) ?? 'see docs/targets.md and the README for book.yaml',
     };
   });
@@ -190,7 +192,8 @@ export function parseBookConfig(file: string, text: string): ParsedBookConfig {
   const lines = new LineCounter();
   // uniqueKeys: false: yaml compares each key with every key before it (minutes for 100,000 keys);
   // duplicateKeys does it with a set.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+  // logLevel: yaml's warnings (a key that is a list) would go to stderr; such a key is refused below.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, logLevel: 'error' });
   const refused = (issues: BookIssue[]): ParsedBookConfig => ({ config: DEFAULT_CONFIG, issues: limitIssues(issues), chapterLines: [] });
   if (doc.errors.length > 0)
     return refused(
@@ -198,7 +201,14 @@ export function parseBookConfig(file: string, text: string): ParsedBookConfig {
         // yaml reports nesting deeper than its recursion can go as the stack overflow it caught.
         /call stack/i.test(error.message)
           ? { file, line: error.linePos?.[0].line ?? 1, message: 'is nested too deeply to read', hint: NESTING_HINT }
-          : { file, line: error.linePos?.[0].line ?? 1, message: error.message.split('\n')[0] ?? 'bad YAML', hint: 'fix the YAML syntax' },
+          : error.code === 'MULTIPLE_DOCS'
+            ? {
+                file,
+                line: error.linePos?.[0].line ?? 1,
+                message: 'holds a second YAML document (after a `---` line)',
+                hint: 'book.yaml is one document: remove the `---` and join the two, or remove the second',
+              }
+            : { file, line: error.linePos?.[0].line ?? 1, message: error.message.split('\n')[0] ?? 'bad YAML', hint: 'fix the YAML syntax' },
       ),
     );
   const yaml = new YamlIndex(doc, lines);
@@ -209,7 +219,7 @@ export function parseBookConfig(file: string, text: string): ParsedBookConfig {
     const bomb = aliasProblem(file, yaml);
     if (bomb) return refused([bomb]);
     // aliasProblem bounds the expansion; yaml's own guard (maxAliasCount) would throw instead.
-    plain = doc.toJS({ maxAliasCount: -1 }) ?? {};
+    plain = doc.toJS({ maxAliasCount: -1 });
   } catch (error) {
     // Nesting deeper than the stack (yaml reports most as errors above), or an alias yaml cannot resolve.
     const deep = error instanceof RangeError;
@@ -222,9 +232,20 @@ export function parseBookConfig(file: string, text: string): ParsedBookConfig {
       },
     ]);
   }
-  if (typeof plain !== 'object' || plain === null || Array.isArray(plain))
+  // Empty, or comments only: a file cut short when written, or `touch`ed. The defaults (target
+  // auto among them) would send the run to a machine this file did not name.
+  if (plain === null || plain === undefined)
+    return refused([
+      {
+        file,
+        line: 1,
+        message: 'is empty: it sets nothing',
+        hint: 'write the settings (title:, target:, …; README.md, docs/targets.md), or delete the file to use the defaults',
+      },
+    ]);
+  if (typeof plain !== 'object' || Array.isArray(plain))
     return refused([{ file, line: 1, message: 'book.yaml must be a mapping', hint: 'write `title: ...` and `chapters: [...]`' }]);
-  const parsed = bookYamlSchema.safeParse(plain);
+  const parsed = bookYamlSchema.safeParse(plain, { error: plainMessage });
   if (!parsed.success) return refused(schemaIssues(file, yaml, parsed.error));
   const config = toConfig(parsed.data);
   const issues: BookIssue[] = [];

@@ -1,3 +1,5 @@
+import { redactShapes } from './record/redact-shapes.js';
+
 /**
  * Every error the CLI can print, by a stable code: its exit status and what the reader should do.
  * The one table of exit codes; docs/errors.md lists the same codes (a test keeps them in step).
@@ -77,5 +79,5 @@ export function visible(text: string): string {
 
 /** How the CLI prints an error: `book: [CODE] message`, then the next step. */
 export function formatError(code: ErrorCode, message: string, hint?: string): string {
-  return `book: [${code}] ${visible(message)}\n${hint ? `  → ${visible(hint)}\n` : ''}`;
+  return `book: [${code}] ${visible(redactShapes(message))}\n${hint ? `  → ${visible(redactShapes(hint))}\n` : ''}`;
 }

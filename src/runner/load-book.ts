@@ -1,5 +1,6 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { appendAll } from './arrays.js';
 import { DEFAULT_CONFIG, parseBookConfig } from './book-config.js';
 import { INPUT_LIMITS, InputFileError, readInputFile } from './input-file.js';
 import { limitIssues } from './issue-limit.js';
@@ -46,7 +47,7 @@ export async function loadBook(dir: string): Promise<Book> {
       const parsed = parseBookConfig(shown(configFile), text);
       config = parsed.config;
       chapterLines = parsed.chapterLines;
-      issues.push(...parsed.issues);
+      appendAll(issues, parsed.issues);
     }
   }
   const names = (
@@ -127,10 +128,10 @@ export async function loadBook(dir: string): Promise<Book> {
     if (text === undefined) continue;
     const result = parseChapter(shown(file), entry.id, entry.number, text, config.defaults);
     chapters.push(result.chapter);
-    issues.push(...result.issues);
+    appendAll(issues, result.issues);
   }
-  issues.push(...checkUniqueNames(chapters));
-  issues.push(...unsetStateReferences(chapters));
+  appendAll(issues, checkUniqueNames(chapters));
+  appendAll(issues, unsetStateReferences(chapters));
   if (issues.length > 0) throw new BookError(limitIssues(issues));
   return { dir: bookDir, config, chapters };
 }
@@ -180,8 +181,9 @@ async function readText(file: string, shownAs: string, issues: BookIssue[], limi
     issues.push({ file: shownAs, line: 1, message: error.reason, hint });
     return undefined;
   }
+  let text: string;
   try {
-    return utf8.decode(bytes).replace(/^\uFEFF/, '');
+    text = utf8.decode(bytes).replace(/^\uFEFF/, '');
   } catch {
     // Where the first undecodable byte is, as a line (a U+FFFD the file really holds could come first: rare).
     const lenient = bytes.toString('utf8');
@@ -194,6 +196,19 @@ async function readText(file: string, shownAs: string, issues: BookIssue[], limi
     });
     return undefined;
   }
+  // Markdown reads a NUL as U+FFFD: the code sent to the machine would not be the file's.
+  const nul = text.indexOf('\0');
+  if (nul !== -1) {
+    const before = text.slice(0, nul);
+    issues.push({
+      file: shownAs,
+      line: before.split('\n').length,
+      message: `holds a NUL byte (U+0000) at column ${nul - before.lastIndexOf('\n')}: ${limits.what} is text, and a NUL in it would not reach the machine as written`,
+      hint: "remove it (tr -d '\\000' < FILE > FILE.new), or write \\0 where a command needs one",
+    });
+    return undefined;
+  }
+  return text;
 }
 
 /** `3`, `03`, `03-api-server` → the chapter; undefined when nothing matches. */

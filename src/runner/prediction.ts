@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { echoed } from './echo.js';
 import { answerCall } from './run/answer.js';
 import { PREDICTION_EXAMPLE, PREDICTION_HINTS, predictionSchema } from './schemas/prediction.js';
 import type { Block, BookIssue, Chapter, Prediction } from './types.js';
@@ -23,14 +24,17 @@ export function parsePrediction(body: string, where: PredictWhere): Prediction |
   const { file, codeLine } = where;
   const at = (yamlLine: number) => codeLine + Math.max(1, yamlLine) - 1;
   const lines = new LineCounter();
-  const doc = parseDocument(body, { lineCounter: lines });
+  const doc = parseDocument(body, { lineCounter: lines, logLevel: 'error' });
   if (doc.errors.length > 0)
     return doc.errors.map((error) => ({
       file,
       line: at(error.linePos?.[0].line ?? 1),
       // yaml's own "at line N, column M" counts from the block's first line, not the chapter's: dropped.
-      message: `the prediction is not YAML: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
-      hint: `write it as YAML: ${PREDICTION_EXAMPLE}`,
+      message:
+        error.code === 'MULTIPLE_DOCS'
+          ? 'the prediction holds a second YAML document (after a `---` line)'
+          : `the prediction is not YAML: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+      hint: error.code === 'MULTIPLE_DOCS' ? 'a prediction is one YAML document: remove the `---`' : `write it as YAML: ${PREDICTION_EXAMPLE}`,
     }));
   let plain: unknown;
   try {
@@ -86,7 +90,7 @@ function schemaIssues(error: z.ZodError, yaml: YamlIndex, file: string, at: (yam
     return {
       file,
       line,
-      message: `${where}${issue.message}${issue.code === 'invalid_type' && got !== undefined ? ` (got ${JSON.stringify(got)})` : ''}`,
+      message: `${where}${issue.message}${issue.code === 'invalid_type' && got !== undefined ? ` (got ${echoed(got)})` : ''}`,
       hint,
     };
   });

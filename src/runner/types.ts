@@ -1,3 +1,5 @@
+import { redactShapes } from './record/redact-shapes.js';
+
 /** The shapes shared by the parser, the runner and the renderer. */
 
 /** `predict`: a question the reader answers before the next block runs (docs/predictions.md); it does not run itself. */
@@ -141,5 +143,5 @@ export class BookError extends Error {
 }
 
 export function formatIssue(issue: BookIssue): string {
-  return `${issue.file}:${issue.line}: ${issue.message}${issue.hint ? `\n  → ${issue.hint}` : ''}`;
+  return `${issue.file}:${issue.line}: ${redactShapes(issue.message)}${issue.hint ? `\n  → ${redactShapes(issue.hint)}` : ''}`;
 }

@@ -1,4 +1,4 @@
-import { type Document, isMap, isScalar, isSeq, type LineCounter, type Pair, type YAMLMap, type Node as YamlNode } from 'yaml';
+import { Document, isCollection, isMap, isScalar, isSeq, type LineCounter, type Pair, type YAMLMap, type Node as YamlNode } from 'yaml';
 
 /**
  * The YAML document, with each map's keys indexed: following a path costs its depth, not the size
@@ -17,7 +17,15 @@ export class YamlIndex {
     let index = this.keys.get(map);
     if (!index) {
       index = new Map();
-      for (const pair of map.items) if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+      for (const pair of map.items) {
+        // A key that is a list or a map becomes its YAML text in toJS (`[ a, b ]`): indexed by that.
+        const text = isScalar(pair.key)
+          ? String(pair.key.value)
+          : isCollection(pair.key)
+            ? new Document(pair.key.toJSON(), { flow: true }).toString().trim()
+            : undefined;
+        if (text !== undefined && !index.has(text)) index.set(text, pair);
+      }
       this.keys.set(map, index);
     }
     return index;

@@ -61,4 +61,66 @@ describe('the files that make a book', () => {
       { numRuns: 20 },
     );
   });
+
+  it('a NUL byte anywhere in a chapter is refused at its line, before Markdown turns it into U+FFFD', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('Prose.', '```sh run', 'echo "a b"', '```', '', '# Heading'), { minLength: 1, maxLength: 12 }),
+        fc.nat(),
+        fc.nat(),
+        async (lines, lineAt, columnAt) => {
+          const line = lineAt % lines.length;
+          const column = columnAt % ((lines[line] as string).length + 1);
+          const withNul = lines.map((l, i) => (i === line ? `${l.slice(0, column)}\0${l.slice(column)}` : l));
+          const dir = writeBook({ 'book.yaml': 'title: T\ntarget: local\n', '01-a.md': `# A\n\n${withNul.join('\n')}\n` });
+          const issues = await issuesOf(dir);
+          expect(issues).toContain(
+            `01-a.md:${line + 3}: holds a NUL byte (U+0000) at column ${column + 1}: a chapter is text, and a NUL in it would not reach the machine as written`,
+          );
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('YAML the library would warn about or advise on is refused in our words, at its line, with nothing on stderr', async () => {
+    const warnings: unknown[] = [];
+    const onWarning = (w: unknown) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[a-z]{1,8}$/), async (a, b) => {
+          const listKey = await issuesOf(writeBook({ 'book.yaml': `title: T\n? [${a}, ${b}]\n: 1\n`, '01-a.md': '# A\n' }));
+          expect(listKey.join('\n')).toMatch(/book\.yaml:2: unknown key \(a key that is not a name/);
+          const twoDocs = await issuesOf(writeBook({ 'book.yaml': `title: ${a}\n---\ntitle: ${b}\n`, '01-a.md': '# A\n' }));
+          expect(twoDocs.join('\n')).toMatch(/book\.yaml:\d+: holds a second YAML document/);
+          const predicted = await issuesOf(
+            writeBook({
+              'book.yaml': 'title: T\n',
+              '01-a.md': `# A\n\n\`\`\`yaml predict\nquestion: ${a}?\n---\nanswers: {x: ${b}, y: ${a}}\n\`\`\`\n\n\`\`\`ts run\nanswer('x')\n\`\`\`\n`,
+            }),
+          );
+          expect(predicted.join('\n')).toMatch(/01-a\.md:\d+: the prediction holds a second YAML document/);
+          for (const text of [...listKey, ...twoDocs, ...predicted]) expect(text).not.toMatch(/parseAllDocuments|mapAsMap/);
+        }),
+        { numRuns: 10 },
+      );
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('a book.yaml that is empty or only comments is refused at line 1; only an absent one means the defaults', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom('', '# a comment', '   ', '#', '# target: ssh'), { maxLength: 5 }), async (lines) => {
+        const issues = await issuesOf(writeBook({ 'book.yaml': lines.join('\n'), '01-a.md': '# A\n' }));
+        expect(issues).toEqual(['book.yaml:1: is empty: it sets nothing']);
+      }),
+      { numRuns: 20 },
+    );
+    expect(await issuesOf(writeBook({ '01-a.md': '# A\n' }))).toEqual([]);
+  });
 });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { echoed } from '../echo.js';
+import { plainMessage } from './problem.js';
 
 // What each command takes on its command line, said once (zod): an option another command takes
 // is refused by name instead of being ignored, and a bad value names the option.
@@ -53,7 +55,7 @@ export type CommandName = keyof typeof COMMAND_OPTIONS;
 /** The command's options, or what is wrong with them in one line (for ARGUMENTS_INVALID). */
 export function checkOptions(command: CommandName, values: Record<string, unknown>): string | undefined {
   const schema = COMMAND_OPTIONS[command];
-  const result = schema.safeParse(values);
+  const result = schema.safeParse(values, { error: plainMessage });
   if (result.success) return undefined;
   const takes = Object.keys(schema.shape)
     .filter((k) => k !== 'help')
@@ -63,7 +65,7 @@ export function checkOptions(command: CommandName, values: Record<string, unknow
     .map((issue) => {
       if (issue.code === 'unrecognized_keys') return `book ${command} does not take ${issue.keys.map((k) => `--${k}`).join(', ')} (it takes ${takes})`;
       const option = `--${String(issue.path[0])}`;
-      return `${option} ${issue.message}${typeof values[String(issue.path[0])] === 'string' ? ` (got "${values[String(issue.path[0])]}")` : ''}`;
+      return `${option} ${issue.message}${typeof values[String(issue.path[0])] === 'string' ? ` (got ${echoed(values[String(issue.path[0])])})` : ''}`;
     })
     .join('; ');
 }

@@ -38,6 +38,7 @@ const found = (expected: string, input: unknown) => (input === undefined ? `miss
 export function plainMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === 'invalid_type') return found(AN[issue.expected] ?? `a ${issue.expected}`, issue.input);
   if (issue.code === 'invalid_value') return found(oneOf(issue.values), issue.input);
+  if (issue.code === 'too_small' && issue.origin === 'string' && Number(issue.minimum) === 1) return 'is empty';
   // A discriminated union's tag (a change's `op`, a source's `available`): the issue holds the object.
   const tagged = issue as { code: string; options?: unknown[]; discriminator?: string; input?: unknown };
   if (tagged.code === 'invalid_union' && tagged.options?.length && tagged.discriminator !== undefined)
