@@ -1,3 +1,4 @@
+import { appendAll } from '../arrays.js';
 import { applySpans, mergeSpans, REDACTED, type Span } from './redact-spans.js';
 
 /**
@@ -16,8 +17,12 @@ const KUBECONFIG_FIELD =
   /(?<=(?:^|[\s{,"])(?:token|token-secret|client-key-data|password|id-token|refresh-token|client-secret)"?\s*)(:\s*"?)([^\s",}«][^\s",}]*)/my;
 /** `Bearer abc` anywhere, and whatever credential follows an Authorization header (Basic, Token, Digest…). */
 const BEARER = /(\b[Bb]earer\s+)([A-Za-z0-9\-._~+/]+=*)/g;
-const AUTHORIZATION =
-  /((?:[Pp]roxy-)?(?:[Aa]uthorization|AUTHORIZATION)[^\S\n]*[:=][^\S\n]*(?:(?:[Bb]asic|[Bb]earer|[Tt]oken|[Dd]igest|[Nn]egotiate|[Aa]pi[Kk]ey|BASIC|BEARER)\s+)?)([^\s'",;«][^\s'",;]*)/g;
+const AUTH_SCHEME = '(?:[Bb]asic|[Bb]earer|[Tt]oken|[Dd]igest|[Nn]egotiate|[Aa]pi[Kk]ey|BASIC|BEARER)';
+/** Not the scheme itself where its credential is already blanked (`Bearer «redacted»`): redacting twice changes nothing. */
+const AUTHORIZATION = new RegExp(
+  `((?:[Pp]roxy-)?(?:[Aa]uthorization|AUTHORIZATION)[^\\S\\n]*[:=][^\\S\\n]*(?:${AUTH_SCHEME}\\s+)?)(?!${AUTH_SCHEME}\\s+«)([^\\s'",;«][^\\s'",;]*)`,
+  'g',
+);
 /** `Basic dXNlcjpwYXNz` outside a header: only when it decodes to `user:password`, so prose ("Basic usage") stays. */
 const BASIC = /(\b[Bb]asic\s+)([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])/g;
 /** `--token=abc`, `--password abc` (not `--password-stdin`) and the other credential flags. */
@@ -96,23 +101,56 @@ const SHAPES = [PEM_SHAPE, ...VALUE_SHAPES];
 /** The spans of every credential a text carries by its shape. */
 export function shapeSpans(text: string, shapes: Shape[] = SHAPES): Span[] {
   const spans: Span[] = [];
-  for (const { re, span, at } of shapes) {
-    if (at !== undefined) {
-      for (let i = text.indexOf(at); i !== -1; i = text.indexOf(at, i + 1)) {
-        re.lastIndex = i;
-        const m = re.exec(text);
-        const s = m && span(m);
-        if (s) spans.push(s);
-      }
-      continue;
+  for (const shape of shapes) {
+    // Again over the text with what was found masked, until nothing new: a match ends at its
+    // secret and the next must start over (`curl -u a:X … -u b:Y` on one line, the second after
+    // the first), so one pass could leave a secret that a second pass, over its output, would
+    // blank. Redacting is then idempotent, as a replay's keys need.
+    let scanned = text;
+    const own: Span[] = [];
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      // New only where nothing was found before (a match over a masked secret is that secret again).
+      const found = scan(scanned, shape).filter((s) => !own.some((o) => s.start < o.end && o.start < s.end));
+      if (found.length === 0) break;
+      appendAll(own, found);
+      appendAll(spans, found);
+      scanned = masked(scanned, found);
     }
-    // exec on the shared regex, not matchAll: matchAll copies the regex, a cost per string.
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m; m = re.exec(text)) {
-      const s = span(m);
+  }
+  return spans;
+}
+
+const MAX_ROUNDS = 8;
+
+/** `text` with each span's characters replaced by `«`, which no shape takes as the start of a secret. */
+function masked(text: string, spans: Span[]): string {
+  let out = '';
+  let at = 0;
+  for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+    if (s.start < at) continue;
+    out += text.slice(at, s.start) + '«'.repeat(s.end - s.start);
+    at = s.end;
+  }
+  return out + text.slice(at);
+}
+
+function scan(text: string, { re, span, at }: Shape): Span[] {
+  const spans: Span[] = [];
+  if (at !== undefined) {
+    for (let i = text.indexOf(at); i !== -1; i = text.indexOf(at, i + 1)) {
+      re.lastIndex = i;
+      const m = re.exec(text);
+      const s = m && span(m);
       if (s) spans.push(s);
-      if (m[0] === '') re.lastIndex++;
     }
+    return spans;
+  }
+  // exec on the shared regex, not matchAll: matchAll copies the regex, a cost per string.
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const s = span(m);
+    if (s) spans.push(s);
+    if (m[0] === '') re.lastIndex++;
   }
   return spans;
 }

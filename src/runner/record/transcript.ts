@@ -12,6 +12,7 @@ import { shellQuote } from '../targets/target.js';
 import type { Block, Book } from '../types.js';
 import { TRANSCRIPT_FORMAT, TRANSCRIPT_FORMAT_V1, TRANSCRIPT_FORMAT_V2 } from './formats.js';
 import { migrateV1, migrateV2, TooOld } from './migrate.js';
+import { Redactor } from './redact.js';
 
 export { TRANSCRIPT_FORMAT } from './formats.js';
 
@@ -187,7 +188,7 @@ export async function readTranscript(file: string): Promise<Transcript> {
   if (format === TRANSCRIPT_FORMAT_V1) {
     // An older runner's transcript: its calls' keys are read back from the text that runner sent.
     try {
-      return migrateV2(migrateV1(data, TRANSCRIPT_FORMAT_V2), TRANSCRIPT_FORMAT);
+      return redactOnRead(text, migrateV2(migrateV1(data, TRANSCRIPT_FORMAT_V2), TRANSCRIPT_FORMAT));
     } catch (error) {
       if (!(error instanceof TooOld)) throw error;
       throw new TranscriptError(
@@ -197,8 +198,21 @@ export async function readTranscript(file: string): Promise<Transcript> {
       );
     }
   }
-  if (format === TRANSCRIPT_FORMAT_V2) return migrateV2(data, TRANSCRIPT_FORMAT);
-  return data;
+  if (format === TRANSCRIPT_FORMAT_V2) return redactOnRead(text, migrateV2(data, TRANSCRIPT_FORMAT));
+  return redactOnRead(text, data);
+}
+
+/**
+ * Credentials are blanked again as a transcript is read, by their shape: `book render` publishes
+ * what it holds and `book replay` prints it, and a transcript written by hand, by an older runner
+ * or before a redaction was added may still hold one. The runner's own transcripts come out as
+ * they went in (what it wrote was redacted the same way, and more).
+ */
+function redactOnRead(text: string, transcript: Transcript): Transcript {
+  const redactor = new Redactor();
+  // A key or token anywhere in the file is then blanked wherever a piece of it shows.
+  redactor.learnShapes(text);
+  return redactor.redactDeep(transcript);
 }
 
 /**
