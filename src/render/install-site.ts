@@ -89,7 +89,9 @@ export function recoverSite(paths: SitePaths): void {
   const exists = (p: string) => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
   // The old site aside is a site of ours (its marker, or emptied by the swap), or not ours to touch.
   if (exists(paths.old) && !oldSite(paths.old))
-    throw new BadArguments(`--out ${paths.dir}: ${paths.old} is in the way and is not a site book render made; move it away`);
+    throw new BadArguments(
+      `--out ${paths.dir}: ${paths.old} is in the way (book render puts the old site there while it swaps in the new one) and holds what book render did not write; move it away`,
+    );
   if (!exists(paths.dir) && exists(paths.old)) renameSync(paths.old, paths.dir);
   const building = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.book-new-(\\d+)$`);
   for (const entry of readdirSync(parent)) {
@@ -105,10 +107,15 @@ export function recoverSite(paths: SitePaths): void {
   if (exists(paths.old) && exists(paths.dir)) rmSync(paths.old, { recursive: true, force: true });
 }
 
-/** A folder (not a link) that a swap put aside: the previous site, or the reader's folder after its entries were carried out. */
+/**
+ * A folder (not a link) that a swap put aside: the previous site, or the reader's folder after its
+ * entries were carried out. Nothing in it but what the renderer wrote: a folder of the reader's
+ * under that name (a copied site with notes added) is never removed, marker or not.
+ */
 function oldSite(dir: string): boolean {
   if (!lstatSync(dir).isDirectory()) return false;
-  return holdsMarker(dir, SITE_MARKER) || readdirSync(dir).length === 0;
+  if (readdirSync(dir).length === 0) return true;
+  return holdsMarker(dir, SITE_MARKER) && foreignEntries(dir).length === 0;
 }
 
 function alive(pid: number): boolean {

@@ -103,11 +103,17 @@ describe('render --out through links', () => {
   });
 
   it('a hidden folder of the reader’s where the site is built or put aside is never removed', async () => {
-    for (const name of ['.site.book-old', `.site.book-new-${2 ** 22 + 1}`]) {
+    // Also a copy of a rendered site (its marker, and the files the marker lists) with notes added.
+    const cases = [...[false, true].flatMap((copiedSite) => ['.site.book-old', `.site.book-new-${2 ** 22 + 1}`].map((name) => ({ name, copiedSite })))];
+    for (const { name, copiedSite } of cases) {
       const ws = workspace();
       const aside = path.join(ws.root, name);
       mkdirSync(aside);
       writeFileSync(path.join(aside, 'keep.txt'), 'keep');
+      if (copiedSite) {
+        writeFileSync(path.join(aside, '.book-site.json'), JSON.stringify({ files: ['index.html'] }));
+        writeFileSync(path.join(aside, 'index.html'), '<p>an old page</p>');
+      }
       const before = tree(ws.root);
       const io = capture();
       const code = await renderCommand({ book: ws.book, out: path.join(ws.root, 'site') }, io);
