@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, readlinkSync } from 'node:fs';
 import { access, lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NAME_MAX, overlongName } from '../runner/aside.js';
@@ -60,9 +60,31 @@ async function followLink(flag: string, file: string): Promise<string> {
     return await realpath(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ELOOP' ? 'is a link that loops' : code === 'ENOENT' ? 'is a link to nothing' : `is a link that cannot be followed (${code})`;
+    const why =
+      code === 'ELOOP'
+        ? 'is a link that loops'
+        : code === 'ENOENT'
+          ? (pipeBehind(file) ?? 'is a link to nothing')
+          : `is a link that cannot be followed (${code})`;
     throw new BadArguments(`${flag} ${file}: ${why}; give the path of a file`);
   }
+}
+
+/** `/dev/stdout` of a piped command leads to `pipe:[123]`, a name no path has: said as what it is. */
+function pipeBehind(file: string): string | undefined {
+  let at = file;
+  for (let hop = 0; hop < 40; hop++) {
+    let next: string;
+    try {
+      next = readlinkSync(at);
+    } catch {
+      return undefined;
+    }
+    const kind = /^(pipe|socket|anon_inode):/.exec(next)?.[1];
+    if (kind) return `leads to a ${kind === 'anon_inode' ? 'kernel object' : kind} (${next}), not a file: is the output piped?`;
+    at = path.resolve(path.dirname(at), next);
+  }
+  return undefined;
 }
 
 /** The first bytes of a regular file (opened without blocking, read once). */

@@ -1,13 +1,13 @@
 /**
- * Ctrl-C (SIGINT) and SIGTERM stop a command the same way: `handler` runs (it aborts the run, the
- * render, the e2e), the command ends with its verdict and cleans up. Returns what removes the
- * handlers once the command is over.
+ * Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal or the ssh session it ran in closed) stop a
+ * command the same way: `handler` runs (it aborts the run, the render, the e2e), the command ends
+ * with its verdict and cleans up. Returns what removes the handlers once the command is over.
  */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export function onStopSignals(handler: () => void): () => void {
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const signal of STOP_SIGNALS) process.off(signal, handler);
   };
 }

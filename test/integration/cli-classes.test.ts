@@ -32,6 +32,21 @@ const word = fc.stringMatching(/^[a-zA-Z0-9_./=:-]{1,12}$/).filter((w) => !w.sta
 describe.skipIf(!existsSync(BIN))('the CLI refuses what it would otherwise drop', () => {
   const dir = writeBook({ 'book.yaml': 'title: T\ntarget: local\n', '01-a.md': '# A\n\nProse.\n' });
 
+  it('an output named /dev/stdout or /dev/stderr while it is piped is refused as a pipe or socket, not as a link to nothing', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('--junit', '--transcript'), fc.constantFrom('/dev/stdout', '/dev/stderr', '/proc/self/fd/1'), (flag, file) => {
+        const args =
+          flag === '--junit' ? ['replay', '--book', dir, '--transcript', '/nonexistent.json', flag, file] : ['run', '--book', dir, '--record', flag, file];
+        const r = book(args);
+        expect(r.code, r.all).toBe(2);
+        // A pipe from a shell; vitest's children get a socket pair.
+        expect(r.stderr).toMatch(new RegExp(`${flag} ${file}: leads to a (pipe|socket) \\((pipe|socket):\\[\\d+\\]\\), not a file`));
+        noTrace(r.all);
+      }),
+      { numRuns: 6 },
+    );
+  });
+
   it('words after -- are refused by every command but machine shell, and nothing runs', () => {
     fc.assert(
       fc.property(fc.constantFrom(...COMMANDS), fc.array(word, { minLength: 1, maxLength: 3 }), (command, words) => {

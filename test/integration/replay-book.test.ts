@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { STOP_SIGNALS } from '../../src/commands/stop-signals.js';
 import { EventBus, type RunEvent } from '../../src/runner/events.js';
 import { runBook } from '../../src/runner/execute.js';
 import { loadBook } from '../../src/runner/load-book.js';
@@ -203,10 +204,10 @@ describe('book replay of the committed transcript of the real book (no machine)'
     const t0 = performance.now();
     expect((await ended(run(path.join(dir, 'whole.xml')))).code).toBe(0);
     const whole = performance.now() - t0;
-    const moments = fc.sample(
-      fc.tuple(fc.double({ min: 0.3, max: 0.9, noNaN: true }), fc.constantFrom('SIGINT', 'SIGTERM') as fc.Arbitrary<NodeJS.Signals>),
-      4,
-    );
+    // Every stop signal once (SIGHUP: the terminal or ssh session closed), and one more at random.
+    const fractions = fc.sample(fc.double({ min: 0.3, max: 0.9, noNaN: true }), STOP_SIGNALS.length + 1);
+    const signals: NodeJS.Signals[] = [...STOP_SIGNALS, fc.sample(fc.constantFrom(...STOP_SIGNALS), 1)[0] as NodeJS.Signals];
+    const moments = signals.map((signal, i) => [fractions[i] as number, signal] as const);
     for (const [i, [fraction, signal]] of moments.entries()) {
       const junit = path.join(dir, `cut-${i}.xml`);
       const child = run(junit);
