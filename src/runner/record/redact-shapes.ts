@@ -107,12 +107,14 @@ export function shapeSpans(text: string, shapes: Shape[] = SHAPES): Span[] {
     // the first), so one pass could leave a secret that a second pass, over its output, would
     // blank. Redacting is then idempotent, as a replay's keys need.
     let scanned = text;
-    const own: Span[] = [];
+    // Where this shape found a secret already: a match over one is that secret again, not a new one.
+    let taken: Uint8Array | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      // New only where nothing was found before (a match over a masked secret is that secret again).
-      const found = scan(scanned, shape).filter((s) => !own.some((o) => s.start < o.end && o.start < s.end));
+      const all = scan(scanned, shape);
+      const found = taken ? all.filter((s) => !overlaps(taken as Uint8Array, s)) : all;
       if (found.length === 0) break;
-      appendAll(own, found);
+      taken ??= new Uint8Array(text.length);
+      for (const s of found) taken.fill(1, s.start, s.end);
       appendAll(spans, found);
       scanned = masked(scanned, found);
     }
@@ -121,6 +123,11 @@ export function shapeSpans(text: string, shapes: Shape[] = SHAPES): Span[] {
 }
 
 const MAX_ROUNDS = 8;
+
+function overlaps(taken: Uint8Array, s: Span): boolean {
+  for (let i = s.start; i < s.end; i++) if (taken[i]) return true;
+  return false;
+}
 
 /** `text` with each span's characters replaced by `«`, which no shape takes as the start of a secret. */
 function masked(text: string, spans: Span[]): string {
