@@ -91,7 +91,7 @@ write_image() {
 
 # Bumped whenever an image's recipe changes, so a cache built by an older recipe is rebuilt
 # (a warm cache must never hide what a cold build would make differently).
-IMAGE_RECIPE=2
+IMAGE_RECIPE=3
 image_cached() {
   [[ ${force:-0} -eq 0 && -f $IMAGES_CACHE/$1.tar && -f $IMAGES_CACHE/$1.meta ]] || return 1
   local meta; meta=$(<"$IMAGES_CACHE/$1.meta")
@@ -246,7 +246,7 @@ build_image_dnsutils() {
 build_image_nginx() {
   need ldd
   local dl; dl=$(images_workdir)
-  debian_download "$dl" nginx nginx-common
+  debian_download "$dl" nginx nginx-common busybox-static
   local deb ver
   deb=$(ls "$dl"/nginx_*.deb)
   ver=$(deb_version "$deb")
@@ -267,13 +267,30 @@ build_image_nginx() {
     local want=${lib#/}; case $want in lib/*|lib64/*) want=usr/$want ;; esac
     [[ $want == "$real" || -e $root/$want ]] || { mkdir -p "$root/$(dirname "$want")"; ln -s "/$real" "$root/$want"; }
   done < <(ldd "$x/usr/sbin/nginx" | awk '/=> \// { print $3 } /^\t\// { print $1 }')
-  # configuration and the default site, as the package's postinst sets them up
+  # Debian's configuration, with upstream's image's site: /usr/share/nginx/html is the document
+  # root (a ConfigMap mounted there is what nginx serves, as readers' manifests expect), IPv4 only
+  # as upstream's image is when its entrypoint finds no IPv6.
   cp -a "$x/etc/nginx" "$root/etc/nginx"
-  ln -sfn /etc/nginx/sites-available/default "$root/etc/nginx/sites-enabled/default"
-  mkdir -p "$root/usr/share/nginx" "$root/var/www/html"
+  rm -f "$root/etc/nginx/sites-enabled/default"
+  mkdir -p "$root/etc/nginx/conf.d"
+  cat >"$root/etc/nginx/conf.d/default.conf" <<'CONF'
+server {
+    listen       80;
+    server_name  localhost;
+
+    location / {
+        root   /usr/share/nginx/html;
+        index  index.html index.htm;
+    }
+}
+CONF
+  grep -q 'include /etc/nginx/conf.d/\*.conf;' "$root/etc/nginx/nginx.conf" || die "Debian's nginx.conf no longer includes conf.d/*.conf"
+  mkdir -p "$root/usr/share/nginx"
   cp -a "$x/usr/share/nginx/html" "$root/usr/share/nginx/"
-  cp "$x/usr/share/nginx/html/index.html" "$root/var/www/html/index.nginx-debian.html"
-  grep -q 'Welcome to nginx!' "$root/var/www/html/index.nginx-debian.html" || die "nginx's default page has no 'Welcome to nginx!'"
+  grep -q 'Welcome to nginx!' "$root/usr/share/nginx/html/index.html" || die "nginx's default page has no 'Welcome to nginx!'"
+  # A shell and the usual tools (`kubectl exec … -- sh`), as upstream's Debian-based image has:
+  # Debian's static busybox.
+  busybox_into "$root" "$(ls "$dl"/busybox-static_*.deb)"
   # www-data (uid/gid 33 on Debian and Ubuntu) runs the workers
   echo 'www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin' >>"$root/etc/passwd"
   echo 'www-data:x:33:' >>"$root/etc/group"
@@ -346,16 +363,17 @@ image_for_this_machine() {
 }
 
 # images_load [SKIP] — docker import every cached tarball of this machine's versions not yet
-# present (by its first ref) into the Docker that `docker` reaches (DOCKER_HOST), and tag the other
-# refs; but none whose first ref matches the regex SKIP (a worker node has no use for the control
+# present (by its first ref, labelled with the recipe that built it) into the Docker that `docker`
+# reaches (DOCKER_HOST), and tag the other refs; but none whose first ref matches the regex SKIP (a worker node has no use for the control
 # plane's images). Idempotent.
 images_load() {
-  local skip=${1:-} meta refs changes line args first r
+  local skip=${1:-} meta refs changes line args first r recipe fresh
   for meta in "$IMAGES_CACHE"/*.meta; do
     [[ -e $meta ]] || continue
-    refs=() changes=()
+    refs=() changes=() recipe=
     while IFS= read -r line; do
       case $line in
+        "recipe "*) recipe=${line#recipe } ;;
         "ref "*) refs+=("${line#ref }") ;;
         "change "*) changes+=("${line#change }") ;;
       esac
@@ -364,13 +382,16 @@ images_load() {
     first=${refs[0]}
     image_for_this_machine "$first" || continue
     if [[ -n $skip && $first =~ $skip ]]; then continue; fi
-    if ! docker image inspect "$first" >/dev/null 2>&1; then
-      args=()
+    # An image of another recipe (a Docker data root kept across `down`) is imported again.
+    fresh=0
+    if [[ $(docker image inspect --format '{{index .Config.Labels "build-a-minikube.recipe"}}' "$first" 2>/dev/null || true) != "$recipe" ]]; then
+      args=(--change "LABEL build-a-minikube.recipe=$recipe")
       for r in "${changes[@]}"; do args+=(--change "$r"); done
       docker import "${args[@]}" "${meta%.meta}.tar" "$first" >/dev/null
+      fresh=1
     fi
     for r in "${refs[@]:1}"; do
-      docker image inspect "$r" >/dev/null 2>&1 || docker tag "$first" "$r"
+      if [[ $fresh -eq 1 ]] || ! docker image inspect "$r" >/dev/null 2>&1; then docker tag "$first" "$r"; fi
     done
   done
 }

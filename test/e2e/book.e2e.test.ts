@@ -258,7 +258,8 @@ describe.skipIf(skip)('the whole book on the local machine', () => {
         expect(resumed.stdout).not.toContain('▶ 06-scheduler');
         expect(resumed.stdout).toMatch(/\d+ passed, 0 failed, 0 skipped/);
       }
-      await checkClusterIndependently();
+      // Chapters 0-10 only: chapter 12's image policy is not there yet.
+      await checkClusterIndependently(false);
     },
     30 * MIN,
   );

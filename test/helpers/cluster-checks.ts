@@ -11,7 +11,7 @@ export function clusterChecks(onMachine: NodeShell, onWorker: NodeShell, version
    * The reader's view of a cluster the book built through chapter 10 at least, asked of the
    * machine, not of the book (a whole run adds checkOwnAccessControl: chapters 12–13's doing).
    */
-  async function checkClusterIndependently() {
+  async function checkClusterIndependently(wholeBook = true) {
     const nodes = JSON.parse((await onMachine('kubectl get nodes -o json')).stdout).items as {
       metadata: { name: string };
       spec: { podCIDR: string };
@@ -54,8 +54,13 @@ export function clusterChecks(onMachine: NodeShell, onWorker: NodeShell, version
     expect((await onMachine('iptables-save -t nat')).stdout).toMatch(new RegExp(`-A KUBE-SERVICES -d ${clusterIp.replace(/\./g, '\\.')}/32 .* -j KUBE-SVC-`));
     // DNS, as the book left it: CoreDNS answers for the book's Service at the cluster DNS address.
     expect((await onMachine('dig +short +time=2 +tries=1 @10.96.0.10 nginx-deployment.default.svc.cluster.local')).stdout).toBe(clusterIp);
-    await checkOwnWorkload();
-    await checkOwnDaemonSet();
+    // A reviewer's image names as they write them (no tag: pulled Always) once chapter 12's policy
+    // is there; before it, a tag of the image the machine has (IfNotPresent), as the book writes them.
+    const image = wholeBook
+      ? 'nginx'
+      : `nginx:${(await onMachine("docker images nginx --format '{{.Tag}}'")).stdout.split('\n').find((t) => t && t !== 'latest')}`;
+    await checkOwnWorkload(image);
+    await checkOwnDaemonSet(image);
   }
 
   /** Until `command` prints something that `accept` takes, or `seconds` pass: the last output. */
@@ -71,15 +76,16 @@ export function clusterChecks(onMachine: NodeShell, onWorker: NodeShell, version
 
   /**
    * A workload the book never made, as a reviewer would check the cluster in general: its own
-   * namespace, Deployment and Service, its pods in the pod CIDR, its ClusterIP answering from the
-   * machine, its name resolving at 10.96.0.10 and reaching it from a pod (with kubectl exec).
+   * namespace, Deployment and Service, written as a reviewer writes them (`--image=nginx`: no tag,
+   * so pulled `Always` unless chapter 12's policy says otherwise, since the nodes have no route to
+   * a registry), its pods in the pod CIDR, its ClusterIP answering from the machine, its name
+   * resolving at 10.96.0.10 and reaching it from a pod (with kubectl exec), a ConfigMap mounted
+   * where upstream's nginx serves from, a shell in its container, and more than chapter 12's
+   * demonstration rule allowed in `default`.
    */
-  async function checkOwnWorkload() {
-    // A tag other than latest: `kubectl create deployment` would set imagePullPolicy Always for latest.
-    const tags = (await onMachine("docker images nginx --format '{{.Tag}}'")).stdout.split('\n').filter((t) => t && t !== 'latest');
-    expect(tags.length).toBeGreaterThan(0);
+  async function checkOwnWorkload(image: string) {
     const created = await onMachine(
-      `kubectl create namespace own-check && kubectl -n own-check create deployment web --image=nginx:${tags[0]} --replicas=2 && kubectl -n own-check expose deployment web --port=8080 --target-port=80`,
+      `kubectl create namespace own-check && kubectl -n own-check create deployment web --image=${image} --replicas=2 && kubectl -n own-check expose deployment web --port=8080 --target-port=80`,
     );
     expect(created.code, created.stderr).toBe(0);
     const ready = await pollOnMachine("kubectl -n own-check get deployment web -o 'jsonpath={.status.availableReplicas}'", (out) => out === '2');
@@ -104,6 +110,24 @@ export function clusterChecks(onMachine: NodeShell, onWorker: NodeShell, version
     expect(answer.stdout).toBe(clusterIp);
     const fromPod = await onMachine('kubectl exec dns-client -- curl -s --max-time 5 http://web.own-check:8080/');
     expect(fromPod.stdout, fromPod.stderr).toContain('Welcome to nginx!');
+    // A page of the reviewer's own, from a ConfigMap at upstream nginx's document root; read from
+    // inside the container with its shell.
+    const page2 = `own page ${Math.random().toString(36).slice(2)}`;
+    const mounted = await onMachine(
+      `kubectl -n own-check create configmap page --from-literal=index.html='${page2}' && kubectl -n own-check patch deployment web --type=json -p '[{"op":"add","path":"/spec/template/spec/volumes","value":[{"name":"page","configMap":{"name":"page"}}]},{"op":"add","path":"/spec/template/spec/containers/0/volumeMounts","value":[{"name":"page","mountPath":"/usr/share/nginx/html"}]}]' && kubectl -n own-check rollout status deployment web --timeout=90s`,
+    );
+    expect(mounted.code, mounted.stderr).toBe(0);
+    const served = await pollOnMachine(`curl -s --max-time 2 http://${clusterIp}:8080/`, (out) => out.trim() === page2);
+    expect(served.stdout.trim()).toBe(page2);
+    // kubectl exec picks a pod of the Deployment: an old one may still be going away.
+    const inside = await pollOnMachine(`kubectl -n own-check exec deployment/web -- sh -c 'cat /usr/share/nginx/html/index.html; echo; ps'`, (out) =>
+      out.includes(page2),
+    );
+    expect(inside.code, inside.stderr).toBe(0);
+    expect(inside.stdout).toContain(page2);
+    expect(inside.stdout).toMatch(/nginx: master process/);
+    const many = await onMachine(`kubectl -n default create deployment many --image=${image} --replicas=8 --dry-run=server -o name`);
+    expect(many.code, many.stderr).toBe(0);
     expect((await onMachine('kubectl delete namespace own-check --wait=false')).code).toBe(0);
   }
 
@@ -112,8 +136,7 @@ export function clusterChecks(onMachine: NodeShell, onWorker: NodeShell, version
    * its IP from the *other* node, the Service's ClusterIP answering from the worker, and its name
    * resolving from the worker.
    */
-  async function checkOwnDaemonSet() {
-    const tags = (await onMachine("docker images nginx --format '{{.Tag}}'")).stdout.split('\n').filter((t) => t && t !== 'latest');
+  async function checkOwnDaemonSet(image: string) {
     const manifest = `apiVersion: apps/v1
 kind: DaemonSet
 metadata: { name: everywhere, namespace: ds-check }
@@ -123,7 +146,7 @@ spec:
     metadata: { labels: { app: everywhere } }
     spec:
       containers:
-      - { name: web, image: "nginx:${tags[0]}", imagePullPolicy: IfNotPresent }
+      - { name: web, image: "${image}" }
 ---
 apiVersion: v1
 kind: Service
@@ -213,7 +236,7 @@ spec:
   serviceAccountName: lister
   terminationGracePeriodSeconds: 1
   containers:
-  - { name: client, image: "dnsutils:latest", imagePullPolicy: IfNotPresent, command: [sleep, "86400"] }
+  - { name: client, image: dnsutils, command: [sleep, "86400"] }
 `;
     const created = await onMachine(`printf '%s' '${manifest}' | kubectl apply -f -`);
     expect(created.code, created.stderr).toBe(0);
