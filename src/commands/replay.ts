@@ -4,7 +4,16 @@ import { EventBus } from '../runner/events.js';
 import { compileChapters, runBook } from '../runner/execute.js';
 import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
-import { checkTranscriptOfBook, defaultTranscriptPath, ReplaySession, readTranscript, startReplay } from '../runner/record/index.js';
+import {
+  checkTranscriptOfBook,
+  defaultTranscriptPath,
+  Redactor,
+  ReplaySession,
+  readTranscript,
+  redactingRelay,
+  registeringInstrument,
+  startReplay,
+} from '../runner/record/index.js';
 import { selectChapters } from '../runner/select.js';
 import { FIRST_NODE } from '../runner/targets/nodes.js';
 import { exitCodeFor, type Io, openBook } from './common.js';
@@ -46,9 +55,14 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     const config = definedTarget(book.config, book.config.target);
     const replay = startReplay(new ReplaySession(transcript), { runtimeDir: config?.runtimeDir, dockerSocket: config?.dockerSocket });
     checkNodeAttributes(chapters, [FIRST_NODE, ...replay.nodes.names]);
+    // As in `book run`: the reporters hear the run's events with secrets blanked, since a replayed
+    // block prints what its code prints (a token in a command, a password in an error) afresh.
     const bus = new EventBus();
+    const shown = new EventBus();
+    const redactor = new Redactor();
+    bus.on(redactingRelay(redactor, (event) => shown.emit(event)).listener);
     const reporter = options.reporter ?? 'plain';
-    const reporting = attachReporters(bus, {
+    const reporting = attachReporters(shown, {
       reporter,
       io,
       junitFile,
@@ -65,7 +79,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
         target: replay.target,
         nodes: replay.nodes,
         bus,
-        instrument: replay.instrument,
+        instrument: registeringInstrument(replay.instrument, redactor),
         signal: interrupt.signal,
       });
       await reporting.finish();

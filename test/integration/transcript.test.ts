@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +154,30 @@ exit 3
     expect(replay.code).toBe(0);
     expect(replay.stdout).toContain('Authorization: Bearer «redacted»');
     remove = createNetns(NETNS).remove;
+  });
+
+  it('blanks, in what book replay prints, the secrets a replayed block prints afresh (a token in its code, a password in its error)', () => {
+    // Generated credentials of two shapes, written into the book's code: the transcript holds them
+    // blanked, but a replay runs the code again, so what it prints must pass the same relay.
+    const b64 = (n: number) => randomBytes(n).toString('base64url');
+    const jwt = `eyJ${b64(12)}.eyJ${b64(24)}.${b64(32)}`;
+    const password = b64(18);
+    const leaky = writeBook({
+      'book.yaml': localTargetYaml(NETNS, RUNTIME),
+      '01-leaky.md': `# Leaky\n\n\`\`\`ts run name=prints-token\nconsole.log('Authorization: Bearer ${jwt}')\nconsole.log(String(await $\`echo token=${jwt}\`))\n\`\`\`\n\n\`\`\`ts run name=throws-password fails="login"\nthrow new Error('login failed for password=${password}')\n\`\`\`\n`,
+    });
+    const recorded = path.join(leaky, '..', 'leaky.json');
+    const run = book(['run', '--book', leaky, '--reporter', 'plain', '--transcript', recorded]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const reporter of ['plain', 'json']) {
+      const replay = book(['replay', '--book', leaky, '--transcript', recorded, '--reporter', reporter]);
+      expect(replay.code, replay.stdout + replay.stderr).toBe(0);
+      for (const printed of [run.stdout, run.stderr, replay.stdout, replay.stderr]) {
+        expect(printed).not.toContain(jwt);
+        expect(printed).not.toContain(password);
+      }
+      expect(replay.stdout).toContain('«redacted»');
+    }
   });
 
   it('fails the block whose call differs from the recording, and names it by its key', () => {
