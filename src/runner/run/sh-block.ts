@@ -40,7 +40,9 @@ export async function runShBlock(block: Block, target: Target, bus: EventBus, op
   if (result.exitCode === 0) return;
   const at = stderr.lastIndexOf(ERR_MARK);
   const scriptLine = at >= 0 ? Number(stderr.slice(at + ERR_MARK.length).split('\n')[0]) : undefined;
-  const known = scriptLine !== undefined && scriptLine > WRAPPER;
+  // A line of the block's own code only: a block that prints a mark of its own, or removes the
+  // traps, must not send the reader to a line outside it.
+  const known = scriptLine !== undefined && scriptLine > WRAPPER && scriptLine - WRAPPER <= block.code.trimEnd().split('\n').length;
   // Name the line that failed rather than the whole script.
   const failedLine = known ? (block.code.split('\n')[scriptLine - WRAPPER - 1] ?? command).trim() : command;
   const error = new ProcessFailed(
