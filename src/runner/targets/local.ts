@@ -1,5 +1,6 @@
+import type { Stats } from 'node:fs';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import {
   type MachineIdentity,
   MachineUnreachable,
   machineEnv,
+  notAFile,
+  notAFolder,
   type Target,
 } from './target.js';
 
@@ -123,16 +126,36 @@ export class LocalTarget implements Target {
     return this.root.path;
   }
 
-  /** Atomic: a temp file beside the target, then rename; parents are created. */
+  /**
+   * Atomic: a temp file beside the target, then rename; parents are created. A symbolic link is
+   * written through (the file it leads to is replaced; the link stays). Anything else that is not a
+   * regular file (a folder, a device, a FIFO, a socket: on this target they are the host's own) is
+   * refused untouched, as atomicWriteScript refuses it on the other targets; the temp file is removed
+   * on every failure, and every error is a sentence naming the path, never the temp file.
+   */
   async writeFile(machinePath: string, data: string | Buffer, mode = 0o644): Promise<void> {
-    const file = (await this.nativeRoot()) + machinePath;
-    await mkdir(path.dirname(file), { recursive: true });
-    // A hidden temp name: the kubelet ignores dotfiles in its static-pod folder. A visible one is
-    // read as a second manifest for the same pod, and the real file waits for the next 20 s resync.
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.book-${process.pid}.tmp`);
-    await writeFile(temp, data, { mode });
-    await chmod(temp, mode);
-    await rename(temp, file);
+    const root = await this.nativeRoot();
+    try {
+      const real = await throughLinks(root, machinePath);
+      const file = root + real;
+      await makeFolders(root, machinePath, path.dirname(real));
+      await refuseUnlessRegular(machinePath, real, file);
+      // A hidden temp name: the kubelet ignores dotfiles in its static-pod folder. A visible one is
+      // read as a second manifest for the same pod, and the real file waits for the next 20 s resync.
+      const temp = path.join(path.dirname(file), `.${path.basename(file)}.book-${process.pid}.tmp`);
+      try {
+        await writeFile(temp, data, { mode });
+        await chmod(temp, mode);
+        // Checked again just before the rename: it would replace whatever is at `file` by then.
+        await refuseUnlessRegular(machinePath, real, file);
+        await rename(temp, file);
+      } catch (error) {
+        await rm(temp, { force: true }).catch(() => {});
+        throw error;
+      }
+    } catch (error) {
+      throw writeFailure(machinePath, error);
+    }
   }
 
   /** Synchronous underneath: the machine's files are small, and the kubeconfig is re-read before
@@ -210,6 +233,74 @@ export class LocalTarget implements Target {
     if (this.relayDir) rmSync(this.relayDir, { recursive: true, force: true });
     this.relayDir = undefined;
   }
+}
+
+const MAX_LINKS = 40;
+
+/**
+ * The machine path a write of `machinePath` lands on: its symbolic links followed (the last part's;
+ * a link whose file does not exist yet leads to where it will be made), inside the machine's root.
+ */
+async function throughLinks(root: string, machinePath: string): Promise<string> {
+  let current = machinePath;
+  for (let hops = 0; ; hops++) {
+    const stats = await lstat(root + current).catch(missingAsUndefined);
+    if (!stats?.isSymbolicLink()) return current;
+    if (hops === MAX_LINKS) throw new WriteRefused(`cannot write ${machinePath}: too many levels of symbolic links`);
+    const to = await readlink(root + current);
+    current = to.startsWith('/') ? to : `${path.posix.dirname(current)}/${to}`;
+  }
+}
+
+/** mkdir -p of `folder` (a machine path), or the sentence that says which part of it is not a folder. */
+async function makeFolders(root: string, machinePath: string, folder: string): Promise<void> {
+  try {
+    await mkdir(root + folder, { recursive: true });
+  } catch (error) {
+    for (let part = folder; ; part = path.posix.dirname(part)) {
+      const stats = await stat(root + part).catch(missingAsUndefined);
+      if (stats && !stats.isDirectory()) throw new WriteRefused(notAFolder(machinePath, part, kindOf(stats)));
+      if (stats || part === path.posix.dirname(part)) break;
+    }
+    throw writeFailure(machinePath, error, `cannot make the folder ${folder}`);
+  }
+}
+
+/** Throws, naming what is there, unless `file` (where `machinePath` leads, `real` on the machine) is missing or a regular file. */
+async function refuseUnlessRegular(machinePath: string, real: string, file: string): Promise<void> {
+  const stats = await lstat(file).catch(missingAsUndefined);
+  if (stats && !stats.isFile()) throw new WriteRefused(notAFile(machinePath, kindOf(stats), real));
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'folder';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  if (stats.isFIFO()) return 'FIFO (named pipe)';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isSymbolicLink()) return 'symbolic link';
+  return stats.isFile() ? 'regular file' : 'special file';
+}
+
+function missingAsUndefined(error: NodeJS.ErrnoException): undefined {
+  if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+  throw error;
+}
+
+/** A write refused with a sentence of its own (what is at the path, or above it). */
+class WriteRefused extends Error {}
+
+/**
+ * `cannot write PATH: permission denied`: node's words without its code and the paths it names
+ * (the temp file's); the code is kept on the error.
+ */
+function writeFailure(machinePath: string, error: unknown, doing?: string): Error {
+  if (error instanceof WriteRefused || !(error instanceof Error)) return error as Error;
+  const errno = error as NodeJS.ErrnoException;
+  const words = errno.syscall ? error.message.replace(/^E[A-Z0-9]+: /, '').replace(/, \w+( '.*)?$/s, '') : error.message;
+  const failure = new WriteRefused(`cannot write ${machinePath}: ${doing ? `${doing}: ` : ''}${words}`) as NodeJS.ErrnoException;
+  if (errno.code) failure.code = errno.code;
+  return failure;
 }
 
 function readlinkOr(file: string): string | undefined {

@@ -178,12 +178,70 @@ export function commandLine(command: string[]): string {
   return command.length === 1 ? (command[0] as string) : command.map(shellQuote).join(' ');
 }
 
-/** bash that writes its stdin to FILE atomically with MODE (parents made): a hidden temp name (the kubelet ignores dotfiles in its static-pod folder), then mv. */
-export function atomicWriteScript(file: string, mode: number): string {
-  const slash = file.lastIndexOf('/');
-  const temp = `${file.slice(0, slash + 1)}.${file.slice(slash + 1)}.book-tmp`;
-  return `set -e; mkdir -p "$(dirname ${shellQuote(file)})"; umask 077; cat > ${shellQuote(temp)}; chmod ${mode.toString(8)} ${shellQuote(temp)}; mv -f ${shellQuote(temp)} ${shellQuote(file)}`;
+/** The tail of every refusal to write over something that is not a regular file (local.ts, atomicWriteScript). */
+export const REGULAR_FILES_ONLY = 'a file= block writes regular files only';
+
+/**
+ * Why FILE is not written: what is there is not a regular file (`kind`: a folder, a character
+ * device, …), itself or at the end of its symbolic links (`via`, the path they lead to).
+ */
+export function notAFile(file: string, kind: string, via?: string): string {
+  const what = via === undefined || via === file ? `${file} is a ${kind}` : `${file} is a symbolic link to ${via}, which is a ${kind}`;
+  return `${what}, not a file: ${REGULAR_FILES_ONLY}`;
 }
+
+/** Why FILE's folder cannot be made: ANCESTOR is something else (`kind`). */
+export function notAFolder(file: string, ancestor: string, kind: string): string {
+  return `cannot write ${file}: ${ancestor} is a ${kind}, not a folder`;
+}
+
+/**
+ * bash that writes its stdin to FILE atomically with MODE (parents made): a hidden temp name beside
+ * it (the kubelet ignores dotfiles in its static-pod folder), then mv. A symbolic link is written
+ * through (the file it leads to is replaced; the link stays). Anything else that is not a regular
+ * file (a folder, a device, a FIFO, a socket) is refused untouched, with the words LocalTarget's
+ * writeFile uses; the temp file is removed on every failure (the EXIT trap), and every error is a
+ * sentence naming FILE, never the temp file.
+ */
+export function atomicWriteScript(file: string, mode: number): string {
+  return `f=${shellQuote(file)}; m=${mode.toString(8)}
+${ATOMIC_WRITE_BODY}`;
+}
+
+const ATOMIC_WRITE_BODY = `kind() {
+  if [ -d "$1" ]; then echo folder; elif [ -c "$1" ]; then echo 'character device'; elif [ -b "$1" ]; then echo 'block device'
+  elif [ -p "$1" ]; then echo 'FIFO (named pipe)'; elif [ -S "$1" ]; then echo socket; elif [ -f "$1" ]; then echo 'regular file'
+  else echo 'special file'; fi
+}
+fail() { printf '%s\\n' "$1" >&2; exit 1; }
+why() { local e=\${1##*: }; e=\${e:-it failed}; printf '%s' "\${e,}"; }
+p=$f; n=0
+while [ -L "$p" ]; do
+  n=$((n + 1)); [ "$n" -le 40 ] || fail "cannot write $f: too many levels of symbolic links"
+  l=$(readlink -- "$p") || fail "cannot write $f: cannot read the symbolic link $p"
+  case $l in /*) p=$l ;; *) case $p in */*) p=\${p%/*}/$l ;; *) p=$l ;; esac ;; esac
+done
+case $p in */*) d=\${p%/*}; d=\${d:-/}; t=\${p%/*}/.\${p##*/}.book-tmp ;; *) d=.; t=.$p.book-tmp ;; esac
+if ! e=$(mkdir -p -- "$d" 2>&1); then
+  a=$d
+  while [ "$a" != / ] && [ "$a" != . ] && ! [ -e "$a" ]; do a=$(dirname -- "$a"); done
+  if [ -e "$a" ] && ! [ -d "$a" ]; then fail "cannot write $f: $a is a $(kind "$a"), not a folder"; fi
+  fail "cannot write $f: cannot make the folder $d: $(why "$e")"
+fi
+refuse() {
+  if [ -e "$p" ] && ! [ -f "$p" ]; then
+    if [ "$p" = "$f" ]; then fail "$f is a $(kind "$p"), not a file: ${REGULAR_FILES_ONLY}"; fi
+    fail "$f is a symbolic link to $p, which is a $(kind "$p"), not a file: ${REGULAR_FILES_ONLY}"
+  fi
+}
+refuse
+trap 'rm -f -- "$t"' EXIT
+trap 'exit 1' HUP INT TERM
+umask 077
+e=$({ cat > "$t"; } 2>&1) || fail "cannot write $f: $(why "$e")"
+e=$(chmod "$m" -- "$t" 2>&1) || fail "cannot write $f: $(why "$e")"
+refuse
+e=$(mv -fT -- "$t" "$p" 2>&1) || fail "cannot write $f: $(why "$e")"`;
 
 /** The error of a `cat FILE` that failed on a remote machine, ENOENT when the file is missing. */
 export function readFailure(file: string, stderr: string): NodeJS.ErrnoException {
