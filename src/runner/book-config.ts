@@ -1,5 +1,6 @@
 import { type Alias, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
+import { appendAll } from './arrays.js';
 import { parseDuration } from './durations.js';
 import { echoed, echoedKey } from './echo.js';
 import { limitIssues, MAX_ISSUES } from './issue-limit.js';
@@ -17,8 +18,11 @@ const SYSTEM_DOCKER_SOCKET = '/var/run/docker.sock';
 /** `target: auto`: docker where a Docker daemon answers, else local (targets/index.ts resolves it). */
 export const AUTO_TARGET = 'auto';
 
+/** The docker target's machine and subnet when book.yaml names none. */
+const DEFAULT_DOCKER = { machine: 'book-minikube', subnet: '192.168.56.0/24' } as const;
+
 export const DEFAULT_TARGETS: Record<string, TargetConfig> = {
-  docker: { type: 'docker', machine: 'book-minikube', subnet: '192.168.56.0/24', runtimeDir: RUNTIME_DIR, dockerSocket: LOCAL_DOCKER_SOCKET },
+  docker: { type: 'docker', ...DEFAULT_DOCKER, runtimeDir: RUNTIME_DIR, dockerSocket: LOCAL_DOCKER_SOCKET },
   local: { type: 'local', netns: 'book-minikube', runtimeDir: RUNTIME_DIR, dockerSocket: LOCAL_DOCKER_SOCKET },
   vagrant: { type: 'vagrant', dir: 'vagrant', runtimeDir: RUNTIME_DIR, dockerSocket: SYSTEM_DOCKER_SOCKET },
 };
@@ -256,8 +260,45 @@ export function parseBookConfig(file: string, text: string): ParsedBookConfig {
       message: `target "${config.target}" is not defined`,
       hint: `define it under targets:, or use auto or one of ${Object.keys(config.targets).join(', ')}`,
     });
+  appendAll(issues, dockerMachineClashes(file, yaml, parsed.data));
   const chapterLines = config.chapters.map((_, i) => yaml.lineAt(['chapters', i]));
   return { config, issues, chapterLines };
+}
+
+/**
+ * Two docker targets of this book that would share a Docker network with different addresses:
+ * the same machine on two subnets (the second `up` would reuse the first's network and print
+ * addresses that are not its nodes'), or one subnet under two machines (Docker refuses a second
+ * network there).
+ */
+function dockerMachineClashes(file: string, yaml: YamlIndex, data: BookYaml): BookIssue[] {
+  const issues: BookIssue[] = [];
+  const bySubnet = new Map<string, [string, string]>();
+  const byMachine = new Map<string, [string, string]>();
+  for (const [name, target] of Object.entries(data.targets ?? {})) {
+    if (target.type !== 'docker') continue;
+    const machine = target.machine ?? DEFAULT_DOCKER.machine;
+    const subnet = target.subnet ?? DEFAULT_DOCKER.subnet;
+    const sameMachine = byMachine.get(machine);
+    const sameSubnet = bySubnet.get(subnet);
+    if (sameMachine && sameMachine[1] !== subnet)
+      issues.push({
+        file,
+        line: yaml.lineAt(['targets', name, target.subnet ? 'subnet' : 'type']),
+        message: `targets.${name}: machine ${machine} is targets.${sameMachine[0]}'s, on another subnet (${sameMachine[1]})`,
+        hint: 'give each machine a name of its own (machine:), or the same subnet',
+      });
+    else if (sameSubnet && sameSubnet[1] !== machine)
+      issues.push({
+        file,
+        line: yaml.lineAt(['targets', name, target.machine ? 'machine' : 'type']),
+        message: `targets.${name}: subnet ${subnet} is targets.${sameSubnet[0]}'s, for machine ${sameSubnet[1]}`,
+        hint: 'give each machine a subnet of its own (subnet: 192.168.57.0/24, …): Docker makes one network per subnet',
+      });
+    if (!byMachine.has(machine)) byMachine.set(machine, [name, subnet]);
+    if (!bySubnet.has(subnet)) bySubnet.set(subnet, [name, machine]);
+  }
+  return issues;
 }
 
 /**
@@ -290,7 +331,12 @@ function toTarget(target: z.infer<typeof targetSchema>): TargetConfig {
     case 'vagrant':
       return { type: 'vagrant', dir: target.dir ?? 'vagrant', ...place(SYSTEM_DOCKER_SOCKET) };
     case 'docker':
-      return { type: 'docker', machine: target.machine ?? 'book-minikube', subnet: target.subnet ?? '192.168.56.0/24', ...place(LOCAL_DOCKER_SOCKET) };
+      return {
+        type: 'docker',
+        machine: target.machine ?? DEFAULT_DOCKER.machine,
+        subnet: target.subnet ?? DEFAULT_DOCKER.subnet,
+        ...place(LOCAL_DOCKER_SOCKET),
+      };
     case 'ssh': {
       const port = target.port ?? 22;
       const user = target.user ?? 'root';

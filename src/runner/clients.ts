@@ -1,6 +1,7 @@
 import { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { type Forward, startForward } from './forward.js';
+import { makeDockerClient } from './targets/reader-docker.js';
 import { ConnectionRefused, type Target } from './targets/target.js';
 
 export class ApiUnavailable extends Error {
@@ -66,11 +67,11 @@ export class MachineClients {
     // A local machine's socket is a file on this host: no forward needed.
     const direct = this.target.hostSocketPath?.(this.target.dockerSocket);
     if (direct) {
-      this.docker = new Docker({ socketPath: direct });
+      this.docker = makeDockerClient({ socketPath: direct });
       return this.docker;
     }
     this.dockerForward = await startForward(() => this.target.openUnix(this.target.dockerSocket));
-    this.docker = new Docker({ host: '127.0.0.1', port: this.dockerForward.port, protocol: 'http' });
+    this.docker = makeDockerClient({ host: '127.0.0.1', port: this.dockerForward.port, protocol: 'http' });
     return this.docker;
   }
 

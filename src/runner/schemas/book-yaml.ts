@@ -33,17 +33,39 @@ const hostKey = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, 'must be a host
 /** The docker target's machine: the name of its Docker network, and the prefix of its containers and volumes. */
 const machineName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_.-]{0,39}$/, 'must be a name of lowercase letters, digits, ".", "_" and "-" (Docker names its network and containers with it)');
+  .regex(/^[a-z0-9][a-z0-9_.-]{0,39}$/, 'must be a name of lowercase letters, digits, ".", "_" and "-" (Docker names its network and containers with it)')
+  .refine((name) => !['bridge', 'host', 'none', 'default'].includes(name), 'is the name of a network Docker makes itself: pick another');
 /** The nodes' network: a private IPv4 /24 (the nodes take .10 and .11, as the seed's VMs did). */
 const SUBNET = 'must be a private IPv4 /24 such as 192.168.56.0/24 (10.x.y.0, 172.16–31.y.0 or 192.168.y.0)';
+/** The three octets of an `A.B.C.0/24` written as Docker reads it (no leading zeros), or undefined. */
+function slash24(value: string): [number, number, number] | undefined {
+  const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.0\/24$/.exec(value);
+  const octets = m?.slice(1).map(Number) as [number, number, number] | undefined;
+  return octets?.every((o) => o <= 255) ? octets : undefined;
+}
 function privateSlash24(value: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/.exec(value);
-  if (!m) return false;
-  const [a, b, c] = m.slice(1).map(Number) as [number, number, number];
-  if (b > 255 || c > 255) return false;
+  const octets = slash24(value);
+  if (!octets) return false;
+  const [a, b] = octets;
   return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
 }
-const subnet = text(SUBNET).refine(privateSlash24, SUBNET);
+/** Ranges the cluster itself uses: a node network inside one would make addresses mean two things. */
+const TAKEN = [
+  { from: [10, 96], to: [10, 111], what: 'the Service range 10.96.0.0/12 (chapters 2 and 8)' },
+  { from: [10, 244], to: [10, 244], what: 'the pod range 10.244.0.0/16 (chapters 5 and 7)' },
+  { from: [172, 17], to: [172, 17], what: "each node's own Docker bridge 172.17.0.0/16" },
+] as const;
+function takenBy(value: string): string | undefined {
+  const octets = slash24(value);
+  if (!octets) return undefined;
+  const [a, b] = octets;
+  return TAKEN.find(({ from, to }) => a === from[0] && b >= from[1] && b <= to[1])?.what;
+}
+const subnet = text(SUBNET)
+  .refine(privateSlash24, SUBNET)
+  .refine((v) => takenBy(v) === undefined, {
+    error: (issue) => `overlaps ${takenBy(issue.input as string)}: pick another private /24 such as 192.168.57.0/24`,
+  });
 const nodeName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a node name is lowercase letters, digits and -');
 
 const place = { runtimeDir: absolutePath.optional(), dockerSocket: absolutePath.optional() };

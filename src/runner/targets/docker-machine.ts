@@ -3,8 +3,9 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { TargetConfig } from '../types.js';
-import { DockerTarget, dockerStatus, readerDocker, readerDockerPlace } from './docker.js';
+import { DOCKER_ANSWER_MS, DockerTarget, dockerHint, dockerStatus, dockerTrouble, oneLine, readerDocker, readerDockerPlace } from './docker.js';
 import { FIRST_NODE, WORKER_NODE } from './node-names.js';
+import { within } from './reader-docker.js';
 import { MachineUnreachable } from './target.js';
 
 // The docker target's lifecycle (`book machine up|status|down --target docker`): the node image,
@@ -71,14 +72,28 @@ function hostCommand(argv: string[], env: NodeJS.ProcessEnv, io: MachineIo): Pro
 }
 
 async function reachDocker(docker: Docker): Promise<void> {
+  const place = readerDockerPlace();
   try {
-    await docker.ping();
+    await within(docker.ping(), DOCKER_ANSWER_MS, place, 'a ping');
   } catch (error) {
-    throw new MachineUnreachable(
-      `no Docker daemon answers at ${readerDockerPlace()} (${(error as Error).message})`,
-      'start Docker (Docker Desktop, OrbStack, colima or Docker Engine), or point DOCKER_HOST at it',
-    );
+    if (error instanceof MachineUnreachable) throw error;
+    throw new MachineUnreachable(`no Docker daemon answers at ${place} (${oneLine((error as Error).message)})`, dockerHint(error));
   }
+}
+
+/** A Docker API call of status or down: answered within DOCKER_ANSWER_MS, its errors said as the reader should see them. */
+function ask<T>(call: Promise<T>, what: string): Promise<T> {
+  const place = readerDockerPlace();
+  return within(call, DOCKER_ANSWER_MS, place, what).catch((error: unknown) => {
+    throw dockerStatus(error) === 404 ? error : dockerTrouble(error, place, what);
+  });
+}
+
+/** A list the Docker API answered, checked: a daemon (or something posing as one) may answer anything. */
+function listed<T>(value: unknown, what: string): T[] {
+  if (!Array.isArray(value))
+    throw new MachineUnreachable(`the Docker at ${readerDockerPlace()} answered ${what} with something that is not a list`, dockerHint(undefined));
+  return value as T[];
 }
 
 /**
@@ -267,11 +282,15 @@ export async function dockerMachineStatus(targetName: string, config: DockerTarg
     const name = nodeContainer(config, node.name);
     let state = 'absent';
     try {
-      state = (await docker.getContainer(name).inspect()).State.Status;
+      const info = await ask(docker.getContainer(name).inspect(), `an inspect of ${name}`);
+      const status = info?.State?.Status;
+      if (typeof status !== 'string')
+        throw new MachineUnreachable(`the Docker at ${readerDockerPlace()} gave an answer that is not a container's state for ${name}`, dockerHint(undefined));
+      state = info.State.Paused ? 'paused' : oneLine(status);
     } catch (error) {
       if (dockerStatus(error) !== 404) throw error;
     }
-    io.out(`${node.name}: container ${name} ${state}\n`);
+    io.out(`${node.name}: container ${name} ${state}${state === 'paused' ? ` (docker unpause ${name})` : ''}\n`);
     if (state !== 'running') {
       up = false;
       continue;
@@ -300,9 +319,13 @@ export async function dockerMachineDown(targetName: string, config: DockerTarget
   const t0 = performance.now();
   await reachDocker(docker);
   const mine = { label: [`${MACHINE_LABEL}=${config.machine}`] };
-  const containers = await docker.listContainers({ all: true, filters: mine });
+  const containers = listed<Docker.ContainerInfo>(
+    await ask(docker.listContainers({ all: true, filters: mine }), 'the list of containers'),
+    'the list of containers',
+  );
   for (const c of containers) {
-    if (c.State === 'running') {
+    if (c.State === 'paused') await ask(docker.getContainer(c.Id).unpause(), `an unpause of ${c.Id.slice(0, 12)}`);
+    if (c.State === 'running' || c.State === 'paused') {
       const node = c.Labels[NODE_LABEL] ?? FIRST_NODE;
       const target = dockerNodeTarget(targetName, config, node, {}, docker);
       try {
@@ -311,16 +334,17 @@ export async function dockerMachineDown(targetName: string, config: DockerTarget
         await target.close();
       }
     }
-    io.err(`[machine] removing container ${c.Names[0]?.replace(/^\//, '')}\n`);
-    await docker.getContainer(c.Id).remove({ force: true, v: true });
+    io.err(`[machine] removing container ${c.Names?.[0]?.replace(/^\//, '')}\n`);
+    await ask(docker.getContainer(c.Id).remove({ force: true, v: true }), `the removal of ${c.Id.slice(0, 12)}`);
   }
-  for (const v of (await docker.listVolumes({ filters: mine })).Volumes ?? []) {
+  const volumes = (await ask(docker.listVolumes({ filters: mine }), 'the list of volumes'))?.Volumes ?? [];
+  for (const v of listed<Docker.VolumeInspectInfo>(volumes, 'the list of volumes')) {
     io.err(`[machine] removing volume ${v.Name}\n`);
-    await docker.getVolume(v.Name).remove();
+    await ask(docker.getVolume(v.Name).remove(), `the removal of volume ${v.Name}`);
   }
-  for (const n of await docker.listNetworks({ filters: mine })) {
+  for (const n of listed<Docker.NetworkInspectInfo>(await ask(docker.listNetworks({ filters: mine }), 'the list of networks'), 'the list of networks')) {
     io.err(`[machine] removing network ${n.Name}\n`);
-    await docker.getNetwork(n.Id).remove();
+    await ask(docker.getNetwork(n.Id).remove(), `the removal of network ${n.Name}`);
   }
   io.err(`[machine] ${config.machine} down in ${Math.round(performance.now() - t0)} ms (the node image and the build cache stay)\n`);
   return 0;

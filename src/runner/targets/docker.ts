@@ -1,8 +1,9 @@
 import { type Duplex, PassThrough } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { AgentClient, type AgentProcess } from './agent.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
 import { NodeReadings } from './node-readings.js';
+import { type DockerPlace, findReaderDocker, makeDockerClient, shownAddress, within } from './reader-docker.js';
 import {
   atomicWriteScript,
   ConnectionRefused,
@@ -22,33 +23,74 @@ import {
 const NODE_DOCKER_DATA = '/var/lib/docker';
 
 /**
- * The reader's Docker: DOCKER_HOST when set (unix, tcp, ssh), else the default socket — as the
- * docker CLI finds it. Nodes are reached only through its API (exec, attach), never by address.
+ * The reader's Docker (reader-docker.ts: DOCKER_HOST, a docker context, or the default socket),
+ * as the docker CLI finds it. Nodes are reached only through its API (exec, attach), never by address.
  */
-export function readerDocker(): Docker {
-  return new Docker();
+export function readerDocker(place: DockerPlace = findReaderDocker()): Docker {
+  return makeDockerClient(place.options);
 }
 
-/** Where the reader's Docker is, for messages. */
+/** Where the reader's Docker is, for messages (password blanked). */
 export function readerDockerPlace(): string {
-  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+  try {
+    return findReaderDocker().shown;
+  } catch {
+    return shownAddress(process.env.DOCKER_HOST ?? '');
+  }
 }
 
-/** Whether the reader's Docker answers within `timeoutMs` (target: auto). */
-export async function dockerAnswers(timeoutMs = 3000): Promise<boolean> {
-  // The modem merges these with DOCKER_HOST's defaults.
-  const docker = new Docker({ timeout: timeoutMs });
+/**
+ * How long a Docker API call that should answer at once may take (ping, inspect, list, exec
+ * start): 15 s, or DOCKER_CLIENT_TIMEOUT (milliseconds, as docker-modem reads it).
+ */
+export const DOCKER_ANSWER_MS = (() => {
+  const set = Number(process.env.DOCKER_CLIENT_TIMEOUT);
+  return Number.isInteger(set) && set > 0 ? set : 15_000;
+})();
+
+/** Whether the reader's Docker answers within `timeoutMs` (target: auto), and if not, why. */
+export async function dockerAnswers(timeoutMs = 3000): Promise<{ answers: boolean; place: DockerPlace; why?: string }> {
+  const place = findReaderDocker();
   try {
-    await docker.ping();
-    return true;
-  } catch {
-    return false;
+    await within(makeDockerClient({ ...place.options, timeout: timeoutMs }).ping(), timeoutMs, place.shown, 'a ping');
+    return { answers: true, place };
+  } catch (error) {
+    return { answers: false, place, why: oneLine((error as Error).message) };
   }
+}
+
+/** A message of the Docker daemon's on one line (some span several), cut. */
+export function oneLine(message: string): string {
+  const line = JSON.stringify(message.trim()).slice(1, -1);
+  return line.length <= 300 ? line : `${line.slice(0, 300)}… (${line.length} characters)`;
+}
+
+/**
+ * What the reader should do when the Docker at `place` cannot be used: a permission refused is not
+ * a daemon that is down, and a daemon too old for the client is neither.
+ */
+export function dockerHint(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const status = dockerStatus(error);
+  const message = String((error as Error | undefined)?.message ?? '');
+  if (code === 'EACCES' || code === 'EPERM')
+    return 'you may not use that Docker socket: join the docker group (sudo usermod -aG docker $USER, then log in again), or run as root';
+  if (status === 400 && /version/i.test(message)) return 'this Docker is older than the runner needs (API 1.42 or later): upgrade it';
+  if (status === 409 && /paused/i.test(message)) return 'a node container is paused: docker unpause it, or book machine down then up';
+  return 'start Docker (Docker Desktop, OrbStack, colima or Docker Engine), or point DOCKER_HOST at it';
+}
+
+/** A Docker API error as the reader should see it (MachineUnreachable, exit 3): where, what, why, what to do. */
+export function dockerTrouble(error: unknown, place: string, what: string): MachineUnreachable {
+  if (error instanceof MachineUnreachable) return error;
+  const status = dockerStatus(error);
+  const why = oneLine(String((error as Error | undefined)?.message ?? error));
+  return new MachineUnreachable(`the Docker at ${place} ${status ? `refused ${what} (HTTP ${status})` : `could not ${what}`}: ${why}`, dockerHint(error));
 }
 
 /** Status codes of the Docker API errors dockerode throws. */
 export function dockerStatus(error: unknown): number | undefined {
-  return (error as { statusCode?: number }).statusCode;
+  return (error as { statusCode?: number } | undefined)?.statusCode;
 }
 
 /**
@@ -70,14 +112,20 @@ export function dockerExecAgent(docker: Docker, container: string): AgentProcess
     for (const callback of callbacks) callback();
   };
   (async () => {
-    const exec = await docker.getContainer(container).exec({
-      Cmd: ['/usr/bin/python3', '-I', '-S', '-c', PYTHON_AGENT_SOURCE],
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-    });
-    const stream = (await exec.start({ hijack: true, stdin: true })) as Duplex;
+    const place = readerDockerPlace();
+    const exec = await within(
+      docker.getContainer(container).exec({
+        Cmd: ['/usr/bin/python3', '-I', '-S', '-c', PYTHON_AGENT_SOURCE],
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      }),
+      DOCKER_ANSWER_MS,
+      place,
+      'an exec in the node',
+    );
+    const stream = (await within(exec.start({ hijack: true, stdin: true }), DOCKER_ANSWER_MS, place, 'the start of an exec')) as Duplex;
     socket = stream as unknown as typeof socket;
     if (wantRef) socket?.ref?.();
     else socket?.unref?.();
@@ -154,22 +202,24 @@ export class DockerTarget implements Target {
   }
 
   async connect(): Promise<void> {
+    const place = readerDockerPlace();
     try {
-      await this.docker.ping();
+      await within(this.docker.ping(), DOCKER_ANSWER_MS, place, 'a ping');
     } catch (error) {
-      throw new MachineUnreachable(
-        `no Docker daemon answers at ${readerDockerPlace()} (${(error as Error).message})`,
-        'start Docker (Docker Desktop, OrbStack, colima or Docker Engine), or point DOCKER_HOST at it',
-      );
+      if (error instanceof MachineUnreachable) throw error;
+      throw new MachineUnreachable(`no Docker daemon answers at ${place} (${oneLine((error as Error).message)})`, dockerHint(error));
     }
-    let state: Docker.ContainerInspectInfo['State'];
+    let state: Partial<Docker.ContainerInspectInfo['State']> | undefined;
     try {
-      state = (await this.docker.getContainer(this.container).inspect()).State;
+      state = (await within(this.docker.getContainer(this.container).inspect(), DOCKER_ANSWER_MS, place, `an inspect of ${this.container}`))?.State;
     } catch (error) {
       if (dockerStatus(error) === 404) throw new MachineUnreachable(`the docker machine is not up (no container ${this.container})`, this.upHint());
-      throw new MachineUnreachable(`cannot inspect the node container ${this.container}: ${(error as Error).message}`, this.upHint());
+      throw dockerTrouble(error, place, `an inspect of the node container ${this.container}`);
     }
-    if (!state.Running) throw new MachineUnreachable(`the node container ${this.container} is ${state.Status}, not running`, this.upHint());
+    if (typeof state?.Status !== 'string')
+      throw new MachineUnreachable(`the Docker at ${place} gave an answer that is not a container's state for ${this.container}`, dockerHint(undefined));
+    if (state.Paused) throw new MachineUnreachable(`the node container ${this.container} is paused`, `docker unpause ${this.container}, or ${this.upHint()}`);
+    if (!state.Running) throw new MachineUnreachable(`the node container ${this.container} is ${oneLine(state.Status)}, not running`, this.upHint());
   }
 
   /** Once the snapshot has read the node, each command brings back the node's state after it (node-readings.ts). */
@@ -225,7 +275,7 @@ export class DockerTarget implements Target {
   }
 
   async identity(): Promise<MachineIdentity> {
-    const info = await this.docker.getContainer(this.container).inspect();
+    const info = await within(this.docker.getContainer(this.container).inspect(), DOCKER_ANSWER_MS, readerDockerPlace(), `an inspect of ${this.container}`);
     return { target: this.name, hostname: info.Config.Hostname, instance: `container:${info.Id.slice(0, 12)}@${info.Created}` };
   }
 
@@ -244,15 +294,25 @@ export class DockerTarget implements Target {
     const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
     const node = this.name.includes('/') ? this.name.split('/')[1] : 'k8s-master';
     const vars = { ...this.env, ...env, TERM: process.env.TERM ?? 'xterm', PS1: `[${node} \\W]# ` };
-    const exec = await this.docker.getContainer(this.container).exec({
-      Cmd: command.length === 0 ? ['bash', '--norc', '-i'] : commandWords(command),
-      Env: Object.entries(vars).map(([k, v]) => `${k}=${v}`),
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: tty,
-    });
-    const stream = (await exec.start({ hijack: true, stdin: true, Tty: tty })) as Duplex;
+    const place = readerDockerPlace();
+    const started = (async () => {
+      const exec = await this.docker.getContainer(this.container).exec({
+        Cmd: command.length === 0 ? ['bash', '--norc', '-i'] : commandWords(command),
+        Env: Object.entries(vars).map(([k, v]) => `${k}=${v}`),
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: tty,
+      });
+      return { exec, stream: (await exec.start({ hijack: true, stdin: true, Tty: tty })) as Duplex };
+    })();
+    let exec: Docker.Exec;
+    let stream: Duplex;
+    try {
+      ({ exec, stream } = await within(started, DOCKER_ANSWER_MS, place, `an exec in ${this.container}`));
+    } catch (error) {
+      throw dockerTrouble(error, place, `an exec in ${this.container}`);
+    }
     const resize = () => exec.resize({ h: process.stdout.rows, w: process.stdout.columns }).catch(() => {});
     if (tty) {
       process.stdin.setRawMode(true);
@@ -274,7 +334,7 @@ export class DockerTarget implements Target {
       process.stdin.setRawMode(false);
       process.stdout.off('resize', resize);
     }
-    const { ExitCode } = await exec.inspect();
+    const { ExitCode } = await within(exec.inspect(), DOCKER_ANSWER_MS, place, 'the exit status of an exec');
     return ExitCode ?? 1;
   }
 

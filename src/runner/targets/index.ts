@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { AUTO_TARGET, DEFAULT_TARGETS, definedTarget } from '../book-config.js';
 import { BadArguments } from '../select.js';
 import type { Book, TargetConfig } from '../types.js';
@@ -13,24 +14,41 @@ import { vagrantSshConfig } from './vagrant-ssh.js';
 export type { Target } from './target.js';
 export { parseSshConfig, vagrantSshConfig } from './vagrant-ssh.js';
 
+/** What `target: auto` learns of the reader's Docker (docker.ts dockerAnswers). */
+export interface DockerAnswer {
+  answers: boolean;
+  /** Why it did not answer. */
+  why?: string;
+  place: { shown: string; from: string; chosen: boolean };
+}
+
 /**
  * The target a command uses: the one named, or for `auto` (the default) the book's docker target
- * where a Docker daemon answers (DOCKER_HOST or the default socket), else its local target where
- * this is Linux as root. Otherwise a clear error that says what to install.
+ * where a Docker daemon answers (DOCKER_HOST, a docker context, or the default socket), else its
+ * local target where this is Linux as root. A Docker the reader chose (DOCKER_HOST or a context)
+ * that does not answer is an error, not a reason to provision this host instead. Otherwise a clear
+ * error that says what to install.
  */
-export async function resolveTargetName(book: Book, name = book.config.target, answers: () => Promise<boolean> = dockerAnswers): Promise<string> {
+export async function resolveTargetName(book: Book, name = book.config.target, answers: () => Promise<DockerAnswer> = dockerAnswers): Promise<string> {
   if (name !== AUTO_TARGET || definedTarget(book.config, AUTO_TARGET)) return name;
-  // The book's own target of that type before the built-in one of the same type.
+  // The book's own target of that type before the built-in one of the same type (by what it is, not its name).
   const ofType = (type: string) => {
     const all = Object.entries(book.config.targets).filter(([, c]) => c.type === type);
-    return (all.find(([n]) => !(n in DEFAULT_TARGETS)) ?? all[0])?.[0];
+    return (all.find(([n, c]) => !isDeepStrictEqual(c, DEFAULT_TARGETS[n])) ?? all[0])?.[0];
   };
   const docker = ofType('docker');
-  if (docker && (await answers())) return docker;
+  const answer = docker ? await answers() : undefined;
+  if (docker && answer?.answers) return docker;
+  if (answer?.place.chosen) {
+    throw new MachineUnreachable(
+      `target: auto: ${answer.place.from} names the Docker at ${answer.place.shown}, and it does not answer (${answer.why ?? 'no answer'})`,
+      `start that Docker, or unset ${answer.place.from === 'DOCKER_HOST' ? 'DOCKER_HOST' : 'DOCKER_CONTEXT (docker context use default)'}, or name a target: --target local (docs/targets.md)`,
+    );
+  }
   const local = ofType('local');
   if (local && process.platform === 'linux' && process.getuid?.() === 0) return local;
   throw new MachineUnreachable(
-    `target: auto found no machine to use: no Docker daemon answers (${process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'})${process.platform === 'linux' ? ', and the local target needs root' : ''}`,
+    `target: auto found no machine to use: no Docker daemon answers${answer ? ` at ${answer.place.shown} (${answer.why ?? 'no answer'})` : ''}${process.platform === 'linux' ? ', and the local target needs root' : ''}`,
     'install and start Docker (Docker Desktop, OrbStack, colima or Docker Engine), or run as root on Linux (the local target), or name a target: --target ssh (docs/targets.md)',
   );
 }
