@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { definedTarget } from '../runner/book-config.js';
-import { EventBus } from '../runner/events.js';
+import { EventBus, listenerWarning, type RunEvent } from '../runner/events.js';
 import { compileChapters, runBook } from '../runner/execute.js';
 import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
@@ -57,8 +57,10 @@ export async function replayCommand(options: ReplayCommandOptions, io: Io): Prom
     checkNodeAttributes(chapters, [FIRST_NODE, ...replay.nodes.names]);
     // As in `book run`: the reporters hear the run's events with secrets blanked, since a replayed
     // block prints what its code prints (a token in a command, a password in an error) afresh.
-    const bus = new EventBus();
-    const shown = new EventBus();
+    // A reporter's or the recorder's error is a warning, never a block's failure (events.ts).
+    const onListenerError = (error: unknown, event: RunEvent) => io.err(listenerWarning(error, event));
+    const bus = new EventBus({ onListenerError });
+    const shown = new EventBus({ onListenerError, bound: false });
     const redactor = new Redactor();
     bus.on(redactingRelay(redactor, (event) => shown.emit(event)).listener);
     const reporter = options.reporter ?? 'plain';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { InkUi } from '../ink-ui/index.js';
 import { definedTarget } from '../runner/book-config.js';
-import { EventBus, type RunEvent } from '../runner/events.js';
+import { EventBus, listenerWarning, type RunEvent } from '../runner/events.js';
 import { compileChapters, type RunOptions, runBook } from '../runner/execute.js';
 import { bookStateDir, checkStateDir } from '../runner/files.js';
 import { checkNodeAttributes } from '../runner/node-set.js';
@@ -70,8 +70,10 @@ export async function runCommand(options: RunCommandOptions, io: Io, openTarget:
     await readResumeCheckpoint(book, targetName, chapters[0] as Chapter, { allowChanged: options.force || snapshots });
     // The runner (and the recorder) hear `bus`; reporters, the UI and prompts hear `shown`, its
     // events with secrets blanked (a CI log is a log).
-    const bus = new EventBus();
-    const shown = new EventBus();
+    // A reporter's or the recorder's error is a warning, never a block's failure (events.ts).
+    const onListenerError = (error: unknown, event: RunEvent) => io.err(listenerWarning(error, event));
+    const bus = new EventBus({ onListenerError });
+    const shown = new EventBus({ onListenerError, bound: false });
     const redactor = new Redactor();
     const relay = redactingRelay(redactor, (event) => shown.emit(event));
     bus.on(relay.listener);

@@ -7,21 +7,46 @@ export const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
 /**
  * A `$` command's output folded to one line, for the terminal and the plain log: its first
  * non-empty line (cut to `width`) and how many lines there were, and stderr's count. The whole
- * output stays with the command (the transcript, `o`, the site's folded panel).
+ * output stays with the command (the transcript, `o`, the site's folded panel). The line is cut
+ * before anything runs over it: whatever the output's size, this reads a few hundred characters.
  */
 export function foldedOutput(stdout: string, stderr: string, width = 72): string | undefined {
-  const out = textLines(stdout);
-  const err = textLines(stderr);
-  if (out.length === 0 && err.length === 0) return undefined;
+  const out = lineCount(stdout);
+  const err = lineCount(stderr);
+  if (out === 0 && err === 0) return undefined;
   const parts: string[] = [];
-  if (out.length > 0) {
+  if (out > 0) {
+    const line = firstNonEmptyLine(stdout);
+    // Enough for `width` characters once colours are dropped; a longer line is cut anyway.
+    const raw = line.slice(0, width * 8);
     // Colours are the terminal's business, not a summary's: dropped, then the rest made visible.
-    const first = visible((out.find((line) => line.trim() !== '') ?? '').replace(ANSI, '')).trim();
-    const cut = first.length > width ? `${first.slice(0, width - 1)}…` : first;
-    parts.push(out.length === 1 ? cut : `${cut} … (${out.length} lines)`);
+    const first = visible(raw.replace(ANSI, '')).trim();
+    const cut = first.length > width || raw.length < line.length ? `${first.slice(0, width - 1)}…` : first;
+    parts.push(out === 1 ? cut : `${cut} … (${out} lines)`);
   }
-  if (err.length > 0) parts.push(`stderr: ${err.length} line${err.length === 1 ? '' : 's'}`);
+  if (err > 0) parts.push(`stderr: ${err} line${err === 1 ? '' : 's'}`);
   return `↳ ${parts.join(' · ')}`;
+}
+
+/** How many lines textLines would give, without splitting the text. */
+export function lineCount(text: string): number {
+  if (text === '') return 0;
+  let count = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) count++;
+  return text.endsWith('\n') ? count : count + 1;
+}
+
+/** The first line with something besides whitespace in it, or ''. */
+function firstNonEmptyLine(text: string): string {
+  for (let from = 0; from < text.length; ) {
+    const nl = text.indexOf('\n', from);
+    const end = nl === -1 ? text.length : nl;
+    // A line of only whitespace is skipped without copying it.
+    for (let i = from; i < end; i++) if (!/\s/.test(text.charAt(i))) return text.slice(from, end);
+    if (nl === -1) break;
+    from = nl + 1;
+  }
+  return '';
 }
 
 /** Text as lines, without the empty one after a final newline. */

@@ -106,7 +106,7 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
   const map = new TraceMap(mapText);
   // esbuild prints every top-level statement from column 0 and indents nested ones: a block with no
   // line starting like a declaration declares nothing, and needs no parse (most blocks only act).
-  if (!TOP_LEVEL_DECLARATION.test(js)) return { block, body: functionBody(js, []), names: [], map, mapText };
+  if (!TOP_LEVEL_DECLARATION.test(js) && !DYNAMIC_IMPORT.test(js)) return { block, body: functionBody(js, []), names: [], map, mapText };
   let program: AcornNode;
   try {
     program = parseJs(js, { ecmaVersion: 'latest', sourceType: 'module', allowAwaitOutsideFunction: true }) as unknown as AcornNode;
@@ -150,12 +150,34 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
       names.push(((declaration.id as AcornNode).name as string) ?? '');
     }
   }
+  // `import('m')` anywhere in the block: the block's code is a function's body, which has no module
+  // loader of its own (vm: "A dynamic import callback was not specified"), and Node 20 has no stable
+  // way to lend it one. It loads as the block's import statements do, on the same line.
+  for (const node of importExpressions(program)) edits.push({ start: node.start, end: node.start + 'import'.length, text: '__import' });
   for (const edit of edits.sort((a, b) => b.start - a.start)) js = js.slice(0, edit.start) + edit.text + js.slice(edit.end);
   const exported = [...new Set(names.filter(Boolean))];
   return { block, body: functionBody(js, exported), names: exported, map, mapText };
 }
 
 const TOP_LEVEL_DECLARATION = /^(?:const|let|var|function|async|class|import|export|using|await\s+using)\b/m;
+/** Maybe an `import(…)` expression (or the words in a string or comment: then the parse finds none). */
+const DYNAMIC_IMPORT = /\bimport\s*\(/;
+
+/** Every `import(…)` expression in a program, at any depth. */
+function importExpressions(root: AcornNode): AcornNode[] {
+  const found: AcornNode[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) for (const item of value) stack.push(item);
+    else if (value && typeof value === 'object' && typeof (value as AcornNode).type === 'string') {
+      const node = value as AcornNode;
+      if (node.type === 'ImportExpression') found.push(node);
+      for (const key of Object.keys(node)) if (key !== 'type' && key !== 'loc') stack.push(node[key]);
+    }
+  }
+  return found;
+}
 
 function functionBody(js: string, exported: string[]): string {
   return `return (async () => { with (__scope) {\n${js}\n;return { ${exported.join(', ')} }; } })();`;

@@ -14,7 +14,7 @@ let nextId = 1;
  * it has a frame (a function another block declared, called from this one: the call is the line).
  */
 export function mdLineFromStack(stack: string | undefined, prefer?: Block): { block: Block; line: number } | undefined {
-  if (!stack) return undefined;
+  if (typeof stack !== 'string' || !stack) return undefined;
   let first: { block: Block; line: number } | undefined;
   for (const match of stack.matchAll(FRAME)) {
     const compiled = registry.get(Number(match[1]));
@@ -52,6 +52,7 @@ export class ChapterKernel {
       scope: Record<string, unknown>,
       importer: (specifier: string) => Promise<unknown>,
     ) => Promise<Record<string, unknown>>;
+    // The block's `import` statements and `import()` expressions (compile.ts), resolved from here.
     const exported = await fn(this.scope, (specifier) => import(specifier));
     Object.assign(this.scope, exported);
   }

@@ -1,3 +1,4 @@
+import { cutOutput, MESSAGE_LIMITS } from './output-limits.js';
 import type { ExecOptions, Target } from './targets/target.js';
 import { shellQuote } from './targets/target.js';
 
@@ -45,8 +46,22 @@ export class ProcessFailed extends Error {
   }
 }
 
+/**
+ * The last `n` lines of text (trailing whitespace left out), cut (output-limits.ts MESSAGE_LIMITS):
+ * a failure repeats them, and a line of 20 MB must not be repeated whole. Found from the end, so a
+ * long output is not split into lines first.
+ */
 export function lastLines(text: string, n: number): string {
-  return text.trimEnd().split('\n').slice(-n).join('\n');
+  let end = text.length;
+  while (end > 0 && /\s/.test(text.charAt(end - 1))) end--;
+  let from = 0;
+  for (let found = 0, at = end; found < n; found++) {
+    const nl = at > 0 ? text.lastIndexOf('\n', at - 1) : -1;
+    if (nl === -1) break;
+    at = nl;
+    if (found === n - 1) from = nl + 1;
+  }
+  return cutOutput(text.slice(from, end), MESSAGE_LIMITS);
 }
 
 function quoteValue(value: unknown): string {

@@ -93,7 +93,7 @@ export class IsolatedKernel {
   private runs = 0;
   private readonly handles = new Map<number, object>();
   private nextHandle = 0;
-  private running?: { id: number; resolve: () => void; reject: (error: unknown) => void };
+  private running?: { id: number; worker: Worker; resolve: () => void; reject: (error: unknown) => void };
   private pongs = new Map<number, () => void>();
   private pings = 0;
   /** What the running block's waitFor calls last saw. */
@@ -103,15 +103,14 @@ export class IsolatedKernel {
 
   private start(): Worker {
     const worker = new Worker(workerFile());
-    worker.on('message', (message: FromKernel) => this.receive(message));
+    worker.on('message', (message: FromKernel) => this.receive(message, worker));
     worker.on('error', (error) => {
       // The thread itself died (out of memory, a crash): the running block fails with it.
-      this.running?.reject(error);
-      this.running = undefined;
-      this.worker = undefined;
+      this.ended(worker, error);
     });
-    worker.on('exit', () => {
-      if (this.worker === worker) this.worker = undefined;
+    worker.on('exit', (code) => {
+      // Ended otherwise than by process.exit (which says so first) or by this side: fail the block, never leave it waiting.
+      this.ended(worker, new Error(`the chapter's kernel thread ended (exit code ${code}) while the block ran`));
     });
     const host = this.host;
     this.post(worker, { t: 'init', state: structuredClone(host.state), versions: { ...host.versions }, nodes: host.nodes, instantWaits: host.instantWaits });
@@ -152,7 +151,19 @@ export class IsolatedKernel {
     );
   }
 
-  private receive(message: FromKernel): void {
+  /**
+   * The thread is gone: the chapter's next block starts a new one (as after a timeout: the
+   * chapter's declarations are gone, `state` is kept), and the block running in it fails now.
+   */
+  private ended(worker: Worker, error: unknown): void {
+    if (this.worker === worker) this.worker = undefined;
+    const running = this.running;
+    if (running?.worker !== worker) return;
+    this.running = undefined;
+    running.reject(error);
+  }
+
+  private receive(message: FromKernel, from: Worker): void {
     switch (message.t) {
       case 'call':
         this.reply(message.call, this.evaluate(message.root, message.path));
@@ -181,6 +192,18 @@ export class IsolatedKernel {
       case 'uncaught':
         this.host.onUncaught(fromWire(message.error));
         break;
+      case 'exit': {
+        // process.exit in a block: the thread ends after this message. A block of its own fails
+        // at once, at the line that called it; one called after its block ended fails the next.
+        if (from !== this.worker) break;
+        const error = fromWire(message.error);
+        const blockRan = this.running?.worker === from;
+        this.keepState(message.state);
+        this.ended(from, error);
+        if (!blockRan) this.host.onUncaught(error);
+        void from.terminate();
+        break;
+      }
       case 'done':
       case 'failed': {
         const running = this.running;
@@ -215,7 +238,7 @@ export class IsolatedKernel {
     this.pendingWaits = [];
     const { block } = compiled;
     return new Promise<void>((resolve, reject) => {
-      this.running = { id, resolve, reject };
+      this.running = { id, worker, resolve, reject };
       const onAbort = () => {
         this.post(worker, { t: 'abort', id, reason: errorToWire(signal?.reason ?? new Error('aborted')) });
         void this.answers(worker).then((alive) => {

@@ -62,6 +62,8 @@ export type FromKernel =
   | { t: 'done'; id: number; state: unknown }
   | { t: 'failed'; id: number; error: unknown; state: unknown }
   | { t: 'uncaught'; error: unknown }
+  /** The block (`id`, none when no block ran) called process.exit: the thread ends after this message. */
+  | { t: 'exit'; id?: number; error: unknown; state: unknown }
   | { t: 'pong'; n: number };
 
 /** An object to call, not to copy: a method of its own (a daemon handle) or of its class (a Docker container). */
@@ -77,34 +79,130 @@ function hasMethods(value: object): boolean {
   return false;
 }
 
-export function errorToWire(error: unknown): WireError {
-  const e = error instanceof Error ? error : new Error(String(error));
-  const fields: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(e)) {
-    try {
-      fields[key] = toWire(value, () => undefined);
-    } catch {
-      // a field that does not clone stays behind
-    }
+/**
+ * How far a value is copied: an error's fields are bounded in depth, width and size (they are for
+ * the reader's message, and a thrown object may drag a whole graph along); data a call passes or
+ * returns is copied whole but for nesting no JSON needs. Either way a circular reference becomes
+ * "[circular]", so no value makes the copy recurse until the stack overflows.
+ */
+interface Copy {
+  /** The objects on the path from the root to here (a shared object seen twice is not a cycle). */
+  path: Set<object>;
+  depth: number;
+  maxDepth: number;
+  /** Keys of an object, items of an array. */
+  maxWidth: number;
+  /** Values still to copy in all, shared by the whole copy. */
+  budget: { left: number };
+  /** Error fields: a field that cannot be read or copied stays behind, and the rest cross. */
+  lenient: boolean;
+}
+
+export const CIRCULAR = '[circular]';
+
+const errorCopy = (path: Set<object>): Copy => ({ path, depth: 0, maxDepth: 8, maxWidth: 100, budget: { left: 2000 }, lenient: true });
+const dataCopy = (): Copy => ({
+  path: new Set(),
+  depth: 0,
+  maxDepth: 100,
+  maxWidth: Number.POSITIVE_INFINITY,
+  budget: { left: Number.POSITIVE_INFINITY },
+  lenient: false,
+});
+
+/**
+ * The message of anything thrown: an Error's, a plain object's `message` (`throw {message: 'x'}`,
+ * `throw {message: 5}`), else the value as text.
+ */
+export function messageOf(thrown: unknown): string {
+  if (thrown !== null && typeof thrown === 'object') {
+    const message = read(thrown, 'message');
+    if (message !== undefined && (message === null || typeof message !== 'object') && typeof message !== 'function') return String(message);
   }
-  return { $error: true, name: e.name, message: e.message, stack: e.stack, fields };
+  try {
+    return String(thrown);
+  } catch {
+    return Object.prototype.toString.call(thrown);
+  }
+}
+
+/** `value[key]`, or undefined when reading it throws (a getter, a revoked proxy). */
+function read(value: object, key: string): unknown {
+  try {
+    return (value as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function keysOf(value: object, lenient: boolean): string[] {
+  if (!lenient) return Object.keys(value);
+  try {
+    return Object.keys(value);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Anything thrown, as an error that crosses: its name, message, stack and own fields (bounded,
+ * circular references as "[circular]"). A plain object with a `message` is an error with that
+ * message; any other value, an error with the value as text.
+ */
+export function errorToWire(error: unknown, within?: Copy): WireError {
+  const object = error !== null && typeof error === 'object' ? error : undefined;
+  const name = object ? read(object, 'name') : undefined;
+  const stack = object ? read(object, 'stack') : undefined;
+  const fields: Record<string, unknown> = {};
+  if (object) {
+    // Inside another error's fields the bounds go on; anywhere else an error starts its own.
+    const copy: Copy = within?.lenient ? { ...within, depth: within.depth + 1 } : errorCopy(within?.path ?? new Set());
+    const own = error instanceof Error ? [] : ['message', 'name', 'stack'];
+    copy.path.add(object);
+    let width = 0;
+    for (const key of keysOf(object, true)) {
+      if (own.includes(key)) continue;
+      if (++width > copy.maxWidth) {
+        fields['…'] = 'more fields left out';
+        break;
+      }
+      const value = read(object, key);
+      if (typeof value === 'function' || typeof value === 'symbol') continue;
+      const copied = item(value, () => undefined, copy);
+      if (copied !== undefined) fields[key] = copied;
+    }
+    copy.path.delete(object);
+  }
+  return {
+    $error: true,
+    name: typeof name === 'string' ? name : 'Error',
+    message: messageOf(error),
+    ...(typeof stack === 'string' ? { stack } : {}),
+    fields,
+  };
 }
 
 /**
  * A value for postMessage. `keep` turns an object with methods (a daemon handle, a Docker
  * container, a stream) into a handle the other side calls through; undefined means "send as data".
  */
-export function toWire(value: unknown, keep: (value: object) => number | undefined, depth = 0): unknown {
+export function toWire(value: unknown, keep: (value: object) => number | undefined, copy: Copy = dataCopy()): unknown {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'function') throw new TypeError('a function cannot cross to the runner (pass data, not callbacks)');
+    if (typeof value === 'symbol') throw new TypeError(`a symbol (${String(value)}) cannot cross to the runner (pass data)`);
     return value;
   }
+  if (copy.path.has(value)) return CIRCULAR;
+  if (--copy.budget.left < 0) return '[left out: too much to show]';
   if (Buffer.isBuffer(value)) return { $buffer: value.toString('base64') };
-  if (value instanceof Error) return errorToWire(value);
+  if (copy.lenient && copy.depth >= copy.maxDepth) return '[left out: nested too deep]';
+  if (value instanceof Error) return errorToWire(value, copy);
   if (value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value)) return value;
-  if (Array.isArray(value)) return value.map((v) => toWire(v, keep, depth + 1));
-  if (value instanceof Map || value instanceof Set) return value;
-  if (depth === 0 && hasMethods(value)) {
+  // An error's Map may hold what does not clone; data's crosses as it is.
+  if (value instanceof Map || value instanceof Set) return copy.lenient ? `[${value instanceof Map ? 'Map' : 'Set'} of ${value.size}]` : value;
+  if (copy.depth >= copy.maxDepth) return '[left out: nested too deep]';
+  // An array is data, whatever Array.prototype has: it crosses as a copy, never as a handle.
+  if (copy.depth === 0 && !copy.lenient && !Array.isArray(value) && hasMethods(value)) {
     const id = keep(value);
     if (id !== undefined) {
       const data: Record<string, unknown> = {};
@@ -112,12 +210,41 @@ export function toWire(value: unknown, keep: (value: object) => number | undefin
       return { $handle: id, data } satisfies WireHandle;
     }
   }
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v === 'function') continue;
-    out[k] = toWire(v, keep, depth + 1);
+  const inner: Copy = { ...copy, depth: copy.depth + 1 };
+  copy.path.add(value);
+  try {
+    if (Array.isArray(value)) {
+      const shown = value.length > copy.maxWidth ? value.slice(0, copy.maxWidth) : value;
+      const items = shown.map((v) => item(v, keep, inner));
+      if (shown.length < value.length) items.push(`[${value.length - shown.length} more left out]`);
+      return items;
+    }
+    const out: Record<string, unknown> = {};
+    let width = 0;
+    for (const k of keysOf(value, copy.lenient)) {
+      const v = copy.lenient ? read(value, k) : (value as Record<string, unknown>)[k];
+      if (typeof v === 'function') continue;
+      if (++width > copy.maxWidth) {
+        out['…'] = 'more fields left out';
+        break;
+      }
+      const copied = item(v, keep, inner);
+      if (copied !== undefined || !copy.lenient) out[k] = copied;
+    }
+    return out;
+  } finally {
+    copy.path.delete(value);
   }
-  return out;
+}
+
+/** One item or field: in an error's fields, one that does not copy is left out, not the whole error. */
+function item(value: unknown, keep: (value: object) => number | undefined, copy: Copy): unknown {
+  if (!copy.lenient) return toWire(value, keep, copy);
+  try {
+    return toWire(value, keep, copy);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Back from the wire; `handle` makes the receiving side's object for a handle. */

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { parentPort } from 'node:worker_threads';
 import { TraceMap } from '@jridgewell/trace-mapping';
 import type { CompiledBlock } from '../compile.js';
@@ -6,7 +7,7 @@ import { type AnswerSlot, makeAnswer } from '../run/answer.js';
 import { ProcessFailed, ProcessOutput, templateShell } from '../shell.js';
 import type { Block } from '../types.js';
 import { makeWaitFor } from '../wait-for.js';
-import { errorToWire, type FromKernel, fromWire, type Root, type Step, type ToKernel, toWire, type WireHandle } from './wire.js';
+import { errorToWire, type FromKernel, fromWire, messageOf, type Root, type Step, type ToKernel, toWire, type WireError, type WireHandle } from './wire.js';
 
 /**
  * A chapter's kernel in a thread of its own (src/runner/isolate/host.ts starts it): the blocks'
@@ -67,7 +68,7 @@ function called(root: Root, path: Step[]): unknown {
   const answer = request({ t: 'call', root, path }).then((v) => fromWire(v, handleProxy));
   let used = false;
   answer.catch((error) => {
-    if (!used) send({ t: 'uncaught', error: failure(error, current?.block) });
+    if (!used) sendFailure({ t: 'uncaught', error: failure(error, current?.block) });
   });
   return new Proxy(
     {},
@@ -111,12 +112,30 @@ const waitFor = makeWaitFor(
 );
 
 /** An error as the runner reports it: mapped to its .md line here, where the blocks' source maps are. */
-function failure(error: unknown, block: Block | undefined): unknown {
-  const wire = errorToWire(error);
-  if (error instanceof ProcessFailed) Object.assign(wire.fields, { exitCode: error.exitCode, stderr: error.stderr, stdout: error.output.stdout });
-  const at = mdLineFromStack(error instanceof ProcessFailed ? error.callSite : (error as Error)?.stack, block);
-  if (at) Object.assign(wire.fields, { mdLine: at.line, mdFile: at.block.file });
-  return wire;
+function failure(error: unknown, block: Block | undefined): WireError {
+  try {
+    const wire = errorToWire(error);
+    if (error instanceof ProcessFailed) Object.assign(wire.fields, { exitCode: error.exitCode, stderr: error.stderr, stdout: error.output.stdout });
+    const at = mdLineFromStack(error instanceof ProcessFailed ? error.callSite : wire.stack, block);
+    if (at) Object.assign(wire.fields, { mdLine: at.line, mdFile: at.block.file });
+    return wire;
+  } catch (cannot) {
+    return errorToWire(new Error(`the block failed with a value that cannot be reported (${messageOf(cannot)})`));
+  }
+}
+
+/**
+ * Sends a failure, whatever it holds: a field that does not clone (a Map of functions) must not
+ * keep the runner from hearing that the block failed, or the block would hang until its timeout.
+ */
+function sendFailure(message: Extract<FromKernel, { t: 'failed' | 'uncaught' | 'exit' }>): void {
+  try {
+    send(message);
+  } catch {
+    const { fields, ...error } = message.error as WireError;
+    const kept = Object.fromEntries(Object.entries(fields).filter(([, v]) => v === null || typeof v !== 'object'));
+    send({ ...message, error: { ...error, fields: kept } });
+  }
 }
 
 let kernel: ChapterKernel | undefined;
@@ -130,8 +149,50 @@ const stateOut = () => {
 };
 
 // Errors no one awaits (a throw in a timer, a rejected promise left behind) are the running block's.
-process.on('uncaughtException', (error) => send({ t: 'uncaught', error: failure(error, current?.block) }));
-process.on('unhandledRejection', (error) => send({ t: 'uncaught', error: failure(error, current?.block) }));
+process.on('uncaughtException', (error) => sendFailure({ t: 'uncaught', error: failure(error, current?.block) }));
+process.on('unhandledRejection', (error) => sendFailure({ t: 'uncaught', error: failure(error, current?.block) }));
+
+/**
+ * `process.exit()` in a block ends this thread, not the run: the block (or, when none runs, the
+ * next) fails at the line that called it, and the chapter's next block starts a new thread, as
+ * after a timeout. Sent before the thread ends, with `state` as it was.
+ */
+const exitThread = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  const shown = code === undefined ? '' : typeof code === 'string' ? JSON.stringify(code) : String(code);
+  const error = new Error(`the block called process.exit(${shown}): a block cannot end the runner; throw an error to fail it`);
+  error.name = 'ProcessExit';
+  sendFailure({ t: 'exit', id: current?.id, error: failure(error, current?.block), state: stateOut() });
+  exitThread(1);
+}) as typeof process.exit;
+
+/**
+ * What the blocks write to process.stdout and process.stderr (theirs or a module's) and what the
+ * thread's own console prints is the running block's output, in order with its console.log, as a
+ * `block:output` of that block: never the runner's stdout (which a reporter such as json owns).
+ */
+const output = (text: string) => {
+  if (text) send({ t: 'output', text });
+};
+for (const stream of [process.stdout, process.stderr]) {
+  const decoder = new StringDecoder('utf8');
+  const write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof chunk === 'string') {
+      output(decoder.write(Buffer.from(chunk, typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8')));
+    } else if (chunk instanceof Uint8Array) {
+      output(decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    } else {
+      throw new TypeError(
+        `process.${stream === process.stdout ? 'stdout' : 'stderr'}.write takes a string, a Buffer or a Uint8Array, not ${chunk === null ? 'null' : typeof chunk}`,
+      );
+    }
+    if (typeof done === 'function') queueMicrotask(() => (done as (error?: Error | null) => void)(null));
+    return true;
+  };
+  stream.write = write as typeof stream.write;
+}
+globalThis.console = makeConsole(output);
 
 // What the block's waitFor calls last saw, for a timeout's message (sent when it changes).
 let lastWaits = '';
@@ -180,7 +241,7 @@ port.on('message', (message: ToKernel) => {
         ),
         state,
         versions: Object.freeze(message.versions),
-        console: makeConsole((text) => send({ t: 'output', text })),
+        console: globalThis.console,
       });
       break;
     }
@@ -198,7 +259,7 @@ port.on('message', (message: ToKernel) => {
         },
         (error) => {
           if (current?.id === message.id) current = undefined;
-          send({ t: 'failed', id: message.id, error: failure(error, block), state: stateOut() });
+          sendFailure({ t: 'failed', id: message.id, error: failure(error, block), state: stateOut() });
         },
       );
       break;

@@ -1,3 +1,4 @@
+import { cutOutput, RECORD_LIMITS } from '../output-limits.js';
 import { currentCallKey } from '../run/call-key.js';
 import type { ExecOptions, ExecResult } from '../targets/target.js';
 import { normaliseVolatile, stableJson } from './normalise.js';
@@ -37,6 +38,14 @@ export const targetCalls = {
     return mode === undefined ? [file, shown] : [file, shown, mode];
   },
   readArgs: (file: string): unknown[] => [file],
+  /** An exec's result as recorded: its output cut as the transcript cuts every command's (output-limits.ts RECORD_LIMITS). */
+  recordExec: (result: ExecResult): ExecResult => ({
+    stdout: cutOutput(result.stdout, RECORD_LIMITS),
+    stderr: cutOutput(result.stderr, RECORD_LIMITS),
+    exitCode: result.exitCode,
+    signal: result.signal,
+    durationMs: result.durationMs,
+  }),
   /** readFile's result is kept as UTF-8 text. */
   recordRead: (buffer: Buffer): string => buffer.toString('utf8'),
   replayRead: (result: unknown): Buffer => Buffer.from(String(result ?? ''), 'utf8'),

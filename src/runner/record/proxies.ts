@@ -64,7 +64,7 @@ export function recordTarget(target: Target, sink: CallSink, redactor: Redactor,
     get(t, key, receiver) {
       if (key === 'exec')
         return (command: string, options: Parameters<Target['exec']>[1] = {}) =>
-          timed('exec', targetCalls.execKey(command), targetCalls.execArgs(command, options), () => t.exec(command, options));
+          timed('exec', targetCalls.execKey(command), targetCalls.execArgs(command, options), () => t.exec(command, options), targetCalls.recordExec);
       if (key === 'writeFile')
         return (file: string, data: string | Buffer, mode?: number) =>
           timed('writeFile', targetCalls.writeKey(file), targetCalls.writeArgs(redactor, file, data, mode), () => t.writeFile(file, data, mode));

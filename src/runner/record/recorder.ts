@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { type K8s, MachineClients } from '../clients.js';
-import type { RunEvent } from '../events.js';
+import { boundedEvents, type RunEvent } from '../events.js';
 import type { RunInstrument } from '../instrument.js';
+import { RECORD_LIMITS } from '../output-limits.js';
 import type { Snapshot } from '../state/types.js';
 import type { NodePlace, NodeTargets } from '../targets/nodes.js';
 import type { Target } from '../targets/target.js';
@@ -231,7 +232,8 @@ export function startRecording(book: Book, target: Target, options: { nodes?: No
         if (baseline === undefined) baseline = { ...snapshot, logs: {} };
         return snapshot;
       },
-      listener,
+      // What the transcript records of a command's output is cut (output-limits.ts RECORD_LIMITS), so it stays well under replay's input limit.
+      listener: boundedEvents(listener, RECORD_LIMITS),
       diagnose: async (_block, collect) => {
         diagnosing = true;
         try {

@@ -3,6 +3,7 @@ import { diagnosticLines } from '../diagnostics.js';
 import { formatDuration } from '../durations.js';
 import { visible } from '../errors.js';
 import type { RunEvent } from '../events.js';
+import { visibleOutput } from '../output-limits.js';
 import { formatDiff } from '../state/diff.js';
 import { clusterTree, formatClusterTree } from '../state/tree.js';
 import type { Snapshot } from '../state/types.js';
@@ -36,9 +37,11 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
   const partial = new Map<string, string>();
   /** What each running `$` command streamed so far, by command id. */
   const commandOutput = new Map<number, { stdout: string; stderr: string }>();
+  /** What a block or a command printed, as the log shows it: its control characters escaped (colours kept with `color`). */
+  const shown = (text: string) => visibleOutput(text, { colour: color });
   const flush = (key: string) => {
     const rest = partial.get(key);
-    if (rest) write(`    │ ${rest}\n`);
+    if (rest) write(`    │ ${shown(rest)}\n`);
     partial.delete(key);
   };
   /** The first lines of a block's diagnostics, for its GitHub annotation. */
@@ -46,7 +49,7 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
   const output = (key: string, text: string) => {
     const lines = ((partial.get(key) ?? '') + text).split('\n');
     partial.set(key, lines.pop() ?? '');
-    for (const line of lines) write(`    │ ${line}\n`);
+    for (const line of lines) write(`    │ ${shown(line)}\n`);
   };
   return (event) => {
     switch (event.type) {
@@ -63,7 +66,7 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
       case 'command:start':
         if (event.block.kind !== 'ts') break;
         flush(event.block.id);
-        write(`    ${commandLine(event)}\n`);
+        write(`    ${shown(commandLine(event))}\n`);
         break;
       case 'block:output':
         output(event.block.id, event.text);
@@ -92,12 +95,12 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         break;
       case 'block:retry':
         flush(event.block.id);
-        write(`  ↻ ${event.block.id} failed (${event.failure.message.split('\n')[0]}), retrying\n`);
+        write(`  ↻ ${event.block.id} failed (${shown(event.failure.message.split('\n')[0] ?? '')}), retrying\n`);
         break;
       case 'block:diagnostics': {
         flush(event.block.id);
         write(`  ${paint(31, '✗')} ${event.block.id} failed; what the machine says (${formatDuration(event.durationMs)}):\n`);
-        for (const line of diagnosticLines(event.sections)) write(`    ${line}\n`);
+        for (const line of diagnosticLines(event.sections)) write(`    ${shown(line)}\n`);
         // The annotation carries the sections that say something is wrong, not the all-clear ones.
         const telling = event.sections.filter((s) => !s.quiet).slice(0, 2);
         hints.set(
@@ -110,13 +113,13 @@ export function plainReporter(options: PlainOptions): (event: RunEvent) => void 
         flush(event.block.id);
         const symbol = SYMBOL[event.status];
         const colored = paint(event.status === 'passed' ? 32 : event.status === 'failed' ? 31 : 90, symbol);
-        const expected = event.expectedFailure ? ` — failed as expected: ${event.expectedFailure.split('\n')[0]}` : '';
+        const expected = event.expectedFailure ? ` — failed as expected: ${shown(event.expectedFailure.split('\n')[0] ?? '')}` : '';
         write(`  ${colored} ${event.block.id}${event.status === 'skipped' ? ' (skipped)' : ` (${formatDuration(event.durationMs)})`}${expected}\n`);
         if (event.failure) {
           const f = event.failure;
           // A transcript recorded before the codes has none.
           const code = f.code ? `[${f.code}] ` : '';
-          write(`    ${f.file}:${f.line}: ${code}${f.message.split('\n').join('\n    ')}\n`);
+          write(`    ${f.file}:${f.line}: ${code}${shown(f.message).split('\n').join('\n    ')}\n`);
           if (f.exitCode !== undefined && f.exitCode !== null) write(`    exit code ${f.exitCode}\n`);
           if (github)
             write(`::error file=${f.file},line=${f.line}::${annotation([`${code}${f.message.split('\n')[0] ?? ''}`, ...(hints.get(event.block.id) ?? [])])}\n`);

@@ -1,6 +1,8 @@
 import { codeOf } from '../errors.js';
 import type { BlockFailure } from '../events.js';
+import { messageOf } from '../isolate/wire.js';
 import { mdLineFromStack } from '../kernel.js';
+import { cutOutput, MESSAGE_LIMITS } from '../output-limits.js';
 import { lastLines, ProcessFailed } from '../shell.js';
 import type { Block } from '../types.js';
 
@@ -32,7 +34,8 @@ export function describeFailure(block: Block, error: unknown): BlockFailure {
   const mapped = mdLineFromStack(error instanceof ProcessFailed ? error.callSite : err?.stack, block);
   if (mapped) at = { file: mapped.block.file, line: mapped.line };
   if (typeof err?.mdLine === 'number') at = { file: err.mdFile ?? block.file, line: err.mdLine };
-  const failure: BlockFailure = { code: codeOf(error), message: err?.message ?? String(error), ...at };
+  // Cut (output-limits.ts): a thrown 100 MB string is shown as its start and end, with a note.
+  const failure: BlockFailure = { code: codeOf(error), message: cutOutput(messageOf(error), MESSAGE_LIMITS), ...at };
   // A command's failure, from this thread (ProcessFailed) or a kernel thread (its fields).
   if (err?.name === 'ProcessFailed') {
     failure.exitCode = err.exitCode ?? null;
@@ -67,7 +70,8 @@ export function judge(block: Block, error: unknown): Judgement {
   }
   const failure = describeFailure(block, error);
   const haystack = `${failure.message}\n${failure.stderrTail ?? ''}`;
-  if (expectation.text && !haystack.includes(expectation.text)) {
+  // The text may be in what the cut message left out.
+  if (expectation.text && !haystack.includes(expectation.text) && !messageOf(error).includes(expectation.text)) {
     return {
       failure: {
         ...failure,

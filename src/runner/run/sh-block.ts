@@ -22,14 +22,12 @@ export function shScript(block: Block, versionExports: string): string {
 export async function runShBlock(block: Block, target: Target, bus: EventBus, options: { id: number; versionExports: string; signal?: AbortSignal }) {
   const { id } = options;
   const command = block.code.trimEnd();
-  let stderr = '';
   // The block's code is the call's key: the traps and exports around it are the runner's.
   const result = await withCallKey(shKey(block.code), () =>
     target.exec(shScript(block, options.versionExports), {
       signal: options.signal,
       onStdout: (text) => bus.emit({ type: 'block:output', block, stream: 'stdout', text }),
       onStderr: (text) => {
-        stderr += text;
         const visible = text.replace(MARKS, '');
         if (visible) bus.emit({ type: 'block:output', block, stream: 'stderr', text: visible });
       },
@@ -38,8 +36,9 @@ export async function runShBlock(block: Block, target: Target, bus: EventBus, op
   const cleanStderr = result.stderr.replace(MARKS, '');
   bus.emit({ type: 'command:end', block, id, command, exitCode: result.exitCode, durationMs: result.durationMs, stdout: result.stdout, stderr: cleanStderr });
   if (result.exitCode === 0) return;
-  const at = stderr.lastIndexOf(ERR_MARK);
-  const scriptLine = at >= 0 ? Number(stderr.slice(at + ERR_MARK.length).split('\n')[0]) : undefined;
+  // The trap's mark is the last thing bash writes; what the target kept of stderr ends with it.
+  const at = result.stderr.lastIndexOf(ERR_MARK);
+  const scriptLine = at >= 0 ? Number.parseInt(result.stderr.slice(at + ERR_MARK.length, at + ERR_MARK.length + 12), 10) : undefined;
   // A line of the block's own code only: a block that prints a mark of its own, or removes the
   // traps, must not send the reader to a line outside it.
   const known = scriptLine !== undefined && scriptLine > WRAPPER && scriptLine - WRAPPER <= block.code.trimEnd().split('\n').length;

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Duplex, type Readable, type Writable } from 'node:stream';
+import { outputNote } from '../output-limits.js';
 import type { ExecOptions, ExecResult, NodeState } from './target.js';
 
 /**
@@ -84,10 +85,43 @@ function parseNodeState(result: ExecResult): AgentNodeState {
   return JSON.parse(result.stdout) as AgentNodeState;
 }
 
+/**
+ * What the runner keeps of a command's stdout and of its stderr, each: its last 256 MiB. A string
+ * cannot be much longer in V8 (~512 MiB), and two streams of that may be kept at once; a command
+ * that prints more gets what it printed last, after a line saying how much was left out (the
+ * events and transcript keep far less: output-limits.ts). A file read (readFile) is kept whole.
+ */
+export const EXEC_KEEP = 256 * 1024 * 1024;
+
+/** One stream of a command as kept: its chunks, their size, and how many bytes were left out before them. */
+interface Kept {
+  chunks: Buffer[];
+  size: number;
+  dropped: number;
+}
+
+function keepChunk(kept: Kept, chunk: Buffer, limit: number | undefined): void {
+  kept.chunks.push(chunk);
+  kept.size += chunk.length;
+  if (limit === undefined) return;
+  while (kept.size > limit && kept.chunks.length > 1) {
+    const first = kept.chunks.shift() as Buffer;
+    kept.size -= first.length;
+    kept.dropped += first.length;
+  }
+}
+
+function keptText(kept: Kept): string {
+  const text = Buffer.concat(kept.chunks).toString('utf8');
+  return kept.dropped > 0 ? `${outputNote(kept.dropped)}${text}` : text;
+}
+
 interface Pending {
   options: ExecOptions;
-  out: Buffer[];
-  err: Buffer[];
+  out: Kept;
+  err: Kept;
+  /** EXEC_KEEP for a command; undefined keeps all (a file read). */
+  limit?: number;
   started: number;
   resolve: (result: ExecResult & { stdoutBuffer: Buffer }) => void;
 }
@@ -188,9 +222,10 @@ export class AgentClient {
   }
 
   private result(p: Pending, code: number | null, signal: string | null, error?: string): ExecResult & { stdoutBuffer: Buffer } {
-    const stdoutBuffer = Buffer.concat(p.out);
-    const stderr = Buffer.concat(p.err).toString('utf8') + (error ? `${error}\n` : '');
-    return { stdout: stdoutBuffer.toString('utf8'), stdoutBuffer, stderr, exitCode: code, signal, durationMs: performance.now() - p.started };
+    const stdoutBuffer = Buffer.concat(p.out.chunks);
+    const stderr = keptText(p.err) + (error ? `${error}\n` : '');
+    const stdout = p.out.dropped > 0 ? keptText(p.out) : stdoutBuffer.toString('utf8');
+    return { stdout, stdoutBuffer, stderr, exitCode: code, signal, durationMs: performance.now() - p.started };
   }
 
   private receive(line: string): void {
@@ -204,7 +239,7 @@ export class AgentClient {
     if (!p) return;
     if (m.t === 'o' || m.t === 'e') {
       const chunk = Buffer.from(m.d ?? '', 'base64');
-      (m.t === 'o' ? p.out : p.err).push(chunk);
+      keepChunk(m.t === 'o' ? p.out : p.err, chunk, p.limit);
       (m.t === 'o' ? p.options.onStdout : p.options.onStderr)?.(chunk.toString('utf8'));
       return;
     }
@@ -234,18 +269,26 @@ export class AgentClient {
   private request(
     message: Record<string, unknown>,
     options: ExecOptions = {},
+    limit?: number,
   ): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
-    const awaited = this.awaitAnswer(options);
+    const awaited = this.awaitAnswer(options, limit);
     awaited.child.stdin.write(`${JSON.stringify({ ...message, id: awaited.id })}\n`);
     return awaited;
   }
 
   /** An id whose answer (output chunks, then the exit message) settles the promise; request() sends under it, or the agent answers unasked. */
-  private awaitAnswer(options: ExecOptions = {}): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
+  private awaitAnswer(options: ExecOptions = {}, limit?: number): { id: number; child: AgentProcess; answer: Promise<ExecResult & { stdoutBuffer: Buffer }> } {
     const child = this.start();
     const id = this.nextId++;
     const answer = new Promise<ExecResult & { stdoutBuffer: Buffer }>((resolve) => {
-      this.pending.set(id, { options, out: [], err: [], started: performance.now(), resolve });
+      this.pending.set(id, {
+        options,
+        out: { chunks: [], size: 0, dropped: 0 },
+        err: { chunks: [], size: 0, dropped: 0 },
+        limit,
+        started: performance.now(),
+        resolve,
+      });
       this.hold(child);
     });
     return { id, child, answer };
@@ -269,7 +312,11 @@ export class AgentClient {
     const stdin = options.stdin === undefined ? undefined : Buffer.from(options.stdin).toString('base64');
     // The reading comes unasked, under an id of its own the command carries.
     const reading = after ? this.awaitAnswer() : undefined;
-    const { id, child, answer } = this.request({ op: 'exec', command, env, stdin, after: reading ? { ...after, id: reading.id } : undefined }, options);
+    const { id, child, answer } = this.request(
+      { op: 'exec', command, env, stdin, after: reading ? { ...after, id: reading.id } : undefined },
+      options,
+      EXEC_KEEP,
+    );
     return { answer: this.whileRunning(id, child, answer, options), reading: reading?.answer.then((r) => parseNodeState(r)) };
   }
 
