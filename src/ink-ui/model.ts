@@ -3,6 +3,7 @@ import { commandLine, foldedOutput, onNewLine } from '../runner/command-output.j
 import { diagnosticLines } from '../runner/diagnostics.js';
 import { visible } from '../runner/errors.js';
 import type { BlockFailure, RunEvent } from '../runner/events.js';
+import { visibleOutput } from '../runner/output-limits.js';
 import { verdict } from '../runner/reporters/prediction-lines.js';
 import { formatDiff } from '../runner/state/diff.js';
 import type { Block } from '../runner/types.js';
@@ -122,6 +123,12 @@ export function emptyModel(): UiModel {
   return { title: '', target: '', chapters: [], done: [], daemons: [], finished: false, interrupting: false };
 }
 
+/**
+ * What a block printed, as the terminal may be given it: colours kept (Ink lays them out), every
+ * other control escaped, so a block cannot set the window's title or clear the screen under the UI.
+ */
+const shownOutput = (text: string) => visibleOutput(text, { colour: true });
+
 /** Output of the block itself, or a line of the runner's: shown in the scrollback and in `o`'s unfolded output. */
 function pushOutput(running: RunningBlock, text: string): void {
   pushUnfolded(running, text);
@@ -200,7 +207,7 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       const running = model.running;
       if (!running || running.command?.id !== event.id) break;
       running.command[event.stream] += event.text;
-      pushUnfolded(running, event.text);
+      pushUnfolded(running, shownOutput(event.text));
       break;
     }
     case 'command:end': {
@@ -216,7 +223,7 @@ export function apply(model: UiModel, event: RunEvent, color = false): void {
       break;
     }
     case 'block:output':
-      if (model.running) pushOutput(model.running, event.text);
+      if (model.running) pushOutput(model.running, shownOutput(event.text));
       break;
     case 'daemon': {
       // Another node's daemon is NODE/NAME, as in the snapshots.

@@ -95,6 +95,22 @@ describe('the Ink UI on a recorded run', () => {
     expect(store.press('o')).toBe(false);
   });
 
+  it('shows the terminal controls a block prints (a window title, a clear screen) escaped, not obeyed', async () => {
+    const { feed, frame } = mount();
+    await feed(EVENTS.slice(0, at('block:end', 'look') + 1));
+    const block = (EVENTS[at('block:start', 'look')] as { block: Block }).block;
+    await feed([
+      { type: 'block:start', block, attempt: 1, time: 1 },
+      { type: 'block:output', block, stream: 'stdout', text: 'before \u001b]0;pwned\u0007\u001b[2J\u001b[H after\n' },
+    ]);
+    const live = frame();
+    await feed([{ type: 'block:end', block, status: 'passed', durationMs: 5, attempts: 1 }]);
+    for (const f of [live, frame()]) {
+      expect(f).toContain('before \\x1b]0;pwned\\x07\\x1b[2J\\x1b[H after');
+      expect(f).not.toMatch(/\u001b\]|\u001b\[2J|\u0007/);
+    }
+  });
+
   it('ends with every chapter’s status, the failure with its .md line, and the summary; the live part is gone', async () => {
     const { feed, frame } = mount();
     await feed(EVENTS);
