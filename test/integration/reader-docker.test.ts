@@ -244,6 +244,26 @@ describe('the reader’s Docker misbehaving, through the CLI', () => {
     });
   }
 
+  it('machine up says the machine is up on another subnet before it builds anything', async () => {
+    const fake = await fakeDocker('other-subnet', (req, res) => {
+      if (req.url?.endsWith('/_ping')) return ping(req, res);
+      if (req.url?.includes('/networks')) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(
+          JSON.stringify([{ Name: 'rev-one', Id: 'n1', Labels: { 'build-a-minikube.machine': 'rev-one' }, IPAM: { Config: [{ Subnet: '192.168.99.0/24' }] } }]),
+        );
+        return;
+      }
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ message: `not expected: ${req.method} ${req.url}` }));
+    });
+    fakes.push(fake);
+    const r = await book(['machine', 'up', '--book', dockerBook], { DOCKER_HOST: `unix://${fake.socket}` });
+    expect(r.code, r.out + r.err).toBe(3);
+    expect(r.err).toMatch(/the machine rev-one is up on 192\.168\.99\.0\/24, not on 192\.168\.77\.0\/24/);
+    expect(r.err).not.toMatch(/node image|INTERNAL|\n\s+at /);
+  });
+
   it('machine status never prints the password of a tcp:// DOCKER_HOST', async () => {
     const fake = await fakeDocker('password', (req, res) => {
       if (req.url?.endsWith('/_ping')) return ping(req, res);

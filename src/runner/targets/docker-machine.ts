@@ -152,6 +152,13 @@ async function ensureNetwork(docker: Docker, config: DockerTargetConfig): Promis
         `a Docker network named ${config.machine} exists and is not this book's`,
         `give this target another machine: name in book.yaml, or remove that network`,
       );
+    // The machine's network, made for another subnet (book.yaml changed, or another book's target of the same machine name).
+    const subnets = existing.IPAM?.Config?.map((c) => c.Subnet) ?? [];
+    if (subnets.length > 0 && !subnets.includes(config.subnet))
+      throw new MachineUnreachable(
+        `the machine ${config.machine} is up on ${subnets.join(', ')}, not on ${config.subnet} as book.yaml says`,
+        `bring it down first (book machine down), or give this target another machine: name`,
+      );
     return;
   }
   try {
@@ -170,7 +177,7 @@ async function ensureNetwork(docker: Docker, config: DockerTargetConfig): Promis
         'give this book’s docker target another subnet: in book.yaml (subnet: 192.168.57.0/24), or bring that machine down',
       );
     }
-    throw error;
+    throw dockerTrouble(error, readerDockerPlace(), `to make the network ${config.machine}`);
   }
 }
 
@@ -243,8 +250,9 @@ export async function dockerMachineUp(
   const t0 = performance.now();
   await reachDocker(docker);
   const env = { ...process.env, K8S_VERSION: options.k8sVersion };
-  const image = await ensureNodeImage(docker, options.vagrantDir, env, io);
+  // The network first: a subnet taken on this Docker is said before minutes of a cold image build.
   await ensureNetwork(docker, config);
+  const image = await ensureNodeImage(docker, options.vagrantDir, env, io);
   for (const node of DOCKER_NODES) await ensureNode(docker, config, image, node);
   // The nodes' daemons come up side by side.
   const codes = await Promise.all(
