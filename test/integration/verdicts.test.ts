@@ -31,6 +31,9 @@ const CASES = {
     error: 'BLOCK_FAILED',
   },
   'un-awaited failing $': { code: '$`false`\nawait new Promise((r) => setTimeout(r, 500))', attrs: '', line: 4, error: 'COMMAND_FAILED' },
+  // Commands the run stopped at the timeout: a replay waits for the same stop (not the recorded output).
+  'runs a command past its timeout': { code: 'await $`sleep 30`', attrs: ' timeout=2s', line: 3, error: 'BLOCK_TIMEOUT' },
+  'leaves a background job holding its output': { code: 'await $`sleep 30 &`', attrs: ' timeout=2s', line: 3, error: 'BLOCK_TIMEOUT' },
 };
 
 // Mistakes that once waited for the block's timeout or lost the message: the block has timeout=60s

@@ -38,18 +38,23 @@ export const targetCalls = {
     return mode === undefined ? [file, shown] : [file, shown, mode];
   },
   readArgs: (file: string): unknown[] => [file],
-  /** An exec's result as recorded: its output cut as the transcript cuts every command's (output-limits.ts RECORD_LIMITS). */
-  recordExec: (result: ExecResult): ExecResult => ({
+  /**
+   * An exec's result as recorded: its output cut as the transcript cuts every command's
+   * (output-limits.ts RECORD_LIMITS), and whether the runner stopped it (the block's timeout, its
+   * end, Ctrl-C): a replay then waits for the same stop instead of answering at once.
+   */
+  recordExec: (result: ExecResult, aborted = false): RecordedExec => ({
     stdout: cutOutput(result.stdout, RECORD_LIMITS),
     stderr: cutOutput(result.stderr, RECORD_LIMITS),
     exitCode: result.exitCode,
     signal: result.signal,
     durationMs: result.durationMs,
+    ...(aborted ? { aborted: true } : {}),
   }),
   /** readFile's result is kept as UTF-8 text. */
   recordRead: (buffer: Buffer): string => buffer.toString('utf8'),
   replayRead: (result: unknown): Buffer => Buffer.from(String(result ?? ''), 'utf8'),
-  replayExec: (result: Partial<ExecResult> | undefined): ExecResult => ({
+  replayExec: (result: Partial<RecordedExec> | undefined): ExecResult => ({
     stdout: result?.stdout ?? '',
     stderr: result?.stderr ?? '',
     exitCode: result?.exitCode ?? null,
@@ -57,6 +62,9 @@ export const targetCalls = {
     durationMs: result?.durationMs ?? 0,
   }),
 };
+
+/** An exec's result in a transcript. */
+export type RecordedExec = ExecResult & { aborted?: boolean };
 
 /** `exec`, `writeFile` or `readFile`: a target call's path without its `nodes.NAME.` prefix. */
 const targetOp = (path: string) => path.slice(path.lastIndexOf('.') + 1);

@@ -64,7 +64,13 @@ export function recordTarget(target: Target, sink: CallSink, redactor: Redactor,
     get(t, key, receiver) {
       if (key === 'exec')
         return (command: string, options: Parameters<Target['exec']>[1] = {}) =>
-          timed('exec', targetCalls.execKey(command), targetCalls.execArgs(command, options), () => t.exec(command, options), targetCalls.recordExec);
+          timed(
+            'exec',
+            targetCalls.execKey(command),
+            targetCalls.execArgs(command, options),
+            () => t.exec(command, options),
+            (r) => targetCalls.recordExec(r, options.signal?.aborted === true),
+          );
       if (key === 'writeFile')
         return (file: string, data: string | Buffer, mode?: number) =>
           timed('writeFile', targetCalls.writeKey(file), targetCalls.writeArgs(redactor, file, data, mode), () => t.writeFile(file, data, mode));

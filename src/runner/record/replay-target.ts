@@ -1,7 +1,13 @@
 import type { Duplex } from 'node:stream';
 import type { ExecOptions, ExecResult, MachineIdentity, Target } from '../targets/target.js';
-import { targetCalls } from './calls.js';
+import { type RecordedExec, targetCalls } from './calls.js';
 import { ReplayMismatch, type ReplaySession } from './replay.js';
+
+/** Resolves when `signal` aborts. */
+function stopped(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
 
 /**
  * A machine that is a transcript: exec, writeFile and readFile answer what the recorded run's
@@ -26,8 +32,11 @@ export class ReplayTarget implements Target {
 
   /** Answered by the book's call it was sent for (its logical key), whatever text the runner sends for it now. */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const answer = await this.answer('exec', targetCalls.execKey(command), targetCalls.execArgs(command, options));
-    const result = targetCalls.replayExec(answer as Partial<ExecResult> | undefined);
+    const answer = (await this.answer('exec', targetCalls.execKey(command), targetCalls.execArgs(command, options))) as Partial<RecordedExec> | undefined;
+    // The recorded run stopped this command (its block timed out, or ended with it still running):
+    // it ends here when the replay stops it too, so the block fails as it did, not with what it printed.
+    if (answer?.aborted && options.signal) await stopped(options.signal);
+    const result = targetCalls.replayExec(answer);
     if (result.stdout) options.onStdout?.(result.stdout);
     if (result.stderr) options.onStderr?.(result.stderr);
     return result;

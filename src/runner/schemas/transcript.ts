@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { DiagnosticSection } from '../diagnostics.js';
 import { ERROR_CODES } from '../errors.js';
 import type { BlockFailure } from '../events.js';
+import type { RecordedExec } from '../record/calls.js';
 import { TRANSCRIPT_FORMAT, TRANSCRIPT_FORMAT_V1, TRANSCRIPT_FORMAT_V2 } from '../record/formats.js';
 import type { RecordedBlock, RecordedCall, RecordedChapter, RecordedCommand, Transcript } from '../record/transcript.js';
-import type { ExecResult } from '../targets/target.js';
 import { plainMessage } from './problem.js';
 import type { ShapeOf } from './shape.js';
 import { snapshotSchema, stateDiffSchema } from './snapshot.js';
@@ -21,7 +21,8 @@ const execResult = z.looseObject({
   exitCode: z.number().nullable().optional(),
   signal: z.string().nullable().optional(),
   durationMs: z.number().optional(),
-} satisfies ShapeOf<Partial<ExecResult>>);
+  aborted: z.boolean().optional(),
+} satisfies ShapeOf<Partial<RecordedExec>>);
 
 /** What a machine's call answered, by its operation (`exec`, `nodes.NAME.readFile`…); a write answers nothing read. */
 const targetResults: Record<string, z.ZodType> = { exec: execResult, readFile: z.string() };
