@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { echoed } from '../runner/echo.js';
+import { BadArguments } from '../runner/select.js';
 import { dockerMachineDown, dockerMachineStatus, dockerMachineUp } from '../runner/targets/docker-machine.js';
 import { createTarget, resolveTargetName, targetConfig } from '../runner/targets/index.js';
 import { FIRST_NODE, NODE_KUBECONFIG, nodeTargets } from '../runner/targets/nodes.js';
-import { commandLine, MachineUnreachable, shellQuote, type Target } from '../runner/targets/target.js';
+import { commandLine, shellQuote, type Target } from '../runner/targets/target.js';
 import { exitCodeFor, type Io, machineVersions, openBook, PACKAGE_ROOT } from './common.js';
 
 export interface MachineCommandOptions {
@@ -65,10 +67,10 @@ export async function machineCommand(action: string, options: MachineCommandOpti
     if (node) {
       const others = nodeTargets(book, name);
       if (!others.names.includes(node)) {
+        // A name the book does not have is the command line's mistake (exit 2), not the machine's.
         const known = `its nodes: ${[FIRST_NODE, ...others.names].join(', ')}`;
-        throw new MachineUnreachable(
-          `the ${config.type} target "${name}" has no node named "${node}"`,
-          config.type === 'ssh' ? `${known} (add one under nodes: in book.yaml, docs/two-nodes.md)` : known,
+        throw new BadArguments(
+          `--node: the ${config.type} target "${name}" has no node named ${echoed(node)}; ${known}${config.type === 'ssh' ? ' (add one under nodes: in book.yaml, docs/two-nodes.md)' : ''}`,
         );
       }
       const target = await others.open(node);

@@ -36,7 +36,9 @@ describe('an ssh target with more than one node (book.yaml nodes:)', () => {
 
   it('names the nodes it has when asked for another, and refuses bad nodes: before anything runs', () => {
     const unknown = shell(bookWith(target), '--node', 'k8s-other', '--', 'true');
-    expect(unknown.status).toBe(3);
+    // A node the book does not have is the command line's mistake: exit 2, as any bad argument.
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('ARGUMENTS_INVALID');
     expect(unknown.stderr).toContain('has no node named "k8s-other"');
     expect(unknown.stderr).toContain('k8s-master, k8s-worker');
     const noHost = shell(bookWith('    type: ssh\n    host: 127.0.0.2\n    nodes:\n      k8s-worker: { port: 22 }\n'), '--node', 'k8s-worker');
