@@ -141,6 +141,9 @@ describe('the reader’s Docker: where it is', () => {
         'tcp://127.0.0.1:99999',
         'tcp://127.0.0.1:abc',
         'http://',
+        // found by this property: a user name that is no URI escape
+        'ssh://%@$',
+        'ssh://a%zz@h',
       ),
       fc.tuple(fc.constantFrom('unix://', 'tcp://', 'ssh://', 'http://', 'npipe://', 'fd://', 'udp://'), fc.string({ maxLength: 40 })).map(([a, b]) => a + b),
       fc.tuple(password, fc.integer({ min: 1, max: 65535 })).map(([p, port]) => `tcp://admin:${p}@127.0.0.1:${port}`),
@@ -262,6 +265,19 @@ describe('the reader’s Docker misbehaving, through the CLI', () => {
     expect(r.code, r.out + r.err).toBe(3);
     expect(r.err).toMatch(/the machine rev-one is up on 192\.168\.99\.0\/24, not on 192\.168\.77\.0\/24/);
     expect(r.err).not.toMatch(/node image|INTERNAL|\n\s+at /);
+  });
+
+  it("machine status does not take a container of the node's name that the book did not make for its node", async () => {
+    const fake = await fakeDocker('foreign', (req, res) => {
+      if (req.url?.endsWith('/_ping')) return ping(req, res);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ Id: 'c1', State: { Status: 'running', Running: true, Paused: false }, Config: { Labels: {} } }));
+    });
+    fakes.push(fake);
+    const r = await book(['machine', 'status', '--book', dockerBook], { DOCKER_HOST: `unix://${fake.socket}` });
+    expect(r.code, r.out + r.err).toBe(3);
+    expect(r.out).toMatch(/k8s-master: container rev-one-k8s-master running, and not this book's/);
+    expect(r.out).toMatch(/machine: down/);
   });
 
   it('machine status never prints the password of a tcp:// DOCKER_HOST', async () => {

@@ -295,6 +295,8 @@ export async function dockerMachineStatus(targetName: string, config: DockerTarg
       if (typeof status !== 'string')
         throw new MachineUnreachable(`the Docker at ${readerDockerPlace()} gave an answer that is not a container's state for ${name}`, dockerHint(undefined));
       state = info.State.Paused ? 'paused' : oneLine(status);
+      // A container of that name that this book did not make is not its node, whatever it runs.
+      if (info.Config?.Labels?.[MACHINE_LABEL] !== config.machine) state = `${state}, and not this book's (no ${MACHINE_LABEL}=${config.machine} label)`;
     } catch (error) {
       if (dockerStatus(error) !== 404) throw error;
     }

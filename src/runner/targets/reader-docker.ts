@@ -65,7 +65,13 @@ function parseAddress(address: string, from: string, env: NodeJS.ProcessEnv): Do
   if (url.pathname !== '/' && url.pathname !== '') throw invalid(from, address, '(a path after the host; DOCKER_PATH_PREFIX is not read)', hint);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (scheme === 'ssh') {
-    return { protocol: 'ssh', host, port: url.port || 22, username: decodeURIComponent(url.username) || undefined, sshOptions: { readyTimeout: 10_000 } };
+    let username: string;
+    try {
+      username = decodeURIComponent(url.username);
+    } catch {
+      throw invalid(from, address, '(the user name holds a % that is not an escape)', hint);
+    }
+    return { protocol: 'ssh', host, port: url.port || 22, username: username || undefined, sshOptions: { readyTimeout: 10_000 } };
   }
   const port = url.port || (scheme === 'https' ? '2376' : scheme === 'http' ? '80' : '');
   if (!port) throw invalid(from, address, '(no port: tcp://HOST:PORT)', hint);
