@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { apply, emptyModel, showFullOutput } from '../../src/ink-ui/model.js';
 import { foldedOutput, textLines } from '../../src/runner/command-output.js';
 import type { RunEvent } from '../../src/runner/events.js';
+import { visibleOutput } from '../../src/runner/output-limits.js';
 import { migrateV2, TRANSCRIPT_FORMAT_V2 } from '../../src/runner/record/migrate.js';
 import { TRANSCRIPT_FORMAT, type Transcript } from '../../src/runner/record/transcript.js';
 import { junitReporter } from '../../src/runner/reporters/junit.js';
@@ -102,7 +103,9 @@ describe('the terminal UI', () => {
         const full = (model.done.at(-1) as { lines: string[] }).lines.slice(1).join('\n');
         for (const c of commands) {
           expect(full).toContain(shown(c));
-          for (const line of textLines(c.stdout.join('') + c.stderr)) expect(full).toContain(line);
+          // As the UI shows it: each chunk with its controls escaped, colours kept (model.ts shownOutput).
+          const escaped = c.stdout.map((chunk) => visibleOutput(chunk, { colour: true })).join('') + visibleOutput(c.stderr, { colour: true });
+          for (const line of textLines(escaped)) expect(full).toContain(line);
         }
       }),
     );

@@ -22,6 +22,9 @@ describe('redaction', () => {
     const jwt = `eyJhbGciOiJSUzI1NiJ9.${claims}.c2lnbmF0dXJlLW9mLXRoZS1zZXJ2aWNlLWFjY291bnQ`;
     expect(redactShapes(`cat token\n${jwt}\n`)).toBe(`cat token\neyJhbGciOiJSUzI1NiJ9.${claims}.${REDACTED}\n`);
     expect(redactShapes('see eyJfoo.eyJbar.short')).toBe('see eyJfoo.eyJbar.short');
+    // Output run together with a field (found by transcript-read-redact's property): still a field.
+    expect(redactShapes(`401token: ${TOKEN}\n`)).toBe(`401token: ${REDACTED}\n`);
+    expect(redactShapes(`my_token: ${TOKEN}\n`)).toBe(`my_token: ${TOKEN}\n`);
     // Ordinary output with commas is left alone.
     expect(redactShapes('NAME,READY,STATUS\nnginx,1/1,Running')).toBe('NAME,READY,STATUS\nnginx,1/1,Running');
   });

@@ -12,9 +12,13 @@ const NOT_A_VALUE = '(?!«|\\$|(?:true|false)\\b)';
 /** A private key, whole or cut short (`head`): its body, from the BEGIN line to the END line or to the last line of base64. */
 const PEM =
   /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK)?-----(?:((?:(?!-----BEGIN )[\s\S])*?)-----END \1PRIVATE KEY\2-----|((?:(?:\r?\n|\\n)[^\S\r\n]*(?:\d+[^\S\r\n]+)?(?:[A-Za-z-]+: [^\r\n]*|[A-Za-z0-9+/=]{4,}|(?=\r?\n)))+))/g;
-/** `token: abc` and the other credential fields of a kubeconfig (YAML or JSON), and a bootstrap token Secret's `token-secret`. */
+/**
+ * `token: abc` and the other credential fields of a kubeconfig (YAML or JSON), and a bootstrap
+ * token Secret's `token-secret`; after anything but a letter, `_` or `-` (`401token: abc`, output
+ * run together, is a field too; `my_token:` and `bootstrap-token:` are other names).
+ */
 const KUBECONFIG_FIELD =
-  /(?<=(?:^|[\s{,"])(?:token|token-secret|client-key-data|password|id-token|refresh-token|client-secret)"?\s*)(:\s*"?)([^\s",}«][^\s",}]*)/my;
+  /(?<=(?:^|[^A-Za-z_-])(?:token|token-secret|client-key-data|password|id-token|refresh-token|client-secret)"?\s*)(:\s*"?)([^\s",}«][^\s",}]*)/my;
 /** `Bearer abc` anywhere, and whatever credential follows an Authorization header (Basic, Token, Digest…). */
 const BEARER = /(\b[Bb]earer\s+)([A-Za-z0-9\-._~+/]+=*)/g;
 const AUTH_SCHEME = '(?:[Bb]asic|[Bb]earer|[Tt]oken|[Dd]igest|[Nn]egotiate|[Aa]pi[Kk]ey|BASIC|BEARER)';
