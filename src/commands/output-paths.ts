@@ -1,7 +1,8 @@
-import { constants, readlinkSync } from 'node:fs';
+import { constants, readlinkSync, type Stats } from 'node:fs';
 import { access, lstat, open, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { NAME_MAX, overlongName } from '../runner/aside.js';
+import { fileKind } from '../runner/files.js';
 import { BadArguments } from '../runner/select.js';
 
 // Where a command will write (--junit, --transcript, --out), checked before the run starts: a path
@@ -46,12 +47,8 @@ async function writable(flag: string, target: string, dir: string): Promise<void
 }
 
 /** "a FIFO (named pipe)", "a character device", …: what a path is when it is not a file or folder. */
-function special(info: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string | undefined {
-  if (info.isFIFO()) return 'a FIFO (named pipe)';
-  if (info.isSocket()) return 'a socket';
-  if (info.isCharacterDevice()) return 'a character device';
-  if (info.isBlockDevice()) return 'a block device';
-  return undefined;
+function special(info: Stats): string | undefined {
+  return info.isFIFO() || info.isSocket() || info.isCharacterDevice() || info.isBlockDevice() ? `a ${fileKind(info)}` : undefined;
 }
 
 /** Where a link leads; a link to nothing or one that loops is an error naming it. */

@@ -1,9 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { access, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { asideStem } from './aside.js';
 import type { Book } from './types.js';
+
+/** What a path is, for a sentence (`… is a ${kind}`): `folder`, `FIFO (named pipe)`, `character device`, …. */
+export function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return 'folder';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  if (stats.isFIFO()) return 'FIFO (named pipe)';
+  if (stats.isSocket()) return 'socket';
+  if (stats.isSymbolicLink()) return 'symbolic link';
+  return stats.isFile() ? 'regular file' : 'special file';
+}
 
 /** `.book/` beside the book directory: checkpoints, locks, transcripts, JUnit, the rendered site. */
 export function bookStateDir(book: Pick<Book, 'dir'>): string {

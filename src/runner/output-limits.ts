@@ -1,3 +1,5 @@
+import { visible } from './errors.js';
+
 /**
  * What a block prints, cut to a bounded size before anything turns it into text to show or store
  * (docs/runner.md, "Output a block prints, and its limits"). One policy, with its limits as
@@ -285,8 +287,8 @@ export function cutOutput(text: string, limits: OutputLimits = OUTPUT_LIMITS): s
   return cutter.push(text) + cutter.end();
 }
 
-/** Terminal control sequences that set colours (SGR): a terminal reporter may keep them. */
-const SHOWN_OR_ESCAPED = /\u001b\[[0-9;:]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/** A colour sequence (SGR), or one character `visible` escapes. */
+const COLOUR_OR_CONTROL = /\u001b\[[0-9;:]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Output made safe for a terminal or a log, as errors.ts `visible` does for input: every control
@@ -295,9 +297,6 @@ const SHOWN_OR_ESCAPED = /\u001b\[[0-9;:]*m|[\u0000-\u0008\u000b-\u001f\u007f-\u
  * sequences stay. Run it over cut text only (its lines are bounded).
  */
 export function visibleOutput(text: string, options: { colour?: boolean } = {}): string {
-  return text.replace(SHOWN_OR_ESCAPED, (c) => {
-    if (c.length > 1) return options.colour ? c : `\\x1b${c.slice(1)}`;
-    const n = c.charCodeAt(0);
-    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
-  });
+  if (!options.colour) return visible(text);
+  return text.replace(COLOUR_OR_CONTROL, (c) => (c.length > 1 ? c : visible(c)));
 }

@@ -3,7 +3,17 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { TargetConfig } from '../types.js';
-import { DOCKER_ANSWER_MS, DockerTarget, dockerHint, dockerStatus, dockerTrouble, oneLine, readerDocker, readerDockerPlace } from './docker.js';
+import {
+  DOCKER_ANSWER_MS,
+  DockerTarget,
+  dockerHint,
+  dockerStatus,
+  dockerTrouble,
+  oneLine,
+  pingReaderDocker,
+  readerDocker,
+  readerDockerPlace,
+} from './docker.js';
 import { FIRST_NODE, WORKER_NODE } from './node-names.js';
 import { within } from './reader-docker.js';
 import { MachineUnreachable } from './target.js';
@@ -69,16 +79,6 @@ function hostCommand(argv: string[], env: NodeJS.ProcessEnv, io: MachineIo): Pro
       code === 0 ? resolve(out.trim()) : reject(Object.assign(new Error(`${path.basename(args[0] ?? cmd)} exited with ${code}`), { exitCode: code })),
     );
   });
-}
-
-async function reachDocker(docker: Docker): Promise<void> {
-  const place = readerDockerPlace();
-  try {
-    await within(docker.ping(), DOCKER_ANSWER_MS, place, 'a ping');
-  } catch (error) {
-    if (error instanceof MachineUnreachable) throw error;
-    throw new MachineUnreachable(`no Docker daemon answers at ${place} (${oneLine((error as Error).message)})`, dockerHint(error));
-  }
 }
 
 /** A Docker API call of status or down: answered within DOCKER_ANSWER_MS, its errors said as the reader should see them. */
@@ -248,7 +248,7 @@ export async function dockerMachineUp(
   const { io } = options;
   const docker = options.docker ?? readerDocker();
   const t0 = performance.now();
-  await reachDocker(docker);
+  await pingReaderDocker(docker);
   const env = { ...process.env, K8S_VERSION: options.k8sVersion };
   // The network first: a subnet taken on this Docker is said before minutes of a cold image build.
   await ensureNetwork(docker, config);
@@ -283,7 +283,7 @@ export async function dockerMachineUp(
 export async function dockerMachineStatus(targetName: string, config: DockerTargetConfig, options: { io: MachineIo; docker?: Docker }): Promise<number> {
   const { io } = options;
   const docker = options.docker ?? readerDocker();
-  await reachDocker(docker);
+  await pingReaderDocker(docker);
   let up = true;
   io.out(`machine ${config.machine} on ${readerDockerPlace()} (network ${config.subnet})\n`);
   for (const node of DOCKER_NODES) {
@@ -327,7 +327,7 @@ export async function dockerMachineDown(targetName: string, config: DockerTarget
   const { io } = options;
   const docker = options.docker ?? readerDocker();
   const t0 = performance.now();
-  await reachDocker(docker);
+  await pingReaderDocker(docker);
   const mine = { label: [`${MACHINE_LABEL}=${config.machine}`] };
   const containers = listed<Docker.ContainerInfo>(
     await ask(docker.listContainers({ all: true, filters: mine }), 'the list of containers'),

@@ -1,5 +1,6 @@
 import { type Duplex, PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { escapedCut } from '../echo.js';
 import { AgentClient, type AgentProcess } from './agent.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
 import { NodeReadings } from './node-readings.js';
@@ -26,14 +27,32 @@ const NODE_DOCKER_DATA = '/var/lib/docker';
  * The reader's Docker (reader-docker.ts: DOCKER_HOST, a docker context, or the default socket),
  * as the docker CLI finds it. Nodes are reached only through its API (exec, attach), never by address.
  */
-export function readerDocker(place: DockerPlace = findReaderDocker()): Docker {
+export function readerDocker(place: DockerPlace = thisProcessPlace()): Docker {
   return makeDockerClient(place.options);
+}
+
+/**
+ * The reader's Docker for this process, found once: the environment and ~/.docker do not change
+ * under a command, and messages name the place at every call (config.json and the sockets were
+ * read again each time).
+ */
+let found: { place: DockerPlace } | { error: unknown } | undefined;
+function thisProcessPlace(): DockerPlace {
+  if (!found) {
+    try {
+      found = { place: findReaderDocker() };
+    } catch (error) {
+      found = { error };
+    }
+  }
+  if ('error' in found) throw found.error;
+  return found.place;
 }
 
 /** Where the reader's Docker is, for messages (password blanked). */
 export function readerDockerPlace(): string {
   try {
-    return findReaderDocker().shown;
+    return thisProcessPlace().shown;
   } catch {
     return shownAddress(process.env.DOCKER_HOST ?? '');
   }
@@ -50,7 +69,7 @@ export const DOCKER_ANSWER_MS = (() => {
 
 /** Whether the reader's Docker answers within `timeoutMs` (target: auto), and if not, why. */
 export async function dockerAnswers(timeoutMs = 3000): Promise<{ answers: boolean; place: DockerPlace; why?: string }> {
-  const place = findReaderDocker();
+  const place = thisProcessPlace();
   try {
     await within(makeDockerClient({ ...place.options, timeout: timeoutMs }).ping(), timeoutMs, place.shown, 'a ping');
     return { answers: true, place };
@@ -59,10 +78,20 @@ export async function dockerAnswers(timeoutMs = 3000): Promise<{ answers: boolea
   }
 }
 
+/** A ping of the reader's Docker within DOCKER_ANSWER_MS, or MachineUnreachable saying where, why and what to do. */
+export async function pingReaderDocker(docker: Docker): Promise<void> {
+  const place = readerDockerPlace();
+  try {
+    await within(docker.ping(), DOCKER_ANSWER_MS, place, 'a ping');
+  } catch (error) {
+    if (error instanceof MachineUnreachable) throw error;
+    throw new MachineUnreachable(`no Docker daemon answers at ${place} (${oneLine((error as Error).message)})`, dockerHint(error));
+  }
+}
+
 /** A message of the Docker daemon's on one line (some span several), cut. */
 export function oneLine(message: string): string {
-  const line = JSON.stringify(message.trim()).slice(1, -1);
-  return line.length <= 300 ? line : `${line.slice(0, 300)}… (${line.length} characters)`;
+  return escapedCut(message.trim(), 300);
 }
 
 /**
@@ -202,13 +231,8 @@ export class DockerTarget implements Target {
   }
 
   async connect(): Promise<void> {
+    await pingReaderDocker(this.docker);
     const place = readerDockerPlace();
-    try {
-      await within(this.docker.ping(), DOCKER_ANSWER_MS, place, 'a ping');
-    } catch (error) {
-      if (error instanceof MachineUnreachable) throw error;
-      throw new MachineUnreachable(`no Docker daemon answers at ${place} (${oneLine((error as Error).message)})`, dockerHint(error));
-    }
     let state: Partial<Docker.ContainerInspectInfo['State']> | undefined;
     try {
       state = (await within(this.docker.getContainer(this.container).inspect(), DOCKER_ANSWER_MS, place, `an inspect of ${this.container}`))?.State;

@@ -1,10 +1,10 @@
-import type { Stats } from 'node:fs';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { fileKind } from '../files.js';
 import { AGENT_SOURCE, AgentClient } from './agent.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
 import {
@@ -259,7 +259,7 @@ async function makeFolders(root: string, machinePath: string, folder: string): P
   } catch (error) {
     for (let part = folder; ; part = path.posix.dirname(part)) {
       const stats = await stat(root + part).catch(missingAsUndefined);
-      if (stats && !stats.isDirectory()) throw new WriteRefused(notAFolder(machinePath, part, kindOf(stats)));
+      if (stats && !stats.isDirectory()) throw new WriteRefused(notAFolder(machinePath, part, fileKind(stats)));
       if (stats || part === path.posix.dirname(part)) break;
     }
     throw writeFailure(machinePath, error, `cannot make the folder ${folder}`);
@@ -269,17 +269,7 @@ async function makeFolders(root: string, machinePath: string, folder: string): P
 /** Throws, naming what is there, unless `file` (where `machinePath` leads, `real` on the machine) is missing or a regular file. */
 async function refuseUnlessRegular(machinePath: string, real: string, file: string): Promise<void> {
   const stats = await lstat(file).catch(missingAsUndefined);
-  if (stats && !stats.isFile()) throw new WriteRefused(notAFile(machinePath, kindOf(stats), real));
-}
-
-function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return 'folder';
-  if (stats.isCharacterDevice()) return 'character device';
-  if (stats.isBlockDevice()) return 'block device';
-  if (stats.isFIFO()) return 'FIFO (named pipe)';
-  if (stats.isSocket()) return 'socket';
-  if (stats.isSymbolicLink()) return 'symbolic link';
-  return stats.isFile() ? 'regular file' : 'special file';
+  if (stats && !stats.isFile()) throw new WriteRefused(notAFile(machinePath, fileKind(stats), real));
 }
 
 function missingAsUndefined(error: NodeJS.ErrnoException): undefined {

@@ -3,8 +3,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { echoed } from '../echo.js';
-import { redactShapes } from '../record/redact-shapes.js';
+import { echoed, escapedCut } from '../echo.js';
 import { MachineUnreachable } from './target.js';
 
 /**
@@ -32,9 +31,7 @@ const SHOWN_CHARS = 200;
 
 /** A Docker address the reader wrote, as it may be shown: password blanked, controls escaped, cut. */
 export function shownAddress(address: string): string {
-  const blanked = address.replace(/^([a-z]+:\/\/[^/@\s:]*):[^/@\s]*@/i, '$1:«redacted»@');
-  const escaped = redactShapes(JSON.stringify(blanked).slice(1, -1));
-  return escaped.length <= SHOWN_CHARS ? escaped : `${escaped.slice(0, SHOWN_CHARS)}… (${escaped.length} characters)`;
+  return escapedCut(address.replace(/^([a-z]+:\/\/[^/@\s:]*):[^/@\s]*@/i, '$1:«redacted»@'), SHOWN_CHARS);
 }
 
 function invalid(from: string, value: string, why: string, hint: string): MachineUnreachable {
