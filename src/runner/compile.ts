@@ -1,19 +1,9 @@
-import { TraceMap } from '@jridgewell/trace-mapping';
 import { type Node, parse as parseJs } from 'acorn';
 import { type TransformFailure, transform } from 'esbuild';
+import { type CompiledBlock, compiledBlock } from './compiled-block.js';
 import type { Block, BookIssue } from './types.js';
 
-/** A `ts run` block turned into the body of a function over the chapter's scope. */
-export interface CompiledBlock {
-  block: Block;
-  /** Function body; the block's JS starts on its line 2. */
-  body: string;
-  /** Top-level names the block declares; copied into the chapter scope when it ends. */
-  names: string[];
-  map: TraceMap;
-  /** The source map as esbuild wrote it (for a kernel in another thread). */
-  mapText: string;
-}
+export type { CompiledBlock } from './compiled-block.js';
 
 /** Lines the wrapper puts before the block's own code. */
 export const WRAPPER_LINES = 1;
@@ -79,9 +69,47 @@ export function compileBlock(block: Block): Promise<CompiledBlock | BookIssue> {
   return result;
 }
 
-async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue> {
-  let js: string;
-  let mapText: string;
+/**
+ * A block that is already JavaScript as Node 20 runs it (most blocks only call `$` and assert: no
+ * types) needs no compiler: esbuild costs ~0.3 ms a block even with all of them sent at once, which
+ * was a tenth of a block's whole cost on a 2-core box (docs/benchmarks.md). Its code runs as
+ * written, lines kept, so its map is the identity. Anything esbuild would treat otherwise than Node
+ * goes through esbuild as before: what does not parse as ES2023 (types, `using`, decorators),
+ * `module`/`exports` (read as CommonJS), top-level `this` (undefined in a module), class fields
+ * (their semantics follow tsconfig in TypeScript), `a < b > c` (a call with type arguments in
+ * TypeScript), a hashbang. The words are looked for anywhere, strings and comments too: a false
+ * alarm only costs the compile.
+ */
+export function plainProgram(code: string): AcornNode | undefined {
+  if (NOT_PLAIN_WORDS.test(code) || code.startsWith('#!')) return undefined;
+  let program: AcornNode;
+  try {
+    program = parseJs(code, { ecmaVersion: 2023, sourceType: 'module', allowAwaitOutsideFunction: true, preserveParens: true }) as unknown as AcornNode;
+  } catch {
+    return undefined;
+  }
+  const differs = someNode(
+    program,
+    (node) =>
+      node.type === 'PropertyDefinition' ||
+      (node.type === 'BinaryExpression' &&
+        /^>/.test(node.operator as string) &&
+        (node.left as AcornNode).type === 'BinaryExpression' &&
+        (node.left as AcornNode).operator === '<'),
+  );
+  return differs ? undefined : program;
+}
+
+const NOT_PLAIN_WORDS = /\b(?:module|exports|this)\b/;
+
+/** A source map from each line of `code` to the same line of the block (plain JavaScript runs as written). */
+function identityMap(file: string, code: string): string {
+  const lines = code.split('\n').length;
+  return JSON.stringify({ version: 3, sources: [file], names: [], mappings: `AAAA${';AACA'.repeat(lines - 1)}` });
+}
+
+/** esbuild's JavaScript for a TypeScript block and its map; a syntax error as a BookIssue at its .md line. */
+async function transpile(block: Block): Promise<{ js: string; mapText: string } | BookIssue> {
   try {
     const out = await transform(block.code, {
       loader: 'ts',
@@ -90,9 +118,11 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
       sourcemap: 'external',
       sourcefile: block.file,
       logLevel: 'silent',
+      // Every import is kept (but `import type`), used in its block or not: the names a block
+      // imports are the chapter's, as its other declarations are, and plain JavaScript keeps them too.
+      tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
     });
-    js = out.code;
-    mapText = out.map;
+    return { js: out.code, mapText: out.map };
   } catch (error) {
     const first = (error as TransformFailure).errors?.[0];
     const line = first?.location ? block.codeLine + first.location.line - 1 : block.line;
@@ -103,25 +133,40 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
       hint: first?.location?.lineText ? `fix this line: ${first.location.lineText.trim()}` : 'fix the syntax of this block',
     };
   }
-  const map = new TraceMap(mapText);
-  // esbuild prints every top-level statement from column 0 and indents nested ones: a block with no
-  // line starting like a declaration declares nothing, and needs no parse (most blocks only act).
-  if (!TOP_LEVEL_DECLARATION.test(js) && !DYNAMIC_IMPORT.test(js)) return { block, body: functionBody(js, []), names: [], map, mapText };
+}
+
+/** Compiles a block now (no cache); `plain: false` sends plain JavaScript through esbuild too (tests compare the two ways). */
+export async function compileUncached(block: Block, options: { plain?: boolean } = {}): Promise<CompiledBlock | BookIssue> {
+  const plain = options.plain === false ? undefined : plainProgram(block.code);
+  let js: string;
+  let mapText: string;
   let program: AcornNode;
-  try {
-    program = parseJs(js, { ecmaVersion: 'latest', sourceType: 'module', allowAwaitOutsideFunction: true }) as unknown as AcornNode;
-  } catch (error) {
-    return { file: block.file, line: block.line, message: `block does not parse: ${(error as Error).message}`, hint: 'fix the syntax of this block' };
+  if (plain) {
+    js = block.code;
+    mapText = identityMap(block.file, js);
+    program = plain;
+  } else {
+    const transpiled = await transpile(block);
+    if (!('js' in transpiled)) return transpiled;
+    ({ js, mapText } = transpiled);
+    // esbuild prints every top-level statement from column 0 and indents nested ones: a block with no
+    // line starting like a declaration declares nothing, and needs no parse (most blocks only act).
+    if (!TOP_LEVEL_DECLARATION.test(js) && !DYNAMIC_IMPORT.test(js)) return compiledBlock(block, functionBody(js, []), [], mapText);
+    try {
+      program = parseJs(js, { ecmaVersion: 'latest', sourceType: 'module', allowAwaitOutsideFunction: true }) as unknown as AcornNode;
+    } catch (error) {
+      return { file: block.file, line: block.line, message: `block does not parse: ${(error as Error).message}`, hint: 'fix the syntax of this block' };
+    }
+    // esbuild wraps a file that uses `module`, `exports` or a top-level `return` as CommonJS (its
+    // body in a function, `export default require_…()`): say so, not "blocks cannot export".
+    if (/^var __commonJS = /m.test(js) && /^export default require_\w+\(\);\s*$/m.test(js))
+      return {
+        file: block.file,
+        line: block.line,
+        message: 'this block uses `module`, `exports` or a top-level `return`, so the compiler reads it as a CommonJS module',
+        hint: 'a block runs as code in order in an ES module: leave out module and exports, and end early with if/else (or throw) instead of a top-level return',
+      };
   }
-  // esbuild wraps a file that uses `module`, `exports` or a top-level `return` as CommonJS (its
-  // body in a function, `export default require_…()`): say so, not "blocks cannot export".
-  if (/^var __commonJS = /m.test(js) && /^export default require_\w+\(\);\s*$/m.test(js))
-    return {
-      file: block.file,
-      line: block.line,
-      message: 'this block uses `module`, `exports` or a top-level `return`, so the compiler reads it as a CommonJS module',
-      hint: 'a block runs as code in order in an ES module: leave out module and exports, and end early with if/else (or throw) instead of a top-level return',
-    };
   const names: string[] = [];
   const edits: { start: number; end: number; text: string }[] = [];
   let imports = 0;
@@ -136,6 +181,10 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
       // Blocks share names through the chapter scope; `export` adds nothing, so drop the keyword.
       declaration = node.declaration as AcornNode;
       edits.push({ start: node.start, end: declaration.start, text: '' });
+    } else if (exportsOwnNames(node)) {
+      // `export { a, b }` of the block's own names, which esbuild writes for `export const a`: dropped too.
+      edits.push({ start: node.start, end: node.end, text: '' });
+      continue;
     } else if (node.type.startsWith('Export')) {
       return {
         file: block.file,
@@ -154,17 +203,33 @@ async function compileUncached(block: Block): Promise<CompiledBlock | BookIssue>
   // loader of its own (vm: "A dynamic import callback was not specified"), and Node 20 has no stable
   // way to lend it one. It loads as the block's import statements do, on the same line.
   for (const node of importExpressions(program)) edits.push({ start: node.start, end: node.start + 'import'.length, text: '__import' });
-  for (const edit of edits.sort((a, b) => b.start - a.start)) js = js.slice(0, edit.start) + edit.text + js.slice(edit.end);
+  // An edit keeps the lines it replaces (an import over several lines, say), so the lines after it stay where the map says.
+  for (const edit of edits.sort((a, b) => b.start - a.start))
+    js = js.slice(0, edit.start) + edit.text + lineBreaks(js.slice(edit.start, edit.end)) + js.slice(edit.end);
   const exported = [...new Set(names.filter(Boolean))];
-  return { block, body: functionBody(js, exported), names: exported, map, mapText };
+  return compiledBlock(block, functionBody(js, exported), exported, mapText);
+}
+
+/** `export { a, b }`: no source, no renaming (what esbuild writes for `export const a = …`). */
+function exportsOwnNames(node: AcornNode): boolean {
+  if (node.type !== 'ExportNamedDeclaration' || node.declaration || node.source) return false;
+  return (node.specifiers as AcornNode[]).every((s) => {
+    const exported = s.exported as AcornNode;
+    return exported.type === 'Identifier' && exported.name === (s.local as AcornNode).name;
+  });
+}
+
+/** The line breaks of a text, and nothing else. */
+function lineBreaks(text: string): string {
+  return '\n'.repeat(text.split('\n').length - 1);
 }
 
 const TOP_LEVEL_DECLARATION = /^(?:const|let|var|function|async|class|import|export|using|await\s+using)\b/m;
 /** Maybe an `import(…)` expression (or the words in a string or comment: then the parse finds none). */
 const DYNAMIC_IMPORT = /\bimport\s*\(/;
 
-/** Every `import(…)` expression in a program, at any depth. */
-function importExpressions(root: AcornNode): AcornNode[] {
+/** Every node of a program, at any depth, for which `test` holds (all of them, or the first only). */
+function findNodes(root: AcornNode, test: (node: AcornNode) => boolean, firstOnly = false): AcornNode[] {
   const found: AcornNode[] = [];
   const stack: unknown[] = [root];
   while (stack.length > 0) {
@@ -172,11 +237,24 @@ function importExpressions(root: AcornNode): AcornNode[] {
     if (Array.isArray(value)) for (const item of value) stack.push(item);
     else if (value && typeof value === 'object' && typeof (value as AcornNode).type === 'string') {
       const node = value as AcornNode;
-      if (node.type === 'ImportExpression') found.push(node);
+      if (test(node)) {
+        found.push(node);
+        if (firstOnly) return found;
+      }
       for (const key of Object.keys(node)) if (key !== 'type' && key !== 'loc') stack.push(node[key]);
     }
   }
   return found;
+}
+
+/** Whether some node of a program is one `test` looks for. */
+function someNode(root: AcornNode, test: (node: AcornNode) => boolean): boolean {
+  return findNodes(root, test, true).length > 0;
+}
+
+/** Every `import(…)` expression in a program, at any depth. */
+function importExpressions(root: AcornNode): AcornNode[] {
+  return findNodes(root, (node) => node.type === 'ImportExpression');
 }
 
 function functionBody(js: string, exported: string[]): string {

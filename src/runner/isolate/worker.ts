@@ -1,7 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { parentPort } from 'node:worker_threads';
-import { TraceMap } from '@jridgewell/trace-mapping';
-import type { CompiledBlock } from '../compile.js';
+import { compiledBlock } from '../compiled-block.js';
 import { assert, ChapterKernel, makeConsole, mdLineFromStack } from '../kernel.js';
 import { type AnswerSlot, makeAnswer } from '../run/answer.js';
 import { ProcessFailed, ProcessOutput, templateShell } from '../shell.js';
@@ -251,7 +250,7 @@ port.on('message', (message: ToKernel) => {
       const controller = new AbortController();
       const answer: AnswerSlot = { block: block.id, ...(compiled.block.prediction ? { prediction: compiled.block.prediction } : {}) };
       current = { id: message.id, block, controller, answer };
-      const code: CompiledBlock = { block, body: compiled.body, names: compiled.names, map: new TraceMap(compiled.mapText), mapText: compiled.mapText };
+      const code = compiledBlock(block, compiled.body, compiled.names, compiled.mapText);
       (kernel as ChapterKernel).run(code).then(
         () => {
           if (current?.id === message.id) current = undefined;
