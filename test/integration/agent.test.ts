@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/runner/targets/agent.js';
 import { localAgentArgv } from '../../src/runner/targets/local.js';
@@ -79,6 +80,41 @@ for (const [kind, available] of agents) {
       expect(nul.stderr).toMatch(/null byte/);
       const long = `x=${'y'.repeat(70_000)}; echo \${#x}`;
       expect((await a.exec(long, ENV, {})).stdout).toBe('70000\n');
+    });
+
+    it('starts each command with no signal ignored (SIGPIPE ends a writer whose reader left), fresh or waiting', async () => {
+      const a = start();
+      for (let i = 0; i < 3; i++) {
+        const result = await a.exec('yes | head -c 1 >/dev/null; echo "$PIPESTATUS"; grep SigIgn /proc/self/status', ENV, {});
+        expect(result.stdout).toBe('141\nSigIgn:\t0000000000000000\n');
+      }
+    });
+
+    it.skipIf(kind !== 'python')('keeps at most two bash waiting for the next commands, whatever environments they come with', async () => {
+      const a = start();
+      const agentPid = a.pid() as number;
+      const waiting = () => {
+        const children = readFileSync(`/proc/${agentPid}/task/${agentPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+        return children.filter((pid) => running(Number(pid))).length;
+      };
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 6 }), async (envs) => {
+          for (const which of envs) {
+            // Some commands overlap (one started while the last is still running) and some are too long for a spare.
+            const long = which === 'c' ? `: ${'x'.repeat(70_000)}; ` : '';
+            const [first, second] = await Promise.all([
+              a.exec(`${long}echo "$ONLY_THIS"`, { ...ENV, ONLY_THIS: which }, {}),
+              a.exec('sleep 0.01; echo "$ONLY_THIS"', { ...ENV, ONLY_THIS: which }, {}),
+            ]);
+            expect([first.stdout, second.stdout]).toEqual([`${which}\n`, `${which}\n`]);
+          }
+          // Once idle, the agent has started the spares for the last environment, and no more.
+          expect(await until(() => waiting() === 2)).toBe(true);
+          await new Promise((r) => setTimeout(r, 50));
+          expect(waiting()).toBe(2);
+        }),
+        { numRuns: 8 },
+      );
     });
 
     it('passes stdin, keeps binary output intact and handles output larger than a pipe', async () => {

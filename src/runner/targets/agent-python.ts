@@ -23,11 +23,30 @@ out = sys.stdout.buffer
 # Stream threads (op 'open') answer too: one message at a time on stdout.
 out_lock = threading.Lock()
 
+# Lines the main thread holds to write at once (several answers to one event): each write crosses
+# the container runtime's relays (the docker target), so one write instead of three saves their work.
+held = None
+
 def send(m):
     line = json.dumps(m, separators=(',', ':')).encode() + b'\n'
     with out_lock:
+        if held is not None and threading.current_thread() is threading.main_thread():
+            held.append(line)
+            return
         out.write(line)
         out.flush()
+
+def hold():
+    global held
+    held = []
+
+def release():
+    global held
+    lines, held = held, None
+    if lines:
+        with out_lock:
+            out.write(b''.join(lines))
+            out.flush()
 
 signal.signal(signal.SIGINT, lambda *_: None)
 wake_r, wake_w = os.pipe()
@@ -38,6 +57,7 @@ signal.signal(signal.SIGCHLD, lambda *_: None)
 sel.register(wake_r, selectors.EVENT_READ, ('wake', None))
 
 def finish(cid):
+    global spare_for
     c = running.get(cid)
     if c is None or c['open'] > 0 or c['proc'].poll() is None:
         return
@@ -46,22 +66,28 @@ def finish(cid):
     if not stdin.closed:
         sel.unregister(stdin.fileno())
         stdin.close()
-    code = c['proc'].returncode
-    if code < 0:
-        send({'id': cid, 't': 'x', 'code': None, 'signal': signal.Signals(-code).name})
-    else:
-        send({'id': cid, 't': 'x', 'code': code, 'signal': None})
-    after = c.get('after')
-    if after is not None:
-        # The node's state after the command, read before the spare bash starts (op 'nodestate',
-        # unasked: one round trip less per block). Only when nothing else of the runner's runs here:
-        # otherwise the state is not "after" anything, and the runner asks when it needs it.
-        if running:
-            send({'id': after['id'], 't': 'x', 'code': 2, 'signal': None, 'error': 'other commands still run'})
+    # The reading and the exit go out in one write.
+    hold()
+    try:
+        after = c.get('after')
+        if after is not None:
+            # The node's state after the command (op 'nodestate', unasked: one round trip less per
+            # block), read before the exit is sent: the runner is idle until then, so the read has the
+            # CPU to itself, and the snapshot after the block finds it waiting. Only when nothing else of
+            # the runner's runs here: otherwise the state is not "after" anything, and the runner asks.
+            if running:
+                send({'id': after['id'], 't': 'x', 'code': 2, 'signal': None, 'error': 'other commands still run'})
+            else:
+                node_state(after)
+        code = c['proc'].returncode
+        if code < 0:
+            send({'id': cid, 't': 'x', 'code': None, 'signal': signal.Signals(-code).name})
         else:
-            node_state(after)
-    if spare is None:
-        start_spare(c['env'], c['key'])
+            send({'id': cid, 't': 'x', 'code': code, 'signal': None})
+    finally:
+        release()
+    # Spares for the next commands, started once nothing waits (the main loop's idle turn).
+    spare_for = (c['env'], c['key'])
 
 def kill(c):
     try:
@@ -69,32 +95,49 @@ def kill(c):
     except OSError:
         pass
 
-# The next command's bash, started while the runner handles the last answer: it waits for its
+# The next commands' bash, started while the runner handles the last answer: each waits for its
 # script on a pipe, then evals it (same $0, LINENO, options and environment as bash -c SCRIPT).
-# A command then costs no fork and no bash start-up. Scripts with NUL bytes, larger than the
-# pipe's buffer or with another environment get a fresh bash -c.
+# A command then costs no fork and no bash start-up. Two are kept: the runner's next command
+# often comes before a bash started after the last one is ready (~1 ms), and then it would wait
+# for it. Scripts with NUL bytes or larger than the pipe's buffer get a fresh bash -c; another
+# environment drops the spares.
 SPARE_MAX = 60000
-spare = None
+SPARES = 2
+spares = []
+# (env, key) of the last command: spares are started for it when the agent is idle.
+spare_for = None
+
+# A bash with its own pipes (ours never block the loop), in a process group of its own: kill()
+# ends it and what it started. Not a session of its own (start_new_session) where Python can
+# say so (3.11): in a container the kernel makes a scheduling group for each new session, ~0.8 ms
+# a command. Not close_fds either: Python's own fds are close-on-exec anyway (PEP 446), and
+# closing the others in the child doubles Popen's cost. posix_spawn would be cheaper still, but
+# glibc's leaves its internal signals ignored in the child, and after exec in the command.
+GROUP = {'process_group': 0} if sys.version_info >= (3, 11) else {'start_new_session': True}
 
 def bash(argv, env, pass_fds=()):
-    return subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True, pass_fds=pass_fds)
+    for fd in pass_fds:
+        os.set_inheritable(fd, True)
+    proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            close_fds=False, **GROUP)
+    for f in (proc.stdin, proc.stdout, proc.stderr):
+        os.set_blocking(f.fileno(), False)
+    return proc
 
 def start_spare(env, key):
-    global spare
     r, w = os.pipe()
     boot = '__book_script=$(< /dev/fd/%d); exec %d<&-; eval "unset __book_script; $__book_script"' % (r, r)
     try:
-        spare = {'proc': bash(['bash', '-c', boot], env, (r,)), 'key': key, 'w': w}
+        spares.append({'proc': bash(['bash', '-c', boot], env, (r,)), 'key': key, 'w': w})
+        return True
     except OSError:
         os.close(w)
-    os.close(r)
+        return False
+    finally:
+        os.close(r)
 
-def drop_spare():
-    global spare
-    s, spare = spare, None
-    if s is None:
-        return
+def drop_spare(s):
+    spares.remove(s)
     os.close(s['w'])
     kill(s)
     for f in (s['proc'].stdin, s['proc'].stdout, s['proc'].stderr):
@@ -102,11 +145,12 @@ def drop_spare():
     s['proc'].wait()
 
 def take_spare(script, key):
-    global spare
-    if spare is None or spare['key'] != key or len(script) > SPARE_MAX or b'\0' in script or spare['proc'].poll() is not None:
-        drop_spare()
+    for s in list(spares):
+        if s['key'] != key or s['proc'].poll() is not None:
+            drop_spare(s)
+    if not spares or len(script) > SPARE_MAX or b'\0' in script:
         return None
-    s, spare = spare, None
+    s = spares.pop(0)
     os.write(s['w'], script)
     os.close(s['w'])
     return s['proc']
@@ -122,10 +166,12 @@ def start(m):
     running[cid] = {'proc': proc, 'open': 2, 'stdin': base64.b64decode(m['stdin']) if m.get('stdin') else b'', 'env': m['env'], 'key': key,
                     'after': m.get('after')}
     for stream, t in ((proc.stdout, 'o'), (proc.stderr, 'e')):
-        os.set_blocking(stream.fileno(), False)
         sel.register(stream.fileno(), selectors.EVENT_READ, ('out', (cid, t, stream)))
-    os.set_blocking(proc.stdin.fileno(), False)
-    sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE, ('in', cid))
+    if running[cid]['stdin']:
+        sel.register(proc.stdin.fileno(), selectors.EVENT_WRITE, ('in', cid))
+    else:
+        # Nothing to write: the command sees the end of its input at once.
+        proc.stdin.close()
 
 # A Unix socket whose every connection is relayed to host:port in this namespace (a thread pair per
 # connection). The first byte back says how the TCP connect went: C, or R and the reason, then close.
@@ -481,15 +527,23 @@ def node_state(m):
 pending = b''
 sel.register(0, selectors.EVENT_READ, ('control', None))
 while True:
-    for key, _ in sel.select():
+    ready = sel.select(0 if spare_for is not None else None)
+    if not ready and spare_for is not None:
+        # Idle: one spare at a time, so a message that comes meanwhile waits for one start at most.
+        # Up to SPARES (a command may have run without taking one); no bash to be had (out of
+        # processes): commands start their own, and say why.
+        if len(spares) >= SPARES or not start_spare(*spare_for) or len(spares) >= SPARES:
+            spare_for = None
+        continue
+    for key, _ in ready:
         kind, data = key.data
         if kind == 'control':
             chunk = os.read(0, 65536)
             if not chunk:
                 for c in running.values():
                     kill(c)
-                if spare is not None:
-                    kill(spare)
+                for s in spares:
+                    kill(s)
                 sys.exit(0)
             pending += chunk
             while b'\n' in pending:
