@@ -130,6 +130,23 @@ for (const [kind, available] of agents) {
       expect(counted.stdout.trim()).toBe('500000');
     });
 
+    it.skipIf(kind !== 'python')('answers a command whose reading after it fails, and says why the reading failed', async () => {
+      const a = start();
+      // An ask the agent cannot read (no Docker data root at all): the command's exit still comes.
+      const after = {
+        runtime: '/nonexistent/run',
+        manifests: '/nonexistent/manifests',
+        lines: 3,
+        socket: '/nonexistent/docker.sock',
+        dockerData: null as unknown as string,
+      };
+      const { answer, reading } = a.execWithReading('echo hi', ENV, {}, after);
+      expect((await answer).stdout).toBe('hi\n');
+      await expect(reading).rejects.toThrow(/reading the node failed/);
+      // And the agent goes on.
+      expect((await a.exec('echo again', ENV, {})).stdout).toBe('again\n');
+    });
+
     it('runs commands concurrently and answers each by its own id', async () => {
       const a = start();
       const [slow, fast] = await Promise.all([a.exec('sleep 0.3; echo slow', ENV, {}), a.exec('echo fast', ENV, {})]);

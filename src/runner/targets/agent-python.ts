@@ -78,7 +78,11 @@ def finish(cid):
             if running:
                 send({'id': after['id'], 't': 'x', 'code': 2, 'signal': None, 'error': 'other commands still run'})
             else:
-                node_state(after)
+                # Whatever the read meets, the command's exit still goes out.
+                try:
+                    node_state(after)
+                except Exception as e:
+                    send({'id': after['id'], 't': 'x', 'code': 2, 'signal': None, 'error': 'reading the node failed: %r' % e})
         code = c['proc'].returncode
         if code < 0:
             send({'id': cid, 't': 'x', 'code': None, 'signal': signal.Signals(-code).name})
