@@ -76,31 +76,30 @@ export function compileBlock(block: Block): Promise<CompiledBlock | BookIssue> {
  * written, lines kept, so its map is the identity. Anything esbuild would treat otherwise than Node
  * goes through esbuild as before: what does not parse as ES2023 (types, `using`, decorators),
  * `module`/`exports` (read as CommonJS), top-level `this` (undefined in a module), class fields
- * (their semantics follow tsconfig in TypeScript), `a < b > c` (a call with type arguments in
- * TypeScript), a hashbang. The words are looked for anywhere, strings and comments too: a false
+ * (their semantics follow tsconfig in TypeScript), a `<` and a `>` operator in one block (`f<A, B>(x)`
+ * is a call with type arguments in TypeScript), a hashbang, line breaks other than \n. The words are looked for anywhere, strings and comments too: a false
  * alarm only costs the compile.
  */
 export function plainProgram(code: string): AcornNode | undefined {
-  if (NOT_PLAIN_WORDS.test(code) || code.startsWith('#!')) return undefined;
+  if (NOT_PLAIN_WORDS.test(code) || NOT_PLAIN_CHARACTERS.test(code) || code.startsWith('#!')) return undefined;
   let program: AcornNode;
   try {
     program = parseJs(code, { ecmaVersion: 2023, sourceType: 'module', allowAwaitOutsideFunction: true, preserveParens: true }) as unknown as AcornNode;
   } catch {
     return undefined;
   }
-  const differs = someNode(
-    program,
-    (node) =>
-      node.type === 'PropertyDefinition' ||
-      (node.type === 'BinaryExpression' &&
-        /^>/.test(node.operator as string) &&
-        (node.left as AcornNode).type === 'BinaryExpression' &&
-        (node.left as AcornNode).operator === '<'),
-  );
-  return differs ? undefined : program;
+  if (someNode(program, (node) => node.type === 'PropertyDefinition')) return undefined;
+  // `f<A, B>(x)` and `get<Pod | undefined>(name)` are comparisons to JavaScript and calls to
+  // TypeScript, in any shape: a block with both a `<` and a `>` operator goes through esbuild.
+  const operator = (test: RegExp) =>
+    someNode(program, (node) => (node.type === 'BinaryExpression' || node.type === 'AssignmentExpression') && test.test(node.operator as string));
+  if (operator(/^<$/) && operator(/^>/)) return undefined;
+  return program;
 }
 
 const NOT_PLAIN_WORDS = /\b(?:module|exports|this)\b/;
+/** Line breaks V8 counts that a split on \n does not: the identity map would be off by them. */
+const NOT_PLAIN_CHARACTERS = /[\r\u2028\u2029]/;
 
 /** A source map from each line of `code` to the same line of the block (plain JavaScript runs as written). */
 function identityMap(file: string, code: string): string {
@@ -172,7 +171,9 @@ export async function compileUncached(block: Block, options: { plain?: boolean }
   let imports = 0;
   for (const node of program.body as AcornNode[]) {
     if (node.type === 'ImportDeclaration') {
-      edits.push({ start: node.start, end: node.end, text: rewriteImport(node, imports++) });
+      // `import { type A } from 'm'` is `import {} from 'm'` after esbuild: a type, nothing to load.
+      const onlyTypes = !plain && (node.specifiers as AcornNode[]).length === 0 && js.slice(node.start, node.end).includes('{');
+      edits.push({ start: node.start, end: node.end, text: onlyTypes ? '' : rewriteImport(node, imports++) });
       for (const s of node.specifiers as AcornNode[]) names.push((s.local as AcornNode).name as string);
       continue;
     }

@@ -1,7 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient } from '../../src/runner/targets/agent.js';
@@ -115,6 +117,37 @@ for (const [kind, available] of agents) {
         }),
         { numRuns: 8 },
       );
+    });
+
+    it('starts a command as a fresh bash would be: $SECONDS from its start, the host name of now', async () => {
+      const a = start();
+      await a.exec('true', ENV, {});
+      // A waiting bash is a second old by now.
+      await new Promise((r) => setTimeout(r, 1200));
+      for (let i = 0; i < 3; i++) expect((await a.exec('echo "$SECONDS $HOSTNAME"', ENV, {})).stdout).toBe(`0 ${hostname()}\n`);
+      expect((await a.exec('echo "$HOSTNAME"', { ...ENV, HOSTNAME: 'given' }, {})).stdout).toBe('given\n');
+    });
+
+    it('gives a command none of the fds the agent inherited', async () => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'agent-fd-')), 'held');
+      writeFileSync(file, 'a parent holds this');
+      const held = openSync(file, 'r');
+      const argv = localAgentArgv(kind);
+      // As a parent that leaves an fd open would start it (a make jobserver, a pipe it waits on).
+      agent = new AgentClient(() => {
+        const child = spawn(argv[0] as string, argv.slice(1), { detached: true, stdio: ['pipe', 'pipe', 'inherit', held] });
+        return {
+          stdin: child.stdin as Writable,
+          stdout: child.stdout as Readable,
+          pid: child.pid,
+          onClose: (callback) => child.on('close', callback),
+          ref: () => {},
+          unref: () => child.unref(),
+        };
+      });
+      closeSync(held);
+      for (let i = 0; i < 3; i++)
+        expect((await agent.exec('if { : <&3; } 2>/dev/null; then echo open; else echo closed; fi', ENV, {})).stdout).toBe('closed\n');
     });
 
     it('passes stdin, keeps binary output intact and handles output larger than a pipe', async () => {

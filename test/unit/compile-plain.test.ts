@@ -126,6 +126,21 @@ describe('plain JavaScript blocks run as written', () => {
     expect(result).toMatchObject({ failedAt: 12, message: 'y' });
   });
 
+  it("an import is the chapter's, used in its block or not; an import of types only loads nothing", async () => {
+    for (const code of ["import { readFileSync } from 'node:fs'", "import { readFileSync } from 'node:fs'\nconst n: number = 1"]) {
+      const compiled = (await compileUncached(blockOf(code))) as CompiledBlock;
+      expect(compiled.names).toContain('readFileSync');
+      expect(await outcome(compiled)).toMatchObject({ left: { readFileSync: 'function' } });
+    }
+    for (const code of [
+      "import { type Pod } from 'no-such-module-anywhere'\nconst p: Pod = 1",
+      "import type { Pod } from 'no-such-module-anywhere'\nconst p: Pod = 1",
+    ]) {
+      const compiled = (await compileUncached(blockOf(code))) as CompiledBlock;
+      expect(await outcome(compiled), code).toEqual({ names: ['p'], left: { p: 1 } });
+    }
+  });
+
   it('what TypeScript or esbuild reads otherwise than Node still goes through esbuild', () => {
     for (const code of [
       'const a: number = 1',
@@ -134,13 +149,19 @@ describe('plain JavaScript blocks run as written', () => {
       'console.log(typeof module)',
       'exports.x = 1',
       'const f = (a, b, c) => a < b > c',
+      "const pod = await api.get<V1Pod | undefined>('web')",
+      'const m = f<A, B>(x)',
+      "g<'a' | 'b'>(x)",
+      'if (a < b) x()\nif (c >= d) y()',
+      "const s = 'a\u2028b'\nthrow new Error(s)",
+      'const a = 1\r\nconst b = 2',
       '#!/usr/bin/env node\n1',
       'using x = { [Symbol.dispose]() {} }',
       'enum E { A }',
       'const v = x!',
     ])
       expect(plainProgram(code), code).toBeUndefined();
-    for (const code of ['await $`true`', 'const a = 1 < 2, b = (1 < 2) > false', "import { x } from 'y'\nexport const z = x"])
+    for (const code of ['await $`true`', 'if (a < b) x()', 'if (a > b) x()\nconst c = a >>> 1', "import { x } from 'y'\nexport const z = x"])
       expect(plainProgram(code), code).toBeDefined();
   });
 });

@@ -49,6 +49,19 @@ def release():
             out.flush()
 
 signal.signal(signal.SIGINT, lambda *_: None)
+
+# Fds this agent inherited (a make jobserver's, a pipe its parent waits on) are not the commands'
+# to hold: bash is started without closing fds (see bash()), so they are marked close-on-exec here.
+try:
+    for name in os.listdir('/proc/self/fd'):
+        if int(name) > 2:
+            try:
+                os.set_inheritable(int(name), False)
+            except OSError:
+                pass
+except OSError:
+    pass
+
 wake_r, wake_w = os.pipe()
 os.set_blocking(wake_r, False)
 os.set_blocking(wake_w, False)
@@ -85,7 +98,12 @@ def finish(cid):
                     send({'id': after['id'], 't': 'x', 'code': 2, 'signal': None, 'error': 'reading the node failed: %r' % e})
         code = c['proc'].returncode
         if code < 0:
-            send({'id': cid, 't': 'x', 'code': None, 'signal': signal.Signals(-code).name})
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                # A real-time signal has no name of its own.
+                name = 'SIG%d' % -code
+            send({'id': cid, 't': 'x', 'code': None, 'signal': name})
         else:
             send({'id': cid, 't': 'x', 'code': code, 'signal': None})
     finally:
@@ -130,7 +148,11 @@ def bash(argv, env, pass_fds=()):
 
 def start_spare(env, key):
     r, w = os.pipe()
-    boot = '__book_script=$(< /dev/fd/%d); exec %d<&-; eval "unset __book_script; $__book_script"' % (r, r)
+    # What bash takes at its start, taken again when the script comes (a spare may have waited
+    # minutes, and a command before it may have renamed the host): $SECONDS counts from the
+    # command's start, $HOSTNAME is the host's name now (unless the environment sets it).
+    hostname = '' if 'HOSTNAME' in env else 'read -r HOSTNAME </proc/sys/kernel/hostname 2>/dev/null; '
+    boot = '__book_script=$(< /dev/fd/%d); exec %d<&-; SECONDS=0; %seval "unset __book_script; $__book_script"' % (r, r, hostname)
     try:
         spares.append({'proc': bash(['bash', '-c', boot], env, (r,)), 'key': key, 'w': w})
         return True
@@ -141,7 +163,8 @@ def start_spare(env, key):
         os.close(r)
 
 def drop_spare(s):
-    spares.remove(s)
+    if s in spares:
+        spares.remove(s)
     os.close(s['w'])
     kill(s)
     for f in (s['proc'].stdin, s['proc'].stdout, s['proc'].stderr):
@@ -155,7 +178,12 @@ def take_spare(script, key):
     if not spares or len(script) > SPARE_MAX or b'\0' in script:
         return None
     s = spares.pop(0)
-    os.write(s['w'], script)
+    try:
+        os.write(s['w'], script)
+    except OSError:
+        # It died since it was looked at: the command gets a fresh bash.
+        drop_spare(s)
+        return None
     os.close(s['w'])
     return s['proc']
 
