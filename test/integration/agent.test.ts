@@ -180,6 +180,13 @@ for (const [kind, available] of agents) {
       expect((await a.exec('echo again', ENV, {})).stdout).toBe('again\n');
     });
 
+    it.skipIf(kind !== 'python')('names a real-time signal that ended a command, and goes on', async () => {
+      const a = start();
+      const result = await a.exec('kill -s RTMIN+1 $$', ENV, {});
+      expect(result).toMatchObject({ exitCode: null, signal: 'SIG35' });
+      expect((await a.exec('echo on', ENV, {})).stdout).toBe('on\n');
+    });
+
     it('runs commands concurrently and answers each by its own id', async () => {
       const a = start();
       const [slow, fast] = await Promise.all([a.exec('sleep 0.3; echo slow', ENV, {}), a.exec('echo fast', ENV, {})]);
