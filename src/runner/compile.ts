@@ -76,9 +76,9 @@ export function compileBlock(block: Block): Promise<CompiledBlock | BookIssue> {
  * written, lines kept, so its map is the identity. Anything esbuild would treat otherwise than Node
  * goes through esbuild as before: what does not parse as ES2023 (types, `using`, decorators),
  * `module`/`exports` (read as CommonJS), top-level `this` (undefined in a module), class fields
- * (their semantics follow tsconfig in TypeScript), a `<` and a `>` operator in one block (`f<A, B>(x)`
- * is a call with type arguments in TypeScript), a hashbang, line breaks other than \n. The words are looked for anywhere, strings and comments too: a false
- * alarm only costs the compile.
+ * (their semantics follow tsconfig in TypeScript), a `<` and a `>` operator in one block
+ * (`f<A, B>(x)` is a call with type arguments in TypeScript), a hashbang, line breaks other than \n.
+ * The words are looked for anywhere, strings and comments too: a false alarm only costs the compile.
  */
 export function plainProgram(code: string): AcornNode | undefined {
   if (NOT_PLAIN_WORDS.test(code) || NOT_PLAIN_CHARACTERS.test(code) || code.startsWith('#!')) return undefined;
@@ -88,13 +88,19 @@ export function plainProgram(code: string): AcornNode | undefined {
   } catch {
     return undefined;
   }
-  if (someNode(program, (node) => node.type === 'PropertyDefinition')) return undefined;
   // `f<A, B>(x)` and `get<Pod | undefined>(name)` are comparisons to JavaScript and calls to
   // TypeScript, in any shape: a block with both a `<` and a `>` operator goes through esbuild.
-  const operator = (test: RegExp) =>
-    someNode(program, (node) => (node.type === 'BinaryExpression' || node.type === 'AssignmentExpression') && test.test(node.operator as string));
-  if (operator(/^<$/) && operator(/^>/)) return undefined;
-  return program;
+  let less = false;
+  let greater = false;
+  const differs = someNode(program, (node) => {
+    if (node.type === 'PropertyDefinition') return true;
+    if (node.type !== 'BinaryExpression' && node.type !== 'AssignmentExpression') return false;
+    const operator = node.operator as string;
+    less ||= operator === '<';
+    greater ||= operator.startsWith('>');
+    return less && greater;
+  });
+  return differs ? undefined : program;
 }
 
 const NOT_PLAIN_WORDS = /\b(?:module|exports|this)\b/;

@@ -561,10 +561,10 @@ sel.register(0, selectors.EVENT_READ, ('control', None))
 while True:
     ready = sel.select(0 if spare_for is not None else None)
     if not ready and spare_for is not None:
-        # Idle: one spare at a time, so a message that comes meanwhile waits for one start at most.
-        # Up to SPARES (a command may have run without taking one); no bash to be had (out of
+        # Idle: one spare at a time, so a message that comes meanwhile waits for one start at most,
+        # up to SPARES (a command may have run without taking one). No bash to be had (out of
         # processes): commands start their own, and say why.
-        if len(spares) >= SPARES or not start_spare(*spare_for) or len(spares) >= SPARES:
+        if len(spares) >= SPARES or not start_spare(*spare_for):
             spare_for = None
         continue
     for key, _ in ready:
