@@ -117,21 +117,25 @@ export function makeShell(target: Target, hooks: ShellHooks): Shell {
     hooks.onEnd(id, command, output);
     return { output, signal: result.signal };
   };
-  const run = async (command: string, nothrow: boolean, quiet: boolean, callSite: string) => {
+  const run: RunCommand = async (command, nothrow, quiet, callSite) => {
     const { output, signal } = await exec(command, quiet);
-    if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, signal, callSite);
+    if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, signal, callSite.stack ?? '');
     return output;
   };
   return Object.assign(templateShell(run), { exec: (command: string, options: { quiet?: boolean } = {}) => exec(command, Boolean(options.quiet)) });
 }
 
-/** Runs a built command line; `callSite` is the stack where `$` was called (the block's .md line). */
-export type RunCommand = (command: string, nothrow: boolean, quiet: boolean, callSite: string) => Promise<ProcessOutput>;
+/**
+ * Runs a built command line; `callSite` is an error made where `$` was called (the block's .md
+ * line), its stack read only if the command fails: formatting a stack costs more than the rest of
+ * `$` in the block's thread, and most commands succeed.
+ */
+export type RunCommand = (command: string, nothrow: boolean, quiet: boolean, callSite: Error) => Promise<ProcessOutput>;
 
 /** `$`, `$.nothrow` and `$.quiet` over a way to run a command: the runner's thread and a kernel thread share them. */
 export function templateShell(run: RunCommand): TemplateShell {
-  const $ = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, false, new Error().stack ?? '');
-  $.nothrow = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), true, false, new Error().stack ?? '');
-  $.quiet = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, true, new Error().stack ?? '');
+  const $ = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, false, new Error());
+  $.nothrow = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), true, false, new Error());
+  $.quiet = (pieces: TemplateStringsArray, ...values: unknown[]) => run(buildCommand(pieces, values), false, true, new Error());
   return $;
 }

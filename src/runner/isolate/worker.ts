@@ -3,7 +3,7 @@ import { parentPort } from 'node:worker_threads';
 import { compiledBlock } from '../compiled-block.js';
 import { assert, ChapterKernel, makeConsole, mdLineFromStack } from '../kernel.js';
 import { type AnswerSlot, makeAnswer } from '../run/answer.js';
-import { ProcessFailed, ProcessOutput, templateShell } from '../shell.js';
+import { ProcessFailed, ProcessOutput, type RunCommand, templateShell } from '../shell.js';
 import type { Block } from '../types.js';
 import { makeWaitFor } from '../wait-for.js';
 import { errorToWire, type FromKernel, fromWire, messageOf, type Root, type Step, type ToKernel, toWire, type WireError, type WireHandle } from './wire.js';
@@ -86,7 +86,7 @@ const handleProxy = (h: WireHandle) => remote({ handle: h.$handle }, [], h.data)
 
 /** `$` of one node: the command is built here (its quoting, its call site), run by the runner. */
 function shellFor(node?: string) {
-  const run = async (command: string, nothrow: boolean, quiet: boolean, callSite: string) => {
+  const run: RunCommand = async (command, nothrow, quiet, callSite) => {
     // Whether a failure throws is decided here (nothrow); the runner only runs the command.
     const answer = (await request({ t: 'shell', node, command, quiet })) as {
       stdout: string;
@@ -96,7 +96,7 @@ function shellFor(node?: string) {
       signal: string | null;
     };
     const output = new ProcessOutput(answer.stdout, answer.stderr, answer.exitCode, answer.durationMs);
-    if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, answer.signal, callSite);
+    if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, answer.signal, callSite.stack ?? '');
     return output;
   };
   return templateShell(run);

@@ -65,7 +65,7 @@ export function nodeTools(target: Target, bus: EventBus, running: () => Running 
 export function shellOver(exec: Shell['exec']): Shell {
   const run: RunCommand = async (command, nothrow, quiet, callSite) => {
     const { output, signal } = await exec(command, { quiet });
-    if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, signal, callSite);
+    if (!nothrow && output.exitCode !== 0) throw new ProcessFailed(command, output, signal, callSite.stack ?? '');
     return output;
   };
   return Object.assign(templateShell(run), { exec });
