@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import { outputNote } from '../output-limits.js';
+import { lineSplitter } from './byte-splitters.js';
 import type { ExecOptions, ExecResult, NodeState } from './target.js';
 
 /**
@@ -198,7 +198,10 @@ export class AgentClient {
     const child = this.launch();
     // Idle, the agent must not keep the runner alive; busy, its output must (see hold()).
     child.unref();
-    createInterface({ input: child.stdout }).on('line', (line) => this.receive(line));
+    child.stdout.on(
+      'data',
+      lineSplitter((line) => this.receive(line)),
+    );
     child.onClose(() => {
       if (this.child === child) this.child = undefined;
       for (const [id, p] of this.pending) {

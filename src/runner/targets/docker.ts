@@ -1,8 +1,9 @@
-import { type Duplex, PassThrough } from 'node:stream';
+import { type Duplex, Readable, Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import { escapedCut } from '../echo.js';
 import { AgentClient, type AgentProcess } from './agent.js';
 import { PYTHON_AGENT_SOURCE } from './agent-python.js';
+import { dockerFrameSplitter } from './byte-splitters.js';
 import { NodeReadings } from './node-readings.js';
 import { type DockerPlace, findReaderDocker, makeDockerClient, shownAddress, within } from './reader-docker.js';
 import {
@@ -125,21 +126,40 @@ export function dockerStatus(error: unknown): number | undefined {
 /**
  * The runner's agent (agent-python.ts) inside a node container, started by one Docker exec whose
  * attached stdin and stdout carry its JSON lines; its stderr goes to this process's. The exec is
- * created asynchronously: what is written before it is ready waits in the stdin buffer.
+ * created asynchronously: what is written before it is ready waits, in order. The exec's stream
+ * is split into its frames here (byte-splitters.ts), and what is written goes straight to it.
  */
 export function dockerExecAgent(docker: Docker, container: string): AgentProcess {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
   const callbacks: (() => void)[] = [];
   let closed = false;
-  let socket: { ref?(): void; unref?(): void } | undefined;
+  let stream: Duplex | undefined;
   let wantRef = false;
+  const waiting: (string | Buffer)[] = [];
+  let endWhenReady = false;
+  const stdout = new Readable({ read() {} });
+  const stdin = new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, callback) {
+      // Once the agent is gone, what it would have read goes nowhere (its commands are answered as ended).
+      if (!closed) {
+        if (stream) stream.write(chunk);
+        else waiting.push(chunk);
+      }
+      callback();
+    },
+    final(callback) {
+      if (stream && !closed) stream.end();
+      else endWhenReady = true;
+      callback();
+    },
+  });
   const close = () => {
     if (closed) return;
     closed = true;
-    stdout.end();
+    stdout.push(null);
     for (const callback of callbacks) callback();
   };
+  const socket = () => stream as unknown as { ref?(): void; unref?(): void } | undefined;
   (async () => {
     const place = readerDockerPlace();
     const exec = await within(
@@ -154,17 +174,28 @@ export function dockerExecAgent(docker: Docker, container: string): AgentProcess
       place,
       'an exec in the node',
     );
-    const stream = (await within(exec.start({ hijack: true, stdin: true }), DOCKER_ANSWER_MS, place, 'the start of an exec')) as Duplex;
-    socket = stream as unknown as typeof socket;
-    if (wantRef) socket?.ref?.();
-    else socket?.unref?.();
-    const stderr = new PassThrough();
-    stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    docker.modem.demuxStream(stream, stdout, stderr);
-    stream.on('end', close);
-    stream.on('close', close);
-    stream.on('error', close);
-    stdin.pipe(stream);
+    const started = (await within(exec.start({ hijack: true, stdin: true }), DOCKER_ANSWER_MS, place, 'the start of an exec')) as Duplex;
+    stream = started;
+    if (wantRef) socket()?.ref?.();
+    else socket()?.unref?.();
+    started.on(
+      'data',
+      dockerFrameSplitter(
+        (kind, payload) => {
+          if (kind === 1) stdout.push(payload);
+          else if (kind === 2) process.stderr.write(payload);
+        },
+        (why) => {
+          process.stderr.write(`book: the runner's agent in the node container ${container} answered out of step: ${why}\n`);
+          started.destroy();
+        },
+      ),
+    );
+    started.on('end', close);
+    started.on('close', close);
+    started.on('error', close);
+    for (const chunk of waiting.splice(0)) started.write(chunk);
+    if (endWhenReady) started.end();
   })().catch((error: Error) => {
     process.stderr.write(`book: cannot start the runner's agent in the node container ${container}: ${error.message}\n`);
     close();
@@ -178,11 +209,11 @@ export function dockerExecAgent(docker: Docker, container: string): AgentProcess
     },
     ref: () => {
       wantRef = true;
-      socket?.ref?.();
+      socket()?.ref?.();
     },
     unref: () => {
       wantRef = false;
-      socket?.unref?.();
+      socket()?.unref?.();
     },
   };
 }
