@@ -1,7 +1,8 @@
 // The Python agent's reads without a process (ops 'read' and 'machinefiles'): what the docker
 // target's snapshot reads after every block. They must say exactly what the local target's node:fs
 // reads say, for any folder of manifests, pid files, logs and daemon records (generated here).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,8 +31,17 @@ const record = fc.oneof(
   fc.constant('{not json'),
   fc.constant('[1, 2]'),
 );
+/** A FIFO where a pid file, a log or a record is looked for: read, it would block the agent for good. */
+const fifo = (file: string) => {
+  const made = spawnSync('mkfifo', [file]);
+  if (made.status !== 0) throw new Error(`mkfifo ${file}: ${made.stderr}`);
+};
 const tree = fc.record({
   manifests: fc.uniqueArray(fc.tuple(name, fc.uint8Array({ maxLength: 300 })), { selector: ([n]) => n, maxLength: 5 }),
+  fifos: fc.uniqueArray(fc.tuple(name, fc.constantFrom('.pid', '.log', '.json', 'daemons/.log', 'daemons/.pid')), {
+    selector: ([n, k]) => n + k,
+    maxLength: 2,
+  }),
   provisioned: fc.uniqueArray(fc.tuple(name, pidText), { selector: ([n]) => n, maxLength: 3 }),
   logs: fc.uniqueArray(fc.tuple(name, fc.array(line, { maxLength: 8 }), fc.boolean()), { selector: ([n]) => n, maxLength: 3 }),
   daemons: fc.uniqueArray(fc.tuple(name, record, fc.option(pidText, { nil: undefined })), { selector: ([n]) => n, maxLength: 3 }),
@@ -76,6 +86,10 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
           writeFileSync(path.join(run, 'daemons', `${daemon}.json`), json);
           if (pid !== undefined) writeFileSync(path.join(run, 'daemons', `${daemon}.pid`), pid);
         }
+        for (const [file, kind] of t.fifos) {
+          const at = kind.startsWith('daemons/') ? path.join(run, 'daemons', `fifo-${file}${kind.slice(8)}`) : path.join(run, `fifo-${file}${kind}`);
+          fifo(at);
+        }
         const state = await nodeState(run, manifests);
         expect(state.files, state.filesError).toBeDefined();
         const { daemons, ...files } = machineFilesFromFacts(state.files as MachineFileFacts);
@@ -84,6 +98,56 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
         expect(daemons).toEqual(await readDaemonsNative(run));
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('answers as node:fs does while the logs change between reads: appended, rewritten to the same size, replaced, truncated, made a FIFO', async () => {
+    const root = path.join(dir, 'changing');
+    const [run, manifests] = [path.join(root, 'run'), path.join(root, 'manifests')];
+    for (const d of [manifests, `${run}/daemons`, `${run}/logs`]) mkdirSync(d, { recursive: true });
+    const logs = ['a', 'b', 'c'].map((n) => path.join(run, 'logs', `${n}.log`));
+    for (const log of logs) writeFileSync(log, 'first\n');
+    const isFifo = new Set<string>();
+    let rewrites = 0;
+    const change = fc.tuple(
+      fc.nat(logs.length - 1),
+      fc.constantFrom('append', 'same-size', 'replace', 'truncate', 'fifo', 'none'),
+      fc.string({ minLength: 1, maxLength: 40 }).map((t) => t.replace(/\n/g, ' ')),
+      fc.boolean(),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 12 }), async (changes) => {
+        for (const [which, how, text, wait] of changes) {
+          const log = logs[which] as string;
+          // Written in place (the same inode), but a FIFO, which a write would block on: it becomes a file again.
+          if (isFifo.has(log)) {
+            rmSync(log);
+            writeFileSync(log, 'a file again\n');
+            isFifo.delete(log);
+          }
+          if (how === 'append') appendFileSync(log, `${text}\n`);
+          else if (how === 'same-size') {
+            // Other text of the same length: only the file's time says it changed.
+            const size = statSync(log).size;
+            writeFileSync(log, size > 0 ? `${String.fromCharCode(97 + (rewrites++ % 26)).repeat(size - 1)}\n` : '');
+          } else if (how === 'replace') {
+            writeFileSync(`${log}.new`, `${text}\n`);
+            renameSync(`${log}.new`, log);
+          } else if (how === 'truncate') {
+            appendFileSync(log, `${text}\n`);
+            truncateSync(log, 3);
+          } else if (how === 'fifo') {
+            rmSync(log, { force: true });
+            fifo(log);
+            isFifo.add(log);
+          }
+          // Some reads come at once, some after the file has been quiet long enough to be kept.
+          if (wait) await new Promise((r) => setTimeout(r, 60));
+          const state = await nodeState(run, manifests);
+          expect(machineFilesFromFacts(state.files as MachineFileFacts).logs).toEqual((await readMachineFilesNative(run, manifests)).logs);
+        }
+      }),
+      { numRuns: 25 },
     );
   });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DaemonStatus } from '../machine.js';
 import { LOG_LINES, type MachineFiles } from './machine-files.js';
@@ -27,6 +27,29 @@ function readOr<T>(read: () => T, fallback: T): T {
 // more than the read.
 const visible = (dir: string) => (existsSync(dir) ? readOr(() => readdirSync(dir), [] as string[]) : []).filter((f) => !f.startsWith('.')).sort();
 
+/**
+ * A regular file's fd, or undefined: a FIFO or a device named like a pid file, a log or a daemon's
+ * record would block the read (and the runner with it) or never end. Opened without blocking, then checked.
+ */
+function openRegular(file: string): number | undefined {
+  const fd = readOr<number | undefined>(() => openSync(file, constants.O_RDONLY | constants.O_NONBLOCK), undefined);
+  if (fd === undefined) return undefined;
+  if (readOr(() => fstatSync(fd).isFile(), false)) return fd;
+  closeSync(fd);
+  return undefined;
+}
+
+/** A regular file's text, or '' (absent, unreadable, not a regular file). */
+function regularText(file: string): string {
+  const fd = openRegular(file);
+  if (fd === undefined) return '';
+  try {
+    return readOr(() => readFileSync(fd, 'utf8'), '');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function running(pid: number | null): boolean {
   if (!pid) return false;
   const text = readOr<string | undefined>(() => readFileSync(`/proc/${pid}/stat`, 'utf8'), undefined);
@@ -34,14 +57,14 @@ function running(pid: number | null): boolean {
 }
 
 function pidIn(file: string): number | null {
-  const text = readOr(() => readFileSync(file, 'utf8'), '');
+  const text = regularText(file);
   const digits = (text.split('\n')[0] ?? '').replace(/[^0-9]/g, '');
   return digits ? Number(digits) : null;
 }
 
 /** The last lines of a log, reading only its end. */
 function tail(file: string, lines: number): string[] {
-  const fd = readOr<number | undefined>(() => openSync(file, 'r'), undefined);
+  const fd = openRegular(file);
   if (fd === undefined) return [];
   try {
     const { size } = fstatSync(fd);
@@ -85,7 +108,7 @@ export async function readDaemonsNative(runtimeDir: string): Promise<DaemonStatu
   const statuses: DaemonStatus[] = [];
   for (const file of visible(dir).filter((f) => f.endsWith('.json'))) {
     const name = file.slice(0, -5);
-    const text = readOr(() => readFileSync(path.join(dir, file), 'utf8'), '{}');
+    const text = regularText(path.join(dir, file)) || '{}';
     const record = readOr(() => JSON.parse(text), {}) as { argv?: string[]; restarts?: number; startedAt?: string };
     const pid = pidIn(path.join(dir, `${name}.pid`));
     statuses.push({ name, argv: record.argv ?? [], pid, running: running(pid), restarts: record.restarts ?? 0, startedAt: record.startedAt ?? null });

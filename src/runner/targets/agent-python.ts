@@ -15,7 +15,7 @@
  * command that closes its pipes but keeps running is noticed through SIGCHLD, never waited on.
  */
 export const PYTHON_AGENT_SOURCE = String.raw`
-import base64, collections, json, os, selectors, signal, socket, subprocess, sys, threading
+import base64, collections, json, os, selectors, signal, socket, stat, subprocess, sys, threading, time
 
 sel = selectors.DefaultSelector()
 running = {}
@@ -417,33 +417,87 @@ def visible(d):
     except OSError:
         return []
 
-def pid_in(path):
+# The snapshot's reads take only regular files: a FIFO or a device named like a pid file or a log
+# (*.pid, *.log, *.json) would block the agent or never end. Opened without blocking, then checked.
+def open_regular(path):
     try:
-        with open(path, 'rb') as f:
-            first = f.read(4096).split(b'\n')[0]
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None, None
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None, None
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None, None
+    return fd, st
+
+def read_to_end(fd, first):
+    parts = [os.read(fd, first)]
+    while parts[-1]:
+        parts.append(os.read(fd, 65536))
+    return b''.join(parts)
+
+def pid_in(path):
+    fd, _ = open_regular(path)
+    if fd is None:
+        return None
+    try:
+        first = os.read(fd, 4096).split(b'\n', 1)[0]
     except OSError:
         return None
+    finally:
+        os.close(fd)
+    if first.strip().isdigit():
+        return int(first)
     digits = bytes(c for c in first if 48 <= c <= 57)
     return int(digits) if digits else None
 
 def alive(pid):
     try:
-        with open('/proc/%d/stat' % pid, 'rb') as f:
-            return b') Z ' not in f.read()
+        fd = os.open('/proc/%d/stat' % pid, os.O_RDONLY | os.O_CLOEXEC)
     except (OSError, TypeError):
         return False
+    try:
+        return b') Z ' not in os.read(fd, 4096)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+# A log's last lines, kept while the file is the same one at the same size and time: logs only grow,
+# and most blocks leave them as they were (the snapshot after every block reads each one). Kept only
+# for a file quiet for a while when read: the kernel stamps a file's time in ticks of a few
+# milliseconds, so a file rewritten to the same size within a tick of its last read keeps its time.
+TAIL_QUIET_NS = 50 * 1000 * 1000
+tails = {}
 
 def tail(path, n):
+    fd, st = open_regular(path)
+    if fd is None:
+        tails.pop(path, None)
+        return []
     try:
-        with open(path, 'rb') as f:
-            f.seek(0, 2)
-            f.seek(max(0, f.tell() - 16384))
-            lines = f.read().decode('utf-8', 'replace').split('\n')
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, n)
+        kept = tails.get(path)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        os.lseek(fd, max(0, st.st_size - 16384), os.SEEK_SET)
+        lines = read_to_end(fd, 16384).decode('utf-8', 'replace').split('\n')
     except OSError:
         return []
+    finally:
+        os.close(fd)
     if lines and lines[-1] == '':
         lines.pop()
-    return [l.replace('\r', '')[:400] for l in lines[-n:] if l != '']
+    found = [l.replace('\r', '')[:400] for l in lines[-n:] if l != '']
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > TAIL_QUIET_NS:
+        tails[path] = (key, found)
+    else:
+        tails.pop(path, None)
+    return found
 
 def machine_files(rt, md, lines):
     import hashlib
@@ -464,22 +518,27 @@ def machine_files(rt, md, lines):
             pid = pid_in(os.path.join(rt, name))
             provisioned.append([name[:-4], pid, alive(pid) if pid else False])
     logs = {}
-    for d in (os.path.join(rt, 'daemons'), os.path.join(rt, 'logs')):
-        for name in visible(d):
+    dd = os.path.join(rt, 'daemons')
+    in_dd = visible(dd)
+    for d, names in ((dd, in_dd), (os.path.join(rt, 'logs'), None)):
+        for name in names if names is not None else visible(d):
             if name.endswith('.log'):
                 logs[name[:-4]] = tail(os.path.join(d, name), lines)
     daemons = []
-    dd = os.path.join(rt, 'daemons')
-    for name in visible(dd):
+    for name in in_dd:
         if not name.endswith('.json'):
             continue
-        try:
-            with open(os.path.join(dd, name), 'rb') as f:
-                record = json.loads(f.read())
-            if not isinstance(record, dict):
+        record = {}
+        fd, _ = open_regular(os.path.join(dd, name))
+        if fd is not None:
+            try:
+                record = json.loads(read_to_end(fd, 65536))
+                if not isinstance(record, dict):
+                    record = {}
+            except (OSError, ValueError):
                 record = {}
-        except (OSError, ValueError):
-            record = {}
+            finally:
+                os.close(fd)
         pid = pid_in(os.path.join(dd, name[:-5] + '.pid'))
         daemons.append({'name': name[:-5], 'argv': record.get('argv', []), 'pid': pid, 'running': alive(pid) if pid else False,
                         'restarts': record.get('restarts', 0), 'startedAt': record.get('startedAt')})
