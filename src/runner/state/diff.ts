@@ -19,6 +19,8 @@ export function diffSnapshots(before: Snapshot | undefined, after: Snapshot): St
     const b = after.sources[name] ?? EMPTY;
     if (describe(a) !== describe(b) && before) changes.push({ op: '~', key: name, changes: [{ field: 'source', old: describe(a), new: describe(b) }] });
     if (!b.available) continue;
+    // The same items (a source the snapshot kept from a reading that did not change): nothing changed.
+    if (a.available && a.items === b.items) continue;
     const old: Record<string, Fields> = a.available ? a.items : {};
     for (const [key, fields] of Object.entries(b.items)) {
       const prev = old[key];

@@ -53,6 +53,23 @@ function dockerReason(error: unknown, socket: string): Error {
   return error as Error;
 }
 
+/**
+ * What a snapshot derives from a node's reading, kept by the reading's parts: the agent's client
+ * gives the same object for a reading that did not change (agent.ts parseReading), and the same
+ * items then let the diff and the transcript's redaction skip them (diff.ts, redact.ts).
+ */
+const filesOfFacts = new WeakMap<object, ReturnType<typeof machineFilesFromFacts>>();
+const itemsOfContainers = new WeakMap<object, Record<string, Fields>>();
+const itemsOfDaemons = new WeakMap<object, Record<string, Fields>>();
+
+function memo<K extends object, V>(cache: WeakMap<K, V>, key: K, make: () => V): V {
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const made = make();
+  cache.set(key, made);
+  return made;
+}
+
 /** A node other than the first, whose machine sources join the snapshot under `kind NODE/name` keys. */
 export interface SnapshotNode {
   name: string;
@@ -72,8 +89,9 @@ async function machineSources(target: Target, clients: MachineClients, manifests
   const state = !native && target.nodeState ? target.nodeState({ manifestsDir, logLines: LOG_LINES, read }) : undefined;
   state?.catch(() => {});
   const facts = state?.then((s) => {
-    if (!s.files) throw new Error(`reading the machine's files failed: ${s.filesError ?? 'no answer'}`);
-    return machineFilesFromFacts(s.files);
+    const facts = s.files;
+    if (!facts) throw new Error(`reading the machine's files failed: ${s.filesError ?? 'no answer'}`);
+    return memo(filesOfFacts, facts, () => machineFilesFromFacts(facts));
   });
   const files = native
     ? readMachineFilesNative(root + target.runtimeDir, root + manifestsDir)
@@ -97,6 +115,8 @@ async function machineSources(target: Target, clients: MachineClients, manifests
     source('daemons', timings, ms, async () => {
       const recorded = native ? readDaemonsNative(root + target.runtimeDir) : facts ? facts.then((f) => f.daemons) : machine.daemons();
       const [daemons, f] = await Promise.all([recorded, files]);
+      // From one reading, both are its parts: kept with it.
+      if (facts && 'daemons' in f && f.daemons === daemons) return memo(itemsOfDaemons, f, () => daemonItems(daemons, f.provisioned));
       return daemonItems(daemons, f.provisioned);
     }),
     source('network', timings, ms, () => readNetwork(target, state ? () => state.then((s) => s.netChanged) : target.networkChanged?.bind(target))),
@@ -131,7 +151,8 @@ async function readNetwork(target: Target, changed: (() => Promise<boolean>) | u
 /** The node's containers from its agent's answer (the docker target). */
 function dockerFromNodeState(target: Target, answer: NodeState['docker']): Record<string, Fields> {
   if ('error' in answer) throw /connection refused|No such file/.test(answer.error) ? noDockerDaemon(target.dockerSocket) : new Error(answer.error);
-  return containerItems(answer.containers as DockerContainer[]);
+  const list = answer.containers as DockerContainer[];
+  return memo(itemsOfContainers, list, () => containerItems(list));
 }
 
 /** `container k8s_POD_…` on node k8s-worker is `container k8s-worker/k8s_POD_…`. */
@@ -140,12 +161,19 @@ export function nodeKey(key: string, node: string): string {
   return space < 0 ? `${node}/${key}` : `${key.slice(0, space)} ${node}/${key.slice(space + 1)}`;
 }
 
+/** Merged items by the first node's items, then the other node's (its name with them): kept while both are. */
+const merged = new WeakMap<object, WeakMap<object, { node: string; items: Record<string, Fields> }>>();
+
 /** Adds a node's items to the first node's; a source the node could not give is one item saying so. */
 function mergeNode(into: SourceState, from: SourceState, node: string, name: SourceName): SourceState {
   if (!into.available) return into;
+  if (!from.available) return { available: true, items: { ...into.items, [`unavailable ${node}/${name}`]: { state: 'unavailable' } } };
+  const byFirst = memo(merged, into.items, () => new WeakMap<object, { node: string; items: Record<string, Fields> }>());
+  const known = byFirst.get(from.items);
+  if (known?.node === node) return { available: true, items: known.items };
   const items = { ...into.items };
-  if (from.available) for (const [key, fields] of Object.entries(from.items)) items[nodeKey(key, node)] = fields;
-  else items[`unavailable ${node}/${name}`] = { state: 'unavailable' };
+  for (const [key, fields] of Object.entries(from.items)) items[nodeKey(key, node)] = fields;
+  byFirst.set(from.items, { node, items });
   return { available: true, items };
 }
 

@@ -80,8 +80,9 @@ export interface NodeStateAsk {
 /** The agent's answer: `same` means the containers are those of the fingerprint the ask said it holds. */
 export type AgentNodeState = Omit<NodeState, 'docker'> & { docker: NodeState['docker'] | { same: true } };
 
-function parseNodeState(result: ExecResult): AgentNodeState {
+function parseNodeState(result: ExecResult, last?: { text: string; state: AgentNodeState }): AgentNodeState {
   if (result.exitCode !== 0) throw new Error(`the machine agent cannot read the machine's state: ${result.stderr.trim()}`);
+  if (last?.text === result.stdout) return last.state;
   return JSON.parse(result.stdout) as AgentNodeState;
 }
 
@@ -320,7 +321,7 @@ export class AgentClient {
       options,
       EXEC_KEEP,
     );
-    return { answer: this.whileRunning(id, child, answer, options), reading: reading?.answer.then((r) => parseNodeState(r)) };
+    return { answer: this.whileRunning(id, child, answer, options), reading: reading?.answer.then((r) => this.parseReading(r)) };
   }
 
   private whileRunning(
@@ -393,7 +394,20 @@ export class AgentClient {
 
   /** The snapshot's reads of the agent's machine in one message (agent-python.ts node_state). */
   async nodeState(request: NodeStateAsk): Promise<AgentNodeState> {
-    return parseNodeState(await this.request({ op: 'nodestate', ...request }).answer);
+    return this.parseReading(await this.request({ op: 'nodestate', ...request }).answer);
+  }
+
+  /**
+   * A reading the same as the last, word for word, is the last one's object: most blocks leave a
+   * node as it was, and what the snapshot derives from a reading is then kept by identity (its
+   * items, their diff and redaction are not worked out again). Readings are never changed once parsed.
+   */
+  private lastReading?: { text: string; state: AgentNodeState };
+
+  private parseReading(result: ExecResult): AgentNodeState {
+    const state = parseNodeState(result, this.lastReading);
+    this.lastReading = { text: result.stdout, state };
+    return state;
   }
 
   close(): void {

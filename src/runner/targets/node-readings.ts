@@ -147,7 +147,7 @@ export class NodeReadings {
   private containers(docker: AgentNodeState['docker'], held: NodeReadings['held']): NodeState['docker'] {
     if ('same' in docker) {
       if (!held) throw new Error('the machine agent said the containers are the same as a list this runner does not hold');
-      return { fingerprint: held.fingerprint, containers: held.containers };
+      return held;
     }
     if ('containers' in docker) this.held = docker.fingerprint ? { fingerprint: docker.fingerprint, containers: docker.containers } : undefined;
     else this.held = undefined;
