@@ -294,4 +294,35 @@ describe('the reporters see secrets blanked, however the output was cut', () => 
       { numRuns: 300 },
     );
   });
+  it('redacts an unchanging object it met before as a redactor that never remembered would, secrets registered or learned in between', () => {
+    // A pool of objects, each met again and again (a snapshot's items kept while a source is unchanged).
+    const pool = [0, 1, 2, 3].map((seed) => ({
+      [`container k8s_${seed}`]: { state: 'running', token: `t${seed}`, note: `${WORDS[seed]} ${token(seed, 'hex')}` },
+      lines: [`${token(seed + 1, 'base64')} x`, WORDS[seed + 1] ?? ''],
+    }));
+    const step = fc.oneof(
+      fc.record({ register: fc.nat(6).map((seed) => token(seed, 'hex')) }),
+      fc.record({ learn: fc.nat(6).map((seed) => `Authorization: Bearer ${token(seed, 'base64')}`) }),
+      fc.record({ redact: fc.nat(pool.length - 1) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        const remembering = new Redactor();
+        const told: ({ register: string } | { learn: string })[] = [];
+        for (const s of steps) {
+          if (!('redact' in s)) {
+            if ('register' in s) remembering.register(s.register);
+            else remembering.learnShapes(s.learn);
+            told.push(s);
+            continue;
+          }
+          const fresh = new Redactor();
+          for (const t of told) 'register' in t ? fresh.register(t.register) : fresh.learnShapes(t.learn);
+          const value = pool[s.redact];
+          expect(remembering.redactUnchanging(value)).toEqual(fresh.redactDeep(value));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

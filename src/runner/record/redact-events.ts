@@ -153,7 +153,7 @@ export function redactingRelay(redactor: Redactor, emit: Listener): RedactingRel
         return;
       case 'state':
         for (const lines of Object.values(event.snapshot.logs)) redactor.learnShapes(lines.join('\n'));
-        emit({ ...event, snapshot: redactor.redactDeep(event.snapshot), diff: redactor.redactDeep(event.diff) });
+        emit({ ...event, snapshot: redactor.redactUnchanging(event.snapshot), diff: redactor.redactUnchanging(event.diff) });
         return;
       case 'run:end':
         for (const key of [...held.keys()]) release(key, true);

@@ -44,6 +44,10 @@ export class Redactor {
    * Emptied whenever a secret is registered (a text redacted before may hold it).
    */
   private readonly memo = new Map<string, string>();
+  /** Objects already redacted whole (redactUnchanging), with what they became; renewed whenever a secret is registered. */
+  private deep = new WeakMap<object, unknown>();
+  /** Texts whose shapes were learned already (learnShapes): learning them again registers nothing new. */
+  private readonly shapesLearned = new Set<string>();
 
   /** Registers a secret value: blanked wherever it appears (whitespace around it ignored), and its tokens however cut. */
   register(value: string): void {
@@ -58,6 +62,7 @@ export class Redactor {
   private learned(): void {
     this.split = undefined;
     this.memo.clear();
+    this.deep = new WeakMap();
   }
 
   /** A file written on the machine: private files are secrets, and so is every credential inside one. */
@@ -86,7 +91,11 @@ export class Redactor {
    * is then blanked by its tokens.
    */
   learnShapes(text: string): void {
+    if (this.shapesLearned.has(text)) return;
     for (const s of secretsByShape(text)) this.register(s);
+    if (text.length > MEMO_TEXT * 64) return;
+    if (this.shapesLearned.size >= MEMO_ENTRIES / 50) this.shapesLearned.clear();
+    this.shapesLearned.add(text);
   }
 
   redact(text: string): string {
@@ -135,18 +144,34 @@ export class Redactor {
 
   /** Every string in a JSON-like value, keys included. */
   redactDeep<T>(value: T): T {
-    const walk = (v: unknown): unknown => {
-      if (typeof v === 'string') return this.redactShort(v);
-      if (Array.isArray(v)) return v.map(walk);
-      if (v && typeof v === 'object') {
-        const out: Record<string, unknown> = {};
-        // A credential field's value is a secret whatever it looks like (a bootstrap token Secret's `token-secret`).
-        for (const [k, x] of Object.entries(v)) out[this.redactShort(k)] = typeof x === 'string' && CREDENTIAL_KEY.test(k) && x !== '' ? REDACTED : walk(x);
-        return out;
-      }
-      return v;
-    };
-    return walk(value) as T;
+    return this.walk(value, undefined) as T;
+  }
+
+  /**
+   * redactDeep for values never changed once made (the state snapshots and their diffs): an object
+   * met before is answered with its redacted copy, until a secret is registered. A snapshot keeps
+   * the items of a source that did not change (snapshot.ts), so most of each state event is found.
+   */
+  redactUnchanging<T>(value: T): T {
+    return this.walk(value, this.deep) as T;
+  }
+
+  private walk(v: unknown, memo: WeakMap<object, unknown> | undefined): unknown {
+    if (typeof v === 'string') return this.redactShort(v);
+    if (!v || typeof v !== 'object') return v;
+    const known = memo?.get(v);
+    if (known !== undefined) return known;
+    let out: unknown;
+    if (Array.isArray(v)) out = v.map((x) => this.walk(x, memo));
+    else {
+      const fields: Record<string, unknown> = {};
+      // A credential field's value is a secret whatever it looks like (a bootstrap token Secret's `token-secret`).
+      for (const [k, x] of Object.entries(v))
+        fields[this.redactShort(k)] = typeof x === 'string' && CREDENTIAL_KEY.test(k) && x !== '' ? REDACTED : this.walk(x, memo);
+      out = fields;
+    }
+    memo?.set(v, out);
+    return out;
   }
 
   private spans(text: string): Span[] {
