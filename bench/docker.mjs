@@ -8,9 +8,10 @@
 //   up:       warm `book machine up --target docker` (the image present, the machine down), median of 5
 //   book:     the whole book on the docker target and on the local target, alternating, each on a
 //             fresh machine: wall time of `book run` (median of BENCH_RUNS, default 3), and the ratio
-//   overhead: per-block overhead of `book run` on a docker node with snapshots on: books of 1 and
-//             101 blocks of `await $\`true\``, (T101 - T1) / 100, median of 7; zx's beside it, on
-//             the host and (21 blocks) reaching the node with `docker exec` as a zx script must
+//   overhead: per-block overhead of `book run` on a docker node with snapshots on: books of 1, 101
+//             and 201 blocks of `await $\`true\``, (T101 - T1) / 100 and, warm, (T201 - T101) / 100,
+//             medians of 7; zx's beside it the same way, on the host, and (21 blocks) reaching the
+//             node with `docker exec` as a zx script must
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -98,21 +99,31 @@ try {
     const ours = (n) => trueBook(DOCKER_BENCH_YAML, n);
     const zxBook = (n) => path.join(writeBook({ 'a.md': `# A\n\n${'```js\nawait $`true`\n```\n\n'.repeat(n)}` }), 'a.md');
     const zx = path.join(root, 'node_modules', 'zx', 'build', 'cli.js');
-    const [small, big, zsmall, zbig] = [ours(1), ours(101), zxBook(1), zxBook(101)];
+    const [small, big, bigger, zsmall, zbig, zbigger] = [ours(1), ours(101), ours(201), zxBook(1), zxBook(101), zxBook(201)];
     // The same command where ours runs it, in the node: a zx script reaches a node on Docker with
     // the docker CLI (DOCKER_HOST is the reader's Docker here).
     const inNode = (n) => path.join(writeBook({ 'a.md': `# A\n\n${'```js\nawait $`docker exec book-bench-k8s-master true`\n```\n\n'.repeat(n)}` }), 'a.md');
     const [znsmall, znbig] = [inNode(1), inNode(21)];
     book(['machine', 'up', '--book', big]);
     try {
-      const per = { ours: [], zx: [], zxNode: [] };
+      // Per block from 1 to 101 blocks (the first blocks included: a run's JIT, its agent's first
+      // reads), and from 101 to 201 (warm: what one more block costs a book that runs on).
+      const per = { ours: [], zx: [], oursWarm: [], zxWarm: [], zxNode: [] };
+      const ourRun = (dir) => book(['run', '--book', dir, '--reporter', 'plain']).ms;
+      const zxRun = (file) => run([process.execPath, zx, '--quiet', file]).ms;
       for (let i = 0; i < 7; i++) {
-        per.ours.push((book(['run', '--book', big, '--reporter', 'plain']).ms - book(['run', '--book', small, '--reporter', 'plain']).ms) / 100);
-        per.zx.push((run([process.execPath, zx, '--quiet', zbig]).ms - run([process.execPath, zx, '--quiet', zsmall]).ms) / 100);
-        per.zxNode.push((run([process.execPath, zx, '--quiet', znbig]).ms - run([process.execPath, zx, '--quiet', znsmall]).ms) / 20);
+        const [o1, o101, o201] = [ourRun(small), ourRun(big), ourRun(bigger)];
+        const [z1, z101, z201] = [zxRun(zsmall), zxRun(zbig), zxRun(zbigger)];
+        per.ours.push((o101 - o1) / 100);
+        per.oursWarm.push((o201 - o101) / 100);
+        per.zx.push((z101 - z1) / 100);
+        per.zxWarm.push((z201 - z101) / 100);
+        per.zxNode.push((zxRun(znbig) - zxRun(znsmall)) / 20);
       }
-      report('per-block overhead, book run, docker node, snapshots on', median(per.ours).toFixed(2), 'ms', '<= zx');
-      report('per-block overhead, zx markdown mode (host)', median(per.zx).toFixed(2), 'ms');
+      report('per-block overhead, book run, docker node, snapshots on (1→101)', median(per.ours).toFixed(2), 'ms', '<= zx');
+      report('per-block overhead, zx markdown mode (host) (1→101)', median(per.zx).toFixed(2), 'ms');
+      report('per-block overhead, book run, docker node, warm (101→201)', median(per.oursWarm).toFixed(2), 'ms', '<= zx');
+      report('per-block overhead, zx markdown mode (host), warm (101→201)', median(per.zxWarm).toFixed(2), 'ms');
       report('per-block overhead, zx markdown mode, `docker exec` into the node', median(per.zxNode).toFixed(2), 'ms');
     } finally {
       book(['machine', 'down', '--book', big]);
