@@ -38,9 +38,11 @@ const fifo = (file: string) => {
 };
 const tree = fc.record({
   manifests: fc.uniqueArray(fc.tuple(name, fc.uint8Array({ maxLength: 300 })), { selector: ([n]) => n, maxLength: 5 }),
-  fifos: fc.uniqueArray(fc.tuple(name, fc.constantFrom('.pid', '.log', '.json', 'daemons/.log', 'daemons/.pid')), {
+  // Where the readers look: a provisioned pid file, a log in either folder, a daemon's record
+  // (its pid file beside it) and a daemon's pid file (its record beside it).
+  fifos: fc.uniqueArray(fc.tuple(name, fc.constantFrom('pid', 'logs/log', 'daemons/log', 'daemons/json', 'daemons/pid')), {
     selector: ([n, k]) => n + k,
-    maxLength: 2,
+    maxLength: 3,
   }),
   provisioned: fc.uniqueArray(fc.tuple(name, pidText), { selector: ([n]) => n, maxLength: 3 }),
   logs: fc.uniqueArray(fc.tuple(name, fc.array(line, { maxLength: 8 }), fc.boolean()), { selector: ([n]) => n, maxLength: 3 }),
@@ -87,8 +89,17 @@ describe.skipIf(!existsSync('/usr/bin/python3'))("the python agent reads the mac
           if (pid !== undefined) writeFileSync(path.join(run, 'daemons', `${daemon}.pid`), pid);
         }
         for (const [file, kind] of t.fifos) {
-          const at = kind.startsWith('daemons/') ? path.join(run, 'daemons', `fifo-${file}${kind.slice(8)}`) : path.join(run, `fifo-${file}${kind}`);
-          fifo(at);
+          const base = `fifo-${file}`;
+          if (kind === 'pid') fifo(path.join(run, `${base}.pid`));
+          else if (kind === 'logs/log') fifo(path.join(run, 'logs', `${base}.log`));
+          else if (kind === 'daemons/log') fifo(path.join(run, 'daemons', `${base}.log`));
+          else if (kind === 'daemons/json') {
+            fifo(path.join(run, 'daemons', `${base}.json`));
+            writeFileSync(path.join(run, 'daemons', `${base}.pid`), `${process.pid}\n`);
+          } else {
+            writeFileSync(path.join(run, 'daemons', `${base}.json`), '{"argv":["x"],"restarts":1}');
+            fifo(path.join(run, 'daemons', `${base}.pid`));
+          }
         }
         const state = await nodeState(run, manifests);
         expect(state.files, state.filesError).toBeDefined();

@@ -41,6 +41,30 @@ describe('lineSplitter', () => {
   });
 });
 
+describe('lineSplitter after a listener threw', () => {
+  it('gives the next chunks whole lines, not the thrown one joined to them', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 10 }).map((s) => s.replace(/\n/g, ' ')),
+        fc.nat(9),
+        (bad, cut) => {
+          const seen: string[] = [];
+          const split = lineSplitter((line) => {
+            if (line === bad) throw new Error('a listener that fails');
+            seen.push(line);
+          });
+          const bytes = Buffer.from(`${bad}\n`);
+          const at = Math.min(cut, bytes.length - 1);
+          split(bytes.subarray(0, at));
+          expect(() => split(bytes.subarray(at))).toThrow('a listener that fails');
+          split(Buffer.from('next\n'));
+          expect(seen).toEqual(['next']);
+        },
+      ),
+    );
+  });
+});
+
 describe('dockerFrameSplitter', () => {
   it("gives each frame's stream and payload in order, whatever the chunks", () => {
     fc.assert(

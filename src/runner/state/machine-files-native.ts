@@ -29,10 +29,11 @@ const visible = (dir: string) => (existsSync(dir) ? readOr(() => readdirSync(dir
 
 /**
  * A regular file's fd, or undefined: a FIFO or a device named like a pid file, a log or a daemon's
- * record would block the read (and the runner with it) or never end. Opened without blocking, then checked.
+ * record would block the read (and the runner with it) or never end. Opened without blocking (never
+ * as a controlling terminal), then checked.
  */
 function openRegular(file: string): number | undefined {
-  const fd = readOr<number | undefined>(() => openSync(file, constants.O_RDONLY | constants.O_NONBLOCK), undefined);
+  const fd = readOr<number | undefined>(() => openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY), undefined);
   if (fd === undefined) return undefined;
   if (readOr(() => fstatSync(fd).isFile(), false)) return fd;
   closeSync(fd);

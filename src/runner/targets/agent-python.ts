@@ -418,10 +418,11 @@ def visible(d):
         return []
 
 # The snapshot's reads take only regular files: a FIFO or a device named like a pid file or a log
-# (*.pid, *.log, *.json) would block the agent or never end. Opened without blocking, then checked.
+# (*.pid, *.log, *.json) would block the agent or never end. Opened without blocking (and never
+# as a controlling terminal), then checked.
 def open_regular(path):
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError:
         return None, None
     try:
@@ -467,14 +468,16 @@ def alive(pid):
     finally:
         os.close(fd)
 
-# A log's last lines, kept while the file is the same one at the same size and time: logs only grow,
-# and most blocks leave them as they were (the snapshot after every block reads each one). Kept only
-# for a file quiet for a while when read: the kernel stamps a file's time in ticks of a few
-# milliseconds, so a file rewritten to the same size within a tick of its last read keeps its time.
+# A log's last lines, kept while the file is the same one at the same size and times: logs only
+# grow, and most blocks leave them as they were (the snapshot after every block reads each one).
+# Kept only for a file that was quiet for a while before it was looked at, and whose times have a
+# part below the second: the kernel stamps times in ticks (of milliseconds, or of seconds on some
+# file systems), and a file rewritten to the same size within one tick keeps its times.
 TAIL_QUIET_NS = 50 * 1000 * 1000
 tails = {}
 
 def tail(path, n):
+    now = time.time_ns()
     fd, st = open_regular(path)
     if fd is None:
         tails.pop(path, None)
@@ -493,7 +496,8 @@ def tail(path, n):
     if lines and lines[-1] == '':
         lines.pop()
     found = [l.replace('\r', '')[:400] for l in lines[-n:] if l != '']
-    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > TAIL_QUIET_NS:
+    changed = max(st.st_mtime_ns, st.st_ctime_ns)
+    if now - changed > TAIL_QUIET_NS and st.st_mtime_ns % 1000000000 != 0:
         tails[path] = (key, found)
     else:
         tails.pop(path, None)

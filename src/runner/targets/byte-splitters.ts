@@ -11,14 +11,15 @@ export function lineSplitter(onLine: (line: string) => void): (chunk: Buffer) =>
     let from = 0;
     for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, from)) {
       const piece = chunk.subarray(from, nl);
+      from = nl + 1;
+      // The line taken whole before it is handed on: a listener that throws leaves the next line as it is.
+      let line = piece;
       if (partial.length > 0) {
         partial.push(piece);
-        onLine(Buffer.concat(partial).toString('utf8'));
+        line = Buffer.concat(partial);
         partial = [];
-      } else {
-        onLine(piece.toString('utf8'));
       }
-      from = nl + 1;
+      onLine(line.toString('utf8'));
     }
     if (from < chunk.length) partial.push(chunk.subarray(from));
   };
