@@ -115,8 +115,8 @@ async function machineSources(target: Target, clients: MachineClients, manifests
     source('daemons', timings, ms, async () => {
       const recorded = native ? readDaemonsNative(root + target.runtimeDir) : facts ? facts.then((f) => f.daemons) : machine.daemons();
       const [daemons, f] = await Promise.all([recorded, files]);
-      // From one reading, both are its parts: kept with it.
-      if (facts && 'daemons' in f && f.daemons === daemons) return memo(itemsOfDaemons, f, () => daemonItems(daemons, f.provisioned));
+      // From a reading, both are parts of the object kept for it: their items are kept with it.
+      if (facts) return memo(itemsOfDaemons, f, () => daemonItems(daemons, f.provisioned));
       return daemonItems(daemons, f.provisioned);
     }),
     source('network', timings, ms, () => readNetwork(target, state ? () => state.then((s) => s.netChanged) : target.networkChanged?.bind(target))),
